@@ -1,0 +1,177 @@
+"""JSON API under /api/v1: areas, whole plans as one document, and each plan element."""
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Query
+from fastapi.responses import JSONResponse, Response
+from sqlmodel import SQLModel
+
+from app.db import SessionDep
+from app.i18n import get_locale
+from app.schemas import PlanIn
+from app.services import plans as plan_service
+from app.services.plan_views import PlanView, plan_view, plan_views
+from app.services.reference import group_areas
+from app.templating import translate
+from app.web.deps import CurrentArea, CurrentPlan
+
+router = APIRouter(prefix="/api/v1", tags=["api"])
+ACTOR = "api"
+
+
+@router.get("/areas", name="api_areas")
+def list_areas(session: SessionDep) -> list[dict[str, Any]]:
+    """All areas in Thai dictionary order, each with its current plan's status."""
+    areas = group_areas(session, None)
+    views = plan_views(session, areas)
+    return [_area_json(views[a.id]) for a in areas]
+
+
+@router.get("/areas/{slug}/plan", name="api_plan")
+def read_plan(area: CurrentArea, plan: CurrentPlan, session: SessionDep) -> dict[str, Any]:
+    """The whole plan as one document: DOE → problems → vision → KRAs → KPIs → actions."""
+    return plan_document(plan_view(session, area))
+
+
+@router.post("/areas/{slug}/plan", name="api_plan_create", status_code=201,
+             openapi_extra={"requestBody": {"content": {"application/json": {
+                 "schema": PlanIn.model_json_schema()}}}})
+def create_plan(area: CurrentArea, session: SessionDep,
+                body: dict[str, Any] = Body(...)) -> JSONResponse:
+    plan_service.create_plan(session, actor=ACTOR, area=area, plan_in=body)
+    return JSONResponse(plan_document(plan_view(session, area)), status_code=201)
+
+
+@router.patch("/areas/{slug}/plan", name="api_plan_update")
+def update_plan(area: CurrentArea, plan: CurrentPlan, session: SessionDep,
+                body: dict[str, Any] = Body(...)) -> dict[str, Any]:
+    """Change the title, span, status or vision; send `version` to refuse stale writes."""
+    plan_service.update_plan(session, actor=ACTOR, plan=plan, plan_in=body,
+                             expected_version=body.get("version"))
+    return plan_document(plan_view(session, area))
+
+
+def _element_routes(kind: str, schema: type) -> None:
+    body_doc = {"requestBody": {"content": {"application/json": {
+        "schema": schema.model_json_schema()}}}}
+
+    @router.post(f"/areas/{{slug}}/plan/{kind}", name=f"api_{kind}_create", status_code=201,
+                 openapi_extra=body_doc)
+    def create(area: CurrentArea, plan: CurrentPlan, session: SessionDep,
+               body: dict[str, Any] = Body(...)) -> JSONResponse:
+        row = plan_service.create_element(session, actor=ACTOR, plan=plan, kind=kind,
+                                          element_in=body)
+        return JSONResponse(element_json(session, kind, row), status_code=201)
+
+    @router.get(f"/areas/{{slug}}/plan/{kind}/{{element_id}}", name=f"api_{kind}_read")
+    def read(element_id: int, plan: CurrentPlan, session: SessionDep) -> dict[str, Any]:
+        row = plan_service.get_element(session, plan=plan, kind=kind, element_id=element_id)
+        return element_json(session, kind, row)
+
+    @router.patch(f"/areas/{{slug}}/plan/{kind}/{{element_id}}", name=f"api_{kind}_update",
+                  openapi_extra=body_doc)
+    def update(element_id: int, plan: CurrentPlan, session: SessionDep,
+               body: dict[str, Any] = Body(...)) -> dict[str, Any]:
+        """Fields left out keep their values; send `version` to refuse stale writes (409)."""
+        row = plan_service.update_element(
+            session, actor=ACTOR, plan=plan, kind=kind, element_id=element_id,
+            element_in=body, expected_version=body.get("version"), partial=True,
+        )
+        return element_json(session, kind, row)
+
+    @router.delete(f"/areas/{{slug}}/plan/{kind}/{{element_id}}", name=f"api_{kind}_delete",
+                   status_code=204, responses={409: {"description": "Still linked"}})
+    def delete(element_id: int, plan: CurrentPlan, session: SessionDep,
+               force: bool = Query(False, description="unlink and delete a linked element")
+               ) -> Response:
+        """A linked element is refused (409, listing what would be unlinked) unless force."""
+        plan_service.delete_element(session, actor=ACTOR, plan=plan, kind=kind,
+                                    element_id=element_id, force=force)
+        return Response(status_code=204)
+
+
+for _spec in plan_service.SPECS.values():
+    _element_routes(_spec.kind, _spec.schema)
+
+
+# ---- serialisation --------------------------------------------------------------------------
+
+
+def element_json(session: SessionDep, kind: str, row: SQLModel) -> dict[str, Any]:
+    spec = plan_service.get_spec(kind)
+    data = row.model_dump(mode="json")
+    data.update(plan_service.element_links(session, spec, row.id))
+    return data
+
+
+def _area_json(view: PlanView) -> dict[str, Any]:
+    area = view.area
+    plan = view.plan
+    return {
+        "slug": area.slug,
+        "iso_code": area.iso_code,
+        "name_th": area.name_th,
+        "name_en": area.name_en,
+        "cohort": area.cohort,
+        "designated_on": area.designated_on.isoformat() if area.designated_on else None,
+        "status": area.status,
+        "plan": None if plan is None else {
+            "id": plan.id,
+            "title": plan.title,
+            "status": plan.status,
+            "is_demo": plan.is_demo,
+            "completeness": round(view.completeness, 3),
+            "findings": len(view.findings),
+        },
+    }
+
+
+def plan_document(view: PlanView) -> dict[str, Any]:
+    tree, ref = view.tree, view.ref
+    assert tree is not None and view.plan is not None
+    kra_kpis, kpi_actions, kra_actions = tree.kra_kpis, tree.kpi_actions, tree.kra_actions
+    theme_codes = {t.id: t.code for t in ref.themes.values()}
+    return {
+        "area": _area_json(view),
+        "plan": view.plan.model_dump(mode="json"),
+        "locale": get_locale(),
+        "doe": [
+            {**s.model_dump(mode="json"), "items": ref.item_codes(tree.doe_items.get(s.id, []))}
+            for s in tree.doe
+        ],
+        "problems": [p.model_dump(mode="json") for p in tree.problems],
+        "vision": view.plan.vision,
+        "kras": [
+            {**k.model_dump(mode="json"),
+             "theme": theme_codes.get(k.theme_id),
+             "doe_items": ref.item_codes(tree.kra_items.get(k.id, [])),
+             "kpi_ids": sorted(kra_kpis.get(k.id, [])),
+             "action_ids": sorted(kra_actions.get(k.id, []))}
+            for k in tree.kras
+        ],
+        "kpis": [
+            {**k.model_dump(mode="json"),
+             "kra_ids": tree.kpi_kras.get(k.id, []),
+             "co_owner_ids": tree.kpi_co_owners.get(k.id, []),
+             "action_ids": sorted(kpi_actions.get(k.id, []))}
+            for k in tree.kpis
+        ],
+        "actions": [
+            {**a.model_dump(mode="json"),
+             "kpi_ids": tree.action_kpis.get(a.id, []),
+             "kra_ids": tree.action_kras.get(a.id, []),
+             "partner_ids": tree.action_partners.get(a.id, [])}
+            for a in tree.actions
+        ],
+        "agencies": [
+            {**a.model_dump(mode="json"), "national": a.area_id is None}
+            for a in ref.sorted_agencies()
+        ],
+        "checks": [
+            {"check": f.check, "kind": f.kind, "id": f.element_id, "message": translate(f.message)}
+            for f in view.findings
+        ],
+        "completeness": {"ratio": round(view.completeness, 3), "steps": view.steps},
+    }
+
+

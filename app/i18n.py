@@ -1,0 +1,155 @@
+"""Translations, Buddhist-Era dates, Thai digits and Thai sorting. Pure: no web, no database.
+
+The active locale lives in a context variable that the web layer sets per request; code that
+runs outside a request (CLI, seeds) gets the default locale.
+"""
+
+import gettext as _gettext
+import io
+import unicodedata
+from contextvars import ContextVar
+from datetime import date, datetime
+from functools import lru_cache
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from app import ROOT
+
+LOCALES = ("th", "en")
+DEFAULT_LOCALE = "th"
+LOCALE_DIR = ROOT / "app" / "locale"
+_current: ContextVar[str] = ContextVar("locale", default=DEFAULT_LOCALE)
+
+
+def set_locale(code: str) -> None:
+    _current.set(code if code in LOCALES else DEFAULT_LOCALE)
+
+
+def get_locale() -> str:
+    return _current.get()
+
+
+@lru_cache
+def translations(code: str) -> _gettext.NullTranslations:
+    """Compile the .po catalog in memory, so a fresh checkout needs no build step."""
+    po_path = LOCALE_DIR / code / "LC_MESSAGES" / "messages.po"
+    if not po_path.exists():
+        return _gettext.NullTranslations()
+    with po_path.open("rb") as fh:
+        catalog = read_po(fh, locale=code)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return _gettext.GNUTranslations(buffer)
+
+
+def gettext(message: str, **params: object) -> str:
+    text = translations(get_locale()).gettext(message)
+    return text % params if params else text
+
+
+def ngettext(singular: str, plural: str, n: int, **params: object) -> str:
+    text = translations(get_locale()).ngettext(singular, plural, n)
+    return text % {"num": n, **params}
+
+
+_ = gettext
+
+
+def N_(message: str) -> str:  # noqa: N802  (marks a string for extraction only)
+    return message
+
+
+def localized(obj: object, field: str = "name") -> str:
+    """Pick `name_th` or `name_en` for the active locale, falling back to Thai."""
+    if get_locale() == "en":
+        value = getattr(obj, f"{field}_en", "")
+        if value:
+            return value
+    return getattr(obj, f"{field}_th")
+
+
+# ---- Buddhist-Era dates -------------------------------------------------------------------
+
+BE_OFFSET = 543
+THAI_MONTHS_SHORT = (
+    "ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.",
+    "ก.ค.", "ส.ค.", "ก.ย.", "ต.ค.", "พ.ย.", "ธ.ค.",
+)
+THAI_MONTHS_LONG = (
+    "มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน",
+    "กรกฎาคม", "สิงหาคม", "กันยายน", "ตุลาคม", "พฤศจิกายน", "ธันวาคม",
+)
+EN_MONTHS_SHORT = (
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+)
+
+
+def be_year(ce_year: int) -> int:
+    return ce_year + BE_OFFSET
+
+
+def format_date(
+    value: date | datetime | None, locale: str | None = None, long: bool = False
+) -> str:
+    """'16 มิ.ย. 2566' in Thai (Buddhist Era), '16 Jun 2023' in English."""
+    if value is None:
+        return ""
+    locale = locale or get_locale()
+    if locale == "th":
+        months = THAI_MONTHS_LONG if long else THAI_MONTHS_SHORT
+        return f"{value.day} {months[value.month - 1]} {be_year(value.year)}"
+    return f"{value.day} {EN_MONTHS_SHORT[value.month - 1]} {value.year}"
+
+
+def format_year(be: int, locale: str | None = None) -> str:
+    """A plan year given in B.E.: kept in Thai, shown in C.E. in English."""
+    return str(be) if (locale or get_locale()) == "th" else str(be - BE_OFFSET)
+
+
+# ---- numbers ------------------------------------------------------------------------------
+
+THAI_DIGITS = "๐๑๒๓๔๕๖๗๘๙"
+_TO_THAI = str.maketrans("0123456789", THAI_DIGITS)
+
+
+def thai_digits(text: str) -> str:
+    return text.translate(_TO_THAI)
+
+
+def format_number(value: float | int | None, decimals: int | None = None) -> str:
+    if value is None:
+        return ""
+    if decimals is None:
+        decimals = 0 if float(value).is_integer() else 2
+    text = f"{value:,.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".") if decimals else text
+    return text
+
+
+# ---- Thai sorting -------------------------------------------------------------------------
+
+LEADING_VOWELS = set("เแโใไ")
+TONE_AND_MARKS = set("\u0e47\u0e48\u0e49\u0e4a\u0e4b\u0e4c\u0e4d\u0e4e")
+
+
+def thai_sort_key(text: str) -> tuple[str, str]:
+    """Dictionary order for Thai without ICU.
+
+    A leading vowel (เ แ โ ใ ไ) is written before its consonant but sorts after it, and tone
+    marks only break ties. Code-point order (SQLite's) gets both wrong: แม่ฮ่องสอน would sort
+    after อุบลราชธานี.
+    """
+    text = unicodedata.normalize("NFC", text).casefold()
+    chars = list(text)
+    i = 0
+    while i < len(chars) - 1:
+        if chars[i] in LEADING_VOWELS and "\u0e01" <= chars[i + 1] <= "\u0e2e":
+            chars[i], chars[i + 1] = chars[i + 1], chars[i]
+            i += 2
+        else:
+            i += 1
+    primary = "".join(c for c in chars if c not in TONE_AND_MARKS)
+    return primary, "".join(chars)

@@ -1,0 +1,24 @@
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from app.models.base import created_at_field
+
+
+class AuditEvent(SQLModel, table=True):
+    """One row per change, written in the same transaction as the change."""
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = created_at_field()
+    actor: str = Field(default="system", sa_type=sa.String(200))
+    area_id: int | None = Field(default=None, foreign_key="area.id", index=True)
+    entity_type: str = Field(sa_type=sa.String(40))
+    entity_id: int | None = None
+    op: str = Field(sa_type=sa.String(10))
+    before: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON())
+    after: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON())
+    reason: str | None = Field(default=None, sa_type=sa.Text())

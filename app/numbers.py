@@ -1,0 +1,45 @@
+"""Parse numbers the way people type them in Thailand: Thai digits, separators, a trailing %."""
+
+import math
+import re
+
+_THAI = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+
+
+class NotANumber(ValueError):
+    """The text is not a number (e.g. 'N/A', 'ดี', '—')."""
+
+
+def parse_number(text: str | float | int | None) -> float | None:
+    """'๗๒.๕', '1,250', '65 %' -> float; '' -> None; anything else raises NotANumber."""
+    if text is None or isinstance(text, bool):
+        return None
+    if isinstance(text, int | float):
+        return _finite(float(text))
+    cleaned = text.strip().translate(_THAI).replace(",", "").replace("\u00a0", "").replace(" ", "")
+    cleaned = cleaned.replace("\u2212", "-")
+    if cleaned.endswith("%"):
+        cleaned = cleaned[:-1]
+    if cleaned == "":
+        if text.strip() == "":
+            return None
+        raise NotANumber(text)
+    if not _NUMBER.fullmatch(cleaned):
+        raise NotANumber(text)
+    return _finite(float(cleaned))
+
+
+def parse_integer(text: str | float | int | None) -> int | None:
+    value = parse_number(text)
+    if value is None:
+        return None
+    if not value.is_integer():
+        raise NotANumber(str(text))
+    return int(value)
+
+
+def _finite(value: float) -> float:
+    if not math.isfinite(value):
+        raise NotANumber(str(value))
+    return value

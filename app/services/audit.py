@@ -1,0 +1,50 @@
+"""The audit trail: one AuditEvent per change, added to the caller's transaction."""
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlmodel import Session, SQLModel
+
+from app.models import AuditEvent
+from app.models.enums import AuditOp
+
+
+def snapshot(row: SQLModel, **extra: Any) -> dict[str, Any]:
+    """JSON-safe copy of a row's columns plus any link lists."""
+    data = {key: _jsonable(value) for key, value in row.model_dump().items()}
+    data.update({key: _jsonable(value) for key, value in extra.items()})
+    return data
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, list | tuple | set):
+        return sorted(value) if all(isinstance(v, int) for v in value) else list(value)
+    return value
+
+
+def record(
+    session: Session,
+    *,
+    actor: str,
+    area_id: int | None,
+    entity_type: str,
+    entity_id: int | None,
+    op: AuditOp,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    reason: str | None = None,
+) -> AuditEvent:
+    event = AuditEvent(
+        actor=actor,
+        area_id=area_id,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        op=op.value,
+        before=before,
+        after=after,
+        reason=reason,
+    )
+    session.add(event)
+    return event

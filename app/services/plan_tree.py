@@ -1,0 +1,135 @@
+"""Load whole plans in a fixed number of queries, however large they are (no lazy loading)."""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlmodel import Session, SQLModel, col, select
+
+from app.models import (
+    KPI,
+    KPIKRA,
+    Action,
+    ActionKPI,
+    ActionKRA,
+    ActionPartner,
+    Area,
+    DOEStatement,
+    DOEStatementItem,
+    KeyResultArea,
+    KPICoOwner,
+    KRADOEItem,
+    Plan,
+    ProblemEntry,
+)
+
+Links = dict[int, list[int]]
+
+
+@dataclass
+class PlanTree:
+    plan: Plan
+    area: Area
+    doe: list[DOEStatement] = field(default_factory=list)
+    problems: list[ProblemEntry] = field(default_factory=list)
+    kras: list[KeyResultArea] = field(default_factory=list)
+    kpis: list[KPI] = field(default_factory=list)
+    actions: list[Action] = field(default_factory=list)
+    doe_items: Links = field(default_factory=dict)  # statement -> national items
+    kra_items: Links = field(default_factory=dict)  # KRA -> national items
+    kpi_kras: Links = field(default_factory=dict)
+    kpi_co_owners: Links = field(default_factory=dict)
+    action_kpis: Links = field(default_factory=dict)
+    action_kras: Links = field(default_factory=dict)
+    action_partners: Links = field(default_factory=dict)
+
+    @property
+    def kra_kpis(self) -> Links:
+        return _invert(self.kpi_kras)
+
+    @property
+    def kpi_actions(self) -> Links:
+        return _invert(self.action_kpis)
+
+    @property
+    def kra_actions(self) -> Links:
+        return _invert(self.action_kras)
+
+    def kpis_by_id(self) -> dict[int, KPI]:
+        return {k.id: k for k in self.kpis}
+
+    def kras_by_id(self) -> dict[int, KeyResultArea]:
+        return {k.id: k for k in self.kras}
+
+    def actions_by_id(self) -> dict[int, Action]:
+        return {a.id: a for a in self.actions}
+
+
+def _invert(links: Links) -> Links:
+    inverted: dict[int, list[int]] = defaultdict(list)
+    for owner, targets in links.items():
+        for target in targets:
+            inverted[target].append(owner)
+    return dict(inverted)
+
+
+def current_plans(session: Session, area_ids: Iterable[int]) -> dict[int, Plan]:
+    """The newest plan of each area (an area may later hold plans for successive spans)."""
+    plans = session.exec(
+        select(Plan).where(col(Plan.area_id).in_(list(area_ids))).order_by(col(Plan.id))
+    ).all()
+    return {plan.area_id: plan for plan in plans}
+
+
+def load_trees(session: Session, plans: list[Plan], areas: dict[int, Area]) -> dict[int, PlanTree]:
+    trees = {p.id: PlanTree(plan=p, area=areas[p.area_id]) for p in plans}
+    ids = list(trees)
+    if not ids:
+        return trees
+    for attr, model in (
+        ("doe", DOEStatement),
+        ("problems", ProblemEntry),
+        ("kras", KeyResultArea),
+        ("kpis", KPI),
+        ("actions", Action),
+    ):
+        for row in _rows(session, model, ids):
+            getattr(trees[row.plan_id], attr).append(row)
+    _attach(session, trees, "doe_items", DOEStatementItem, DOEStatement, "statement_id", "item_id")
+    _attach(session, trees, "kra_items", KRADOEItem, KeyResultArea, "kra_id", "item_id")
+    _attach(session, trees, "kpi_kras", KPIKRA, KPI, "kpi_id", "kra_id")
+    _attach(session, trees, "kpi_co_owners", KPICoOwner, KPI, "kpi_id", "agency_id")
+    _attach(session, trees, "action_kpis", ActionKPI, Action, "action_id", "kpi_id")
+    _attach(session, trees, "action_kras", ActionKRA, Action, "action_id", "kra_id")
+    _attach(session, trees, "action_partners", ActionPartner, Action, "action_id", "agency_id")
+    return trees
+
+
+def load_tree(session: Session, plan: Plan, area: Area) -> PlanTree:
+    return load_trees(session, [plan], {area.id: area})[plan.id]
+
+
+def _rows(session: Session, model: type[SQLModel], plan_ids: list[int]) -> list:
+    query = select(model).where(col(model.plan_id).in_(plan_ids))
+    return list(session.exec(query.order_by(model.position, model.id)).all())
+
+
+def _attach(
+    session: Session,
+    trees: dict[int, PlanTree],
+    attr: str,
+    link: type[SQLModel],
+    owner: type[SQLModel],
+    owner_col: str,
+    target_col: str,
+) -> None:
+    query = (
+        select(owner.plan_id, getattr(link, owner_col), getattr(link, target_col))
+        .join(owner, owner.id == getattr(link, owner_col))
+        .where(col(owner.plan_id).in_(list(trees)))
+    )
+    for plan_id, owner_id, target_id in session.exec(query).all():
+        getattr(trees[plan_id], attr).setdefault(owner_id, []).append(target_id)
+    for tree in trees.values():
+        for targets in getattr(tree, attr).values():
+            targets.sort()

@@ -1,0 +1,508 @@
+"""Every write to a plan. Each function validates, writes, records one audit event in the same
+transaction, commits, then publishes the live update.
+
+The six element kinds (DOE statements, problems, KRAs, KPIs, actions, agencies) share one set of
+functions driven by an ElementSpec: the kinds differ in fields and links, not in how they are
+created, changed, reordered and deleted.
+"""
+
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import delete as sql_delete
+from sqlalchemy import func, update
+from sqlmodel import Session, SQLModel, col, or_, select
+
+from app import live
+from app.models import (
+    KPI,
+    KPIKRA,
+    Action,
+    ActionKPI,
+    ActionKRA,
+    ActionPartner,
+    Agency,
+    AgencyType,
+    Area,
+    DOEItem,
+    DOEStatement,
+    DOEStatementItem,
+    KeyResultArea,
+    KPICoOwner,
+    KRADOEItem,
+    Plan,
+    ProblemEntry,
+    StrategyTheme,
+)
+from app.models.enums import AuditOp
+from app.schemas import (
+    ActionIn,
+    AgencyIn,
+    DOEStatementIn,
+    InputModel,
+    KPIIn,
+    KRAIn,
+    PlanIn,
+    ProblemIn,
+    VisionIn,
+)
+from app.services import audit
+from app.services.errors import Conflict, Msg, NotFound, ValidationFailed
+from app.services.validation import validate
+
+Target = Literal["doe_items", "kras", "kpis", "agencies"]
+
+
+@dataclass(frozen=True)
+class LinkSpec:
+    """A many-to-many link owned by the element: `field` in the input holds the target ids."""
+
+    field: str
+    table: type[SQLModel]
+    own: str
+    other: str
+    target: Target
+
+
+@dataclass(frozen=True)
+class ElementSpec:
+    kind: str  # URL segment and form prefix
+    entity_type: str  # audit entity type and DOM id prefix
+    model: type[SQLModel]
+    schema: type[InputModel]
+    links: tuple[LinkSpec, ...] = ()
+    code_prefix: str | None = None  # coded elements get KRA1, KPI2 ... by default
+    owner: Literal["plan", "area"] = "plan"
+    label_field: str = "code"
+
+
+SPECS: dict[str, ElementSpec] = {
+    spec.kind: spec
+    for spec in (
+        ElementSpec(
+            "doe", "doe_statement", DOEStatement, DOEStatementIn,
+            links=(LinkSpec("item_ids", DOEStatementItem, "statement_id", "item_id", "doe_items"),),
+            label_field="text",
+        ),
+        ElementSpec("problems", "problem", ProblemEntry, ProblemIn, label_field="problem"),
+        ElementSpec(
+            "kras", "kra", KeyResultArea, KRAIn, code_prefix="KRA",
+            links=(LinkSpec("doe_item_ids", KRADOEItem, "kra_id", "item_id", "doe_items"),),
+        ),
+        ElementSpec(
+            "kpis", "kpi", KPI, KPIIn, code_prefix="KPI",
+            links=(
+                LinkSpec("kra_ids", KPIKRA, "kpi_id", "kra_id", "kras"),
+                LinkSpec("co_owner_ids", KPICoOwner, "kpi_id", "agency_id", "agencies"),
+            ),
+        ),
+        ElementSpec(
+            "actions", "action", Action, ActionIn, code_prefix="ACT",
+            links=(
+                LinkSpec("kpi_ids", ActionKPI, "action_id", "kpi_id", "kpis"),
+                LinkSpec("kra_ids", ActionKRA, "action_id", "kra_id", "kras"),
+                LinkSpec("partner_ids", ActionPartner, "action_id", "agency_id", "agencies"),
+            ),
+        ),
+        ElementSpec("agencies", "agency", Agency, AgencyIn, owner="area", label_field="name_th"),
+    )
+}
+
+# Links that point *at* an element of a kind, from elements of other kinds (for delete warnings).
+INBOUND: dict[str, tuple[tuple[str, LinkSpec], ...]] = {
+    target: tuple(
+        (spec.kind, link)
+        for spec in SPECS.values()
+        for link in spec.links
+        if link.target == target
+    )
+    for target in ("kras", "kpis", "agencies")
+}
+AGENCY_FKS = ((KPI, "kpis"), (Action, "actions"))  # lead_agency_id columns
+
+
+def get_spec(kind: str) -> ElementSpec:
+    spec = SPECS.get(kind)
+    if spec is None:
+        raise NotFound(kind)
+    return spec
+
+
+# ---- reading one element --------------------------------------------------------------------
+
+
+def get_element(session: Session, *, plan: Plan, kind: str, element_id: int) -> SQLModel:
+    """The element, only when it belongs to this plan (or this plan's area, for agencies)."""
+    spec = get_spec(kind)
+    row = session.get(spec.model, element_id)
+    if row is None or not _owned(spec, row, plan):
+        raise NotFound(f"{kind}/{element_id}")
+    return row
+
+
+def _owned(spec: ElementSpec, row: SQLModel, plan: Plan) -> bool:
+    if spec.owner == "area":
+        return row.area_id == plan.area_id
+    return row.plan_id == plan.id
+
+
+def element_links(session: Session, spec: ElementSpec, element_id: int) -> dict[str, list[int]]:
+    out = {}
+    for link in spec.links:
+        query = select(getattr(link.table, link.other)).where(
+            getattr(link.table, link.own) == element_id
+        )
+        out[link.field] = sorted(session.exec(query).all())
+    return out
+
+
+def element_values(session: Session, spec: ElementSpec, row: SQLModel) -> dict[str, Any]:
+    """The element as its input schema sees it: columns plus link id lists."""
+    values = {name: getattr(row, name) for name in spec.schema.model_fields if hasattr(row, name)}
+    values.update(element_links(session, spec, row.id))
+    return values
+
+
+@dataclass(frozen=True)
+class Dependent:
+    kind: str
+    element_id: int
+    label: str
+
+
+def dependents(session: Session, *, plan: Plan, kind: str, row: SQLModel) -> list[Dependent]:
+    """Other plan elements that lose a link to this one if it is deleted."""
+    spec = get_spec(kind)
+    found: list[Dependent] = []
+    for link in spec.links:
+        if link.target in ("kras", "kpis"):
+            target = get_spec(link.target)
+            ids = _ids(session, link.table, link.own, link.other, row.id)
+            found += _labelled(session, target, ids)
+    for source_kind, link in INBOUND.get(kind, ()):
+        source = get_spec(source_kind)
+        found += _labelled(session, source, _ids(session, link.table, link.other, link.own, row.id))
+    if kind == "agencies":
+        for model, source_kind in AGENCY_FKS:
+            ids = session.exec(select(model.id).where(model.lead_agency_id == row.id)).all()
+            found += _labelled(session, get_spec(source_kind), list(ids))
+    unique = {(d.kind, d.element_id): d for d in found}
+    return sorted(unique.values(), key=lambda d: (d.kind, d.label))
+
+
+def _ids(session: Session, table: type[SQLModel], by: str, pick: str, value: int) -> list[int]:
+    return list(session.exec(select(getattr(table, pick)).where(getattr(table, by) == value)).all())
+
+
+def _labelled(session: Session, spec: ElementSpec, ids: list[int]) -> list[Dependent]:
+    if not ids:
+        return []
+    rows = session.exec(select(spec.model).where(col(spec.model.id).in_(ids))).all()
+    return [Dependent(spec.kind, r.id, str(getattr(r, spec.label_field))) for r in rows]
+
+
+# ---- writing elements -----------------------------------------------------------------------
+
+
+def suggest_code(session: Session, *, plan: Plan, kind: str) -> str:
+    spec = get_spec(kind)
+    if spec.code_prefix is None:
+        return ""
+    codes = session.exec(select(spec.model.code).where(spec.model.plan_id == plan.id)).all()
+    numbers = [int(m.group(1)) for c in codes if (m := re.search(r"(\d+)\s*$", c))]
+    return f"{spec.code_prefix}{max(numbers, default=0) + 1}"
+
+
+def create_element(
+    session: Session, *, actor: str, plan: Plan, kind: str, element_in: dict[str, Any]
+) -> SQLModel:
+    spec = get_spec(kind)
+    data = validate(spec.schema, element_in)
+    _check_references(session, spec, plan, data, current_id=None)
+    row = spec.model(**_columns(spec, data), **_ownership(spec, plan))
+    row.position = _next_position(session, spec, plan)
+    session.add(row)
+    session.flush()
+    links = _write_links(session, spec, row.id, data)
+    audit.record(
+        session, actor=actor, area_id=plan.area_id, entity_type=spec.entity_type,
+        entity_id=row.id, op=AuditOp.create, after=audit.snapshot(row, **links),
+    )
+    _commit_and_publish(session, plan, spec.entity_type, row.id, AuditOp.create)
+    return row
+
+
+def update_element(
+    session: Session,
+    *,
+    actor: str,
+    plan: Plan,
+    kind: str,
+    element_id: int,
+    element_in: dict[str, Any],
+    expected_version: int | None = None,
+    partial: bool = False,
+) -> SQLModel:
+    spec = get_spec(kind)
+    row = get_element(session, plan=plan, kind=kind, element_id=element_id)
+    _check_version(session, spec, row, expected_version)
+    current = element_values(session, spec, row)
+    merged = {**current, **element_in} if partial else element_in
+    data = validate(spec.schema, merged)
+    _check_references(session, spec, plan, data, current_id=row.id)
+    before = audit.snapshot(row, **element_links(session, spec, row.id))
+    for name, value in _columns(spec, data).items():
+        setattr(row, name, value)
+    row.version += 1
+    session.add(row)
+    links = _write_links(session, spec, row.id, data, replace=True)
+    audit.record(
+        session, actor=actor, area_id=plan.area_id, entity_type=spec.entity_type,
+        entity_id=row.id, op=AuditOp.update, before=before, after=audit.snapshot(row, **links),
+    )
+    _commit_and_publish(session, plan, spec.entity_type, row.id, AuditOp.update)
+    return row
+
+
+def delete_element(
+    session: Session,
+    *,
+    actor: str,
+    plan: Plan,
+    kind: str,
+    element_id: int,
+    force: bool = False,
+    expected_version: int | None = None,
+) -> dict[str, Any]:
+    """Delete, unlinking what pointed at it. Without `force`, a linked element is refused with
+    the list of what would be unlinked, so the caller can show it first."""
+    spec = get_spec(kind)
+    row = get_element(session, plan=plan, kind=kind, element_id=element_id)
+    _check_version(session, spec, row, expected_version)
+    linked = dependents(session, plan=plan, kind=kind, row=row)
+    if linked and not force:
+        raise Conflict(
+            Msg("This element is still linked; confirm to unlink and delete it."),
+            current={"unlinks": [d.__dict__ for d in linked]},
+        )
+    before = audit.snapshot(
+        row,
+        **element_links(session, spec, row.id),
+        unlinked=[{"kind": d.kind, "id": d.element_id} for d in linked],
+    )
+    _unlink_inbound(session, kind, row.id)
+    session.delete(row)
+    audit.record(
+        session, actor=actor, area_id=plan.area_id, entity_type=spec.entity_type,
+        entity_id=element_id, op=AuditOp.delete, before=before,
+    )
+    _commit_and_publish(session, plan, spec.entity_type, element_id, AuditOp.delete)
+    return before
+
+
+def move_element(
+    session: Session, *, actor: str, plan: Plan, kind: str, element_id: int, direction: str
+) -> SQLModel:
+    """Swap the element with its neighbour above or below."""
+    spec = get_spec(kind)
+    if direction not in ("up", "down"):
+        raise ValidationFailed({"direction": Msg("Choose one of the options.")})
+    row = get_element(session, plan=plan, kind=kind, element_id=element_id)
+    siblings = list(
+        session.exec(
+            select(spec.model)
+            .where(*_sibling_filter(spec, plan))
+            .order_by(spec.model.position, spec.model.id)
+        ).all()
+    )
+    index = next(i for i, s in enumerate(siblings) if s.id == row.id)
+    other_index = index - 1 if direction == "up" else index + 1
+    if not 0 <= other_index < len(siblings):
+        return row
+    siblings.insert(other_index, siblings.pop(index))
+    before = {"position": row.position, "order": [s.id for s in _ordered(siblings, row, index)]}
+    for position, sibling in enumerate(siblings):
+        if sibling.position != position:
+            sibling.position = position
+            session.add(sibling)
+    row.version += 1
+    audit.record(
+        session, actor=actor, area_id=plan.area_id, entity_type=spec.entity_type,
+        entity_id=row.id, op=AuditOp.update, before=before,
+        after={"position": row.position, "order": [s.id for s in siblings]},
+    )
+    _commit_and_publish(session, plan, spec.entity_type, row.id, AuditOp.update)
+    return row
+
+
+def _ordered(siblings: list[SQLModel], row: SQLModel, index: int) -> list[SQLModel]:
+    original = [s for s in siblings if s.id != row.id]
+    original.insert(index, row)
+    return original
+
+
+# ---- plan-level writes ----------------------------------------------------------------------
+
+
+def create_plan(session: Session, *, actor: str, area: Area, plan_in: dict[str, Any],
+                is_demo: bool = False) -> Plan:
+    data = validate(PlanIn, plan_in)
+    plan = Plan(area_id=area.id, is_demo=is_demo, **data.model_dump())
+    session.add(plan)
+    session.flush()
+    audit.record(session, actor=actor, area_id=area.id, entity_type="plan", entity_id=plan.id,
+                 op=AuditOp.create, after=audit.snapshot(plan))
+    _commit_and_publish(session, plan, "plan", plan.id, AuditOp.create)
+    return plan
+
+
+def update_plan(session: Session, *, actor: str, plan: Plan, plan_in: dict[str, Any],
+                expected_version: int | None = None) -> Plan:
+    """Fields missing from `plan_in` keep their values (forms edit the vision separately)."""
+    current = {name: getattr(plan, name) for name in PlanIn.model_fields}
+    data = validate(PlanIn, {**current, **plan_in})
+    return _write_plan(session, actor, plan, data.model_dump(), expected_version)
+
+
+def update_vision(session: Session, *, actor: str, plan: Plan, vision_in: dict[str, Any],
+                  expected_version: int | None = None) -> Plan:
+    data = validate(VisionIn, vision_in)
+    return _write_plan(session, actor, plan, data.model_dump(), expected_version)
+
+
+def _write_plan(session: Session, actor: str, plan: Plan, values: dict[str, Any],
+                expected_version: int | None) -> Plan:
+    if expected_version is not None and expected_version != plan.version:
+        raise Conflict(Msg("Someone else changed this since you opened it."),
+                       current=audit.snapshot(plan))
+    before = audit.snapshot(plan)
+    for name, value in values.items():
+        setattr(plan, name, value)
+    plan.version += 1
+    session.add(plan)
+    audit.record(session, actor=actor, area_id=plan.area_id, entity_type="plan",
+                 entity_id=plan.id, op=AuditOp.update, before=before, after=audit.snapshot(plan))
+    _commit_and_publish(session, plan, "plan", plan.id, AuditOp.update)
+    return plan
+
+
+# ---- helpers --------------------------------------------------------------------------------
+
+
+def _columns(spec: ElementSpec, data: InputModel) -> dict[str, Any]:
+    link_fields = {link.field for link in spec.links}
+    values = data.model_dump(exclude=link_fields)
+    return {k: (v.value if hasattr(v, "value") else v) for k, v in values.items()}
+
+
+def _ownership(spec: ElementSpec, plan: Plan) -> dict[str, Any]:
+    if spec.owner == "area":
+        return {"area_id": plan.area_id, "code": f"custom-{secrets.token_hex(4)}"}
+    return {"plan_id": plan.id}
+
+
+def _sibling_filter(spec: ElementSpec, plan: Plan) -> tuple:
+    if spec.owner == "area":
+        return (spec.model.area_id == plan.area_id,)
+    return (spec.model.plan_id == plan.id,)
+
+
+def _next_position(session: Session, spec: ElementSpec, plan: Plan) -> int:
+    query = select(func.max(spec.model.position)).where(*_sibling_filter(spec, plan))
+    current = session.exec(query).one()
+    return 0 if current is None else current + 1
+
+
+def _check_version(session: Session, spec: ElementSpec, row: SQLModel,
+                   expected: int | None) -> None:
+    if expected is not None and expected != row.version:
+        raise Conflict(
+            Msg("Someone else changed this since you opened it."),
+            current={"version": row.version, **element_values(session, spec, row)},
+        )
+
+
+def _check_references(session: Session, spec: ElementSpec, plan: Plan, data: InputModel,
+                      current_id: int | None) -> None:
+    errors: dict[str, Msg] = {}
+    for link in spec.links:
+        wanted = set(getattr(data, link.field))
+        if wanted - _allowed_ids(session, link.target, plan):
+            errors[link.field] = Msg("Pick from the list.")
+    for name, target in (("lead_agency_id", "agencies"), ("theme_id", "themes"),
+                         ("type_id", "agency_types")):
+        value = getattr(data, name, None)
+        if value is not None and value not in _allowed_ids(session, target, plan):
+            errors[name] = Msg("Pick from the list.")
+    if spec.code_prefix and _code_taken(session, spec, plan, data.code, current_id):
+        errors["code"] = Msg("This code is already used in this plan.")
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def _allowed_ids(session: Session, target: str, plan: Plan) -> set[int]:
+    if target == "doe_items":
+        query = select(DOEItem.id)
+    elif target == "themes":
+        query = select(StrategyTheme.id)
+    elif target == "agency_types":
+        query = select(AgencyType.id)
+    elif target == "agencies":
+        query = select(Agency.id).where(
+            or_(col(Agency.area_id).is_(None), Agency.area_id == plan.area_id)
+        )
+    else:
+        model = get_spec(target).model
+        query = select(model.id).where(model.plan_id == plan.id)
+    return set(session.exec(query).all())
+
+
+def _code_taken(session: Session, spec: ElementSpec, plan: Plan, code: str,
+                current_id: int | None) -> bool:
+    query = select(spec.model.id).where(
+        spec.model.plan_id == plan.id, func.lower(spec.model.code) == code.lower()
+    )
+    if current_id is not None:
+        query = query.where(spec.model.id != current_id)
+    return session.exec(query).first() is not None
+
+
+def _write_links(session: Session, spec: ElementSpec, element_id: int, data: InputModel,
+                 replace: bool = False) -> dict[str, list[int]]:
+    written = {}
+    for link in spec.links:
+        own = getattr(link.table, link.own)
+        if replace:
+            session.exec(sql_delete(link.table).where(own == element_id))
+        ids = sorted(set(getattr(data, link.field)))
+        for target_id in ids:
+            session.add(link.table(**{link.own: element_id, link.other: target_id}))
+        written[link.field] = ids
+    session.flush()
+    return written
+
+
+def _unlink_inbound(session: Session, kind: str, element_id: int) -> None:
+    """Remove links that point at the element (the database cascades its own links)."""
+    for _source_kind, link in INBOUND.get(kind, ()):
+        session.exec(sql_delete(link.table).where(getattr(link.table, link.other) == element_id))
+    if kind == "agencies":
+        for model, _source in AGENCY_FKS:
+            session.exec(
+                update(model).where(model.lead_agency_id == element_id).values(lead_agency_id=None)
+            )
+    for link in get_spec(kind).links:
+        session.exec(sql_delete(link.table).where(getattr(link.table, link.own) == element_id))
+    session.flush()
+
+
+def _commit_and_publish(session: Session, plan: Plan, entity_type: str, entity_id: int,
+                        op: AuditOp) -> None:
+    session.commit()
+    live.broker.publish(
+        live.area_channel(plan.area_id),
+        {"type": "plan.changed", "plan_id": plan.id, "entity": entity_type,
+         "id": entity_id, "op": op.value},
+    )

@@ -1,0 +1,98 @@
+"""Plan-quality checks and completeness. Pure functions of a loaded PlanTree."""
+
+from dataclasses import dataclass
+
+from app.services.errors import Msg
+from app.services.plan_tree import PlanTree
+
+STEPS = ("doe", "problems", "vision", "kras", "kpis", "actions")
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str  # stable code, e.g. "kpi_no_target"
+    kind: str  # element kind the finding points at: "kpis", "kras", ...
+    element_id: int
+    label: str  # the element's code or text, for display
+    message: Msg
+
+
+def completeness(tree: PlanTree) -> dict[str, bool]:
+    return {
+        "doe": bool(tree.doe),
+        "problems": bool(tree.problems),
+        "vision": bool(tree.plan.vision.strip()),
+        "kras": bool(tree.kras),
+        "kpis": bool(tree.kpis),
+        "actions": bool(tree.actions),
+    }
+
+
+def completeness_ratio(tree: PlanTree | None) -> float:
+    if tree is None:
+        return 0.0
+    done = completeness(tree)
+    return sum(done.values()) / len(done)
+
+
+def findings(tree: PlanTree, item_codes: dict[int, str] | None = None) -> list[Finding]:
+    return [
+        *_kpi_findings(tree),
+        *_action_findings(tree),
+        *_kra_findings(tree),
+        *_doe_findings(tree, item_codes or {}),
+    ]
+
+
+def _kpi_findings(tree: PlanTree) -> list[Finding]:
+    out = []
+    served = tree.kpi_actions
+    for kpi in tree.kpis:
+        if kpi.baseline_value is None:
+            out.append(Finding("kpi_no_baseline", "kpis", kpi.id, kpi.code,
+                               Msg("KPI %(code)s has no baseline.", {"code": kpi.code})))
+        if kpi.target_value is None:
+            out.append(Finding("kpi_no_target", "kpis", kpi.id, kpi.code,
+                               Msg("KPI %(code)s has no target.", {"code": kpi.code})))
+        if not served.get(kpi.id):
+            out.append(Finding("kpi_no_action", "kpis", kpi.id, kpi.code,
+                               Msg("No action serves KPI %(code)s.", {"code": kpi.code})))
+        if not tree.kpi_kras.get(kpi.id):
+            out.append(Finding("kpi_no_kra", "kpis", kpi.id, kpi.code,
+                               Msg("KPI %(code)s serves no KRA.", {"code": kpi.code})))
+    return out
+
+
+def _action_findings(tree: PlanTree) -> list[Finding]:
+    return [
+        Finding("action_no_kpi", "actions", a.id, a.code,
+                Msg("Action %(code)s is linked to no KPI.", {"code": a.code}))
+        for a in tree.actions
+        if not tree.action_kpis.get(a.id)
+    ]
+
+
+def _kra_findings(tree: PlanTree) -> list[Finding]:
+    with_kpis = tree.kra_kpis
+    return [
+        Finding("kra_no_kpi", "kras", k.id, k.code,
+                Msg("KRA %(code)s has no KPI.", {"code": k.code}))
+        for k in tree.kras
+        if not with_kpis.get(k.id)
+    ]
+
+
+def _doe_findings(tree: PlanTree, item_codes: dict[int, str]) -> list[Finding]:
+    """National DOE items the province chose (tagged on its statements) that no KRA addresses."""
+    addressed = {item for items in tree.kra_items.values() for item in items}
+    out = []
+    seen: set[int] = set()
+    for statement in tree.doe:
+        for item_id in tree.doe_items.get(statement.id, []):
+            if item_id not in addressed and item_id not in seen:
+                seen.add(item_id)
+                code = item_codes.get(item_id, str(item_id))
+                out.append(Finding("doe_item_no_kra", "doe", statement.id, code,
+                                   Msg("DOE item %(item)s is addressed by no KRA.",
+                                       {"item": code})))
+    return out

@@ -1,0 +1,292 @@
+"""Load reference data and demo plans from seeds/. Idempotent: a second run changes nothing.
+
+Reference rows are upserted by their natural key (slug or code). A demo plan is loaded only
+into an area that has no plan yet, through the same service functions an editor uses, so its
+audit trail looks like real use.
+"""
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlmodel import Session, SQLModel, col, select
+
+from app import ROOT
+from app.models import (
+    Agency,
+    AgencyType,
+    Area,
+    AreaGroup,
+    AreaGroupMember,
+    DOEAspect,
+    DOEFramework,
+    DOEItem,
+    StrategyTheme,
+)
+from app.models.enums import AuditOp
+from app.services import audit, plans
+from app.services.errors import ValidationFailed
+from app.services.plan_tree import current_plans
+
+SEEDS = ROOT / "seeds"
+SEED_ACTOR = "seed"
+
+
+def load_yaml(path: Path) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+class Counter:
+    def __init__(self) -> None:
+        self.created = 0
+        self.updated = 0
+
+    def __str__(self) -> str:
+        return f"{self.created} created, {self.updated} updated"
+
+
+def _upsert(session: Session, model: type[SQLModel], key: dict[str, Any],
+            values: dict[str, Any], counter: Counter) -> SQLModel:
+    row = session.exec(select(model).filter_by(**key)).first()
+    if row is None:
+        row = model(**key, **values)
+        session.add(row)
+        session.flush()
+        counter.created += 1
+        return row
+    changed = {k: v for k, v in values.items() if getattr(row, k) != v}
+    if changed:
+        for name, value in changed.items():
+            setattr(row, name, value)
+        session.add(row)
+        counter.updated += 1
+    return row
+
+
+def seed_reference(session: Session, seeds: Path = SEEDS) -> Counter:
+    counter = Counter()
+    areas = _seed_areas(session, load_yaml(seeds / "areas.yaml"), counter)
+    _seed_framework(session, load_yaml(seeds / "doe_framework.yaml"), counter)
+    vocab = load_yaml(seeds / "vocabularies.yaml")
+    _seed_vocabularies(session, vocab, counter)
+    _seed_agencies(session, vocab, areas, counter)
+    if counter.created or counter.updated:
+        audit.record(session, actor=SEED_ACTOR, area_id=None, entity_type="reference_data",
+                     entity_id=None, op=AuditOp.update,
+                     after={"created": counter.created, "updated": counter.updated})
+    session.commit()
+    return counter
+
+
+def _seed_areas(session: Session, data: dict[str, Any], counter: Counter) -> dict[str, Area]:
+    areas: dict[str, Area] = {}
+    for entry in data["areas"]:
+        values = {k: v for k, v in entry.items() if k != "slug"}
+        if isinstance(values.get("designated_on"), str):
+            values["designated_on"] = date.fromisoformat(values["designated_on"])
+        areas[entry["slug"]] = _upsert(session, Area, {"slug": entry["slug"]}, values, counter)
+    for entry in data["groups"]:
+        values = {k: entry[k] for k in ("name_th", "name_en", "is_default")}
+        group = _upsert(session, AreaGroup, {"slug": entry["slug"]}, values, counter)
+        wanted = {areas[slug].id for slug in entry["areas"]}
+        existing = set(session.exec(
+            select(AreaGroupMember.area_id).where(AreaGroupMember.group_id == group.id)
+        ).all())
+        for area_id in wanted - existing:
+            session.add(AreaGroupMember(group_id=group.id, area_id=area_id))
+            counter.created += 1
+    return areas
+
+
+def _seed_framework(session: Session, data: dict[str, Any], counter: Counter) -> None:
+    fw = data["framework"]
+    key = {"code": fw["code"], "version": fw["version"]}
+    values = {"name_th": fw["name_th"], "name_en": fw["name_en"], "is_current": True}
+    framework = _upsert(session, DOEFramework, key, values, counter)
+    for other in session.exec(select(DOEFramework).where(DOEFramework.id != framework.id)).all():
+        if other.is_current:
+            other.is_current = False
+            session.add(other)
+    for a_pos, aspect_data in enumerate(data["aspects"]):
+        aspect = _upsert(
+            session, DOEAspect, {"framework_id": framework.id, "code": aspect_data["code"]},
+            {"name_th": aspect_data["name_th"], "name_en": aspect_data["name_en"],
+             "position": a_pos},
+            counter,
+        )
+        for i_pos, item in enumerate(aspect_data["items"]):
+            _upsert(
+                session, DOEItem, {"aspect_id": aspect.id, "code": item["code"]},
+                {"name_th": item["name_th"], "name_en": item["name_en"], "position": i_pos},
+                counter,
+            )
+
+
+def _seed_vocabularies(session: Session, data: dict[str, Any], counter: Counter) -> None:
+    for model, entries in ((StrategyTheme, data["strategy_themes"]),
+                           (AgencyType, data["agency_types"])):
+        for pos, entry in enumerate(entries):
+            values = {"name_th": entry["name_th"], "name_en": entry["name_en"], "position": pos}
+            _upsert(session, model, {"code": entry["code"]}, values, counter)
+
+
+def _seed_agencies(session: Session, data: dict[str, Any], areas: dict[str, Area],
+                   counter: Counter) -> None:
+    types = {t.code: t.id for t in session.exec(select(AgencyType)).all()}
+    for pos, entry in enumerate(data["national_agencies"]):
+        _upsert_agency(session, None, entry, pos, types, counter)
+    for area in areas.values():
+        for pos, template in enumerate(data["standard_agencies"]):
+            entry = {
+                **template,
+                "name_th": template["name_th"].format(th=area.name_th, en=area.name_en),
+                "name_en": template["name_en"].format(th=area.name_th, en=area.name_en),
+            }
+            _upsert_agency(session, area.id, entry, pos, types, counter)
+
+
+def _upsert_agency(session: Session, area_id: int | None, entry: dict[str, Any], position: int,
+                   types: dict[str, int], counter: Counter) -> Agency:
+    query = select(Agency).where(Agency.code == entry["code"])
+    query = query.where(
+        col(Agency.area_id).is_(None) if area_id is None else Agency.area_id == area_id
+    )
+    values = {"name_th": entry["name_th"], "name_en": entry.get("name_en", ""),
+              "type_id": types[entry["type"]], "position": position}
+    row = session.exec(query).first()
+    if row is None:
+        row = Agency(area_id=area_id, code=entry["code"], **values)
+        session.add(row)
+        session.flush()
+        counter.created += 1
+    elif any(getattr(row, k) != v for k, v in values.items()):
+        for name, value in values.items():
+            setattr(row, name, value)
+        session.add(row)
+        counter.updated += 1
+    return row
+
+
+# ---- demo plans -----------------------------------------------------------------------------
+
+
+def seed_demo(session: Session, seeds: Path = SEEDS) -> list[str]:
+    """Load each seeds/demo/<slug>.yaml into its area when that area has no plan yet."""
+    loaded = []
+    for path in sorted((seeds / "demo").glob("*.yaml")):
+        data = load_yaml(path)
+        area = session.exec(select(Area).where(Area.slug == data["area"])).one()
+        if current_plans(session, [area.id]):
+            continue
+        load_demo_plan(session, area, data)
+        loaded.append(area.slug)
+    return loaded
+
+
+def load_demo_plan(session: Session, area: Area, data: dict[str, Any]) -> None:
+    refs = _DemoRefs(session, area)
+    for pos, entry in enumerate(data.get("agencies", []), start=100):
+        types = {t.code: t.id for t in session.exec(select(AgencyType)).all()}
+        _upsert_agency(session, area.id, entry, pos, types, Counter())
+    session.commit()
+    refs.reload_agencies()
+    p = data["plan"]
+    plan = plans.create_plan(
+        session, actor=SEED_ACTOR, area=area, is_demo=True,
+        plan_in={"title": p["title"], "span_start_be": p["span"][0],
+                 "span_end_be": p["span"][1], "status": p.get("status", "draft"),
+                 "vision": p.get("vision", "")},
+    )
+
+    def add(kind: str, values: dict[str, Any]) -> int:
+        try:
+            return plans.create_element(
+                session, actor=SEED_ACTOR, plan=plan, kind=kind, element_in=values
+            ).id
+        except ValidationFailed as exc:
+            raise ValueError(f"{area.slug} {kind} {values.get('code', '')}: {exc}") from None
+
+    for entry in data.get("doe", []):
+        add("doe", {"text": entry["text"], "item_ids": refs.items(entry.get("items", []))})
+    for entry in data.get("problems", []):
+        add("problems", entry)
+    kras = {}
+    for entry in data.get("kras", []):
+        kras[entry["code"]] = add("kras", {
+            **{k: entry.get(k, "") for k in ("code", "title", "description")},
+            "theme_id": refs.theme(entry.get("theme")),
+            "doe_item_ids": refs.items(entry.get("doe_items", [])),
+        })
+    kpis = {}
+    for entry in data.get("kpis", []):
+        kpis[entry["code"]] = add("kpis", _demo_kpi(entry, refs, kras))
+    for entry in data.get("actions", []):
+        add("actions", _demo_action(entry, refs, kras, kpis))
+
+
+def _demo_kpi(entry: dict[str, Any], refs: "_DemoRefs", kras: dict[str, int]) -> dict[str, Any]:
+    baseline = entry.get("baseline") or {}
+    target = entry.get("target") or {}
+    fields = ("code", "name", "definition", "unit", "kind", "direction", "period_type",
+              "data_source")
+    return {
+        **{k: entry.get(k, "") for k in fields},
+        "baseline_value": baseline.get("value"),
+        "baseline_period": baseline.get("period"),
+        "target_value": target.get("value"),
+        "target_period": target.get("period"),
+        "lead_agency_id": refs.agency(entry.get("lead")),
+        "co_owner_ids": [refs.agency(c) for c in entry.get("co_owners", [])],
+        "kra_ids": [kras[c] for c in entry.get("kras", [])],
+    }
+
+
+def _demo_action(entry: dict[str, Any], refs: "_DemoRefs", kras: dict[str, int],
+                 kpis: dict[str, int]) -> dict[str, Any]:
+    return {
+        **{k: entry.get(k, "") for k in ("code", "title", "description")},
+        "lead_agency_id": refs.agency(entry.get("lead")),
+        "partner_ids": [refs.agency(c) for c in entry.get("partners", [])],
+        "budget_thb": entry.get("budget_thb"),
+        "start_on": str(entry["start_on"]) if entry.get("start_on") else None,
+        "end_on": str(entry["end_on"]) if entry.get("end_on") else None,
+        "status": entry.get("status", "not_started"),
+        "autonomy_domain": entry.get("autonomy"),
+        "kpi_ids": [kpis[c] for c in entry.get("kpis", [])],
+        "kra_ids": [kras[c] for c in entry.get("kras", [])],
+    }
+
+
+class _DemoRefs:
+    """Resolve the codes a demo file uses (DOE items, themes, agencies) to ids."""
+
+    def __init__(self, session: Session, area: Area) -> None:
+        self.session = session
+        self.area = area
+        self._items = {i.code: i.id for i in session.exec(select(DOEItem)).all()}
+        self._themes = {t.code: t.id for t in session.exec(select(StrategyTheme)).all()}
+        self.reload_agencies()
+
+    def reload_agencies(self) -> None:
+        rows = self.session.exec(
+            select(Agency).where(
+                (col(Agency.area_id).is_(None)) | (Agency.area_id == self.area.id)
+            )
+        ).all()
+        # the area's own agencies win over national ones with the same code
+        self._agencies = {a.code: a.id for a in sorted(rows, key=lambda a: a.area_id or 0)}
+
+    def items(self, codes: list[str]) -> list[int]:
+        return [self._items[c] for c in codes]
+
+    def theme(self, code: str | None) -> int | None:
+        return self._themes[code] if code else None
+
+    def agency(self, code: str | None) -> int | None:
+        if not code:
+            return None
+        if code not in self._agencies:
+            raise ValueError(f"{self.area.slug}: unknown agency code {code!r}")
+        return self._agencies[code]

@@ -1,0 +1,161 @@
+"""One Jinja environment; one place that decides page or fragment."""
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from app import ROOT, __version__, i18n, labels, periods
+from app.services.errors import Msg
+from app.services.plans import SPECS
+
+env = Environment(
+    loader=FileSystemLoader(ROOT / "templates"),
+    autoescape=select_autoescape(["html"]),
+    extensions=["jinja2.ext.i18n"],
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+templates = Jinja2Templates(env=env)
+env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+
+
+def translate(message: Msg | str | None) -> str:
+    if message is None:
+        return ""
+    if isinstance(message, str):
+        return i18n.gettext(message)
+    return i18n.gettext(message.msgid, **message.params) if message.params else i18n.gettext(
+        message.msgid
+    )
+
+
+env.globals.update(
+    format_date=i18n.format_date,
+    format_year=i18n.format_year,
+    format_number=i18n.format_number,
+    localized=i18n.localized,
+    get_locale=i18n.get_locale,
+    period_label=periods.period_label,
+    label=labels.label,
+    options=labels.options,
+    step_title=labels.step_title,
+    msg=translate,
+    app_version=__version__,
+    htmx_file="vendor/htmx-2.0.11.min.js",
+)
+
+
+def is_htmx(request: Request) -> bool:
+    """A fragment request: sent by htmx and not a boosted navigation."""
+    return request.headers.get("HX-Request") == "true" and not request.headers.get("HX-Boosted")
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    response = templates.TemplateResponse(
+        request, template, context or {}, status_code=status_code, headers=headers
+    )
+    response.headers["Vary"] = "HX-Request, Cookie"
+    return response
+
+
+def render_page_or_fragment(
+    request: Request, page: str, fragment: str, context: dict[str, Any], **kwargs: Any
+) -> HTMLResponse:
+    """The same URL gives the full page, or only its fragment when htmx asks."""
+    return render(request, fragment if is_htmx(request) else page, context, **kwargs)
+
+
+def input_value(value: Any) -> str:
+    """How a stored value is shown in a form field: 75.0 as '75', None as ''."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value.value if hasattr(value, "value") else value)
+
+
+def choices(view: Any, what: str) -> list[tuple[Any, str]]:
+    """Options for the pickers of a plan form, labelled in the UI language."""
+    ref, tree = view.ref, view.tree
+    if what == "doe_items":
+        return [(i.id, f"{i.code} · {i18n.localized(i)}") for i in ref.items.values()]
+    if what == "themes":
+        return [(t.id, i18n.localized(t)) for t in ref.themes.values()]
+    if what == "agency_types":
+        return [(t.id, i18n.localized(t)) for t in ref.agency_types.values()]
+    if what == "agencies":
+        return [(a.id, i18n.localized(a)) for a in ref.sorted_agencies()]
+    if what == "kras":
+        return [(k.id, f"{k.code} · {k.title}") for k in tree.kras] if tree else []
+    if what == "kpis":
+        return [(k.id, f"{k.code} · {k.name}") for k in tree.kpis] if tree else []
+    raise KeyError(what)
+
+
+def dom_id(entity_type: str, element_id: int | None) -> str:
+    return f"{entity_type.replace('_', '-')}-{element_id}"
+
+
+env.globals.update(input_value=input_value, choices=choices, dom_id=dom_id, specs=SPECS)
+
+
+STEP_NUMBERS = {"doe": 1, "problems": 2, "vision": 3, "kras": 4, "kpis": 5, "actions": 6}
+ADD_LABELS = {
+    "doe": i18n.N_("Add a desired outcome"),
+    "problems": i18n.N_("Add a problem"),
+    "kras": i18n.N_("Add a KRA"),
+    "kpis": i18n.N_("Add a KPI"),
+    "actions": i18n.N_("Add an action"),
+    "agencies": i18n.N_("Add an agency"),
+}
+
+
+def section_elements(view: Any, kind: str) -> list[Any]:
+    if kind == "agencies":
+        return [a for a in view.ref.sorted_agencies() if a.area_id == view.area.id]
+    return list(getattr(view.tree, kind)) if view.tree else []
+
+
+def row_maps(view: Any) -> dict[str, Any]:
+    tree = view.tree
+    return {
+        "kras": tree.kras_by_id() if tree else {},
+        "kpis": tree.kpis_by_id() if tree else {},
+        "agencies": view.ref.agencies,
+        "agency_types": view.ref.agency_types,
+        "doe_items": view.ref.items,
+        "themes": view.ref.themes,
+    }
+
+
+def element_label(kind: str, element: Any) -> str:
+    spec = SPECS[kind]
+    text = str(getattr(element, spec.label_field))
+    if spec.code_prefix:
+        return text
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def add_label(kind: str) -> str:
+    return i18n.gettext(ADD_LABELS[kind])
+
+
+env.globals.update(
+    section_elements=section_elements,
+    row_maps=row_maps,
+    element_label=element_label,
+    add_label=add_label,
+    step_numbers=STEP_NUMBERS,
+)

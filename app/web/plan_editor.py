@@ -1,0 +1,259 @@
+"""The plan editor: a guided page in the workshop's order, every element edited in place.
+
+Fragments: a row (`_row`), its form (`_form`), a delete confirmation (`_confirm_delete`), a
+whole section (`_section`) and the checks panel (`_checks`). Action routes return the fragment
+that changed and send `HX-Trigger: plan-changed` so the checks panel refreshes itself.
+"""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from starlette.datastructures import FormData
+
+from app.db import SessionDep
+from app.models import Plan
+from app.services import plans as plan_service
+from app.services.errors import Conflict, ValidationFailed
+from app.services.plan_views import PlanView, plan_view
+from app.templating import render
+from app.web.deps import CurrentArea, CurrentPlan
+
+router = APIRouter(prefix="/areas/{slug}/plan")
+ACTOR = "web"  # replaced by the signed-in user when accounts arrive
+CHANGED = {"HX-Trigger": "plan-changed"}
+SECTIONS = ("doe", "problems", "vision", "kras", "kpis", "actions", "agencies")
+
+
+async def form_data(request: Request) -> FormData:
+    return await request.form()
+
+
+Form = Annotated[FormData, Depends(form_data)]
+
+
+def _values(kind: str, form: FormData) -> dict[str, Any]:
+    spec = plan_service.get_spec(kind)
+    lists = {link.field for link in spec.links}
+    values: dict[str, Any] = {}
+    for name in spec.schema.model_fields:
+        if name in lists:
+            values[name] = form.getlist(name)
+        elif name in form:
+            values[name] = form.get(name)
+    return values
+
+
+def _version(form: FormData) -> int | None:
+    raw = form.get("version")
+    return int(raw) if isinstance(raw, str) and raw.isdigit() else None
+
+
+def _ctx(view: PlanView, **extra: Any) -> dict[str, Any]:
+    return {"view": view, "area": view.area, "plan": view.plan, **extra}
+
+
+# ---- the page, plan header, vision, checks --------------------------------------------------
+
+
+@router.get("", name="plan_editor")
+def editor(request: Request, area: CurrentArea, session: SessionDep) -> Response:
+    return render(request, "plan/editor.html", _ctx(plan_view(session, area), sections=SECTIONS))
+
+
+@router.post("", name="plan_create")
+def create_plan(request: Request, area: CurrentArea, session: SessionDep, form: Form) -> Response:
+    values = {k: form.get(k) for k in ("title", "span_start_be", "span_end_be")}
+    try:
+        plan_service.create_plan(session, actor=ACTOR, area=area, plan_in=values)
+    except ValidationFailed as exc:
+        ctx = _ctx(plan_view(session, area), sections=SECTIONS, values=values, errors=exc.errors)
+        return render(request, "plan/editor.html", ctx, status_code=422)
+    url = request.url_for("plan_editor", slug=area.slug)
+    return Response(status_code=303, headers={"Location": str(url), "HX-Redirect": str(url)})
+
+
+@router.get("/checks", name="plan_checks")
+def checks(request: Request, area: CurrentArea, session: SessionDep) -> Response:
+    return render(request, "plan/_checks.html", _ctx(plan_view(session, area)))
+
+
+@router.get("/meta", name="plan_meta")
+def meta(request: Request, area: CurrentArea, plan: CurrentPlan, session: SessionDep) -> Response:
+    return render(request, "plan/_meta.html", _ctx(plan_view(session, area)))
+
+
+@router.get("/meta/edit", name="plan_meta_edit")
+def meta_edit(request: Request, area: CurrentArea, plan: CurrentPlan,
+              session: SessionDep) -> Response:
+    values = {k: getattr(plan, k) for k in ("title", "span_start_be", "span_end_be", "status")}
+    return render(request, "plan/_meta_form.html",
+                  _ctx(plan_view(session, area), values=values, errors={}))
+
+
+@router.put("/meta", name="plan_meta_update")
+def meta_update(request: Request, area: CurrentArea, plan: CurrentPlan, session: SessionDep,
+                form: Form) -> Response:
+    values = {k: form.get(k) for k in ("title", "span_start_be", "span_end_be", "status")}
+    return _save_plan(request, session, area, plan, form, values, "plan/_meta.html",
+                      "plan/_meta_form.html", plan_service.update_plan)
+
+
+@router.get("/vision", name="plan_vision")
+def vision(request: Request, area: CurrentArea, plan: CurrentPlan,
+           session: SessionDep) -> Response:
+    return render(request, "plan/_vision.html", _ctx(plan_view(session, area)))
+
+
+@router.get("/vision/edit", name="plan_vision_edit")
+def vision_edit(request: Request, area: CurrentArea, plan: CurrentPlan,
+                session: SessionDep) -> Response:
+    return render(request, "plan/_vision_form.html",
+                  _ctx(plan_view(session, area), values={"vision": plan.vision}, errors={}))
+
+
+@router.put("/vision", name="plan_vision_update")
+def vision_update(request: Request, area: CurrentArea, plan: CurrentPlan, session: SessionDep,
+                  form: Form) -> Response:
+    values = {"vision": form.get("vision", "")}
+    return _save_plan(request, session, area, plan, form, values, "plan/_vision.html",
+                      "plan/_vision_form.html", _update_vision)
+
+
+def _update_vision(session: SessionDep, *, actor: str, plan: Plan, plan_in: dict[str, Any],
+                   expected_version: int | None) -> Plan:
+    return plan_service.update_vision(session, actor=actor, plan=plan, vision_in=plan_in,
+                                      expected_version=expected_version)
+
+
+def _save_plan(request: Request, session: SessionDep, area: CurrentArea, plan: Plan,
+               form: FormData, values: dict[str, Any], shown: str, form_template: str,
+               write: Any) -> Response:
+    try:
+        write(session, actor=ACTOR, plan=plan, plan_in=values, expected_version=_version(form))
+    except ValidationFailed as exc:
+        ctx = _ctx(plan_view(session, area), values=values, errors=exc.errors)
+        return render(request, form_template, ctx, status_code=422)
+    except Conflict as exc:
+        ctx = _ctx(plan_view(session, area), values=values, errors={}, conflict=exc)
+        return render(request, form_template, ctx, status_code=409)
+    return render(request, shown, _ctx(plan_view(session, area)), headers=CHANGED)
+
+
+# ---- elements -------------------------------------------------------------------------------
+
+
+@router.get("/{kind}/new", name="element_new")
+def element_new(request: Request, kind: str, area: CurrentArea, plan: CurrentPlan,
+                session: SessionDep) -> Response:
+    plan_service.get_spec(kind)
+    values = {"code": plan_service.suggest_code(session, plan=plan, kind=kind)}
+    return _form(request, session, area, kind, None, values, {})
+
+
+@router.post("/{kind}", name="element_create")
+def element_create(request: Request, kind: str, area: CurrentArea, plan: CurrentPlan,
+                   session: SessionDep, form: Form) -> Response:
+    values = _values(kind, form)
+    try:
+        row = plan_service.create_element(session, actor=ACTOR, plan=plan, kind=kind,
+                                          element_in=values)
+    except ValidationFailed as exc:
+        return _form(request, session, area, kind, None, values, exc.errors, status_code=422)
+    headers = {**CHANGED, "HX-Retarget": f"#section-{kind}", "HX-Reswap": "outerHTML"}
+    return _section(request, session, area, kind, focus=row.id, headers=headers)
+
+
+@router.get("/{kind}/{element_id}", name="element_row")
+def element_row(request: Request, kind: str, element_id: int, area: CurrentArea,
+                plan: CurrentPlan, session: SessionDep) -> Response:
+    row = plan_service.get_element(session, plan=plan, kind=kind, element_id=element_id)
+    return _row(request, session, area, kind, row.id)
+
+
+@router.get("/{kind}/{element_id}/edit", name="element_edit")
+def element_edit(request: Request, kind: str, element_id: int, area: CurrentArea,
+                 plan: CurrentPlan, session: SessionDep) -> Response:
+    spec = plan_service.get_spec(kind)
+    row = plan_service.get_element(session, plan=plan, kind=kind, element_id=element_id)
+    values = plan_service.element_values(session, spec, row)
+    return _form(request, session, area, kind, row, values, {})
+
+
+@router.put("/{kind}/{element_id}", name="element_update")
+def element_update(request: Request, kind: str, element_id: int, area: CurrentArea,
+                   plan: CurrentPlan, session: SessionDep, form: Form) -> Response:
+    row = plan_service.get_element(session, plan=plan, kind=kind, element_id=element_id)
+    values = _values(kind, form)
+    try:
+        plan_service.update_element(session, actor=ACTOR, plan=plan, kind=kind,
+                                    element_id=element_id, element_in=values,
+                                    expected_version=_version(form))
+    except ValidationFailed as exc:
+        return _form(request, session, area, kind, row, values, exc.errors, status_code=422)
+    except Conflict as exc:
+        return _form(request, session, area, kind, row, values, {}, status_code=409,
+                     conflict=exc)
+    return _row(request, session, area, kind, element_id, headers=CHANGED)
+
+
+@router.get("/{kind}/{element_id}/delete", name="element_confirm_delete")
+def element_confirm_delete(request: Request, kind: str, element_id: int, area: CurrentArea,
+                           plan: CurrentPlan, session: SessionDep) -> Response:
+    row = plan_service.get_element(session, plan=plan, kind=kind, element_id=element_id)
+    linked = plan_service.dependents(session, plan=plan, kind=kind, row=row)
+    ctx = _ctx(plan_view(session, area), kind=kind, element=row, linked=linked,
+               spec=plan_service.get_spec(kind))
+    return render(request, "plan/_confirm_delete.html", ctx)
+
+
+@router.delete("/{kind}/{element_id}", name="element_delete")
+def element_delete(request: Request, kind: str, element_id: int, area: CurrentArea,
+                   plan: CurrentPlan, session: SessionDep) -> Response:
+    plan_service.delete_element(session, actor=ACTOR, plan=plan, kind=kind,
+                                element_id=element_id, force=True)
+    return _section(request, session, area, kind, headers=CHANGED)
+
+
+@router.post("/{kind}/{element_id}/move", name="element_move")
+def element_move(request: Request, kind: str, element_id: int, area: CurrentArea,
+                 plan: CurrentPlan, session: SessionDep, form: Form) -> Response:
+    direction = str(form.get("direction", ""))
+    plan_service.move_element(session, actor=ACTOR, plan=plan, kind=kind,
+                              element_id=element_id, direction=direction)
+    return _section(request, session, area, kind, focus=element_id, focus_move=direction,
+                    headers=CHANGED)
+
+
+# ---- fragment helpers -----------------------------------------------------------------------
+
+
+def _form(request: Request, session: SessionDep, area: CurrentArea, kind: str, row: Any,
+          values: dict[str, Any], errors: dict, status_code: int = 200, **extra: Any) -> Response:
+    ctx = _ctx(plan_view(session, area), kind=kind, element=row, values=values, errors=errors,
+               spec=plan_service.get_spec(kind), **extra)
+    return render(request, "plan/_form.html", ctx, status_code=status_code)
+
+
+def _row(request: Request, session: SessionDep, area: CurrentArea, kind: str, element_id: int,
+         headers: dict[str, str] | None = None) -> Response:
+    view = plan_view(session, area)
+    element = _find(view, kind, element_id)
+    ctx = _ctx(view, kind=kind, element=element, focus=element_id)
+    return render(request, "plan/_row.html", ctx, headers=headers)
+
+
+def _find(view: PlanView, kind: str, element_id: int) -> Any:
+    if kind == "agencies":
+        return view.ref.agencies[element_id]
+    return next(e for e in getattr(view.tree, _TREE_ATTR[kind]) if e.id == element_id)
+
+
+_TREE_ATTR = {"doe": "doe", "problems": "problems", "kras": "kras", "kpis": "kpis",
+              "actions": "actions"}
+
+
+def _section(request: Request, session: SessionDep, area: CurrentArea, kind: str,
+             headers: dict[str, str] | None = None, **extra: Any) -> Response:
+    ctx = _ctx(plan_view(session, area), kind=kind, **extra)
+    return render(request, "plan/_section.html", ctx, headers=headers)

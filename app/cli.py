@@ -20,8 +20,10 @@ def main(argv: list[str] | None = None) -> int:
     seed.add_argument("--demo", action="store_true", help="also load demo plans into empty areas")
     seed.add_argument("--if-empty", action="store_true",
                       help="with --demo: only when the database holds no plan at all")
+    sub.add_parser("translations", help="extract UI strings into the th/en catalogs")
     args = parser.parse_args(argv)
-    return {"serve": _serve, "migrate": _migrate, "seed": _seed}[args.command](args)
+    commands = {"serve": _serve, "migrate": _migrate, "seed": _seed, "translations": _translations}
+    return commands[args.command](args)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -55,6 +57,14 @@ def _seed(args: argparse.Namespace) -> int:
                 return 0
             loaded = seeding.seed_demo(session)
             print(f"demo plans loaded: {', '.join(loaded) or 'none (areas already had plans)'}")
+    return 0
+
+
+def _translations(_args: argparse.Namespace) -> int:
+    from app import catalog
+
+    for locale, missing in catalog.update().items():
+        print(f"{locale}: {missing} untranslated")
     return 0
 
 

@@ -3,7 +3,15 @@
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from app.models.enums import (
@@ -37,9 +45,12 @@ def _number(value: Any) -> float | None:
 
 def _whole(value: Any) -> int | None:
     try:
-        return parse_integer(value)
+        amount = parse_integer(value)
     except NotANumber:
         raise fail("Enter a whole number of baht, e.g. 450,000.") from None
+    if amount is not None and amount < 0:
+        raise fail("Must be at least %(ge)s.", ge=0)
+    return amount
 
 
 def _strip(value: Any) -> Any:
@@ -59,7 +70,7 @@ def _ids(value: Any) -> list[int]:
 
 Text = Annotated[str, BeforeValidator(_strip)]
 Number = Annotated[float | None, BeforeValidator(_number)]
-Baht = Annotated[int | None, BeforeValidator(_whole), Field(ge=0)]
+Baht = Annotated[int | None, BeforeValidator(_whole)]
 OptionalId = Annotated[int | None, BeforeValidator(_blank_to_none)]
 Ids = Annotated[list[int], BeforeValidator(_ids)]
 OptionalDate = Annotated[date | None, BeforeValidator(_blank_to_none)]
@@ -116,6 +127,8 @@ _RANGES = {
 
 
 class KPIIn(InputModel):
+    """Fields are checked in order, so the period checks can see the kind and period type."""
+
     code: Text = Field(min_length=1, max_length=20)
     name: Text = Field(min_length=1, max_length=500)
     definition: Text = Field(default="", max_length=4000)
@@ -123,49 +136,40 @@ class KPIIn(InputModel):
     kind: KPIKind
     direction: Direction = Direction.higher
     period_type: PeriodType
-    baseline_value: Number = None
     baseline_period: OptionalPeriod = None
-    target_value: Number = None
     target_period: OptionalPeriod = None
+    baseline_value: Number = None
+    target_value: Number = None
     data_source: Text = Field(default="", max_length=2000)
     lead_agency_id: OptionalId = None
     co_owner_ids: Ids = []
     kra_ids: Ids = []
 
-    @model_validator(mode="after")
-    def _values_and_periods(self) -> "KPIIn":
-        errors = {}
-        for which in ("baseline", "target"):
-            error = self._check_pair(which)
-            if error:
-                errors[error[0]] = error[1]
-        if errors:
-            raise MultiFieldError(errors)
-        return self
+    @field_validator("baseline_period", "target_period")
+    @classmethod
+    def _period_matches_type(cls, value: str | None, info: ValidationInfo) -> str | None:
+        period_type = info.data.get("period_type")
+        if value is None or period_type is None:
+            return value
+        parsed = parse_period(value)
+        if parsed is None or parsed.period_type != period_type:
+            raise fail("Use a period code of this KPI's period type, e.g. %(example)s.",
+                       example=EXAMPLES[period_type])
+        return parsed.code
 
-    def _check_pair(self, which: str) -> tuple[str, PydanticCustomError] | None:
-        value = getattr(self, f"{which}_value")
-        period = getattr(self, f"{which}_period")
-        if period is not None:
-            parsed = parse_period(period)
-            example = EXAMPLES[self.period_type]
-            if parsed is None or parsed.period_type != self.period_type:
-                return f"{which}_period", fail(
-                    "Use a period code of this KPI's period type, e.g. %(example)s.",
-                    example=example,
-                )
-            setattr(self, f"{which}_period", parsed.code)
-        if value is not None and period is None:
-            return f"{which}_period", fail("Give the period this value belongs to.")
-        if value is not None and self.kind in _RANGES:
-            low, high = _RANGES[self.kind]
-            if not low <= value <= high:
-                return f"{which}_value", fail(
-                    "For this kind of KPI the value must be between %(low)s and %(high)s.",
-                    low=low,
-                    high=high,
-                )
-        return None
+    @field_validator("baseline_value", "target_value")
+    @classmethod
+    def _value_in_range(cls, value: float | None, info: ValidationInfo) -> float | None:
+        if value is None:
+            return value
+        period_field = info.field_name.replace("_value", "_period")
+        if period_field in info.data and info.data[period_field] is None:
+            raise fail("Give the period this value belongs to.")
+        bounds = _RANGES.get(info.data.get("kind"))
+        if bounds and not bounds[0] <= value <= bounds[1]:
+            raise fail("For this kind of KPI the value must be between %(low)s and %(high)s.",
+                       low=bounds[0], high=bounds[1])
+        return value
 
 
 class ActionIn(InputModel):

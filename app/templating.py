@@ -19,7 +19,12 @@ env = Environment(
     lstrip_blocks=True,
 )
 templates = Jinja2Templates(env=env)
-env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+# Jinja's newstyle gettext formats the result itself, so it gets the raw lookups.
+env.install_gettext_callables(  # type: ignore[attr-defined]
+    lambda s: i18n.translations(i18n.get_locale()).gettext(s),
+    lambda s, p, n: i18n.translations(i18n.get_locale()).ngettext(s, p, n),
+    newstyle=True,
+)
 
 
 def translate(message: Msg | str | None) -> str:

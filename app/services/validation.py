@@ -4,27 +4,28 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from app.i18n import N_
 from app.schemas import MultiFieldError
 from app.services.errors import Msg, ValidationFailed
 
 _BY_TYPE = {
-    "missing": "This field is required.",
-    "string_too_short": "This field is required.",
-    "string_too_long": "Too long: at most %(max_length)s characters.",
-    "enum": "Choose one of the options.",
-    "literal_error": "Choose one of the options.",
-    "int_parsing": "Enter a whole number.",
-    "int_type": "Enter a whole number.",
-    "int_from_float": "Enter a whole number.",
-    "float_parsing": "Enter a number.",
-    "float_type": "Enter a number.",
-    "date_from_datetime_parsing": "Enter a date (day, month, year).",
-    "date_parsing": "Enter a date (day, month, year).",
-    "date_type": "Enter a date (day, month, year).",
-    "greater_than_equal": "Must be at least %(ge)s.",
-    "less_than_equal": "Must be at most %(le)s.",
-    "list_type": "Pick from the list.",
-    "string_type": "Enter text.",
+    "missing": N_("This field is required."),
+    "string_too_short": N_("This field is required."),
+    "string_too_long": N_("Too long: at most %(max_length)s characters."),
+    "enum": N_("Choose one of the options."),
+    "literal_error": N_("Choose one of the options."),
+    "int_parsing": N_("Enter a whole number."),
+    "int_type": N_("Enter a whole number."),
+    "int_from_float": N_("Enter a whole number."),
+    "float_parsing": N_("Enter a number."),
+    "float_type": N_("Enter a number."),
+    "date_from_datetime_parsing": N_("Enter a date (day, month, year)."),
+    "date_parsing": N_("Enter a date (day, month, year)."),
+    "date_type": N_("Enter a date (day, month, year)."),
+    "greater_than_equal": N_("Must be at least %(ge)s."),
+    "less_than_equal": N_("Must be at most %(le)s."),
+    "list_type": N_("Pick from the list."),
+    "string_type": N_("Enter text."),
 }
 
 
@@ -53,12 +54,12 @@ def field_errors(exc: ValidationError) -> dict[str, Msg]:
 
 
 def _custom(ctx: dict[str, Any]) -> Msg:
-    params = {k: v for k, v in ctx.items() if k != "msgid"}
-    return Msg(ctx["msgid"], params)
+    msgid = ctx["msgid"]
+    return Msg(msgid, {k: v for k, v in ctx.items() if k != "msgid"})
 
 
 def _message(kind: str, ctx: dict[str, Any]) -> Msg:
     if kind == "phonlap":
         return _custom(ctx)
-    msgid = _BY_TYPE.get(kind, "This value is not valid.")
+    msgid = _BY_TYPE.get(kind, N_("This value is not valid."))
     return Msg(msgid, {k: v for k, v in ctx.items() if isinstance(v, int | float | str)})

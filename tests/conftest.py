@@ -1,0 +1,122 @@
+"""Test fixtures: a real database (a SQLite file, or PostgreSQL when PHONLAP_TEST_DATABASE_URL
+names one), migrated with Alembic once per run and seeded with the reference data. Each test
+starts from reference data only: plan data, audit rows and added agencies are deleted after it.
+"""
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import delete, event, text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel, col
+
+import app.models  # noqa: F401
+from app import migrate
+from app.db import get_session, make_engine
+from app.i18n import set_locale
+from app.main import create_app
+from app.models import Agency, AuditEvent, Plan
+from app.services import seeding
+
+PLAN_TABLES = [Plan, AuditEvent]
+
+
+def pytest_report_header() -> str:
+    return f"database: {_describe(test_database_url())}"
+
+
+def _describe(url: str) -> str:
+    return url.split("@")[-1] if "@" in url else url
+
+
+def test_database_url() -> str:
+    return os.environ.get("PHONLAP_TEST_DATABASE_URL", "")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return test_database_url() or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    _reset_schema(engine)
+    migrate.upgrade(database_url)
+    with Session(engine) as session:
+        seeding.seed_reference(session)
+    yield engine
+    engine.dispose()
+
+
+def _reset_schema(engine: Engine) -> None:
+    """Start a PostgreSQL test database from nothing, whatever an earlier run left."""
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    set_locale("th")
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+    _clean(engine)
+
+
+def _clean(engine: Engine) -> None:
+    with Session(engine) as s:
+        s.exec(delete(Plan))  # children go with it (ON DELETE CASCADE)
+        s.exec(delete(AuditEvent))
+        standard = _standard_agency_codes()
+        s.exec(delete(Agency).where(col(Agency.code).not_in(standard)))
+        s.commit()
+
+
+def _standard_agency_codes() -> list[str]:
+    vocab = seeding.load_yaml(seeding.SEEDS / "vocabularies.yaml")
+    return [a["code"] for a in vocab["national_agencies"] + vocab["standard_agencies"]]
+
+
+@pytest.fixture
+def client(engine: Engine, session: Session) -> Iterator[TestClient]:
+    application = create_app()
+
+    def test_session() -> Iterator[Session]:
+        with Session(engine, expire_on_commit=False) as s:
+            yield s
+
+    application.dependency_overrides[get_session] = test_session
+    with TestClient(application, raise_server_exceptions=False) as c:
+        yield c
+
+
+class QueryCounter:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, *args: object) -> None:
+        self.count += 1
+
+
+@pytest.fixture
+def count_queries(engine: Engine) -> Iterator[QueryCounter]:
+    counter = QueryCounter()
+    event.listen(engine, "before_cursor_execute", counter)
+    yield counter
+    event.remove(engine, "before_cursor_execute", counter)
+
+
+@pytest.fixture
+def fresh_engine(engine: Engine) -> Iterator[Engine]:
+    """The test database emptied of everything, reference data included; re-seeded after."""
+    with Session(engine) as s:
+        for table in reversed(SQLModel.metadata.sorted_tables):
+            s.exec(delete(table))
+        s.commit()
+    yield engine
+    with Session(engine) as s:
+        seeding.seed_reference(s)

@@ -1,0 +1,98 @@
+from sqlalchemy import func
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel, col, select
+
+from app.models import (
+    Agency,
+    Area,
+    AreaGroup,
+    AreaGroupMember,
+    AuditEvent,
+    DOEAspect,
+    DOEItem,
+    KeyResultArea,
+    Plan,
+    StrategyTheme,
+)
+from app.services import seeding
+from app.services.plan_tree import load_tree
+from app.services.quality import findings
+
+
+def _counts(session: Session) -> dict[str, int]:
+    return {
+        table.name: session.exec(select(func.count()).select_from(table)).one()
+        for table in SQLModel.metadata.sorted_tables
+        if table.name != "audit_event"
+    }
+
+
+def test_reference_seed_loads_the_twenty_areas_and_the_default_group(fresh_engine: Engine) -> None:
+    with Session(fresh_engine) as session:
+        seeding.seed_reference(session)
+        assert session.exec(select(func.count()).select_from(Area)).one() == 20
+        group = session.exec(select(AreaGroup).where(col(AreaGroup.is_default).is_(True))).one()
+        assert group.slug == "de-workshop-2566"
+        members = session.exec(
+            select(Area.slug).join(AreaGroupMember).where(AreaGroupMember.group_id == group.id)
+        ).all()
+        assert sorted(members) == sorted([
+            "krabi", "chanthaburi", "trat", "phuket", "mae-hong-son", "songkhla", "sa-kaeo",
+            "sukhothai", "surat-thani", "ubon-ratchathani", "buriram"])
+        assert session.exec(select(DOEAspect.code).order_by(DOEAspect.position)).all() == [
+            "LP", "IC", "AC"]
+        assert session.exec(select(func.count()).select_from(DOEItem)).one() == 10
+        assert session.exec(select(func.count()).select_from(StrategyTheme)).one() == 9
+        krabi = session.exec(select(Area).where(Area.slug == "krabi")).one()
+        assert krabi.iso_code == "TH-81" and krabi.name_th == "กระบี่"
+        esa = session.exec(select(Agency).where(Agency.area_id == krabi.id,
+                                                Agency.code == "esa-primary-1")).one()
+        assert "กระบี่" in esa.name_th
+
+
+def test_seeding_twice_changes_nothing(fresh_engine: Engine) -> None:
+    with Session(fresh_engine) as session:
+        first = seeding.seed_reference(session)
+        assert first.created > 150
+        loaded = seeding.seed_demo(session)
+        before = _counts(session)
+        again = seeding.seed_reference(session)
+        assert (again.created, again.updated) == (0, 0)
+        assert seeding.seed_demo(session) == []
+        assert _counts(session) == before
+        assert sorted(loaded) == ["krabi", "mae-hong-son", "phuket"]
+
+
+def test_an_edited_seed_value_is_updated_in_place(fresh_engine: Engine, tmp_path) -> None:  # noqa: ANN001
+    import shutil
+
+    seeds = tmp_path / "seeds"
+    shutil.copytree(seeding.SEEDS, seeds)
+    path = seeds / "vocabularies.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "การพัฒนานวัตกรรม", "การพัฒนานวัตกรรมการศึกษา"), encoding="utf-8")
+    with Session(fresh_engine) as session:
+        seeding.seed_reference(session)
+        result = seeding.seed_reference(session, seeds)
+        assert (result.created, result.updated) == (0, 1)
+        theme = session.exec(
+            select(StrategyTheme).where(StrategyTheme.code == "innovation_development")).one()
+        assert theme.name_th == "การพัฒนานวัตกรรมการศึกษา"
+
+
+def test_demo_plans_are_marked_complete_and_audited(session: Session) -> None:
+    seeding.seed_demo(session)
+    plans = session.exec(select(Plan)).all()
+    assert len(plans) == 3 and all(p.is_demo for p in plans)
+    areas = {a.id: a for a in session.exec(select(Area)).all()}
+    for plan in plans:
+        tree = load_tree(session, plan, areas[plan.area_id])
+        assert tree.doe and tree.problems and tree.plan.vision and tree.actions
+        assert 3 <= len(tree.kras) <= 5 and len(tree.kpis) >= 8
+        # each demo plan keeps exactly one deliberate gap for the checks to show
+        assert len(findings(tree)) == 1
+    kra_count = session.exec(select(func.count()).select_from(KeyResultArea)).one()
+    audited = session.exec(
+        select(func.count()).select_from(AuditEvent).where(AuditEvent.entity_type == "kra")
+    ).one()
+    assert audited == kra_count

@@ -1,0 +1,64 @@
+from datetime import date
+
+import pytest
+
+from app.i18n import format_date, thai_sort_key
+from app.numbers import NotANumber, parse_integer, parse_number
+from app.periods import parse_period, period_label
+
+WORKSHOP_AREAS_IN_THAI_ORDER = [
+    "กระบี่", "จันทบุรี", "ตราด", "บุรีรัมย์", "ภูเก็ต", "แม่ฮ่องสอน", "สงขลา", "สระแก้ว",
+    "สุโขทัย", "สุราษฎร์ธานี", "อุบลราชธานี",
+]
+
+
+def test_thai_dates_use_the_buddhist_era() -> None:
+    assert format_date(date(2023, 6, 16), "th") == "16 มิ.ย. 2566"
+    assert format_date(date(2023, 6, 16), "th", long=True) == "16 มิถุนายน 2566"
+    assert format_date(date(2023, 6, 16), "en") == "16 Jun 2023"
+
+
+def test_thai_sort_puts_leading_vowel_words_under_their_consonant() -> None:
+    shuffled = sorted(WORKSHOP_AREAS_IN_THAI_ORDER, reverse=True)
+    assert sorted(shuffled, key=thai_sort_key) == WORKSHOP_AREAS_IN_THAI_ORDER
+    # code-point order (what SQLite does) gets แม่ฮ่องสอน wrong
+    assert sorted(WORKSHOP_AREAS_IN_THAI_ORDER)[-1] == "แม่ฮ่องสอน"
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("๗๒.๕", 72.5), ("1,250", 1250.0), ("65%", 65.0), (" 65 % ", 65.0), ("-3.5", -3.5),
+     ("๑,๐๐๐", 1000.0), ("0", 0.0), ("", None), ("  ", None)],
+)
+def test_numbers_accept_thai_digits_separators_and_percent(text: str, value: float) -> None:
+    assert parse_number(text) == value
+
+
+@pytest.mark.parametrize("text", ["N/A", "ดี", "—", "12abc", "1.2.3", "%", "inf", "nan", "--1"])
+def test_numbers_refuse_text(text: str) -> None:
+    with pytest.raises(NotANumber):
+        parse_number(text)
+
+
+def test_whole_baht_refuses_fractions() -> None:
+    assert parse_integer("450,000") == 450000
+    with pytest.raises(NotANumber):
+        parse_integer("10.5")
+
+
+@pytest.mark.parametrize(
+    ("code", "th", "en"),
+    [("AY2566", "ปีการศึกษา 2566", "Academic year 2023"),
+     ("AY2566-S1", "ภาคเรียนที่ 1/2566", "Semester 1, AY 2023"),
+     ("FY2567", "ปีงบประมาณ 2567", "FY 2024"),
+     ("FY2567-Q2", "ปีงบประมาณ 2567 ไตรมาส 2", "FY 2024 Q2"),
+     ("CY2566", "ปี 2566", "2023")],
+)
+def test_period_labels(code: str, th: str, en: str) -> None:
+    assert period_label(code, "th") == th
+    assert period_label(code, "en") == en
+
+
+@pytest.mark.parametrize("code", ["AY2566-Q1", "FY2567-S1", "CY2566-S1", "XY2566", "AY66"])
+def test_malformed_period_codes_are_refused(code: str) -> None:
+    assert parse_period(code) is None

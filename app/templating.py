@@ -5,7 +5,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 
 from app import ROOT, __version__, i18n, labels, periods
 from app.services.errors import Msg
@@ -164,3 +164,12 @@ env.globals.update(
     add_label=add_label,
     step_numbers=STEP_NUMBERS,
 )
+
+
+@pass_context
+def url_path(context: dict[str, Any], name: str, /, **params: Any) -> str:
+    """Links as paths ('/areas/krabi'), never absolute: the app may sit behind any host name."""
+    return context["request"].url_for(name, **params).path
+
+
+env.globals["url_for"] = url_path

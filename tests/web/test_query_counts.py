@@ -1,0 +1,35 @@
+"""Pages issue the same number of SQL queries for a small and a large plan (no N+1)."""
+
+from fastapi.testclient import TestClient
+from sqlalchemy import delete
+from sqlmodel import Session
+
+from app.models import Plan
+from tests import factories as f
+from tests.conftest import QueryCounter
+
+PAGES = ("/", "/areas/krabi", "/areas/krabi/plan", "/api/v1/areas/krabi/plan", "/api/v1/areas")
+
+
+def _counts(client: TestClient, counter: QueryCounter) -> dict[str, int]:
+    counts = {}
+    for url in PAGES:
+        counter.count = 0
+        assert client.get(url).status_code == 200
+        counts[url] = counter.count
+    return counts
+
+
+def test_query_count_does_not_grow_with_the_plan(client: TestClient, session: Session,
+                                                  count_queries: QueryCounter) -> None:
+    f.make_full_plan(session, "krabi", kras=3)
+    f.make_full_plan(session, "phuket", kras=3)
+    small = _counts(client, count_queries)
+    session.exec(delete(Plan))
+    session.commit()
+    f.make_full_plan(session, "krabi", kras=30)
+    for slug in ("phuket", "trat", "sa-kaeo", "buriram"):
+        f.make_full_plan(session, slug, kras=5)
+    large = _counts(client, count_queries)
+    assert large == small
+    assert max(small.values()) < 30

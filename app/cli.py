@@ -18,8 +18,11 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("migrate", help="apply database migrations")
     seed = sub.add_parser("seed", help="load reference data (and demo plans)")
     seed.add_argument("--demo", action="store_true", help="also load demo plans into empty areas")
-    seed.add_argument("--if-empty", action="store_true",
-                      help="with --demo: only when the database holds no plan at all")
+    seed.add_argument(
+        "--if-empty",
+        action="store_true",
+        help="with --demo: only when the database holds no plan at all",
+    )
     sub.add_parser("translations", help="extract UI strings into the th/en catalogs")
     args = parser.parse_args(argv)
     commands = {"serve": _serve, "migrate": _migrate, "seed": _seed, "translations": _translations}
@@ -30,8 +33,14 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     print(f"Phonlap: http://{args.host}:{args.port}/", flush=True)
-    uvicorn.run("app.main:create_app", factory=True, host=args.host, port=args.port,
-                reload=args.reload, proxy_headers=False)
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        reload=args.reload,
+        proxy_headers=False,
+    )
     return 0
 
 

@@ -48,12 +48,20 @@ LABELS: dict[str, dict[str, str]] = {
         "agencies": N_("Agencies"),
     },
     "step_help": {
-        "doe": N_("What learners in this province should become. Tag each statement with the national DOE items it serves."),
+        "doe": N_(
+            "What learners in this province should become. Tag each statement with the national DOE items it serves."
+        ),
         "problems": N_("The problems standing in the way: causes, evidence and who is affected."),
         "vision": N_("One adopted vision for this plan."),
-        "kras": N_("The few key result areas (usually 3–5) the province commits to, each with a strategy theme."),
-        "kpis": N_("Indicators several agencies own together: baseline, target and direction, and the KRAs they serve."),
-        "actions": N_("What the agencies will do, with budget and timing, and the KPIs each action moves."),
+        "kras": N_(
+            "The few key result areas (usually 3–5) the province commits to, each with a strategy theme."
+        ),
+        "kpis": N_(
+            "Indicators several agencies own together: baseline, target and direction, and the KRAs they serve."
+        ),
+        "actions": N_(
+            "What the agencies will do, with budget and timing, and the KPIs each action moves."
+        ),
         "agencies": N_("Organisations that lead or partner in KPIs and actions."),
     },
     "kind": {

@@ -66,8 +66,9 @@ def _error_handlers(app: FastAPI) -> None:
             return _not_found(request)
         if _is_api(request):
             return json_error(exc.status_code, str(exc.detail))
-        return render(request, "error.html", {"status": exc.status_code},
-                      status_code=exc.status_code)
+        return render(
+            request, "error.html", {"status": exc.status_code}, status_code=exc.status_code
+        )
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> Response:
@@ -90,8 +91,12 @@ def _error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ServiceError)
     async def service_error(request: Request, exc: ServiceError) -> Response:
-        return json_error(exc.status_code, str(exc)) if _is_api(request) else render(
-            request, "error.html", {"status": exc.status_code}, status_code=exc.status_code
+        return (
+            json_error(exc.status_code, str(exc))
+            if _is_api(request)
+            else render(
+                request, "error.html", {"status": exc.status_code}, status_code=exc.status_code
+            )
         )
 
     @app.exception_handler(Exception)

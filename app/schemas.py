@@ -153,8 +153,10 @@ class KPIIn(InputModel):
             return value
         parsed = parse_period(value)
         if parsed is None or parsed.period_type != period_type:
-            raise fail("Use a period code of this KPI's period type, e.g. %(example)s.",
-                       example=EXAMPLES[period_type])
+            raise fail(
+                "Use a period code of this KPI's period type, e.g. %(example)s.",
+                example=EXAMPLES[period_type],
+            )
         return parsed.code
 
     @field_validator("baseline_value", "target_value")
@@ -167,8 +169,11 @@ class KPIIn(InputModel):
             raise fail("Give the period this value belongs to.")
         bounds = _RANGES.get(info.data.get("kind"))
         if bounds and not bounds[0] <= value <= bounds[1]:
-            raise fail("For this kind of KPI the value must be between %(low)s and %(high)s.",
-                       low=bounds[0], high=bounds[1])
+            raise fail(
+                "For this kind of KPI the value must be between %(low)s and %(high)s.",
+                low=bounds[0],
+                high=bounds[1],
+            )
         return value
 
 

@@ -32,8 +32,10 @@ def translate(message: Msg | str | None) -> str:
         return ""
     if isinstance(message, str):
         return i18n.gettext(message)
-    return i18n.gettext(message.msgid, **message.params) if message.params else i18n.gettext(
-        message.msgid
+    return (
+        i18n.gettext(message.msgid, **message.params)
+        if message.params
+        else i18n.gettext(message.msgid)
     )
 
 

@@ -28,8 +28,12 @@ def theme(session: Session, code: str = "learner_quality") -> StrategyTheme:
 
 
 def make_plan(session: Session, slug: str = "krabi", **overrides: Any) -> Plan:
-    values = {"title": "แผนพื้นที่นวัตกรรมการศึกษา ทดสอบ", "span_start_be": 2566,
-              "span_end_be": 2570, **overrides}
+    values = {
+        "title": "แผนพื้นที่นวัตกรรมการศึกษา ทดสอบ",
+        "span_start_be": 2566,
+        "span_end_be": 2570,
+        **overrides,
+    }
     return plans.create_plan(session, actor=ACTOR, area=area(session, slug), plan_in=values)
 
 
@@ -38,20 +42,31 @@ def make(session: Session, plan: Plan, kind: str, /, **values: Any) -> Any:
 
 
 def make_kra(session: Session, plan: Plan, code: str = "KRA1", **values: Any) -> KeyResultArea:
-    return make(session, plan, "kras", code=code, title=values.pop("title", f"ผลลัพธ์หลัก {code}"),
-                **values)
+    return make(
+        session, plan, "kras", code=code, title=values.pop("title", f"ผลลัพธ์หลัก {code}"), **values
+    )
 
 
 def make_kpi(session: Session, plan: Plan, code: str = "KPI1", **values: Any) -> KPI:
-    defaults = {"name": f"ร้อยละนักเรียน ป.1 อ่านออก ({code})", "kind": "percentage",
-                "period_type": "academic_year", "baseline_value": "62.5",
-                "baseline_period": "AY2565", "target_value": "75", "target_period": "AY2570"}
+    defaults = {
+        "name": f"ร้อยละนักเรียน ป.1 อ่านออก ({code})",
+        "kind": "percentage",
+        "period_type": "academic_year",
+        "baseline_value": "62.5",
+        "baseline_period": "AY2565",
+        "target_value": "75",
+        "target_period": "AY2570",
+    }
     return make(session, plan, "kpis", code=code, **{**defaults, **values})
 
 
 def make_action(session: Session, plan: Plan, code: str = "ACT1", **values: Any) -> Action:
-    defaults = {"title": f"พัฒนาครูด้านการอ่าน ({code})", "budget_thb": "450,000",
-                "status": "on_track", "autonomy_domain": "academic"}
+    defaults = {
+        "title": f"พัฒนาครูด้านการอ่าน ({code})",
+        "budget_thb": "450,000",
+        "status": "on_track",
+        "autonomy_domain": "academic",
+    }
     return make(session, plan, "actions", code=code, **{**defaults, **values})
 
 
@@ -64,8 +79,16 @@ def make_full_plan(session: Session, slug: str = "krabi", kras: int = 3) -> Plan
     lead = agency(session, slug).id
     for n in range(1, kras + 1):
         kra = make_kra(session, plan, f"KRA{n}", doe_item_ids=[lp1], theme_id=theme(session).id)
-        kpi = make_kpi(session, plan, f"KPI{n}", kra_ids=[kra.id], lead_agency_id=lead,
-                       co_owner_ids=[lead])
-        make_action(session, plan, f"ACT{n}", kpi_ids=[kpi.id], kra_ids=[kra.id],
-                    lead_agency_id=lead, partner_ids=[lead])
+        kpi = make_kpi(
+            session, plan, f"KPI{n}", kra_ids=[kra.id], lead_agency_id=lead, co_owner_ids=[lead]
+        )
+        make_action(
+            session,
+            plan,
+            f"ACT{n}",
+            kpi_ids=[kpi.id],
+            kra_ids=[kra.id],
+            lead_agency_id=lead,
+            partner_ids=[lead],
+        )
     return plan

@@ -7,8 +7,17 @@ from app.numbers import NotANumber, parse_integer, parse_number
 from app.periods import parse_period, period_label
 
 WORKSHOP_AREAS_IN_THAI_ORDER = [
-    "กระบี่", "จันทบุรี", "ตราด", "บุรีรัมย์", "ภูเก็ต", "แม่ฮ่องสอน", "สงขลา", "สระแก้ว",
-    "สุโขทัย", "สุราษฎร์ธานี", "อุบลราชธานี",
+    "กระบี่",
+    "จันทบุรี",
+    "ตราด",
+    "บุรีรัมย์",
+    "ภูเก็ต",
+    "แม่ฮ่องสอน",
+    "สงขลา",
+    "สระแก้ว",
+    "สุโขทัย",
+    "สุราษฎร์ธานี",
+    "อุบลราชธานี",
 ]
 
 
@@ -27,8 +36,17 @@ def test_thai_sort_puts_leading_vowel_words_under_their_consonant() -> None:
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("๗๒.๕", 72.5), ("1,250", 1250.0), ("65%", 65.0), (" 65 % ", 65.0), ("-3.5", -3.5),
-     ("๑,๐๐๐", 1000.0), ("0", 0.0), ("", None), ("  ", None)],
+    [
+        ("๗๒.๕", 72.5),
+        ("1,250", 1250.0),
+        ("65%", 65.0),
+        (" 65 % ", 65.0),
+        ("-3.5", -3.5),
+        ("๑,๐๐๐", 1000.0),
+        ("0", 0.0),
+        ("", None),
+        ("  ", None),
+    ],
 )
 def test_numbers_accept_thai_digits_separators_and_percent(text: str, value: float) -> None:
     assert parse_number(text) == value
@@ -48,11 +66,13 @@ def test_whole_baht_refuses_fractions() -> None:
 
 @pytest.mark.parametrize(
     ("code", "th", "en"),
-    [("AY2566", "ปีการศึกษา 2566", "Academic year 2023"),
-     ("AY2566-S1", "ภาคเรียนที่ 1/2566", "Semester 1, AY 2023"),
-     ("FY2567", "ปีงบประมาณ 2567", "FY 2024"),
-     ("FY2567-Q2", "ปีงบประมาณ 2567 ไตรมาส 2", "FY 2024 Q2"),
-     ("CY2566", "ปี 2566", "2023")],
+    [
+        ("AY2566", "ปีการศึกษา 2566", "Academic year 2023"),
+        ("AY2566-S1", "ภาคเรียนที่ 1/2566", "Semester 1, AY 2023"),
+        ("FY2567", "ปีงบประมาณ 2567", "FY 2024"),
+        ("FY2567-Q2", "ปีงบประมาณ 2567 ไตรมาส 2", "FY 2024 Q2"),
+        ("CY2566", "ปี 2566", "2023"),
+    ],
 )
 def test_period_labels(code: str, th: str, en: str) -> None:
     assert period_label(code, "th") == th

@@ -33,34 +33,49 @@ def read_plan(area: CurrentArea, plan: CurrentPlan, session: SessionDep) -> dict
     return plan_document(plan_view(session, area))
 
 
-@router.post("/areas/{slug}/plan", name="api_plan_create", status_code=201,
-             openapi_extra={"requestBody": {"content": {"application/json": {
-                 "schema": PlanIn.model_json_schema()}}}})
-def create_plan(area: CurrentArea, session: SessionDep,
-                body: dict[str, Any] = Body(...)) -> JSONResponse:
+@router.post(
+    "/areas/{slug}/plan",
+    name="api_plan_create",
+    status_code=201,
+    openapi_extra={
+        "requestBody": {"content": {"application/json": {"schema": PlanIn.model_json_schema()}}}
+    },
+)
+def create_plan(
+    area: CurrentArea, session: SessionDep, body: dict[str, Any] = Body(...)
+) -> JSONResponse:
     plan_service.create_plan(session, actor=ACTOR, area=area, plan_in=body)
     return JSONResponse(plan_document(plan_view(session, area)), status_code=201)
 
 
 @router.patch("/areas/{slug}/plan", name="api_plan_update")
-def update_plan(area: CurrentArea, plan: CurrentPlan, session: SessionDep,
-                body: dict[str, Any] = Body(...)) -> dict[str, Any]:
+def update_plan(
+    area: CurrentArea, plan: CurrentPlan, session: SessionDep, body: dict[str, Any] = Body(...)
+) -> dict[str, Any]:
     """Change the title, span, status or vision; send `version` to refuse stale writes."""
-    plan_service.update_plan(session, actor=ACTOR, plan=plan, plan_in=body,
-                             expected_version=body.get("version"))
+    plan_service.update_plan(
+        session, actor=ACTOR, plan=plan, plan_in=body, expected_version=body.get("version")
+    )
     return plan_document(plan_view(session, area))
 
 
 def _element_routes(kind: str, schema: type) -> None:
-    body_doc = {"requestBody": {"content": {"application/json": {
-        "schema": schema.model_json_schema()}}}}
+    body_doc = {
+        "requestBody": {"content": {"application/json": {"schema": schema.model_json_schema()}}}
+    }
 
-    @router.post(f"/areas/{{slug}}/plan/{kind}", name=f"api_{kind}_create", status_code=201,
-                 openapi_extra=body_doc)
-    def create(area: CurrentArea, plan: CurrentPlan, session: SessionDep,
-               body: dict[str, Any] = Body(...)) -> JSONResponse:
-        row = plan_service.create_element(session, actor=ACTOR, plan=plan, kind=kind,
-                                          element_in=body)
+    @router.post(
+        f"/areas/{{slug}}/plan/{kind}",
+        name=f"api_{kind}_create",
+        status_code=201,
+        openapi_extra=body_doc,
+    )
+    def create(
+        area: CurrentArea, plan: CurrentPlan, session: SessionDep, body: dict[str, Any] = Body(...)
+    ) -> JSONResponse:
+        row = plan_service.create_element(
+            session, actor=ACTOR, plan=plan, kind=kind, element_in=body
+        )
         return JSONResponse(element_json(session, kind, row), status_code=201)
 
     @router.get(f"/areas/{{slug}}/plan/{kind}/{{element_id}}", name=f"api_{kind}_read")
@@ -68,25 +83,43 @@ def _element_routes(kind: str, schema: type) -> None:
         row = plan_service.get_element(session, plan=plan, kind=kind, element_id=element_id)
         return element_json(session, kind, row)
 
-    @router.patch(f"/areas/{{slug}}/plan/{kind}/{{element_id}}", name=f"api_{kind}_update",
-                  openapi_extra=body_doc)
-    def update(element_id: int, plan: CurrentPlan, session: SessionDep,
-               body: dict[str, Any] = Body(...)) -> dict[str, Any]:
+    @router.patch(
+        f"/areas/{{slug}}/plan/{kind}/{{element_id}}",
+        name=f"api_{kind}_update",
+        openapi_extra=body_doc,
+    )
+    def update(
+        element_id: int, plan: CurrentPlan, session: SessionDep, body: dict[str, Any] = Body(...)
+    ) -> dict[str, Any]:
         """Fields left out keep their values; send `version` to refuse stale writes (409)."""
         row = plan_service.update_element(
-            session, actor=ACTOR, plan=plan, kind=kind, element_id=element_id,
-            element_in=body, expected_version=body.get("version"), partial=True,
+            session,
+            actor=ACTOR,
+            plan=plan,
+            kind=kind,
+            element_id=element_id,
+            element_in=body,
+            expected_version=body.get("version"),
+            partial=True,
         )
         return element_json(session, kind, row)
 
-    @router.delete(f"/areas/{{slug}}/plan/{kind}/{{element_id}}", name=f"api_{kind}_delete",
-                   status_code=204, responses={409: {"description": "Still linked"}})
-    def delete(element_id: int, plan: CurrentPlan, session: SessionDep,
-               force: bool = Query(False, description="unlink and delete a linked element")
-               ) -> Response:
+    @router.delete(
+        f"/areas/{{slug}}/plan/{kind}/{{element_id}}",
+        name=f"api_{kind}_delete",
+        status_code=204,
+        responses={409: {"description": "Still linked"}},
+    )
+    def delete(
+        element_id: int,
+        plan: CurrentPlan,
+        session: SessionDep,
+        force: bool = Query(False, description="unlink and delete a linked element"),
+    ) -> Response:
         """A linked element is refused (409, listing what would be unlinked) unless force."""
-        plan_service.delete_element(session, actor=ACTOR, plan=plan, kind=kind,
-                                    element_id=element_id, force=force)
+        plan_service.delete_element(
+            session, actor=ACTOR, plan=plan, kind=kind, element_id=element_id, force=force
+        )
         return Response(status_code=204)
 
 
@@ -115,7 +148,9 @@ def _area_json(view: PlanView) -> dict[str, Any]:
         "cohort": area.cohort,
         "designated_on": area.designated_on.isoformat() if area.designated_on else None,
         "status": area.status,
-        "plan": None if plan is None else {
+        "plan": None
+        if plan is None
+        else {
             "id": plan.id,
             "title": plan.title,
             "status": plan.status,
@@ -142,25 +177,31 @@ def plan_document(view: PlanView) -> dict[str, Any]:
         "problems": [p.model_dump(mode="json") for p in tree.problems],
         "vision": view.plan.vision,
         "kras": [
-            {**k.model_dump(mode="json"),
-             "theme": theme_codes.get(k.theme_id),
-             "doe_items": ref.item_codes(tree.kra_items.get(k.id, [])),
-             "kpi_ids": sorted(kra_kpis.get(k.id, [])),
-             "action_ids": sorted(kra_actions.get(k.id, []))}
+            {
+                **k.model_dump(mode="json"),
+                "theme": theme_codes.get(k.theme_id),
+                "doe_items": ref.item_codes(tree.kra_items.get(k.id, [])),
+                "kpi_ids": sorted(kra_kpis.get(k.id, [])),
+                "action_ids": sorted(kra_actions.get(k.id, [])),
+            }
             for k in tree.kras
         ],
         "kpis": [
-            {**k.model_dump(mode="json"),
-             "kra_ids": tree.kpi_kras.get(k.id, []),
-             "co_owner_ids": tree.kpi_co_owners.get(k.id, []),
-             "action_ids": sorted(kpi_actions.get(k.id, []))}
+            {
+                **k.model_dump(mode="json"),
+                "kra_ids": tree.kpi_kras.get(k.id, []),
+                "co_owner_ids": tree.kpi_co_owners.get(k.id, []),
+                "action_ids": sorted(kpi_actions.get(k.id, [])),
+            }
             for k in tree.kpis
         ],
         "actions": [
-            {**a.model_dump(mode="json"),
-             "kpi_ids": tree.action_kpis.get(a.id, []),
-             "kra_ids": tree.action_kras.get(a.id, []),
-             "partner_ids": tree.action_partners.get(a.id, [])}
+            {
+                **a.model_dump(mode="json"),
+                "kpi_ids": tree.action_kpis.get(a.id, []),
+                "kra_ids": tree.action_kras.get(a.id, []),
+                "partner_ids": tree.action_partners.get(a.id, []),
+            }
             for a in tree.actions
         ],
         "agencies": [
@@ -173,5 +214,3 @@ def plan_document(view: PlanView) -> dict[str, Any]:
         ],
         "completeness": {"ratio": round(view.completeness, 3), "steps": view.steps},
     }
-
-

@@ -23,9 +23,6 @@ class PlanView:
     def completeness(self) -> float:
         return quality.completeness_ratio(self.tree)
 
-    def findings_for(self, kind: str, element_id: int) -> list[quality.Finding]:
-        return [f for f in self.findings if f.kind == kind and f.element_id == element_id]
-
 
 def plan_view(session: Session, area: Area) -> PlanView:
     return plan_views(session, [area])[area.id]

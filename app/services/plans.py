@@ -82,24 +82,39 @@ SPECS: dict[str, ElementSpec] = {
     spec.kind: spec
     for spec in (
         ElementSpec(
-            "doe", "doe_statement", DOEStatement, DOEStatementIn,
+            "doe",
+            "doe_statement",
+            DOEStatement,
+            DOEStatementIn,
             links=(LinkSpec("item_ids", DOEStatementItem, "statement_id", "item_id", "doe_items"),),
             label_field="text",
         ),
         ElementSpec("problems", "problem", ProblemEntry, ProblemIn, label_field="problem"),
         ElementSpec(
-            "kras", "kra", KeyResultArea, KRAIn, code_prefix="KRA",
+            "kras",
+            "kra",
+            KeyResultArea,
+            KRAIn,
+            code_prefix="KRA",
             links=(LinkSpec("doe_item_ids", KRADOEItem, "kra_id", "item_id", "doe_items"),),
         ),
         ElementSpec(
-            "kpis", "kpi", KPI, KPIIn, code_prefix="KPI",
+            "kpis",
+            "kpi",
+            KPI,
+            KPIIn,
+            code_prefix="KPI",
             links=(
                 LinkSpec("kra_ids", KPIKRA, "kpi_id", "kra_id", "kras"),
                 LinkSpec("co_owner_ids", KPICoOwner, "kpi_id", "agency_id", "agencies"),
             ),
         ),
         ElementSpec(
-            "actions", "action", Action, ActionIn, code_prefix="ACT",
+            "actions",
+            "action",
+            Action,
+            ActionIn,
+            code_prefix="ACT",
             links=(
                 LinkSpec("kpi_ids", ActionKPI, "action_id", "kpi_id", "kpis"),
                 LinkSpec("kra_ids", ActionKRA, "action_id", "kra_id", "kras"),
@@ -113,10 +128,7 @@ SPECS: dict[str, ElementSpec] = {
 # Links that point *at* an element of a kind, from elements of other kinds (for delete warnings).
 INBOUND: dict[str, tuple[tuple[str, LinkSpec], ...]] = {
     target: tuple(
-        (spec.kind, link)
-        for spec in SPECS.values()
-        for link in spec.links
-        if link.target == target
+        (spec.kind, link) for spec in SPECS.values() for link in spec.links if link.target == target
     )
     for target in ("kras", "kpis", "agencies")
 }
@@ -227,8 +239,13 @@ def create_element(
     session.flush()
     links = _write_links(session, spec, row.id, data)
     audit.record(
-        session, actor=actor, area_id=plan.area_id, entity_type=spec.entity_type,
-        entity_id=row.id, op=AuditOp.create, after=audit.snapshot(row, **links),
+        session,
+        actor=actor,
+        area_id=plan.area_id,
+        entity_type=spec.entity_type,
+        entity_id=row.id,
+        op=AuditOp.create,
+        after=audit.snapshot(row, **links),
     )
     _commit_and_publish(session, plan, spec.entity_type, row.id, AuditOp.create)
     return row
@@ -259,8 +276,14 @@ def update_element(
     session.add(row)
     links = _write_links(session, spec, row.id, data, replace=True)
     audit.record(
-        session, actor=actor, area_id=plan.area_id, entity_type=spec.entity_type,
-        entity_id=row.id, op=AuditOp.update, before=before, after=audit.snapshot(row, **links),
+        session,
+        actor=actor,
+        area_id=plan.area_id,
+        entity_type=spec.entity_type,
+        entity_id=row.id,
+        op=AuditOp.update,
+        before=before,
+        after=audit.snapshot(row, **links),
     )
     _commit_and_publish(session, plan, spec.entity_type, row.id, AuditOp.update)
     return row
@@ -295,8 +318,13 @@ def delete_element(
     _unlink_inbound(session, kind, row.id)
     session.delete(row)
     audit.record(
-        session, actor=actor, area_id=plan.area_id, entity_type=spec.entity_type,
-        entity_id=element_id, op=AuditOp.delete, before=before,
+        session,
+        actor=actor,
+        area_id=plan.area_id,
+        entity_type=spec.entity_type,
+        entity_id=element_id,
+        op=AuditOp.delete,
+        before=before,
     )
     _commit_and_publish(session, plan, spec.entity_type, element_id, AuditOp.delete)
     return before
@@ -329,8 +357,13 @@ def move_element(
             session.add(sibling)
     row.version += 1
     audit.record(
-        session, actor=actor, area_id=plan.area_id, entity_type=spec.entity_type,
-        entity_id=row.id, op=AuditOp.update, before=before,
+        session,
+        actor=actor,
+        area_id=plan.area_id,
+        entity_type=spec.entity_type,
+        entity_id=row.id,
+        op=AuditOp.update,
+        before=before,
         after={"position": row.position, "order": [s.id for s in siblings]},
     )
     _commit_and_publish(session, plan, spec.entity_type, row.id, AuditOp.update)
@@ -346,44 +379,74 @@ def _ordered(siblings: list[SQLModel], row: SQLModel, index: int) -> list[SQLMod
 # ---- plan-level writes ----------------------------------------------------------------------
 
 
-def create_plan(session: Session, *, actor: str, area: Area, plan_in: dict[str, Any],
-                is_demo: bool = False) -> Plan:
+def create_plan(
+    session: Session, *, actor: str, area: Area, plan_in: dict[str, Any], is_demo: bool = False
+) -> Plan:
     data = validate(PlanIn, plan_in)
     plan = Plan(area_id=area.id, is_demo=is_demo, **data.model_dump())
     session.add(plan)
     session.flush()
-    audit.record(session, actor=actor, area_id=area.id, entity_type="plan", entity_id=plan.id,
-                 op=AuditOp.create, after=audit.snapshot(plan))
+    audit.record(
+        session,
+        actor=actor,
+        area_id=area.id,
+        entity_type="plan",
+        entity_id=plan.id,
+        op=AuditOp.create,
+        after=audit.snapshot(plan),
+    )
     _commit_and_publish(session, plan, "plan", plan.id, AuditOp.create)
     return plan
 
 
-def update_plan(session: Session, *, actor: str, plan: Plan, plan_in: dict[str, Any],
-                expected_version: int | None = None) -> Plan:
+def update_plan(
+    session: Session,
+    *,
+    actor: str,
+    plan: Plan,
+    plan_in: dict[str, Any],
+    expected_version: int | None = None,
+) -> Plan:
     """Fields missing from `plan_in` keep their values (forms edit the vision separately)."""
     current = {name: getattr(plan, name) for name in PlanIn.model_fields}
     data = validate(PlanIn, {**current, **plan_in})
     return _write_plan(session, actor, plan, data.model_dump(), expected_version)
 
 
-def update_vision(session: Session, *, actor: str, plan: Plan, vision_in: dict[str, Any],
-                  expected_version: int | None = None) -> Plan:
+def update_vision(
+    session: Session,
+    *,
+    actor: str,
+    plan: Plan,
+    vision_in: dict[str, Any],
+    expected_version: int | None = None,
+) -> Plan:
     data = validate(VisionIn, vision_in)
     return _write_plan(session, actor, plan, data.model_dump(), expected_version)
 
 
-def _write_plan(session: Session, actor: str, plan: Plan, values: dict[str, Any],
-                expected_version: int | None) -> Plan:
+def _write_plan(
+    session: Session, actor: str, plan: Plan, values: dict[str, Any], expected_version: int | None
+) -> Plan:
     if expected_version is not None and expected_version != plan.version:
-        raise Conflict(Msg("Someone else changed this since you opened it."),
-                       current=audit.snapshot(plan))
+        raise Conflict(
+            Msg("Someone else changed this since you opened it."), current=audit.snapshot(plan)
+        )
     before = audit.snapshot(plan)
     for name, value in values.items():
         setattr(plan, name, value)
     plan.version += 1
     session.add(plan)
-    audit.record(session, actor=actor, area_id=plan.area_id, entity_type="plan",
-                 entity_id=plan.id, op=AuditOp.update, before=before, after=audit.snapshot(plan))
+    audit.record(
+        session,
+        actor=actor,
+        area_id=plan.area_id,
+        entity_type="plan",
+        entity_id=plan.id,
+        op=AuditOp.update,
+        before=before,
+        after=audit.snapshot(plan),
+    )
     _commit_and_publish(session, plan, "plan", plan.id, AuditOp.update)
     return plan
 
@@ -415,8 +478,9 @@ def _next_position(session: Session, spec: ElementSpec, plan: Plan) -> int:
     return 0 if current is None else current + 1
 
 
-def _check_version(session: Session, spec: ElementSpec, row: SQLModel,
-                   expected: int | None) -> None:
+def _check_version(
+    session: Session, spec: ElementSpec, row: SQLModel, expected: int | None
+) -> None:
     if expected is not None and expected != row.version:
         raise Conflict(
             Msg("Someone else changed this since you opened it."),
@@ -424,15 +488,19 @@ def _check_version(session: Session, spec: ElementSpec, row: SQLModel,
         )
 
 
-def _check_references(session: Session, spec: ElementSpec, plan: Plan, data: InputModel,
-                      current_id: int | None) -> None:
+def _check_references(
+    session: Session, spec: ElementSpec, plan: Plan, data: InputModel, current_id: int | None
+) -> None:
     errors: dict[str, Msg] = {}
     for link in spec.links:
         wanted = set(getattr(data, link.field))
         if wanted - _allowed_ids(session, link.target, plan):
             errors[link.field] = Msg("Pick from the list.")
-    for name, target in (("lead_agency_id", "agencies"), ("theme_id", "themes"),
-                         ("type_id", "agency_types")):
+    for name, target in (
+        ("lead_agency_id", "agencies"),
+        ("theme_id", "themes"),
+        ("type_id", "agency_types"),
+    ):
         value = getattr(data, name, None)
         if value is not None and value not in _allowed_ids(session, target, plan):
             errors[name] = Msg("Pick from the list.")
@@ -459,8 +527,9 @@ def _allowed_ids(session: Session, target: str, plan: Plan) -> set[int]:
     return set(session.exec(query).all())
 
 
-def _code_taken(session: Session, spec: ElementSpec, plan: Plan, code: str,
-                current_id: int | None) -> bool:
+def _code_taken(
+    session: Session, spec: ElementSpec, plan: Plan, code: str, current_id: int | None
+) -> bool:
     query = select(spec.model.id).where(
         spec.model.plan_id == plan.id, func.lower(spec.model.code) == code.lower()
     )
@@ -469,8 +538,9 @@ def _code_taken(session: Session, spec: ElementSpec, plan: Plan, code: str,
     return session.exec(query).first() is not None
 
 
-def _write_links(session: Session, spec: ElementSpec, element_id: int, data: InputModel,
-                 replace: bool = False) -> dict[str, list[int]]:
+def _write_links(
+    session: Session, spec: ElementSpec, element_id: int, data: InputModel, replace: bool = False
+) -> dict[str, list[int]]:
     written = {}
     for link in spec.links:
         own = getattr(link.table, link.own)
@@ -498,11 +568,17 @@ def _unlink_inbound(session: Session, kind: str, element_id: int) -> None:
     session.flush()
 
 
-def _commit_and_publish(session: Session, plan: Plan, entity_type: str, entity_id: int,
-                        op: AuditOp) -> None:
+def _commit_and_publish(
+    session: Session, plan: Plan, entity_type: str, entity_id: int, op: AuditOp
+) -> None:
     session.commit()
     live.broker.publish(
         live.area_channel(plan.area_id),
-        {"type": "plan.changed", "plan_id": plan.id, "entity": entity_type,
-         "id": entity_id, "op": op.value},
+        {
+            "type": "plan.changed",
+            "plan_id": plan.id,
+            "entity": entity_type,
+            "id": entity_id,
+            "op": op.value,
+        },
     )

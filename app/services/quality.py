@@ -49,24 +49,57 @@ def _kpi_findings(tree: PlanTree) -> list[Finding]:
     served = tree.kpi_actions
     for kpi in tree.kpis:
         if kpi.baseline_value is None:
-            out.append(Finding("kpi_no_baseline", "kpis", kpi.id, kpi.code,
-                               Msg("KPI %(code)s has no baseline.", {"code": kpi.code})))
+            out.append(
+                Finding(
+                    "kpi_no_baseline",
+                    "kpis",
+                    kpi.id,
+                    kpi.code,
+                    Msg("KPI %(code)s has no baseline.", {"code": kpi.code}),
+                )
+            )
         if kpi.target_value is None:
-            out.append(Finding("kpi_no_target", "kpis", kpi.id, kpi.code,
-                               Msg("KPI %(code)s has no target.", {"code": kpi.code})))
+            out.append(
+                Finding(
+                    "kpi_no_target",
+                    "kpis",
+                    kpi.id,
+                    kpi.code,
+                    Msg("KPI %(code)s has no target.", {"code": kpi.code}),
+                )
+            )
         if not served.get(kpi.id):
-            out.append(Finding("kpi_no_action", "kpis", kpi.id, kpi.code,
-                               Msg("No action serves KPI %(code)s.", {"code": kpi.code})))
+            out.append(
+                Finding(
+                    "kpi_no_action",
+                    "kpis",
+                    kpi.id,
+                    kpi.code,
+                    Msg("No action serves KPI %(code)s.", {"code": kpi.code}),
+                )
+            )
         if not tree.kpi_kras.get(kpi.id):
-            out.append(Finding("kpi_no_kra", "kpis", kpi.id, kpi.code,
-                               Msg("KPI %(code)s serves no KRA.", {"code": kpi.code})))
+            out.append(
+                Finding(
+                    "kpi_no_kra",
+                    "kpis",
+                    kpi.id,
+                    kpi.code,
+                    Msg("KPI %(code)s serves no KRA.", {"code": kpi.code}),
+                )
+            )
     return out
 
 
 def _action_findings(tree: PlanTree) -> list[Finding]:
     return [
-        Finding("action_no_kpi", "actions", a.id, a.code,
-                Msg("Action %(code)s is linked to no KPI.", {"code": a.code}))
+        Finding(
+            "action_no_kpi",
+            "actions",
+            a.id,
+            a.code,
+            Msg("Action %(code)s is linked to no KPI.", {"code": a.code}),
+        )
         for a in tree.actions
         if not tree.action_kpis.get(a.id)
     ]
@@ -75,8 +108,9 @@ def _action_findings(tree: PlanTree) -> list[Finding]:
 def _kra_findings(tree: PlanTree) -> list[Finding]:
     with_kpis = tree.kra_kpis
     return [
-        Finding("kra_no_kpi", "kras", k.id, k.code,
-                Msg("KRA %(code)s has no KPI.", {"code": k.code}))
+        Finding(
+            "kra_no_kpi", "kras", k.id, k.code, Msg("KRA %(code)s has no KPI.", {"code": k.code})
+        )
         for k in tree.kras
         if not with_kpis.get(k.id)
     ]
@@ -92,7 +126,13 @@ def _doe_findings(tree: PlanTree, item_codes: dict[int, str]) -> list[Finding]:
             if item_id not in addressed and item_id not in seen:
                 seen.add(item_id)
                 code = item_codes.get(item_id, str(item_id))
-                out.append(Finding("doe_item_no_kra", "doe", statement.id, code,
-                                   Msg("DOE item %(item)s is addressed by no KRA.",
-                                       {"item": code})))
+                out.append(
+                    Finding(
+                        "doe_item_no_kra",
+                        "doe",
+                        statement.id,
+                        code,
+                        Msg("DOE item %(item)s is addressed by no KRA.", {"item": code}),
+                    )
+                )
     return out

@@ -88,9 +88,7 @@ def load_reference(session: Session, area_ids: list[int]) -> Reference:
     types = session.exec(select(AgencyType).order_by(AgencyType.position)).all()
     ref.agency_types = {t.id: t for t in types}
     agencies = session.exec(
-        select(Agency).where(
-            or_(col(Agency.area_id).is_(None), col(Agency.area_id).in_(area_ids))
-        )
+        select(Agency).where(or_(col(Agency.area_id).is_(None), col(Agency.area_id).in_(area_ids)))
     ).all()
     ref.agencies = {a.id: a for a in agencies}
     return ref

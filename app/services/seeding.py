@@ -47,8 +47,13 @@ class Counter:
         return f"{self.created} created, {self.updated} updated"
 
 
-def _upsert(session: Session, model: type[SQLModel], key: dict[str, Any],
-            values: dict[str, Any], counter: Counter) -> SQLModel:
+def _upsert(
+    session: Session,
+    model: type[SQLModel],
+    key: dict[str, Any],
+    values: dict[str, Any],
+    counter: Counter,
+) -> SQLModel:
     row = session.exec(select(model).filter_by(**key)).first()
     if row is None:
         row = model(**key, **values)
@@ -73,9 +78,15 @@ def seed_reference(session: Session, seeds: Path = SEEDS) -> Counter:
     _seed_vocabularies(session, vocab, counter)
     _seed_agencies(session, vocab, areas, counter)
     if counter.created or counter.updated:
-        audit.record(session, actor=SEED_ACTOR, area_id=None, entity_type="reference_data",
-                     entity_id=None, op=AuditOp.update,
-                     after={"created": counter.created, "updated": counter.updated})
+        audit.record(
+            session,
+            actor=SEED_ACTOR,
+            area_id=None,
+            entity_type="reference_data",
+            entity_id=None,
+            op=AuditOp.update,
+            after={"created": counter.created, "updated": counter.updated},
+        )
     session.commit()
     return counter
 
@@ -91,9 +102,11 @@ def _seed_areas(session: Session, data: dict[str, Any], counter: Counter) -> dic
         values = {k: entry[k] for k in ("name_th", "name_en", "is_default")}
         group = _upsert(session, AreaGroup, {"slug": entry["slug"]}, values, counter)
         wanted = {areas[slug].id for slug in entry["areas"]}
-        existing = set(session.exec(
-            select(AreaGroupMember.area_id).where(AreaGroupMember.group_id == group.id)
-        ).all())
+        existing = set(
+            session.exec(
+                select(AreaGroupMember.area_id).where(AreaGroupMember.group_id == group.id)
+            ).all()
+        )
         for area_id in wanted - existing:
             session.add(AreaGroupMember(group_id=group.id, area_id=area_id))
             counter.created += 1
@@ -111,29 +124,39 @@ def _seed_framework(session: Session, data: dict[str, Any], counter: Counter) ->
             session.add(other)
     for a_pos, aspect_data in enumerate(data["aspects"]):
         aspect = _upsert(
-            session, DOEAspect, {"framework_id": framework.id, "code": aspect_data["code"]},
-            {"name_th": aspect_data["name_th"], "name_en": aspect_data["name_en"],
-             "position": a_pos},
+            session,
+            DOEAspect,
+            {"framework_id": framework.id, "code": aspect_data["code"]},
+            {
+                "name_th": aspect_data["name_th"],
+                "name_en": aspect_data["name_en"],
+                "position": a_pos,
+            },
             counter,
         )
         for i_pos, item in enumerate(aspect_data["items"]):
             _upsert(
-                session, DOEItem, {"aspect_id": aspect.id, "code": item["code"]},
+                session,
+                DOEItem,
+                {"aspect_id": aspect.id, "code": item["code"]},
                 {"name_th": item["name_th"], "name_en": item["name_en"], "position": i_pos},
                 counter,
             )
 
 
 def _seed_vocabularies(session: Session, data: dict[str, Any], counter: Counter) -> None:
-    for model, entries in ((StrategyTheme, data["strategy_themes"]),
-                           (AgencyType, data["agency_types"])):
+    for model, entries in (
+        (StrategyTheme, data["strategy_themes"]),
+        (AgencyType, data["agency_types"]),
+    ):
         for pos, entry in enumerate(entries):
             values = {"name_th": entry["name_th"], "name_en": entry["name_en"], "position": pos}
             _upsert(session, model, {"code": entry["code"]}, values, counter)
 
 
-def _seed_agencies(session: Session, data: dict[str, Any], areas: dict[str, Area],
-                   counter: Counter) -> None:
+def _seed_agencies(
+    session: Session, data: dict[str, Any], areas: dict[str, Area], counter: Counter
+) -> None:
     types = {t.code: t.id for t in session.exec(select(AgencyType)).all()}
     for pos, entry in enumerate(data["national_agencies"]):
         _upsert_agency(session, None, entry, pos, types, counter)
@@ -147,14 +170,24 @@ def _seed_agencies(session: Session, data: dict[str, Any], areas: dict[str, Area
             _upsert_agency(session, area.id, entry, pos, types, counter)
 
 
-def _upsert_agency(session: Session, area_id: int | None, entry: dict[str, Any], position: int,
-                   types: dict[str, int], counter: Counter) -> Agency:
+def _upsert_agency(
+    session: Session,
+    area_id: int | None,
+    entry: dict[str, Any],
+    position: int,
+    types: dict[str, int],
+    counter: Counter,
+) -> Agency:
     query = select(Agency).where(Agency.code == entry["code"])
     query = query.where(
         col(Agency.area_id).is_(None) if area_id is None else Agency.area_id == area_id
     )
-    values = {"name_th": entry["name_th"], "name_en": entry.get("name_en", ""),
-              "type_id": types[entry["type"]], "position": position}
+    values = {
+        "name_th": entry["name_th"],
+        "name_en": entry.get("name_en", ""),
+        "type_id": types[entry["type"]],
+        "position": position,
+    }
     row = session.exec(query).first()
     if row is None:
         row = Agency(area_id=area_id, code=entry["code"], **values)
@@ -194,10 +227,17 @@ def load_demo_plan(session: Session, area: Area, data: dict[str, Any]) -> None:
     refs.reload_agencies()
     p = data["plan"]
     plan = plans.create_plan(
-        session, actor=SEED_ACTOR, area=area, is_demo=True,
-        plan_in={"title": p["title"], "span_start_be": p["span"][0],
-                 "span_end_be": p["span"][1], "status": p.get("status", "draft"),
-                 "vision": p.get("vision", "")},
+        session,
+        actor=SEED_ACTOR,
+        area=area,
+        is_demo=True,
+        plan_in={
+            "title": p["title"],
+            "span_start_be": p["span"][0],
+            "span_end_be": p["span"][1],
+            "status": p.get("status", "draft"),
+            "vision": p.get("vision", ""),
+        },
     )
 
     def add(kind: str, values: dict[str, Any]) -> int:
@@ -214,11 +254,14 @@ def load_demo_plan(session: Session, area: Area, data: dict[str, Any]) -> None:
         add("problems", entry)
     kras = {}
     for entry in data.get("kras", []):
-        kras[entry["code"]] = add("kras", {
-            **{k: entry.get(k, "") for k in ("code", "title", "description")},
-            "theme_id": refs.theme(entry.get("theme")),
-            "doe_item_ids": refs.items(entry.get("doe_items", [])),
-        })
+        kras[entry["code"]] = add(
+            "kras",
+            {
+                **{k: entry.get(k, "") for k in ("code", "title", "description")},
+                "theme_id": refs.theme(entry.get("theme")),
+                "doe_item_ids": refs.items(entry.get("doe_items", [])),
+            },
+        )
     kpis = {}
     for entry in data.get("kpis", []):
         kpis[entry["code"]] = add("kpis", _demo_kpi(entry, refs, kras))
@@ -229,8 +272,16 @@ def load_demo_plan(session: Session, area: Area, data: dict[str, Any]) -> None:
 def _demo_kpi(entry: dict[str, Any], refs: "_DemoRefs", kras: dict[str, int]) -> dict[str, Any]:
     baseline = entry.get("baseline") or {}
     target = entry.get("target") or {}
-    fields = ("code", "name", "definition", "unit", "kind", "direction", "period_type",
-              "data_source")
+    fields = (
+        "code",
+        "name",
+        "definition",
+        "unit",
+        "kind",
+        "direction",
+        "period_type",
+        "data_source",
+    )
     return {
         **{k: entry.get(k, "") for k in fields},
         "baseline_value": baseline.get("value"),
@@ -243,8 +294,9 @@ def _demo_kpi(entry: dict[str, Any], refs: "_DemoRefs", kras: dict[str, int]) ->
     }
 
 
-def _demo_action(entry: dict[str, Any], refs: "_DemoRefs", kras: dict[str, int],
-                 kpis: dict[str, int]) -> dict[str, Any]:
+def _demo_action(
+    entry: dict[str, Any], refs: "_DemoRefs", kras: dict[str, int], kpis: dict[str, int]
+) -> dict[str, Any]:
     return {
         **{k: entry.get(k, "") for k in ("code", "title", "description")},
         "lead_agency_id": refs.agency(entry.get("lead")),
@@ -271,9 +323,7 @@ class _DemoRefs:
 
     def reload_agencies(self) -> None:
         rows = self.session.exec(
-            select(Agency).where(
-                (col(Agency.area_id).is_(None)) | (Agency.area_id == self.area.id)
-            )
+            select(Agency).where((col(Agency.area_id).is_(None)) | (Agency.area_id == self.area.id))
         ).all()
         # the area's own agencies win over national ones with the same code
         self._agencies = {a.code: a.id for a in sorted(rows, key=lambda a: a.area_id or 0)}

@@ -36,8 +36,10 @@ def healthz(session: SessionDep) -> Response:
     try:
         session.exec(text("SELECT 1")).one()
     except Exception as exc:  # report, don't crash: this is what monitors poll
-        return JSONResponse({"status": "error", "database": "unreachable",
-                             "error": exc.__class__.__name__}, status_code=503)
+        return JSONResponse(
+            {"status": "error", "database": "unreachable", "error": exc.__class__.__name__},
+            status_code=503,
+        )
     dialect = session.get_bind().dialect.name
     return JSONResponse({"status": "ok", "database": "ok", "dialect": dialect})
 
@@ -47,8 +49,9 @@ def set_language(lang: Annotated[str, Form()], next: Annotated[str, Form()] = "/
     target = next if _local_path(next) else "/"
     response = RedirectResponse(target, status_code=303)
     if lang in i18n.LOCALES:
-        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="lax",
-                            httponly=True)
+        response.set_cookie(
+            LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="lax", httponly=True
+        )
     return response
 
 

@@ -16,7 +16,7 @@ from app.models import Plan
 from app.services import plans as plan_service
 from app.services.errors import Conflict, ValidationFailed
 from app.services.plan_views import PlanView, plan_view
-from app.templating import render
+from app.templating import is_htmx, render
 from app.web.deps import CurrentArea, CurrentPlan
 
 router = APIRouter(prefix="/areas/{slug}/plan")
@@ -58,7 +58,9 @@ def _ctx(view: PlanView, **extra: Any) -> dict[str, Any]:
 
 @router.get("", name="plan_editor")
 def editor(request: Request, area: CurrentArea, session: SessionDep) -> Response:
-    return render(request, "plan/editor.html", _ctx(plan_view(session, area), sections=SECTIONS))
+    return render(
+        request, "plan/editor.html", _ctx(plan_view(session, area), sections=SECTIONS, editing=True)
+    )
 
 
 @router.post("", name="plan_create")
@@ -69,13 +71,16 @@ def create_plan(request: Request, area: CurrentArea, session: SessionDep, form: 
     except ValidationFailed as exc:
         ctx = _ctx(plan_view(session, area), sections=SECTIONS, values=values, errors=exc.errors)
         return render(request, "plan/editor.html", ctx, status_code=422)
-    url = request.url_for("plan_editor", slug=area.slug)
-    return Response(status_code=303, headers={"Location": str(url), "HX-Redirect": str(url)})
+    url = request.url_for("plan_editor", slug=area.slug).path
+    if is_htmx(request):  # the form swaps in the editor: no page load
+        ctx = _ctx(plan_view(session, area), sections=SECTIONS, editing=True)
+        return render(request, "plan/editor.html", ctx, headers={"HX-Push-Url": url})
+    return Response(status_code=303, headers={"Location": url})
 
 
 @router.get("/checks", name="plan_checks")
 def checks(request: Request, area: CurrentArea, session: SessionDep) -> Response:
-    return render(request, "plan/_checks.html", _ctx(plan_view(session, area)))
+    return render(request, "plan/_checks.html", _ctx(plan_view(session, area), editing=True))
 
 
 @router.get("/meta", name="plan_meta")
@@ -84,51 +89,91 @@ def meta(request: Request, area: CurrentArea, plan: CurrentPlan, session: Sessio
 
 
 @router.get("/meta/edit", name="plan_meta_edit")
-def meta_edit(request: Request, area: CurrentArea, plan: CurrentPlan,
-              session: SessionDep) -> Response:
+def meta_edit(
+    request: Request, area: CurrentArea, plan: CurrentPlan, session: SessionDep
+) -> Response:
     values = {k: getattr(plan, k) for k in ("title", "span_start_be", "span_end_be", "status")}
-    return render(request, "plan/_meta_form.html",
-                  _ctx(plan_view(session, area), values=values, errors={}))
+    return render(
+        request, "plan/_meta_form.html", _ctx(plan_view(session, area), values=values, errors={})
+    )
 
 
 @router.put("/meta", name="plan_meta_update")
-def meta_update(request: Request, area: CurrentArea, plan: CurrentPlan, session: SessionDep,
-                form: Form) -> Response:
+def meta_update(
+    request: Request, area: CurrentArea, plan: CurrentPlan, session: SessionDep, form: Form
+) -> Response:
     values = {k: form.get(k) for k in ("title", "span_start_be", "span_end_be", "status")}
-    return _save_plan(request, session, area, plan, form, values, "plan/_meta.html",
-                      "plan/_meta_form.html", plan_service.update_plan)
+    return _save_plan(
+        request,
+        session,
+        area,
+        plan,
+        form,
+        values,
+        "plan/_meta.html",
+        "plan/_meta_form.html",
+        plan_service.update_plan,
+    )
 
 
 @router.get("/vision", name="plan_vision")
-def vision(request: Request, area: CurrentArea, plan: CurrentPlan,
-           session: SessionDep) -> Response:
+def vision(request: Request, area: CurrentArea, plan: CurrentPlan, session: SessionDep) -> Response:
     return render(request, "plan/_vision.html", _ctx(plan_view(session, area)))
 
 
 @router.get("/vision/edit", name="plan_vision_edit")
-def vision_edit(request: Request, area: CurrentArea, plan: CurrentPlan,
-                session: SessionDep) -> Response:
-    return render(request, "plan/_vision_form.html",
-                  _ctx(plan_view(session, area), values={"vision": plan.vision}, errors={}))
+def vision_edit(
+    request: Request, area: CurrentArea, plan: CurrentPlan, session: SessionDep
+) -> Response:
+    return render(
+        request,
+        "plan/_vision_form.html",
+        _ctx(plan_view(session, area), values={"vision": plan.vision}, errors={}),
+    )
 
 
 @router.put("/vision", name="plan_vision_update")
-def vision_update(request: Request, area: CurrentArea, plan: CurrentPlan, session: SessionDep,
-                  form: Form) -> Response:
+def vision_update(
+    request: Request, area: CurrentArea, plan: CurrentPlan, session: SessionDep, form: Form
+) -> Response:
     values = {"vision": form.get("vision", "")}
-    return _save_plan(request, session, area, plan, form, values, "plan/_vision.html",
-                      "plan/_vision_form.html", _update_vision)
+    return _save_plan(
+        request,
+        session,
+        area,
+        plan,
+        form,
+        values,
+        "plan/_vision.html",
+        "plan/_vision_form.html",
+        _update_vision,
+    )
 
 
-def _update_vision(session: SessionDep, *, actor: str, plan: Plan, plan_in: dict[str, Any],
-                   expected_version: int | None) -> Plan:
-    return plan_service.update_vision(session, actor=actor, plan=plan, vision_in=plan_in,
-                                      expected_version=expected_version)
+def _update_vision(
+    session: SessionDep,
+    *,
+    actor: str,
+    plan: Plan,
+    plan_in: dict[str, Any],
+    expected_version: int | None,
+) -> Plan:
+    return plan_service.update_vision(
+        session, actor=actor, plan=plan, vision_in=plan_in, expected_version=expected_version
+    )
 
 
-def _save_plan(request: Request, session: SessionDep, area: CurrentArea, plan: Plan,
-               form: FormData, values: dict[str, Any], shown: str, form_template: str,
-               write: Any) -> Response:
+def _save_plan(
+    request: Request,
+    session: SessionDep,
+    area: CurrentArea,
+    plan: Plan,
+    form: FormData,
+    values: dict[str, Any],
+    shown: str,
+    form_template: str,
+    write: Any,
+) -> Response:
     try:
         write(session, actor=ACTOR, plan=plan, plan_in=values, expected_version=_version(form))
     except ValidationFailed as exc:
@@ -144,20 +189,28 @@ def _save_plan(request: Request, session: SessionDep, area: CurrentArea, plan: P
 
 
 @router.get("/{kind}/new", name="element_new")
-def element_new(request: Request, kind: str, area: CurrentArea, plan: CurrentPlan,
-                session: SessionDep) -> Response:
+def element_new(
+    request: Request, kind: str, area: CurrentArea, plan: CurrentPlan, session: SessionDep
+) -> Response:
     plan_service.get_spec(kind)
     values = {"code": plan_service.suggest_code(session, plan=plan, kind=kind)}
     return _form(request, session, area, kind, None, values, {})
 
 
 @router.post("/{kind}", name="element_create")
-def element_create(request: Request, kind: str, area: CurrentArea, plan: CurrentPlan,
-                   session: SessionDep, form: Form) -> Response:
+def element_create(
+    request: Request,
+    kind: str,
+    area: CurrentArea,
+    plan: CurrentPlan,
+    session: SessionDep,
+    form: Form,
+) -> Response:
     values = _values(kind, form)
     try:
-        row = plan_service.create_element(session, actor=ACTOR, plan=plan, kind=kind,
-                                          element_in=values)
+        row = plan_service.create_element(
+            session, actor=ACTOR, plan=plan, kind=kind, element_in=values
+        )
     except ValidationFailed as exc:
         return _form(request, session, area, kind, None, values, exc.errors, status_code=422)
     headers = {**CHANGED, "HX-Retarget": f"#section-{kind}", "HX-Reswap": "outerHTML"}
@@ -165,15 +218,27 @@ def element_create(request: Request, kind: str, area: CurrentArea, plan: Current
 
 
 @router.get("/{kind}/{element_id}", name="element_row")
-def element_row(request: Request, kind: str, element_id: int, area: CurrentArea,
-                plan: CurrentPlan, session: SessionDep) -> Response:
+def element_row(
+    request: Request,
+    kind: str,
+    element_id: int,
+    area: CurrentArea,
+    plan: CurrentPlan,
+    session: SessionDep,
+) -> Response:
     row = plan_service.get_element(session, plan=plan, kind=kind, element_id=element_id)
     return _row(request, session, area, kind, row.id)
 
 
 @router.get("/{kind}/{element_id}/edit", name="element_edit")
-def element_edit(request: Request, kind: str, element_id: int, area: CurrentArea,
-                 plan: CurrentPlan, session: SessionDep) -> Response:
+def element_edit(
+    request: Request,
+    kind: str,
+    element_id: int,
+    area: CurrentArea,
+    plan: CurrentPlan,
+    session: SessionDep,
+) -> Response:
     spec = plan_service.get_spec(kind)
     row = plan_service.get_element(session, plan=plan, kind=kind, element_id=element_id)
     values = plan_service.element_values(session, spec, row)
@@ -181,62 +246,123 @@ def element_edit(request: Request, kind: str, element_id: int, area: CurrentArea
 
 
 @router.put("/{kind}/{element_id}", name="element_update")
-def element_update(request: Request, kind: str, element_id: int, area: CurrentArea,
-                   plan: CurrentPlan, session: SessionDep, form: Form) -> Response:
+def element_update(
+    request: Request,
+    kind: str,
+    element_id: int,
+    area: CurrentArea,
+    plan: CurrentPlan,
+    session: SessionDep,
+    form: Form,
+) -> Response:
     row = plan_service.get_element(session, plan=plan, kind=kind, element_id=element_id)
     values = _values(kind, form)
     try:
-        plan_service.update_element(session, actor=ACTOR, plan=plan, kind=kind,
-                                    element_id=element_id, element_in=values,
-                                    expected_version=_version(form))
+        plan_service.update_element(
+            session,
+            actor=ACTOR,
+            plan=plan,
+            kind=kind,
+            element_id=element_id,
+            element_in=values,
+            expected_version=_version(form),
+        )
     except ValidationFailed as exc:
         return _form(request, session, area, kind, row, values, exc.errors, status_code=422)
     except Conflict as exc:
-        return _form(request, session, area, kind, row, values, {}, status_code=409,
-                     conflict=exc)
+        return _form(request, session, area, kind, row, values, {}, status_code=409, conflict=exc)
     return _row(request, session, area, kind, element_id, headers=CHANGED)
 
 
 @router.get("/{kind}/{element_id}/delete", name="element_confirm_delete")
-def element_confirm_delete(request: Request, kind: str, element_id: int, area: CurrentArea,
-                           plan: CurrentPlan, session: SessionDep) -> Response:
+def element_confirm_delete(
+    request: Request,
+    kind: str,
+    element_id: int,
+    area: CurrentArea,
+    plan: CurrentPlan,
+    session: SessionDep,
+) -> Response:
     row = plan_service.get_element(session, plan=plan, kind=kind, element_id=element_id)
     linked = plan_service.dependents(session, plan=plan, kind=kind, row=row)
-    ctx = _ctx(plan_view(session, area), kind=kind, element=row, linked=linked,
-               spec=plan_service.get_spec(kind))
+    ctx = _ctx(
+        plan_view(session, area),
+        kind=kind,
+        element=row,
+        linked=linked,
+        spec=plan_service.get_spec(kind),
+    )
     return render(request, "plan/_confirm_delete.html", ctx)
 
 
 @router.delete("/{kind}/{element_id}", name="element_delete")
-def element_delete(request: Request, kind: str, element_id: int, area: CurrentArea,
-                   plan: CurrentPlan, session: SessionDep) -> Response:
-    plan_service.delete_element(session, actor=ACTOR, plan=plan, kind=kind,
-                                element_id=element_id, force=True)
+def element_delete(
+    request: Request,
+    kind: str,
+    element_id: int,
+    area: CurrentArea,
+    plan: CurrentPlan,
+    session: SessionDep,
+) -> Response:
+    plan_service.delete_element(
+        session, actor=ACTOR, plan=plan, kind=kind, element_id=element_id, force=True
+    )
     return _section(request, session, area, kind, headers=CHANGED)
 
 
 @router.post("/{kind}/{element_id}/move", name="element_move")
-def element_move(request: Request, kind: str, element_id: int, area: CurrentArea,
-                 plan: CurrentPlan, session: SessionDep, form: Form) -> Response:
+def element_move(
+    request: Request,
+    kind: str,
+    element_id: int,
+    area: CurrentArea,
+    plan: CurrentPlan,
+    session: SessionDep,
+    form: Form,
+) -> Response:
     direction = str(form.get("direction", ""))
-    plan_service.move_element(session, actor=ACTOR, plan=plan, kind=kind,
-                              element_id=element_id, direction=direction)
-    return _section(request, session, area, kind, focus=element_id, focus_move=direction,
-                    headers=CHANGED)
+    plan_service.move_element(
+        session, actor=ACTOR, plan=plan, kind=kind, element_id=element_id, direction=direction
+    )
+    return _section(
+        request, session, area, kind, focus=element_id, focus_move=direction, headers=CHANGED
+    )
 
 
 # ---- fragment helpers -----------------------------------------------------------------------
 
 
-def _form(request: Request, session: SessionDep, area: CurrentArea, kind: str, row: Any,
-          values: dict[str, Any], errors: dict, status_code: int = 200, **extra: Any) -> Response:
-    ctx = _ctx(plan_view(session, area), kind=kind, element=row, values=values, errors=errors,
-               spec=plan_service.get_spec(kind), **extra)
+def _form(
+    request: Request,
+    session: SessionDep,
+    area: CurrentArea,
+    kind: str,
+    row: Any,
+    values: dict[str, Any],
+    errors: dict,
+    status_code: int = 200,
+    **extra: Any,
+) -> Response:
+    ctx = _ctx(
+        plan_view(session, area),
+        kind=kind,
+        element=row,
+        values=values,
+        errors=errors,
+        spec=plan_service.get_spec(kind),
+        **extra,
+    )
     return render(request, "plan/_form.html", ctx, status_code=status_code)
 
 
-def _row(request: Request, session: SessionDep, area: CurrentArea, kind: str, element_id: int,
-         headers: dict[str, str] | None = None) -> Response:
+def _row(
+    request: Request,
+    session: SessionDep,
+    area: CurrentArea,
+    kind: str,
+    element_id: int,
+    headers: dict[str, str] | None = None,
+) -> Response:
     view = plan_view(session, area)
     element = _find(view, kind, element_id)
     ctx = _ctx(view, kind=kind, element=element, focus=element_id)
@@ -249,11 +375,22 @@ def _find(view: PlanView, kind: str, element_id: int) -> Any:
     return next(e for e in getattr(view.tree, _TREE_ATTR[kind]) if e.id == element_id)
 
 
-_TREE_ATTR = {"doe": "doe", "problems": "problems", "kras": "kras", "kpis": "kpis",
-              "actions": "actions"}
+_TREE_ATTR = {
+    "doe": "doe",
+    "problems": "problems",
+    "kras": "kras",
+    "kpis": "kpis",
+    "actions": "actions",
+}
 
 
-def _section(request: Request, session: SessionDep, area: CurrentArea, kind: str,
-             headers: dict[str, str] | None = None, **extra: Any) -> Response:
+def _section(
+    request: Request,
+    session: SessionDep,
+    area: CurrentArea,
+    kind: str,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response:
     ctx = _ctx(plan_view(session, area), kind=kind, **extra)
     return render(request, "plan/_section.html", ctx, headers=headers)

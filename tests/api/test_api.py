@@ -32,20 +32,32 @@ def test_read_a_whole_plan_as_one_document(client: TestClient, session: Session)
 def test_create_update_delete_an_element(client: TestClient, session: Session) -> None:
     plan = f.make_plan(session)
     kra = f.make_kra(session, plan)
-    created = client.post("/api/v1/areas/krabi/plan/kpis", json={
-        "code": "KPI9", "name": "อัตราการออกกลางคัน", "kind": "rate", "direction": "lower",
-        "period_type": "academic_year", "baseline_value": 3.1, "baseline_period": "AY2565",
-        "target_value": "1.5", "target_period": "AY2570", "kra_ids": [kra.id],
-    })
+    created = client.post(
+        "/api/v1/areas/krabi/plan/kpis",
+        json={
+            "code": "KPI9",
+            "name": "อัตราการออกกลางคัน",
+            "kind": "rate",
+            "direction": "lower",
+            "period_type": "academic_year",
+            "baseline_value": 3.1,
+            "baseline_period": "AY2565",
+            "target_value": "1.5",
+            "target_period": "AY2570",
+            "kra_ids": [kra.id],
+        },
+    )
     assert created.status_code == 201, created.text
     body = created.json()
     assert body["direction"] == "lower" and body["kra_ids"] == [kra.id] and body["version"] == 1
-    patched = client.patch(f"/api/v1/areas/krabi/plan/kpis/{body['id']}",
-                           json={"target_value": 1.2, "version": 1})
+    patched = client.patch(
+        f"/api/v1/areas/krabi/plan/kpis/{body['id']}", json={"target_value": 1.2, "version": 1}
+    )
     assert patched.status_code == 200 and patched.json()["target_value"] == 1.2
     assert patched.json()["kra_ids"] == [kra.id]  # untouched by a partial update
-    stale = client.patch(f"/api/v1/areas/krabi/plan/kpis/{body['id']}",
-                         json={"target_value": 1.0, "version": 1})
+    stale = client.patch(
+        f"/api/v1/areas/krabi/plan/kpis/{body['id']}", json={"target_value": 1.0, "version": 1}
+    )
     assert stale.status_code == 409 and stale.json()["current"]["version"] == 2
     linked = client.delete(f"/api/v1/areas/krabi/plan/kpis/{body['id']}")
     assert linked.status_code == 409
@@ -53,24 +65,39 @@ def test_create_update_delete_an_element(client: TestClient, session: Session) -
     gone = client.delete(f"/api/v1/areas/krabi/plan/kpis/{body['id']}?force=true")
     assert gone.status_code == 204
     assert client.get(f"/api/v1/areas/krabi/plan/kpis/{body['id']}").status_code == 404
-    ops = session.exec(select(AuditEvent.op).where(AuditEvent.entity_type == "kpi")
-                       .order_by(AuditEvent.id)).all()
+    ops = session.exec(
+        select(AuditEvent.op).where(AuditEvent.entity_type == "kpi").order_by(AuditEvent.id)
+    ).all()
     assert ops == ["create", "update", "delete"]
 
 
-def test_invalid_json_gets_field_errors_and_writes_nothing(client: TestClient,
-                                                           session: Session) -> None:
+def test_invalid_json_gets_field_errors_and_writes_nothing(
+    client: TestClient, session: Session
+) -> None:
     f.make_plan(session)
-    response = client.post("/api/v1/areas/krabi/plan/kpis",
-                           json={"code": "K1", "name": "x" * 600, "kind": "score",
-                                 "period_type": "academic_year", "target_value": "N/A"})
+    response = client.post(
+        "/api/v1/areas/krabi/plan/kpis",
+        json={
+            "code": "K1",
+            "name": "x" * 600,
+            "kind": "score",
+            "period_type": "academic_year",
+            "target_value": "N/A",
+        },
+    )
     assert response.status_code == 422
     errors = response.json()["errors"]
     assert set(errors) == {"name", "kind", "target_value"}
     assert errors["kind"] == "โปรดเลือกจากตัวเลือกที่มี"
     assert session.exec(select(func.count()).select_from(KPI)).one() == 0
-    assert client.post("/api/v1/areas/krabi/plan/kpis", content=b"{not json",
-                       headers={"content-type": "application/json"}).status_code == 422
+    assert (
+        client.post(
+            "/api/v1/areas/krabi/plan/kpis",
+            content=b"{not json",
+            headers={"content-type": "application/json"},
+        ).status_code
+        == 422
+    )
 
 
 def test_unknown_things_are_json_404s(client: TestClient, session: Session) -> None:
@@ -81,8 +108,10 @@ def test_unknown_things_are_json_404s(client: TestClient, session: Session) -> N
     f.make_plan(session, "krabi")
     kpi = f.make_kpi(session, phuket)
     assert client.get(f"/api/v1/areas/krabi/plan/kpis/{kpi.id}").status_code == 404
-    assert client.patch(f"/api/v1/areas/krabi/plan/kpis/{kpi.id}",
-                        json={"name": "x"}).status_code == 404
+    assert (
+        client.patch(f"/api/v1/areas/krabi/plan/kpis/{kpi.id}", json={"name": "x"}).status_code
+        == 404
+    )
 
 
 def test_openapi_documents_the_element_routes(client: TestClient) -> None:

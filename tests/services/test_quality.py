@@ -22,12 +22,24 @@ def test_each_gap_is_reported(session: Session) -> None:
     f.make(session, plan, "doe", text="ผลลัพธ์", item_ids=[lp1, ic2])
     kra = f.make_kra(session, plan, "KRA1", doe_item_ids=[lp1])
     f.make_kra(session, plan, "KRA2")
-    f.make_kpi(session, plan, "KPI1", kra_ids=[kra.id], baseline_value="", baseline_period="",
-               target_value="", target_period="")
+    f.make_kpi(
+        session,
+        plan,
+        "KPI1",
+        kra_ids=[kra.id],
+        baseline_value="",
+        baseline_period="",
+        target_value="",
+        target_period="",
+    )
     f.make_action(session, plan, "ACT1")
     assert _checks(session) == {
-        ("kpi_no_baseline", "KPI1"), ("kpi_no_target", "KPI1"), ("kpi_no_action", "KPI1"),
-        ("action_no_kpi", "ACT1"), ("kra_no_kpi", "KRA2"), ("doe_item_no_kra", "IC2"),
+        ("kpi_no_baseline", "KPI1"),
+        ("kpi_no_target", "KPI1"),
+        ("kpi_no_action", "KPI1"),
+        ("action_no_kpi", "ACT1"),
+        ("kra_no_kpi", "KRA2"),
+        ("doe_item_no_kra", "IC2"),
     }
 
 
@@ -37,8 +49,15 @@ def test_fixing_a_gap_removes_its_finding(session: Session) -> None:
     kpi = f.make_kpi(session, plan, kra_ids=[kra.id])
     action = f.make_action(session, plan)
     assert ("kpi_no_action", "KPI1") in _checks(session)
-    plans.update_element(session, actor="x", plan=plan, kind="actions", element_id=action.id,
-                         element_in={"kpi_ids": [kpi.id]}, partial=True)
+    plans.update_element(
+        session,
+        actor="x",
+        plan=plan,
+        kind="actions",
+        element_id=action.id,
+        element_in={"kpi_ids": [kpi.id]},
+        partial=True,
+    )
     assert _checks(session) == set()
 
 
@@ -46,6 +65,12 @@ def test_completeness_counts_the_six_steps(session: Session) -> None:
     plan = f.make_plan(session)
     f.make(session, plan, "doe", text="ผลลัพธ์")
     view = plan_view(session, f.area(session))
-    assert view.steps == {"doe": True, "problems": False, "vision": False, "kras": False,
-                          "kpis": False, "actions": False}
+    assert view.steps == {
+        "doe": True,
+        "problems": False,
+        "vision": False,
+        "kras": False,
+        "kpis": False,
+        "actions": False,
+    }
     assert round(view.completeness, 3) == round(1 / 6, 3)

@@ -36,17 +36,33 @@ def test_reference_seed_loads_the_twenty_areas_and_the_default_group(fresh_engin
         members = session.exec(
             select(Area.slug).join(AreaGroupMember).where(AreaGroupMember.group_id == group.id)
         ).all()
-        assert sorted(members) == sorted([
-            "krabi", "chanthaburi", "trat", "phuket", "mae-hong-son", "songkhla", "sa-kaeo",
-            "sukhothai", "surat-thani", "ubon-ratchathani", "buriram"])
+        assert sorted(members) == sorted(
+            [
+                "krabi",
+                "chanthaburi",
+                "trat",
+                "phuket",
+                "mae-hong-son",
+                "songkhla",
+                "sa-kaeo",
+                "sukhothai",
+                "surat-thani",
+                "ubon-ratchathani",
+                "buriram",
+            ]
+        )
         assert session.exec(select(DOEAspect.code).order_by(DOEAspect.position)).all() == [
-            "LP", "IC", "AC"]
+            "LP",
+            "IC",
+            "AC",
+        ]
         assert session.exec(select(func.count()).select_from(DOEItem)).one() == 10
         assert session.exec(select(func.count()).select_from(StrategyTheme)).one() == 9
         krabi = session.exec(select(Area).where(Area.slug == "krabi")).one()
         assert krabi.iso_code == "TH-81" and krabi.name_th == "กระบี่"
-        esa = session.exec(select(Agency).where(Agency.area_id == krabi.id,
-                                                Agency.code == "esa-primary-1")).one()
+        esa = session.exec(
+            select(Agency).where(Agency.area_id == krabi.id, Agency.code == "esa-primary-1")
+        ).one()
         assert "กระบี่" in esa.name_th
 
 
@@ -69,14 +85,17 @@ def test_an_edited_seed_value_is_updated_in_place(fresh_engine: Engine, tmp_path
     seeds = tmp_path / "seeds"
     shutil.copytree(seeding.SEEDS, seeds)
     path = seeds / "vocabularies.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace(
-        "การพัฒนานวัตกรรม", "การพัฒนานวัตกรรมการศึกษา"), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("การพัฒนานวัตกรรม", "การพัฒนานวัตกรรมการศึกษา"),
+        encoding="utf-8",
+    )
     with Session(fresh_engine) as session:
         seeding.seed_reference(session)
         result = seeding.seed_reference(session, seeds)
         assert (result.created, result.updated) == (0, 1)
         theme = session.exec(
-            select(StrategyTheme).where(StrategyTheme.code == "innovation_development")).one()
+            select(StrategyTheme).where(StrategyTheme.code == "innovation_development")
+        ).one()
         assert theme.name_th == "การพัฒนานวัตกรรมการศึกษา"
 
 

@@ -13,27 +13,40 @@ HX = {"HX-Request": "true"}
 def test_editor_page_and_new_plan(client: TestClient, session: Session) -> None:
     page = client.get("/areas/trat/plan")
     assert page.status_code == 200 and "เริ่มจัดทำแผน" in page.text
-    bad = client.post("/areas/trat/plan", data={"title": "", "span_start_be": "2570",
-                                                "span_end_be": "2566"})
+    bad = client.post(
+        "/areas/trat/plan", data={"title": "", "span_start_be": "2570", "span_end_be": "2566"}
+    )
     assert bad.status_code == 422 and "จำเป็นต้องกรอกช่องนี้" in bad.text
     assert session.exec(select(func.count()).select_from(Plan)).one() == 0
-    made = client.post("/areas/trat/plan", data={"title": "แผนตราด", "span_start_be": "2566",
-                                                 "span_end_be": "2570"}, follow_redirects=False)
+    made = client.post(
+        "/areas/trat/plan",
+        data={"title": "แผนตราด", "span_start_be": "2566", "span_end_be": "2570"},
+        follow_redirects=False,
+    )
     assert made.status_code == 303 and made.headers["location"].endswith("/areas/trat/plan")
     editor = client.get("/areas/trat/plan").text
-    for step in ("ผลลัพธ์ที่พึงประสงค์ของการศึกษา (DOE)", "วิเคราะห์สภาพปัญหา", "วิสัยทัศน์",
-                 "ผลลัพธ์หลัก (KRA)", "ตัวชี้วัดร่วม", "แผนปฏิบัติการ (ACT)"):
+    for step in (
+        "ผลลัพธ์ที่พึงประสงค์ของการศึกษา (DOE)",
+        "วิเคราะห์สภาพปัญหา",
+        "วิสัยทัศน์",
+        "ผลลัพธ์หลัก (KRA)",
+        "ตัวชี้วัดร่วม",
+        "แผนปฏิบัติการ (ACT)",
+    ):
         assert step in editor
 
 
-def test_create_returns_the_section_and_triggers_the_checks(client: TestClient,
-                                                             session: Session) -> None:
+def test_create_returns_the_section_and_triggers_the_checks(
+    client: TestClient, session: Session
+) -> None:
     plan = f.make_plan(session)
     new_form = client.get("/areas/krabi/plan/kras/new", headers=HX)
     assert 'value="KRA1"' in new_form.text and "<html" not in new_form.text
-    response = client.post("/areas/krabi/plan/kras", headers=HX,
-                           data={"code": "KRA1", "title": "ยกระดับการอ่าน",
-                                 "theme_id": str(f.theme(session).id)})
+    response = client.post(
+        "/areas/krabi/plan/kras",
+        headers=HX,
+        data={"code": "KRA1", "title": "ยกระดับการอ่าน", "theme_id": str(f.theme(session).id)},
+    )
     assert response.status_code == 200
     assert response.headers["HX-Retarget"] == "#section-kras"
     assert response.headers["HX-Trigger"] == "plan-changed"
@@ -44,13 +57,22 @@ def test_create_returns_the_section_and_triggers_the_checks(client: TestClient,
     assert "ผลลัพธ์หลัก KRA1 ยังไม่มีตัวชี้วัด" in checks
 
 
-def test_invalid_form_comes_back_422_with_messages_and_input_kept(client: TestClient,
-                                                                   session: Session) -> None:
+def test_invalid_form_comes_back_422_with_messages_and_input_kept(
+    client: TestClient, session: Session
+) -> None:
     f.make_plan(session)
-    response = client.post("/areas/krabi/plan/kpis", headers=HX, data={
-        "code": "KPI1", "name": "ร้อยละเด็ก ป.1 อ่านคล่อง", "kind": "percentage",
-        "period_type": "academic_year", "baseline_value": "ดี", "baseline_period": "FY2566",
-    })
+    response = client.post(
+        "/areas/krabi/plan/kpis",
+        headers=HX,
+        data={
+            "code": "KPI1",
+            "name": "ร้อยละเด็ก ป.1 อ่านคล่อง",
+            "kind": "percentage",
+            "period_type": "academic_year",
+            "baseline_value": "ดี",
+            "baseline_period": "FY2566",
+        },
+    )
     assert response.status_code == 422
     html = response.text
     assert "โปรดระบุเป็นตัวเลข" in html  # beside baseline_value
@@ -66,11 +88,22 @@ def test_edit_form_update_returns_the_row(client: TestClient, session: Session) 
     kpi = f.make_kpi(session, plan, kra_ids=[kra.id])
     form = client.get(f"/areas/krabi/plan/kpis/{kpi.id}/edit", headers=HX).text
     assert 'value="62.5"' in form and 'value="75"' in form and "checked" in form
-    response = client.put(f"/areas/krabi/plan/kpis/{kpi.id}", headers=HX, data={
-        "version": "1", "code": "KPI1", "name": "ร้อยละเด็กอ่านคล่อง", "kind": "percentage",
-        "period_type": "academic_year", "baseline_value": "๖๐", "baseline_period": "AY2565",
-        "target_value": "80", "target_period": "AY2570", "kra_ids": [str(kra.id)],
-    })
+    response = client.put(
+        f"/areas/krabi/plan/kpis/{kpi.id}",
+        headers=HX,
+        data={
+            "version": "1",
+            "code": "KPI1",
+            "name": "ร้อยละเด็กอ่านคล่อง",
+            "kind": "percentage",
+            "period_type": "academic_year",
+            "baseline_value": "๖๐",
+            "baseline_period": "AY2565",
+            "target_value": "80",
+            "target_period": "AY2570",
+            "kra_ids": [str(kra.id)],
+        },
+    )
     assert response.status_code == 200 and f'id="kpi-{kpi.id}"' in response.text
     assert "ร้อยละเด็กอ่านคล่อง" in response.text
     session.expire_all()
@@ -82,17 +115,23 @@ def test_stale_edit_gets_409_and_keeps_both_values(client: TestClient, session: 
     plan = f.make_plan(session)
     kra = f.make_kra(session, plan, title="เดิม")
     data = {"version": "1", "code": "KRA1"}
-    assert client.put(f"/areas/krabi/plan/kras/{kra.id}", headers=HX,
-                      data={**data, "title": "ของคนแรก"}).status_code == 200
-    late = client.put(f"/areas/krabi/plan/kras/{kra.id}", headers=HX,
-                      data={**data, "title": "ของคนที่สอง"})
+    assert (
+        client.put(
+            f"/areas/krabi/plan/kras/{kra.id}", headers=HX, data={**data, "title": "ของคนแรก"}
+        ).status_code
+        == 200
+    )
+    late = client.put(
+        f"/areas/krabi/plan/kras/{kra.id}", headers=HX, data={**data, "title": "ของคนที่สอง"}
+    )
     assert late.status_code == 409 and "ของคนที่สอง" in late.text
     session.expire_all()
     assert session.get(KeyResultArea, kra.id).title == "ของคนแรก"
 
 
-def test_delete_asks_first_and_lists_what_will_be_unlinked(client: TestClient,
-                                                            session: Session) -> None:
+def test_delete_asks_first_and_lists_what_will_be_unlinked(
+    client: TestClient, session: Session
+) -> None:
     plan = f.make_plan(session)
     kra = f.make_kra(session, plan)
     kpi = f.make_kpi(session, plan, kra_ids=[kra.id])
@@ -111,23 +150,28 @@ def test_move_reorders_and_focuses_the_moved_button(client: TestClient, session:
     plan = f.make_plan(session)
     f.make_action(session, plan, "ACT1")
     second = f.make_action(session, plan, "ACT2")
-    response = client.post(f"/areas/krabi/plan/actions/{second.id}/move", headers=HX,
-                           data={"direction": "up"})
+    response = client.post(
+        f"/areas/krabi/plan/actions/{second.id}/move", headers=HX, data={"direction": "up"}
+    )
     assert response.text.index("ACT2") < response.text.index("ACT1")
     assert "data-focus" in response.text
-    codes = session.exec(select(Action.code).where(Action.plan_id == plan.id)
-                         .order_by(Action.position)).all()
+    codes = session.exec(
+        select(Action.code).where(Action.plan_id == plan.id).order_by(Action.position)
+    ).all()
     assert codes == ["ACT2", "ACT1"]
 
 
-def test_another_areas_element_is_404_through_this_areas_url(client: TestClient,
-                                                              session: Session) -> None:
+def test_another_areas_element_is_404_through_this_areas_url(
+    client: TestClient, session: Session
+) -> None:
     f.make_plan(session, "krabi")
     phuket = f.make_plan(session, "phuket")
     kpi = f.make_kpi(session, phuket, name="ของภูเก็ต")
-    for method, url in (("get", f"/areas/krabi/plan/kpis/{kpi.id}/edit"),
-                        ("put", f"/areas/krabi/plan/kpis/{kpi.id}"),
-                        ("delete", f"/areas/krabi/plan/kpis/{kpi.id}")):
+    for method, url in (
+        ("get", f"/areas/krabi/plan/kpis/{kpi.id}/edit"),
+        ("put", f"/areas/krabi/plan/kpis/{kpi.id}"),
+        ("delete", f"/areas/krabi/plan/kpis/{kpi.id}"),
+    ):
         response = client.request(method, url, headers=HX, data={"code": "X", "name": "แก้"})
         assert response.status_code == 404, (method, url)
     session.expire_all()
@@ -138,7 +182,10 @@ def test_vision_is_edited_in_place(client: TestClient, session: Session) -> None
     f.make_plan(session)
     form = client.get("/areas/krabi/plan/vision/edit", headers=HX)
     assert "<textarea" in form.text
-    response = client.put("/areas/krabi/plan/vision", headers=HX,
-                          data={"vision": "เด็กกระบี่ รู้รักษ์ถิ่น ก้าวทันโลก", "version": "1"})
+    response = client.put(
+        "/areas/krabi/plan/vision",
+        headers=HX,
+        data={"vision": "เด็กกระบี่ รู้รักษ์ถิ่น ก้าวทันโลก", "version": "1"},
+    )
     assert response.status_code == 200 and "เด็กกระบี่ รู้รักษ์ถิ่น ก้าวทันโลก" in response.text
     assert response.headers["HX-Trigger"] == "plan-changed"

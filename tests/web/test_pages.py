@@ -19,10 +19,10 @@ def test_home_lists_the_eleven_workshop_areas_in_thai_order(client: TestClient) 
 def test_home_shows_completeness_and_demo_badge(client: TestClient, session: Session) -> None:
     seeding.seed_demo(session)
     page = client.get("/").text
-    row = page[page.index('id="area-phuket"'):]
+    row = page[page.index('id="area-phuket"') :]
     row = row[: row.index("</tr>")]
     assert "ข้อมูลตัวอย่าง" in row and "100%" in row and "ต้องแก้ 1 เรื่อง" in row
-    trat = page[page.index('id="area-trat"'):]
+    trat = page[page.index('id="area-trat"') :]
     assert "ยังไม่มีแผน" in trat[: trat.index("</tr>")]
 
 
@@ -44,8 +44,12 @@ def test_a_demo_plan_renders_as_one_readable_page(client: TestClient, session: S
 
 
 def test_unknown_area_is_a_clean_404_page(client: TestClient) -> None:
-    for url in ("/areas/atlantis", "/areas/atlantis/plan", "/areas/krabi/plan/kpis/abc/edit",
-                "/areas/krabi/plan/nonsense/1/edit"):
+    for url in (
+        "/areas/atlantis",
+        "/areas/atlantis/plan",
+        "/areas/krabi/plan/kpis/abc/edit",
+        "/areas/krabi/plan/nonsense/1/edit",
+    ):
         page = client.get(url)
         assert page.status_code == 404, url
         assert "ไม่พบหน้าที่ต้องการ" in page.text and "Traceback" not in page.text
@@ -60,8 +64,9 @@ def test_healthz_reports_the_database(client: TestClient) -> None:
 def test_language_switch_is_remembered(client: TestClient, session: Session) -> None:
     f.make_full_plan(session)
     assert 'lang="th"' in client.get("/areas/krabi").text
-    switched = client.post("/lang", data={"lang": "en", "next": "/areas/krabi"},
-                           follow_redirects=False)
+    switched = client.post(
+        "/lang", data={"lang": "en", "next": "/areas/krabi"}, follow_redirects=False
+    )
     assert switched.status_code == 303 and switched.headers["location"] == "/areas/krabi"
     page = client.get("/areas/krabi").text
     assert '<html lang="en">' in page and "Key result areas (KRA)" in page
@@ -73,8 +78,7 @@ def test_language_switch_is_remembered(client: TestClient, session: Session) -> 
 
 def test_language_switch_refuses_to_redirect_off_site(client: TestClient) -> None:
     for target in ("https://evil.example/", "//evil.example/", "javascript:alert(1)"):
-        response = client.post("/lang", data={"lang": "en", "next": target},
-                               follow_redirects=False)
+        response = client.post("/lang", data={"lang": "en", "next": target}, follow_redirects=False)
         assert response.headers["location"] == "/"
 
 

@@ -20,8 +20,9 @@ def _counts(client: TestClient, counter: QueryCounter) -> dict[str, int]:
     return counts
 
 
-def test_query_count_does_not_grow_with_the_plan(client: TestClient, session: Session,
-                                                  count_queries: QueryCounter) -> None:
+def test_query_count_does_not_grow_with_the_plan(
+    client: TestClient, session: Session, count_queries: QueryCounter
+) -> None:
     f.make_full_plan(session, "krabi", kras=3)
     f.make_full_plan(session, "phuket", kras=3)
     small = _counts(client, count_queries)

@@ -1,0 +1,107 @@
+"""Build a plan from empty in the browser: DOE → problem → vision → KRA → KPI → action."""
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import ARTIFACTS
+
+
+def _add(page: Page, kind: str) -> object:
+    section = page.locator(f"#section-{kind}")
+    section.locator("button.add").click()
+    form = section.locator(".new-form form")
+    expect(form).to_be_visible()
+    return form
+
+
+def _check(form, text: str) -> None:  # noqa: ANN001
+    form.locator("label.check", has_text=text).locator("input").check()
+
+
+def test_build_a_plan_from_empty_without_a_reload(page: Page) -> None:
+    page.goto(page.base_url + "/areas/trat/plan")
+    page.evaluate("window.__noReload = true")
+    page.get_by_role("button", name="เริ่มจัดทำแผน").click()
+    expect(page.locator("#section-doe")).to_be_visible()
+
+    form = _add(page, "doe")
+    expect(form.locator("textarea[name=text]")).to_be_focused()
+    form.locator("textarea[name=text]").fill("เด็กตราดอ่านออก เขียนได้ คิดเป็น")
+    _check(form, "LP1")
+    form.get_by_role("button", name="บันทึก").click()
+    expect(page.locator("#section-doe .element")).to_contain_text("เด็กตราดอ่านออก")
+
+    form = _add(page, "problems")
+    form.locator("textarea[name=problem]").fill("นักเรียน ป.1 อ่านไม่คล่อง")
+    form.get_by_role("button", name="บันทึก").click()
+    expect(page.locator("#section-problems .element")).to_contain_text("อ่านไม่คล่อง")
+
+    page.get_by_role("button", name="เขียนวิสัยทัศน์").click()
+    page.locator("#plan-vision textarea").fill("ตราดเมืองแห่งการเรียนรู้")
+    page.locator("#plan-vision").get_by_role("button", name="บันทึก").click()
+    expect(page.locator("blockquote.vision")).to_have_text("ตราดเมืองแห่งการเรียนรู้")
+
+    form = _add(page, "kras")
+    form.locator("input[name=title]").fill("ผู้เรียนมีทักษะการอ่าน")
+    _check(form, "LP1")
+    form.get_by_role("button", name="บันทึก").click()
+    expect(page.locator("#section-kras .element")).to_contain_text("KRA1")
+
+    form = _add(page, "kpis")
+    form.locator("input[name=name]").fill("ร้อยละนักเรียน ป.1 อ่านออก")
+    form.locator("select[name=kind]").select_option("percentage")
+    form.locator("select[name=period_type]").select_option("academic_year")
+    form.locator("input[name=baseline_value]").fill("๖๒.๕")
+    form.locator("input[name=baseline_period]").fill("AY2565")
+    form.locator("input[name=target_value]").fill("75%")
+    form.locator("input[name=target_period]").fill("AY2570")
+    _check(form, "KRA1")
+    form.get_by_role("button", name="บันทึก").click()
+    expect(page.locator("#section-kpis .element")).to_contain_text("62.5")
+
+    form = _add(page, "actions")
+    form.locator("input[name=title]").fill("อบรมครูสอนอ่านแบบแจกลูก")
+    form.locator("input[name=budget_thb]").fill("250,000")
+    _check(form, "KPI1")
+    _check(form, "KRA1")
+    form.get_by_role("button", name="บันทึก").click()
+    expect(page.locator("#section-actions .element")).to_contain_text("250,000 บาท")
+
+    expect(page.locator("#plan-checks")).to_contain_text("ไม่พบช่องว่าง")
+    assert page.evaluate("window.__noReload === true"), "the page reloaded"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "editor-trat-built.png"), full_page=True)
+
+
+def test_a_validation_error_shows_beside_the_field_and_keeps_the_text(page: Page) -> None:
+    page.goto(page.base_url + "/areas/phuket/plan")
+    form = _add(page, "kpis")
+    form.locator("input[name=name]").fill("ร้อยละครูที่ผ่านการอบรม")
+    form.locator("input[name=baseline_value]").fill("ดีมาก")
+    form.locator("input[name=baseline_period]").fill("AY2565")
+    form.get_by_role("button", name="บันทึก").click()
+    field = page.locator("#section-kpis .new-form input[name=baseline_value]")
+    expect(field).to_have_attribute("aria-invalid", "true")
+    expect(field).to_have_value("ดีมาก")
+    expect(field).to_be_focused()
+    expect(page.locator("#section-kpis .new-form .error")).to_contain_text(
+        re.compile("โปรดระบุเป็นตัวเลข")
+    )
+    expect(page.locator("#section-kpis .new-form input[name=name]")).to_have_value(
+        "ร้อยละครูที่ผ่านการอบรม"
+    )
+
+
+def test_overview_in_thai_renders_with_the_thai_font(page: Page) -> None:
+    page.goto(page.base_url + "/")
+    expect(page.locator("h1")).to_have_text("พื้นที่นวัตกรรมการศึกษา")
+    page.evaluate("document.fonts.ready")
+    assert page.evaluate("document.fonts.check('16px Sarabun', 'ภูเก็ต')")
+    width = page.evaluate("""() => {
+        const s = document.createElement('span');
+        s.style.font = '16px Sarabun'; s.textContent = 'พื้นที่นวัตกรรมการศึกษา';
+        document.body.appendChild(s); const w = s.getBoundingClientRect().width; s.remove(); return w; }""")
+    assert 120 < width < 220, width  # tofu boxes would be far wider
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "overview-th-1280x720.png"))

@@ -24,7 +24,7 @@ PLAN_TABLES = [Plan, AuditEvent]
 
 
 def pytest_report_header() -> str:
-    return f"database: {_describe(test_database_url())}"
+    return f"database: {_describe(test_database_url()) or 'SQLite (temporary file)'}"
 
 
 def _describe(url: str) -> str:

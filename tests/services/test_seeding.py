@@ -115,3 +115,20 @@ def test_demo_plans_are_marked_complete_and_audited(session: Session) -> None:
         select(func.count()).select_from(AuditEvent).where(AuditEvent.entity_type == "kra")
     ).one()
     assert audited == kra_count
+
+
+def test_seed_names_with_commas_are_kept_whole(session: Session) -> None:
+    ac2 = session.exec(select(DOEItem).where(DOEItem.code == "AC2")).one()
+    assert ac2.name_en == "Thai identity, local pride and democratic citizenship"
+    ops = session.exec(select(Agency).where(Agency.code == "ops-moe")).one()
+    assert ops.name_en == "Office of the Permanent Secretary, Ministry of Education"
+    for path in seeding.SEEDS.glob("**/*.yaml"):
+        assert _no_null_values(seeding.load_yaml(path)), path
+
+
+def _no_null_values(data: object) -> bool:
+    if isinstance(data, dict):
+        return all(v is not None and _no_null_values(v) for v in data.values())
+    if isinstance(data, list):
+        return all(_no_null_values(v) for v in data)
+    return True

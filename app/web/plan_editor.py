@@ -5,14 +5,16 @@ whole section (`_section`) and the checks panel (`_checks`). Action routes retur
 that changed and send `HX-Trigger: plan-changed` so the checks panel refreshes itself.
 """
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from sqlmodel import Session
 from starlette.datastructures import FormData
 
 from app.db import SessionDep
-from app.models import Plan
+from app.models import Area, Plan
 from app.services import plans as plan_service
 from app.services.errors import Conflict, ValidationFailed
 from app.services.plan_views import PlanView, plan_view
@@ -30,6 +32,25 @@ async def form_data(request: Request) -> FormData:
 
 
 Form = Annotated[FormData, Depends(form_data)]
+
+
+@dataclass
+class Scope:
+    """What every element route works within: the request, its session, the area and plan."""
+
+    request: Request
+    session: Session
+    area: Area
+    plan: Plan
+
+
+def plan_scope(
+    request: Request, area: CurrentArea, plan: CurrentPlan, session: SessionDep
+) -> Scope:
+    return Scope(request, session, area, plan)
+
+
+PlanScope = Annotated[Scope, Depends(plan_scope)]
 
 
 def _values(kind: str, form: FormData) -> dict[str, Any]:
@@ -189,23 +210,16 @@ def _save_plan(
 
 
 @router.get("/{kind}/new", name="element_new")
-def element_new(
-    request: Request, kind: str, area: CurrentArea, plan: CurrentPlan, session: SessionDep
-) -> Response:
+def element_new(kind: str, s: PlanScope) -> Response:
+    request, session, area, plan = s.request, s.session, s.area, s.plan
     plan_service.get_spec(kind)
     values = {"code": plan_service.suggest_code(session, plan=plan, kind=kind)}
     return _form(request, session, area, kind, None, values, {})
 
 
 @router.post("/{kind}", name="element_create")
-def element_create(
-    request: Request,
-    kind: str,
-    area: CurrentArea,
-    plan: CurrentPlan,
-    session: SessionDep,
-    form: Form,
-) -> Response:
+def element_create(kind: str, s: PlanScope, form: Form) -> Response:
+    request, session, area, plan = s.request, s.session, s.area, s.plan
     values = _values(kind, form)
     try:
         row = plan_service.create_element(
@@ -218,27 +232,15 @@ def element_create(
 
 
 @router.get("/{kind}/{element_id}", name="element_row")
-def element_row(
-    request: Request,
-    kind: str,
-    element_id: int,
-    area: CurrentArea,
-    plan: CurrentPlan,
-    session: SessionDep,
-) -> Response:
+def element_row(kind: str, element_id: int, s: PlanScope) -> Response:
+    request, session, area, plan = s.request, s.session, s.area, s.plan
     row = plan_service.get_element(session, plan=plan, kind=kind, element_id=element_id)
     return _row(request, session, area, kind, row.id)
 
 
 @router.get("/{kind}/{element_id}/edit", name="element_edit")
-def element_edit(
-    request: Request,
-    kind: str,
-    element_id: int,
-    area: CurrentArea,
-    plan: CurrentPlan,
-    session: SessionDep,
-) -> Response:
+def element_edit(kind: str, element_id: int, s: PlanScope) -> Response:
+    request, session, area, plan = s.request, s.session, s.area, s.plan
     spec = plan_service.get_spec(kind)
     row = plan_service.get_element(session, plan=plan, kind=kind, element_id=element_id)
     values = plan_service.element_values(session, spec, row)
@@ -246,15 +248,8 @@ def element_edit(
 
 
 @router.put("/{kind}/{element_id}", name="element_update")
-def element_update(
-    request: Request,
-    kind: str,
-    element_id: int,
-    area: CurrentArea,
-    plan: CurrentPlan,
-    session: SessionDep,
-    form: Form,
-) -> Response:
+def element_update(kind: str, element_id: int, s: PlanScope, form: Form) -> Response:
+    request, session, area, plan = s.request, s.session, s.area, s.plan
     row = plan_service.get_element(session, plan=plan, kind=kind, element_id=element_id)
     values = _values(kind, form)
     try:
@@ -275,14 +270,8 @@ def element_update(
 
 
 @router.get("/{kind}/{element_id}/delete", name="element_confirm_delete")
-def element_confirm_delete(
-    request: Request,
-    kind: str,
-    element_id: int,
-    area: CurrentArea,
-    plan: CurrentPlan,
-    session: SessionDep,
-) -> Response:
+def element_confirm_delete(kind: str, element_id: int, s: PlanScope) -> Response:
+    request, session, area, plan = s.request, s.session, s.area, s.plan
     row = plan_service.get_element(session, plan=plan, kind=kind, element_id=element_id)
     linked = plan_service.dependents(session, plan=plan, kind=kind, row=row)
     ctx = _ctx(
@@ -296,14 +285,8 @@ def element_confirm_delete(
 
 
 @router.delete("/{kind}/{element_id}", name="element_delete")
-def element_delete(
-    request: Request,
-    kind: str,
-    element_id: int,
-    area: CurrentArea,
-    plan: CurrentPlan,
-    session: SessionDep,
-) -> Response:
+def element_delete(kind: str, element_id: int, s: PlanScope) -> Response:
+    request, session, area, plan = s.request, s.session, s.area, s.plan
     plan_service.delete_element(
         session, actor=ACTOR, plan=plan, kind=kind, element_id=element_id, force=True
     )
@@ -311,15 +294,8 @@ def element_delete(
 
 
 @router.post("/{kind}/{element_id}/move", name="element_move")
-def element_move(
-    request: Request,
-    kind: str,
-    element_id: int,
-    area: CurrentArea,
-    plan: CurrentPlan,
-    session: SessionDep,
-    form: Form,
-) -> Response:
+def element_move(kind: str, element_id: int, s: PlanScope, form: Form) -> Response:
+    request, session, area, plan = s.request, s.session, s.area, s.plan
     direction = str(form.get("direction", ""))
     plan_service.move_element(
         session, actor=ACTOR, plan=plan, kind=kind, element_id=element_id, direction=direction

@@ -10,7 +10,6 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///var/phonlap.db"
     demo: bool = False
-    default_locale: str = "th"
     sql_echo: bool = False
 
 

@@ -49,11 +49,6 @@ def gettext(message: str, **params: object) -> str:
     return text % params if params else text
 
 
-def ngettext(singular: str, plural: str, n: int, **params: object) -> str:
-    text = translations(get_locale()).ngettext(singular, plural, n)
-    return text % {"num": n, **params}
-
-
 _ = gettext
 
 
@@ -140,13 +135,6 @@ def format_year(be: int, locale: str | None = None) -> str:
 
 
 # ---- numbers ------------------------------------------------------------------------------
-
-THAI_DIGITS = "๐๑๒๓๔๕๖๗๘๙"
-_TO_THAI = str.maketrans("0123456789", THAI_DIGITS)
-
-
-def thai_digits(text: str) -> str:
-    return text.translate(_TO_THAI)
 
 
 def format_number(value: float | int | None, decimals: int | None = None) -> str:

@@ -95,10 +95,6 @@ class PlanIn(InputModel):
         return self
 
 
-class VisionIn(InputModel):
-    vision: Text = Field(default="", max_length=5000)
-
-
 class DOEStatementIn(InputModel):
     text: Text = Field(min_length=1, max_length=2000)
     item_ids: Ids = []

@@ -75,13 +75,6 @@ def render(
     return response
 
 
-def render_page_or_fragment(
-    request: Request, page: str, fragment: str, context: dict[str, Any], **kwargs: Any
-) -> HTMLResponse:
-    """The same URL gives the full page, or only its fragment when htmx asks."""
-    return render(request, fragment if is_htmx(request) else page, context, **kwargs)
-
-
 def input_value(value: Any) -> str:
     """How a stored value is shown in a form field: 75.0 as '75', None as ''."""
     if value is None:

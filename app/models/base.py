@@ -12,10 +12,6 @@ def created_at_field() -> datetime:
     return Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True), nullable=False)
 
 
-def code_field(length: int = 20) -> str:
-    return Field(sa_type=sa.String(length), nullable=False)
-
-
 # Named constraints let later batch migrations on SQLite drop or alter them by name.
 SQLModel.metadata.naming_convention = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",

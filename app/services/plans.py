@@ -46,7 +46,6 @@ from app.schemas import (
     KRAIn,
     PlanIn,
     ProblemIn,
-    VisionIn,
 )
 from app.services import audit
 from app.services.errors import Conflict, Msg, NotFound, ValidationFailed
@@ -238,16 +237,15 @@ def create_element(
     session.add(row)
     session.flush()
     links = _write_links(session, spec, row.id, data)
-    audit.record(
+    _finish(
         session,
         actor=actor,
-        area_id=plan.area_id,
+        plan=plan,
         entity_type=spec.entity_type,
         entity_id=row.id,
         op=AuditOp.create,
         after=audit.snapshot(row, **links),
     )
-    _commit_and_publish(session, plan, spec.entity_type, row.id, AuditOp.create)
     return row
 
 
@@ -275,17 +273,16 @@ def update_element(
     row.version += 1
     session.add(row)
     links = _write_links(session, spec, row.id, data, replace=True)
-    audit.record(
+    _finish(
         session,
         actor=actor,
-        area_id=plan.area_id,
+        plan=plan,
         entity_type=spec.entity_type,
         entity_id=row.id,
         op=AuditOp.update,
         before=before,
         after=audit.snapshot(row, **links),
     )
-    _commit_and_publish(session, plan, spec.entity_type, row.id, AuditOp.update)
     return row
 
 
@@ -317,16 +314,15 @@ def delete_element(
     )
     _unlink_inbound(session, kind, row.id)
     session.delete(row)
-    audit.record(
+    _finish(
         session,
         actor=actor,
-        area_id=plan.area_id,
+        plan=plan,
         entity_type=spec.entity_type,
         entity_id=element_id,
         op=AuditOp.delete,
         before=before,
     )
-    _commit_and_publish(session, plan, spec.entity_type, element_id, AuditOp.delete)
     return before
 
 
@@ -349,31 +345,24 @@ def move_element(
     other_index = index - 1 if direction == "up" else index + 1
     if not 0 <= other_index < len(siblings):
         return row
+    before = {"position": row.position, "order": [s.id for s in siblings]}
     siblings.insert(other_index, siblings.pop(index))
-    before = {"position": row.position, "order": [s.id for s in _ordered(siblings, row, index)]}
     for position, sibling in enumerate(siblings):
         if sibling.position != position:
             sibling.position = position
             session.add(sibling)
     row.version += 1
-    audit.record(
+    _finish(
         session,
         actor=actor,
-        area_id=plan.area_id,
+        plan=plan,
         entity_type=spec.entity_type,
         entity_id=row.id,
         op=AuditOp.update,
         before=before,
         after={"position": row.position, "order": [s.id for s in siblings]},
     )
-    _commit_and_publish(session, plan, spec.entity_type, row.id, AuditOp.update)
     return row
-
-
-def _ordered(siblings: list[SQLModel], row: SQLModel, index: int) -> list[SQLModel]:
-    original = [s for s in siblings if s.id != row.id]
-    original.insert(index, row)
-    return original
 
 
 # ---- plan-level writes ----------------------------------------------------------------------
@@ -386,16 +375,15 @@ def create_plan(
     plan = Plan(area_id=area.id, is_demo=is_demo, **data.model_dump())
     session.add(plan)
     session.flush()
-    audit.record(
+    _finish(
         session,
         actor=actor,
-        area_id=area.id,
+        plan=plan,
         entity_type="plan",
         entity_id=plan.id,
         op=AuditOp.create,
         after=audit.snapshot(plan),
     )
-    _commit_and_publish(session, plan, "plan", plan.id, AuditOp.create)
     return plan
 
 
@@ -407,27 +395,10 @@ def update_plan(
     plan_in: dict[str, Any],
     expected_version: int | None = None,
 ) -> Plan:
-    """Fields missing from `plan_in` keep their values (forms edit the vision separately)."""
+    """Fields missing from `plan_in` keep their values (the header and the vision are edited
+    separately)."""
     current = {name: getattr(plan, name) for name in PlanIn.model_fields}
-    data = validate(PlanIn, {**current, **plan_in})
-    return _write_plan(session, actor, plan, data.model_dump(), expected_version)
-
-
-def update_vision(
-    session: Session,
-    *,
-    actor: str,
-    plan: Plan,
-    vision_in: dict[str, Any],
-    expected_version: int | None = None,
-) -> Plan:
-    data = validate(VisionIn, vision_in)
-    return _write_plan(session, actor, plan, data.model_dump(), expected_version)
-
-
-def _write_plan(
-    session: Session, actor: str, plan: Plan, values: dict[str, Any], expected_version: int | None
-) -> Plan:
+    values = validate(PlanIn, {**current, **plan_in}).model_dump()
     if expected_version is not None and expected_version != plan.version:
         raise Conflict(
             Msg("Someone else changed this since you opened it."), current=audit.snapshot(plan)
@@ -437,17 +408,16 @@ def _write_plan(
         setattr(plan, name, value)
     plan.version += 1
     session.add(plan)
-    audit.record(
+    _finish(
         session,
         actor=actor,
-        area_id=plan.area_id,
+        plan=plan,
         entity_type="plan",
         entity_id=plan.id,
         op=AuditOp.update,
         before=before,
         after=audit.snapshot(plan),
     )
-    _commit_and_publish(session, plan, "plan", plan.id, AuditOp.update)
     return plan
 
 
@@ -492,9 +462,16 @@ def _check_references(
     session: Session, spec: ElementSpec, plan: Plan, data: InputModel, current_id: int | None
 ) -> None:
     errors: dict[str, Msg] = {}
+    allowed: dict[str, set[int]] = {}
+
+    def allowed_ids(target: str) -> set[int]:
+        if target not in allowed:
+            allowed[target] = _allowed_ids(session, target, plan)
+        return allowed[target]
+
     for link in spec.links:
         wanted = set(getattr(data, link.field))
-        if wanted - _allowed_ids(session, link.target, plan):
+        if wanted - allowed_ids(link.target):
             errors[link.field] = Msg("Pick from the list.")
     for name, target in (
         ("lead_agency_id", "agencies"),
@@ -502,7 +479,7 @@ def _check_references(
         ("type_id", "agency_types"),
     ):
         value = getattr(data, name, None)
-        if value is not None and value not in _allowed_ids(session, target, plan):
+        if value is not None and value not in allowed_ids(target):
             errors[name] = Msg("Pick from the list.")
     if spec.code_prefix and _code_taken(session, spec, plan, data.code, current_id):
         errors["code"] = Msg("This code is already used in this plan.")
@@ -568,9 +545,28 @@ def _unlink_inbound(session: Session, kind: str, element_id: int) -> None:
     session.flush()
 
 
-def _commit_and_publish(
-    session: Session, plan: Plan, entity_type: str, entity_id: int, op: AuditOp
+def _finish(
+    session: Session,
+    *,
+    actor: str,
+    plan: Plan,
+    entity_type: str,
+    entity_id: int,
+    op: AuditOp,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
 ) -> None:
+    """The tail of every write: its audit event in the same transaction, commit, then publish."""
+    audit.record(
+        session,
+        actor=actor,
+        area_id=plan.area_id,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        op=op,
+        before=before,
+        after=after,
+    )
     session.commit()
     live.broker.publish(
         live.area_channel(plan.area_id),

@@ -177,29 +177,14 @@ def _upsert_agency(
     position: int,
     types: dict[str, int],
     counter: Counter,
-) -> Agency:
-    query = select(Agency).where(Agency.code == entry["code"])
-    query = query.where(
-        col(Agency.area_id).is_(None) if area_id is None else Agency.area_id == area_id
-    )
+) -> SQLModel:
     values = {
         "name_th": entry["name_th"],
         "name_en": entry.get("name_en", ""),
         "type_id": types[entry["type"]],
         "position": position,
     }
-    row = session.exec(query).first()
-    if row is None:
-        row = Agency(area_id=area_id, code=entry["code"], **values)
-        session.add(row)
-        session.flush()
-        counter.created += 1
-    elif any(getattr(row, k) != v for k, v in values.items()):
-        for name, value in values.items():
-            setattr(row, name, value)
-        session.add(row)
-        counter.updated += 1
-    return row
+    return _upsert(session, Agency, {"area_id": area_id, "code": entry["code"]}, values, counter)
 
 
 # ---- demo plans -----------------------------------------------------------------------------
@@ -220,8 +205,8 @@ def seed_demo(session: Session, seeds: Path = SEEDS) -> list[str]:
 
 def load_demo_plan(session: Session, area: Area, data: dict[str, Any]) -> None:
     refs = _DemoRefs(session, area)
+    types = {t.code: t.id for t in session.exec(select(AgencyType)).all()}
     for pos, entry in enumerate(data.get("agencies", []), start=100):
-        types = {t.code: t.id for t in session.exec(select(AgencyType)).all()}
         _upsert_agency(session, area.id, entry, pos, types, Counter())
     session.commit()
     refs.reload_agencies()

@@ -16,7 +16,7 @@ from starlette.datastructures import FormData
 from app.db import SessionDep
 from app.models import Area, Plan
 from app.services import plans as plan_service
-from app.services.errors import Conflict, ValidationFailed
+from app.services.errors import Conflict, NotFound, ValidationFailed
 from app.services.plan_views import PlanView, plan_view
 from app.templating import is_htmx, render
 from app.web.deps import CurrentArea, CurrentPlan
@@ -104,106 +104,53 @@ def checks(request: Request, area: CurrentArea, session: SessionDep) -> Response
     return render(request, "plan/_checks.html", _ctx(plan_view(session, area), editing=True))
 
 
-@router.get("/meta", name="plan_meta")
-def meta(request: Request, area: CurrentArea, plan: CurrentPlan, session: SessionDep) -> Response:
-    return render(request, "plan/_meta.html", _ctx(plan_view(session, area)))
-
-
-@router.get("/meta/edit", name="plan_meta_edit")
-def meta_edit(
-    request: Request, area: CurrentArea, plan: CurrentPlan, session: SessionDep
-) -> Response:
-    values = {k: getattr(plan, k) for k in ("title", "span_start_be", "span_end_be", "status")}
-    return render(
-        request, "plan/_meta_form.html", _ctx(plan_view(session, area), values=values, errors={})
-    )
-
-
-@router.put("/meta", name="plan_meta_update")
-def meta_update(
-    request: Request, area: CurrentArea, plan: CurrentPlan, session: SessionDep, form: Form
-) -> Response:
-    values = {k: form.get(k) for k in ("title", "span_start_be", "span_end_be", "status")}
-    return _save_plan(
-        request,
-        session,
-        area,
-        plan,
-        form,
-        values,
+# The plan's own fields, edited in two places: the header (title, years, status) and the vision.
+PLAN_PARTS = {
+    "meta": (
+        ("title", "span_start_be", "span_end_be", "status"),
         "plan/_meta.html",
         "plan/_meta_form.html",
-        plan_service.update_plan,
-    )
+    ),
+    "vision": (("vision",), "plan/_vision.html", "plan/_vision_form.html"),
+}
 
 
-@router.get("/vision", name="plan_vision")
-def vision(request: Request, area: CurrentArea, plan: CurrentPlan, session: SessionDep) -> Response:
-    return render(request, "plan/_vision.html", _ctx(plan_view(session, area)))
+def _part(part: str) -> tuple[tuple[str, ...], str, str]:
+    if part not in PLAN_PARTS:
+        raise NotFound(part)
+    return PLAN_PARTS[part]
 
 
-@router.get("/vision/edit", name="plan_vision_edit")
-def vision_edit(
-    request: Request, area: CurrentArea, plan: CurrentPlan, session: SessionDep
-) -> Response:
+@router.get("/{part}", name="plan_part")
+def plan_part(part: str, s: PlanScope) -> Response:
+    _fields, shown, _form_template = _part(part)
+    return render(s.request, shown, _ctx(plan_view(s.session, s.area)))
+
+
+@router.get("/{part}/edit", name="plan_part_edit")
+def plan_part_edit(part: str, s: PlanScope) -> Response:
+    fields, _shown, form_template = _part(part)
+    values = {name: getattr(s.plan, name) for name in fields}
     return render(
-        request,
-        "plan/_vision_form.html",
-        _ctx(plan_view(session, area), values={"vision": plan.vision}, errors={}),
+        s.request, form_template, _ctx(plan_view(s.session, s.area), values=values, errors={})
     )
 
 
-@router.put("/vision", name="plan_vision_update")
-def vision_update(
-    request: Request, area: CurrentArea, plan: CurrentPlan, session: SessionDep, form: Form
-) -> Response:
-    values = {"vision": form.get("vision", "")}
-    return _save_plan(
-        request,
-        session,
-        area,
-        plan,
-        form,
-        values,
-        "plan/_vision.html",
-        "plan/_vision_form.html",
-        _update_vision,
-    )
-
-
-def _update_vision(
-    session: SessionDep,
-    *,
-    actor: str,
-    plan: Plan,
-    plan_in: dict[str, Any],
-    expected_version: int | None,
-) -> Plan:
-    return plan_service.update_vision(
-        session, actor=actor, plan=plan, vision_in=plan_in, expected_version=expected_version
-    )
-
-
-def _save_plan(
-    request: Request,
-    session: SessionDep,
-    area: CurrentArea,
-    plan: Plan,
-    form: FormData,
-    values: dict[str, Any],
-    shown: str,
-    form_template: str,
-    write: Any,
-) -> Response:
+@router.put("/{part}", name="plan_part_update")
+def plan_part_update(part: str, s: PlanScope, form: Form) -> Response:
+    fields, shown, form_template = _part(part)
+    values = {name: form.get(name, "") for name in fields}
     try:
-        write(session, actor=ACTOR, plan=plan, plan_in=values, expected_version=_version(form))
+        plan_service.update_plan(
+            s.session, actor=ACTOR, plan=s.plan, plan_in=values, expected_version=_version(form)
+        )
     except ValidationFailed as exc:
-        ctx = _ctx(plan_view(session, area), values=values, errors=exc.errors)
-        return render(request, form_template, ctx, status_code=422)
+        ctx = _ctx(plan_view(s.session, s.area), values=values, errors=exc.errors)
+        return render(s.request, form_template, ctx, status_code=422)
     except Conflict as exc:
-        ctx = _ctx(plan_view(session, area), values=values, errors={}, conflict=exc)
-        return render(request, form_template, ctx, status_code=409)
-    return render(request, shown, _ctx(plan_view(session, area)), headers=CHANGED)
+        ctx = _ctx(plan_view(s.session, s.area), values=values, errors={}, conflict=exc)
+        return render(s.request, form_template, ctx, status_code=409)
+    return render(s.request, shown, _ctx(plan_view(s.session, s.area)), headers=CHANGED)
 
 
 # ---- elements -------------------------------------------------------------------------------
@@ -348,16 +295,7 @@ def _row(
 def _find(view: PlanView, kind: str, element_id: int) -> Any:
     if kind == "agencies":
         return view.ref.agencies[element_id]
-    return next(e for e in getattr(view.tree, _TREE_ATTR[kind]) if e.id == element_id)
-
-
-_TREE_ATTR = {
-    "doe": "doe",
-    "problems": "problems",
-    "kras": "kras",
-    "kpis": "kpis",
-    "actions": "actions",
-}
+    return next(e for e in getattr(view.tree, kind) if e.id == element_id)
 
 
 def _section(

@@ -194,8 +194,9 @@ def test_plan_span_and_vision_are_validated(session: Session) -> None:
             session, actor="x", plan=plan, plan_in={"span_start_be": 2570, "span_end_be": 2566}
         )
     assert set(caught.value.errors) == {"span_end_be"}
-    plans.update_vision(session, actor="x", plan=plan, vision_in={"vision": "  เด็กภูเก็ตเก่ง ดี มีสุข  "})
-    assert session.get(Plan, plan.id).vision == "เด็กภูเก็ตเก่ง ดี มีสุข"
+    plans.update_plan(session, actor="x", plan=plan, plan_in={"vision": "  เด็กภูเก็ตเก่ง ดี มีสุข  "})
+    stored = session.get(Plan, plan.id)
+    assert stored.vision == "เด็กภูเก็ตเก่ง ดี มีสุข" and stored.title == plan.title
 
 
 def test_every_write_publishes_after_commit(session: Session) -> None:
@@ -216,7 +217,6 @@ def test_every_write_publishes_after_commit(session: Session) -> None:
 WRITES = {
     "create_plan",
     "update_plan",
-    "update_vision",
     "create_element",
     "update_element",
     "delete_element",
@@ -260,9 +260,7 @@ def test_every_service_write_records_exactly_one_audit_event(session: Session) -
     )
     plan = holder["plan"]
     writes_one(lambda: plans.update_plan(session, actor="x", plan=plan, plan_in={"title": "u"}))
-    writes_one(
-        lambda: plans.update_vision(session, actor="x", plan=plan, vision_in={"vision": "v"})
-    )
+    writes_one(lambda: plans.update_plan(session, actor="x", plan=plan, plan_in={"vision": "v"}))
     for kind in plans.SPECS:
         values = _minimal(session, kind)
         writes_one(

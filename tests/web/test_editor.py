@@ -189,3 +189,39 @@ def test_vision_is_edited_in_place(client: TestClient, session: Session) -> None
     )
     assert response.status_code == 200 and "เด็กกระบี่ รู้รักษ์ถิ่น ก้าวทันโลก" in response.text
     assert response.headers["HX-Trigger"] == "plan-changed"
+
+
+def test_plan_header_is_edited_in_place_and_keeps_the_vision(
+    client: TestClient, session: Session
+) -> None:
+    plan = f.make_plan(session, vision="วิสัยทัศน์เดิม")
+    form = client.get("/areas/krabi/plan/meta/edit", headers=HX).text
+    assert 'value="2566"' in form
+    bad = client.put(
+        "/areas/krabi/plan/meta",
+        headers=HX,
+        data={
+            "version": "1",
+            "title": "แผนกระบี่",
+            "span_start_be": "2570",
+            "span_end_be": "2566",
+            "status": "adopted",
+        },
+    )
+    assert bad.status_code == 422 and "ปีสุดท้ายอยู่ก่อนปีเริ่มต้น" in bad.text
+    ok = client.put(
+        "/areas/krabi/plan/meta",
+        headers=HX,
+        data={
+            "version": "1",
+            "title": "แผนกระบี่",
+            "span_start_be": "2567",
+            "span_end_be": "2571",
+            "status": "adopted",
+        },
+    )
+    assert ok.status_code == 200 and "แผนกระบี่" in ok.text and "ประกาศใช้แล้ว" in ok.text
+    session.expire_all()
+    stored = session.get(Plan, plan.id)
+    assert (stored.span_start_be, stored.status, stored.vision) == (2567, "adopted", "วิสัยทัศน์เดิม")
+    assert client.get("/areas/krabi/plan/budget/edit", headers=HX).status_code == 404

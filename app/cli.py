@@ -1,11 +1,16 @@
 """The `phonlap` command (also `python -m app`)."""
 
 import argparse
+import getpass
 import sys
 
+from pydantic import ValidationError
 from sqlmodel import Session, select
 
 from app.config import get_settings
+from app.models.enums import Role
+from app.services.audit import Actor
+from app.services.errors import Msg, NotFound, ValidationFailed
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,9 +29,106 @@ def main(argv: list[str] | None = None) -> int:
         help="with --demo: only when the database holds no plan at all",
     )
     sub.add_parser("translations", help="extract UI strings into the th/en catalogs")
+    create_user = sub.add_parser(
+        "create-user", help="add an account (the password is read from stdin or asked for)"
+    )
+    create_user.add_argument("--email", required=True)
+    create_user.add_argument("--name", required=True, help="the name shown to others")
+    create_user.add_argument("--role", required=True, choices=[r.value for r in Role])
+    create_user.add_argument("--area", help="area slug (editor, viewer and facilitator roles)")
+    set_password = sub.add_parser("set-password", help="set an account's password")
+    set_password.add_argument("--email", required=True)
+    create_token = sub.add_parser("create-token", help="make a personal API token")
+    create_token.add_argument("--email", required=True)
+    create_token.add_argument("--name", default="command line", help="what the token is for")
     args = parser.parse_args(argv)
-    commands = {"serve": _serve, "migrate": _migrate, "seed": _seed, "translations": _translations}
-    return commands[args.command](args)
+    commands = {
+        "serve": _serve,
+        "migrate": _migrate,
+        "seed": _seed,
+        "translations": _translations,
+        "create-user": _create_user,
+        "set-password": _set_password,
+        "create-token": _create_token,
+    }
+    try:
+        get_settings()
+    except ValidationError as exc:
+        print(f"phonlap: {exc.errors()[0]['msg'].removeprefix('Value error, ')}", file=sys.stderr)
+        return 2
+    try:
+        return commands[args.command](args)
+    except (ValidationFailed, NotFound) as exc:
+        print(f"phonlap: {_explain(exc)}", file=sys.stderr)
+        return 1
+
+
+def _explain(exc: Exception) -> str:
+    if isinstance(exc, ValidationFailed):
+        return "; ".join(
+            f"{name}: {msg.msgid % msg.params if msg.params else msg.msgid}"
+            for name, msg in exc.errors.items()
+        )
+    return f"not found: {exc}"
+
+
+def _read_password(prompt: str = "Password: ") -> str:
+    """From stdin when it is not a terminal (scripts), else asked twice without echo."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass(prompt)
+    if getpass.getpass("Again: ") != first:
+        raise ValidationFailed({"password": Msg("The two passwords differ.")})
+    return first
+
+
+CLI = Actor.process("command line")
+
+
+def _create_user(args: argparse.Namespace) -> int:
+    from app.db import get_engine
+    from app.services import accounts
+    from app.services.reference import get_area
+
+    with Session(get_engine(), expire_on_commit=False) as session:
+        area_id = get_area(session, args.area).id if args.area else None
+        user = accounts.create_user(
+            session,
+            actor=CLI,
+            user_in={"email": args.email, "display_name": args.name},
+            password=_read_password(),
+            grant_in={"role": args.role, "area_id": area_id},
+        )
+        print(f"created {user.email} ({args.role}{' of ' + args.area if args.area else ''})")
+    return 0
+
+
+def _set_password(args: argparse.Namespace) -> int:
+    from app.db import get_engine
+    from app.services import accounts
+
+    with Session(get_engine(), expire_on_commit=False) as session:
+        user = accounts.find_user(session, args.email)
+        if user is None:
+            raise NotFound(args.email)
+        accounts.set_password(session, actor=CLI, user=user, password=_read_password())
+        print(f"password set for {user.email}; their sign-ins have ended")
+    return 0
+
+
+def _create_token(args: argparse.Namespace) -> int:
+    from app.db import get_engine
+    from app.services import accounts
+
+    with Session(get_engine(), expire_on_commit=False) as session:
+        user = accounts.find_user(session, args.email)
+        if user is None:
+            raise NotFound(args.email)
+        _token, plain = accounts.create_token(
+            session, actor=CLI, user=user, token_in={"name": args.name}
+        )
+    print(plain)  # only the token on stdout, so scripts can capture it
+    return 0
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -60,6 +162,8 @@ def _seed(args: argparse.Namespace) -> int:
     with Session(get_engine(), expire_on_commit=False) as session:
         counts = seeding.seed_reference(session)
         print(f"reference data: {counts}")
+        if args.demo and get_settings().demo:
+            _demo_users(session)
         if args.demo:
             if args.if_empty and session.exec(select(Plan.id)).first() is not None:
                 print("demo plans: skipped (the database already holds plans)")
@@ -67,6 +171,16 @@ def _seed(args: argparse.Namespace) -> int:
             loaded = seeding.seed_demo(session)
             print(f"demo plans loaded: {', '.join(loaded) or 'none (areas already had plans)'}")
     return 0
+
+
+def _demo_users(session: Session) -> None:
+    from app.services import demo_users
+
+    demo_users.create(session)
+    if demo_users.ACCOUNTS_FILE.exists():
+        print(f"demo accounts (demo mode only), from {demo_users.ACCOUNTS_FILE}:")
+        for line in demo_users.ACCOUNTS_FILE.read_text(encoding="utf-8").splitlines():
+            print("  " + "  ".join(part for part in line.split("\t") if part))
 
 
 def _translations(_args: argparse.Namespace) -> int:

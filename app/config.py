@@ -2,7 +2,10 @@
 
 from functools import lru_cache
 
+from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET = "change-me-phonlap-demo-only"
 
 
 class Settings(BaseSettings):
@@ -10,7 +13,28 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///var/phonlap.db"
     demo: bool = False
+    dev: bool = False  # a developer's machine: the default secret key is allowed
     sql_echo: bool = False
+    secret_key: str = DEFAULT_SECRET
+    session_hours: int = 12  # a sign-in lasts this long without use; each use extends it
+    session_max_days: int = 30  # ...but never longer than this
+    login_attempts: int = 5  # failures per account and per address before a pause
+    login_window_minutes: int = 15
+    # argon2id; the defaults follow RFC 9106's second recommended option (64 MiB, 3 passes)
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+
+    @model_validator(mode="after")
+    def _real_secret_outside_demo(self) -> "Settings":
+        if self.secret_key == DEFAULT_SECRET and not (self.demo or self.dev):
+            raise ValueError(
+                "PHONLAP_SECRET_KEY is not set. Set it to a long random value "
+                '(python -c "import secrets; print(secrets.token_urlsafe(48))"), '
+                "or set PHONLAP_DEMO=1 / PHONLAP_DEV=1 on a demo or developer machine."
+            )
+        if len(self.secret_key) < 32:
+            raise ValueError("PHONLAP_SECRET_KEY must be at least 32 characters long.")
+        return self
 
 
 @lru_cache

@@ -8,7 +8,7 @@ import gettext as _gettext
 import io
 import unicodedata
 from contextvars import ContextVar
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from functools import lru_cache
 
 from babel.messages.mofile import write_mo
@@ -127,6 +127,23 @@ def format_date(
         months = THAI_MONTHS_LONG if long else THAI_MONTHS_SHORT
         return f"{value.day} {months[value.month - 1]} {be_year(value.year)}"
     return f"{value.day} {EN_MONTHS_SHORT[value.month - 1]} {value.year}"
+
+
+THAI_TZ = timezone(timedelta(hours=7), "ICT")
+
+
+def local_time(value: datetime) -> datetime:
+    """A stored UTC time in Thai time (UTC+7 all year). SQLite hands back naive UTC."""
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return aware.astimezone(THAI_TZ)
+
+
+def format_datetime(value: datetime | None, locale: str | None = None) -> str:
+    """'21 พ.ย. 2569 14:05' in Thai time: when something happened, as people there saw it."""
+    if value is None:
+        return ""
+    moment = local_time(value)
+    return f"{format_date(moment, locale)} {moment:%H:%M}"
 
 
 def format_year(be: int, locale: str | None = None) -> str:

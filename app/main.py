@@ -1,10 +1,11 @@
 """The app factory: middleware, static files, routers, error handlers."""
 
 import logging
+from urllib.parse import quote
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
@@ -12,10 +13,13 @@ from starlette.middleware.gzip import GZipMiddleware
 from app import ROOT, __version__
 from app.api import v1
 from app.api.errors import json_error, validation_payload
-from app.middleware import LocaleMiddleware
-from app.services.errors import Conflict, NotFound, ServiceError, ValidationFailed
-from app.templating import render
-from app.web import pages, plan_editor
+from app.config import get_settings
+from app.middleware import LocaleMiddleware, SecurityMiddleware
+from app.services.access import Forbidden, NotAuthenticated
+from app.services.errors import Conflict, Msg, NotFound, ServiceError, ValidationFailed
+from app.templating import is_htmx, render, translate
+from app.web import account, admin, api_docs, history, pages, plan_editor
+from app.web.auth import csrf_guard, get_principal
 
 log = logging.getLogger(__name__)
 
@@ -34,19 +38,26 @@ class CachedStatic(StaticFiles):
 
 
 def create_app() -> FastAPI:
+    get_settings()  # refuse to start with a bad configuration (e.g. the default secret key)
     app = FastAPI(
         title="Phonlap API",
         version=__version__,
-        description="Plans and progress of Thailand's education innovation areas.",
-        docs_url="/docs",
+        description=(
+            "Plans and progress of Thailand's education innovation areas. "
+            "Authenticate with a personal API token (`Authorization: Bearer phl_…`), "
+            "created on your account page."
+        ),
+        docs_url=None,  # served from vendored files by app.web.api_docs
         redoc_url=None,
+        # Every route: who is asking (cached for the route's own checks), and CSRF.
+        dependencies=[Depends(get_principal), Depends(csrf_guard)],
     )
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     app.add_middleware(LocaleMiddleware)
+    app.add_middleware(SecurityMiddleware)
     app.mount("/static", CachedStatic(directory=ROOT / "static"), name="static")
-    app.include_router(pages.router)
-    app.include_router(plan_editor.router)
-    app.include_router(v1.router)
+    for module in (pages, account, admin, plan_editor, history, v1, api_docs):
+        app.include_router(module.router)
     _error_handlers(app)
     return app
 
@@ -56,6 +67,25 @@ def _is_api(request: Request) -> bool:
 
 
 def _error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(NotAuthenticated)
+    async def not_signed_in(request: Request, exc: NotAuthenticated) -> Response:
+        expired = bool(getattr(request.state, "session_expired", False))
+        if _is_api(request):
+            detail = str(exc) if "token" in str(exc) else "Sign in or send an API token."
+            response = json_error(401, detail)
+            response.headers["WWW-Authenticate"] = "Bearer"
+            return response
+        if request.method == "GET" and not is_htmx(request):
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            query = f"next={quote(target)}" + ("&expired=1" if expired else "")
+            return RedirectResponse(f"/login?{query}", status_code=303)
+        message = Msg("Your session has expired.") if expired else Msg("You are not signed in.")
+        return _error(request, 401, message)
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(request: Request, exc: Forbidden) -> Response:
+        return _error(request, 403, exc.message)
+
     @app.exception_handler(NotFound)
     async def not_found(request: Request, exc: NotFound) -> Response:
         return _not_found(request)
@@ -66,9 +96,7 @@ def _error_handlers(app: FastAPI) -> None:
             return _not_found(request)
         if _is_api(request):
             return json_error(exc.status_code, str(exc.detail))
-        return render(
-            request, "error.html", {"status": exc.status_code}, status_code=exc.status_code
-        )
+        return _error(request, exc.status_code)
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> Response:
@@ -81,33 +109,41 @@ def _error_handlers(app: FastAPI) -> None:
     async def invalid(request: Request, exc: ValidationFailed) -> Response:
         if _is_api(request):
             return JSONResponse(validation_payload(exc), status_code=422)
-        return render(request, "error.html", {"status": 422}, status_code=422)
+        return _error(request, 422)
 
     @app.exception_handler(Conflict)
     async def conflict(request: Request, exc: Conflict) -> Response:
         if _is_api(request):
             return json_error(409, exc.message.msgid, current=exc.current)
-        return render(request, "error.html", {"status": 409}, status_code=409)
+        return _error(request, 409, exc.message)
 
     @app.exception_handler(ServiceError)
     async def service_error(request: Request, exc: ServiceError) -> Response:
-        return (
-            json_error(exc.status_code, str(exc))
-            if _is_api(request)
-            else render(
-                request, "error.html", {"status": exc.status_code}, status_code=exc.status_code
-            )
-        )
+        if _is_api(request):
+            return json_error(exc.status_code, str(exc))
+        return _error(request, exc.status_code)
 
     @app.exception_handler(Exception)
     async def crash(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         if _is_api(request):
             return json_error(500, "Internal error")
-        return render(request, "error.html", {"status": 500}, status_code=500)
+        return _error(request, 500)
 
 
 def _not_found(request: Request) -> Response:
     if _is_api(request):
         return json_error(404, "Not found")
-    return render(request, "error.html", {"status": 404}, status_code=404)
+    return _error(request, 404)
+
+
+def _error(request: Request, status: int, message: Msg | None = None) -> Response:
+    """An error page, or for htmx a short message in the page's notice area (`#flash`): the
+    form the person was filling in stays as it was."""
+    if _is_api(request):
+        return json_error(status, message.msgid if message else str(status))
+    ctx = {"status": status, "message": translate(message) if message else ""}
+    if is_htmx(request):
+        headers = {"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"}
+        return render(request, "_flash.html", ctx, status_code=status, headers=headers)
+    return render(request, "error.html", ctx, status_code=status)

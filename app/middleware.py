@@ -1,12 +1,39 @@
 """Pure ASGI middleware (context variables set here reach the endpoint)."""
 
+import secrets
 from http.cookies import SimpleCookie
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import i18n
 
 LANG_COOKIE = "phonlap_lang"
+CSRF_COOKIE = "phonlap_csrf"  # the per-browser seed of the CSRF token (see app.web.auth)
+
+# Only this host: scripts, styles, fonts, images, requests and forms; never framed.
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "base-uri 'self'",
+        "object-src 'none'",
+        "frame-ancestors 'none'",
+    )
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
 
 
 class LocaleMiddleware:
@@ -19,6 +46,39 @@ class LocaleMiddleware:
         if scope["type"] in ("http", "websocket"):
             i18n.set_locale(_cookie(scope, LANG_COOKIE) or i18n.DEFAULT_LOCALE)
         await self.app(scope, receive, send)
+
+
+class SecurityMiddleware:
+    """Security headers on every response; a CSRF seed cookie for browsers that have none.
+
+    Dynamic responses are not stored by shared caches or the back button after sign-out
+    (`no-store` unless the route chose its own Cache-Control, as static files do)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        new_seed = None
+        if _cookie(scope, CSRF_COOKIE) is None:
+            new_seed = secrets.token_urlsafe(24)
+        scope.setdefault("state", {})["csrf_seed"] = new_seed
+        secure = scope.get("scheme") == "https"
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+                headers.setdefault("Cache-Control", "no-store")
+                if new_seed is not None:
+                    flags = "Path=/; HttpOnly; SameSite=Lax" + ("; Secure" if secure else "")
+                    headers.append("Set-Cookie", f"{CSRF_COOKIE}={new_seed}; {flags}")
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def _cookie(scope: Scope, name: str) -> str | None:

@@ -1,5 +1,6 @@
 """Input schemas for plan elements. Validation messages are message ids, translated on render."""
 
+import re
 from datetime import date
 from typing import Annotated, Any
 
@@ -15,12 +16,14 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from app.models.enums import (
+    GLOBAL_ROLES,
     ActionStatus,
     AutonomyDomain,
     Direction,
     KPIKind,
     PeriodType,
     PlanStatus,
+    Role,
 )
 from app.numbers import NotANumber, parse_integer, parse_number
 from app.periods import EXAMPLES, parse_period
@@ -206,3 +209,56 @@ class MultiFieldError(ValueError):
     def __init__(self, errors: dict[str, PydanticCustomError]) -> None:
         super().__init__("; ".join(errors))
         self.errors = errors
+
+
+# ---- accounts -------------------------------------------------------------------------------
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+PASSWORD_MIN = 10
+
+
+def _email(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    value = value.strip().lower()
+    if value and not EMAIL.match(value):
+        raise fail("Enter an email address, e.g. name@example.go.th.")
+    return value
+
+
+Email = Annotated[str, BeforeValidator(_email), Field(min_length=1, max_length=254)]
+
+
+def _password(value: Any) -> Any:
+    if isinstance(value, str) and 0 < len(value) < PASSWORD_MIN:
+        raise fail("Use at least %(min)s characters.", min=PASSWORD_MIN)
+    return value
+
+
+Password = Annotated[str, BeforeValidator(_password), Field(min_length=1, max_length=200)]
+
+
+class UserIn(InputModel):
+    email: Email
+    display_name: Text = Field(min_length=1, max_length=120)
+
+
+class PasswordIn(InputModel):
+    password: Password
+
+
+class GrantIn(InputModel):
+    role: Role
+    area_id: OptionalId = None
+
+    @model_validator(mode="after")
+    def _area_for_area_roles(self) -> "GrantIn":
+        if self.role in GLOBAL_ROLES:
+            self.area_id = None
+        elif self.area_id is None:
+            raise MultiFieldError({"area_id": fail("Choose the area this role is for.")})
+        return self
+
+
+class TokenIn(InputModel):
+    name: Text = Field(min_length=1, max_length=80)

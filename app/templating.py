@@ -7,7 +7,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 
-from app import ROOT, __version__, i18n, labels, periods
+from app import ROOT, __version__, display, i18n, labels, periods
+from app.services.access import ANONYMOUS, Permission
 from app.services.errors import Msg
 from app.services.plans import SPECS
 
@@ -41,6 +42,7 @@ def translate(message: Msg | str | None) -> str:
 
 env.globals.update(
     format_date=i18n.format_date,
+    format_datetime=i18n.format_datetime,
     format_year=i18n.format_year,
     format_number=i18n.format_number,
     localized=i18n.localized,
@@ -50,6 +52,11 @@ env.globals.update(
     options=labels.options,
     step_title=labels.step_title,
     msg=translate,
+    show_value=display.show_value,
+    entry_name=display.entry_name,
+    value_names=display.value_names,
+    same_value=display.same_value,
+    Permission=Permission,
     app_version=__version__,
     htmx_file="vendor/htmx-2.0.11.min.js",
 )
@@ -68,8 +75,15 @@ def render(
     status_code: int = 200,
     headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
+    from app.web.auth import csrf_token  # the web layer's, imported late: it needs the DB
+
+    ctx = {
+        "principal": getattr(request.state, "principal", ANONYMOUS),
+        "csrf_token": csrf_token(request),
+        **(context or {}),
+    }
     response = templates.TemplateResponse(
-        request, template, context or {}, status_code=status_code, headers=headers
+        request, template, ctx, status_code=status_code, headers=headers
     )
     response.headers["Vary"] = "HX-Request, Cookie"
     return response
@@ -104,11 +118,21 @@ def choices(view: Any, what: str) -> list[tuple[Any, str]]:
     raise KeyError(what)
 
 
+def area_options(areas: dict[int, Any]) -> list[tuple[int, str]]:
+    return [(a.id, i18n.localized(a)) for a in areas.values()]
+
+
 def dom_id(entity_type: str, element_id: int | None) -> str:
     return f"{entity_type.replace('_', '-')}-{element_id}"
 
 
-env.globals.update(input_value=input_value, choices=choices, dom_id=dom_id, specs=SPECS)
+env.globals.update(
+    input_value=input_value,
+    choices=choices,
+    area_options=area_options,
+    dom_id=dom_id,
+    specs=SPECS,
+)
 
 
 STEP_NUMBERS = {"doe": 1, "problems": 2, "vision": 3, "kras": 4, "kpis": 5, "actions": 6}

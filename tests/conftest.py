@@ -4,7 +4,12 @@ starts from reference data only: plan data, audit rows and added agencies are de
 """
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+
+# Before any settings are read: a test secret, and cheap password hashing (argon2id still).
+os.environ.setdefault("PHONLAP_SECRET_KEY", "test-secret-key-for-the-phonlap-suite-only-0123")
+os.environ["PHONLAP_ARGON2_TIME_COST"] = "1"
+os.environ["PHONLAP_ARGON2_MEMORY_KIB"] = "1024"
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,8 +22,10 @@ from app import migrate
 from app.db import get_session, make_engine
 from app.i18n import set_locale
 from app.main import create_app
-from app.models import Agency, AuditEvent, Plan
-from app.services import seeding
+from app.models import Agency, AuditEvent, LoginFailure, Plan, User
+from app.services import accounts, seeding
+from app.web import auth
+from tests import factories
 
 PLAN_TABLES = [Plan, AuditEvent]
 
@@ -71,6 +78,8 @@ def _clean(engine: Engine) -> None:
     with Session(engine) as s:
         s.exec(delete(Plan))  # children go with it (ON DELETE CASCADE)
         s.exec(delete(AuditEvent))
+        s.exec(delete(User))  # roles, sessions and tokens go with them
+        s.exec(delete(LoginFailure))
         standard = _standard_agency_codes()
         s.exec(delete(Agency).where(col(Agency.code).not_in(standard)))
         s.commit()
@@ -82,7 +91,8 @@ def _standard_agency_codes() -> list[str]:
 
 
 @pytest.fixture
-def client(engine: Engine, session: Session) -> Iterator[TestClient]:
+def app_client(engine: Engine, session: Session) -> Callable[[], TestClient]:
+    """Make a client of a fresh app on the test database; signed out, nothing sent yet."""
     application = create_app()
 
     def test_session() -> Iterator[Session]:
@@ -90,8 +100,40 @@ def client(engine: Engine, session: Session) -> Iterator[TestClient]:
             yield s
 
     application.dependency_overrides[get_session] = test_session
-    with TestClient(application, raise_server_exceptions=False) as c:
-        yield c
+    made: list[TestClient] = []
+
+    def make() -> TestClient:
+        c = TestClient(application, raise_server_exceptions=False)
+        made.append(c)
+        return c
+
+    yield make
+    for c in made:
+        c.close()
+
+
+def sign_in(client: TestClient, session: Session, user: User) -> TestClient:
+    """Give the client a browser session for the user, and its CSRF token on every request."""
+    token = accounts.start_session(session, user=user)
+    client.cookies.set(auth.SESSION_COOKIE, auth.sign(token))
+    client.headers[auth.CSRF_HEADER] = auth._mac("csrf", token)
+    return client
+
+
+@pytest.fixture
+def admin(session: Session) -> User:
+    return factories.make_user(session, "admin")
+
+
+@pytest.fixture
+def client(app_client: Callable[[], TestClient], session: Session, admin: User) -> TestClient:
+    """A browser signed in as an administrator (most page tests are not about permissions)."""
+    return sign_in(app_client(), session, admin)
+
+
+@pytest.fixture
+def anonymous(app_client: Callable[[], TestClient]) -> TestClient:
+    return app_client()
 
 
 class QueryCounter:

@@ -4,10 +4,21 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from app.models import KPI, Action, Agency, Area, DOEItem, KeyResultArea, Plan, StrategyTheme
-from app.services import plans
+from app.models import (
+    KPI,
+    Action,
+    Agency,
+    Area,
+    DOEItem,
+    KeyResultArea,
+    Plan,
+    StrategyTheme,
+    User,
+)
+from app.services import accounts, plans
+from app.services.audit import Actor
 
-ACTOR = "tester"
+ACTOR = Actor.process("tester")
 
 
 def area(session: Session, slug: str = "krabi") -> Area:
@@ -92,3 +103,27 @@ def make_full_plan(session: Session, slug: str = "krabi", kras: int = 3) -> Plan
             partner_ids=[lead],
         )
     return plan
+
+
+PASSWORD = "correct horse battery staple"
+
+
+def make_user(
+    session: Session, role: str | None = None, area_slug: str | None = None, **values: Any
+) -> User:
+    """An account with one role (for the area, when the role is per area)."""
+    n = session.exec(select(User.id)).all()
+    defaults = {
+        "email": f"{role or 'nobody'}.{area_slug or 'all'}.{len(n) + 1}@example.go.th",
+        "display_name": f"ผู้ใช้ทดสอบ {role or ''} {area_slug or ''}".strip(),
+    }
+    grant = None
+    if role is not None:
+        grant = {"role": role, "area_id": area(session, area_slug).id if area_slug else None}
+    return accounts.create_user(
+        session,
+        actor=ACTOR,
+        user_in={**defaults, **values},
+        password=PASSWORD,
+        grant_in=grant,
+    )

@@ -11,24 +11,30 @@ from app.i18n import get_locale
 from app.schemas import PlanIn
 from app.services import plans as plan_service
 from app.services.plan_views import PlanView, plan_view, plan_views
-from app.services.reference import group_areas
+from app.services.reference import areas_by_ids, group_areas
 from app.templating import translate
-from app.web.deps import CurrentArea, CurrentPlan
+from app.web.auth import CurrentPrincipal, EditArea, ReadArea, SignedIn
+from app.web.deps import EditPlan, ReadPlan
 
-router = APIRouter(prefix="/api/v1", tags=["api"])
-ACTOR = "api"
+AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No valid API token or session"},
+    403: {"description": "Not allowed for this area, or a browser request without CSRF token"},
+    404: {"description": "No such area or element"},
+}
+router = APIRouter(prefix="/api/v1", tags=["api"], responses=AUTH_RESPONSES)
 
 
 @router.get("/areas", name="api_areas")
-def list_areas(session: SessionDep) -> list[dict[str, Any]]:
-    """All areas in Thai dictionary order, each with its current plan's status."""
-    areas = group_areas(session, None)
+def list_areas(session: SessionDep, principal: SignedIn) -> list[dict[str, Any]]:
+    """The areas you may read, in Thai dictionary order, each with its current plan's status."""
+    ids = principal.area_ids()
+    areas = group_areas(session, None) if ids is None else areas_by_ids(session, ids)
     views = plan_views(session, areas)
     return [_area_json(views[a.id]) for a in areas]
 
 
 @router.get("/areas/{slug}/plan", name="api_plan")
-def read_plan(area: CurrentArea, plan: CurrentPlan, session: SessionDep) -> dict[str, Any]:
+def read_plan(area: ReadArea, plan: ReadPlan, session: SessionDep) -> dict[str, Any]:
     """The whole plan as one document: DOE → problems → vision → KRAs → KPIs → actions."""
     return plan_document(plan_view(session, area))
 
@@ -42,19 +48,30 @@ def read_plan(area: CurrentArea, plan: CurrentPlan, session: SessionDep) -> dict
     },
 )
 def create_plan(
-    area: CurrentArea, session: SessionDep, body: dict[str, Any] = Body(...)
+    area: EditArea,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    body: dict[str, Any] = Body(...),
 ) -> JSONResponse:
-    plan_service.create_plan(session, actor=ACTOR, area=area, plan_in=body)
+    plan_service.create_plan(session, actor=principal.actor, area=area, plan_in=body)
     return JSONResponse(plan_document(plan_view(session, area)), status_code=201)
 
 
 @router.patch("/areas/{slug}/plan", name="api_plan_update")
 def update_plan(
-    area: CurrentArea, plan: CurrentPlan, session: SessionDep, body: dict[str, Any] = Body(...)
+    area: EditArea,
+    plan: EditPlan,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    body: dict[str, Any] = Body(...),
 ) -> dict[str, Any]:
     """Change the title, span, status or vision; send `version` to refuse stale writes."""
     plan_service.update_plan(
-        session, actor=ACTOR, plan=plan, plan_in=body, expected_version=body.get("version")
+        session,
+        actor=principal.actor,
+        plan=plan,
+        plan_in=body,
+        expected_version=body.get("version"),
     )
     return plan_document(plan_view(session, area))
 
@@ -71,15 +88,18 @@ def _element_routes(kind: str, schema: type) -> None:
         openapi_extra=body_doc,
     )
     def create(
-        area: CurrentArea, plan: CurrentPlan, session: SessionDep, body: dict[str, Any] = Body(...)
+        plan: EditPlan,
+        session: SessionDep,
+        principal: CurrentPrincipal,
+        body: dict[str, Any] = Body(...),
     ) -> JSONResponse:
         row = plan_service.create_element(
-            session, actor=ACTOR, plan=plan, kind=kind, element_in=body
+            session, actor=principal.actor, plan=plan, kind=kind, element_in=body
         )
         return JSONResponse(element_json(session, kind, row), status_code=201)
 
     @router.get(f"/areas/{{slug}}/plan/{kind}/{{element_id}}", name=f"api_{kind}_read")
-    def read(element_id: int, plan: CurrentPlan, session: SessionDep) -> dict[str, Any]:
+    def read(element_id: int, plan: ReadPlan, session: SessionDep) -> dict[str, Any]:
         row = plan_service.get_element(session, plan=plan, kind=kind, element_id=element_id)
         return element_json(session, kind, row)
 
@@ -89,12 +109,16 @@ def _element_routes(kind: str, schema: type) -> None:
         openapi_extra=body_doc,
     )
     def update(
-        element_id: int, plan: CurrentPlan, session: SessionDep, body: dict[str, Any] = Body(...)
+        element_id: int,
+        plan: EditPlan,
+        session: SessionDep,
+        principal: CurrentPrincipal,
+        body: dict[str, Any] = Body(...),
     ) -> dict[str, Any]:
         """Fields left out keep their values; send `version` to refuse stale writes (409)."""
         row = plan_service.update_element(
             session,
-            actor=ACTOR,
+            actor=principal.actor,
             plan=plan,
             kind=kind,
             element_id=element_id,
@@ -112,13 +136,14 @@ def _element_routes(kind: str, schema: type) -> None:
     )
     def delete(
         element_id: int,
-        plan: CurrentPlan,
+        plan: EditPlan,
         session: SessionDep,
+        principal: CurrentPrincipal,
         force: bool = Query(False, description="unlink and delete a linked element"),
     ) -> Response:
         """A linked element is refused (409, listing what would be unlinked) unless force."""
         plan_service.delete_element(
-            session, actor=ACTOR, plan=plan, kind=kind, element_id=element_id, force=force
+            session, actor=principal.actor, plan=plan, kind=kind, element_id=element_id, force=force
         )
         return Response(status_code=204)
 

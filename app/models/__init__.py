@@ -1,5 +1,6 @@
 """All table models, imported here so SQLModel.metadata is complete."""
 
+from app.models.accounts import ApiToken, LoginFailure, LoginSession, RoleGrant, User
 from app.models.audit import AuditEvent
 from app.models.plans import (
     KPI,
@@ -29,6 +30,11 @@ from app.models.reference import (
 )
 
 __all__ = [
+    "ApiToken",
+    "LoginFailure",
+    "LoginSession",
+    "RoleGrant",
+    "User",
     "KPI",
     "Action",
     "ActionKPI",

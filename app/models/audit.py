@@ -11,10 +11,14 @@ class AuditEvent(SQLModel, table=True):
     """One row per change, written in the same transaction as the change."""
 
     __tablename__ = "audit_event"
+    __table_args__ = (sa.Index("ix_audit_event_entity", "entity_type", "entity_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = created_at_field()
-    actor: str = Field(default="system", sa_type=sa.String(200))
+    actor: str = Field(default="system", sa_type=sa.String(200))  # who, as shown then
+    actor_id: int | None = Field(
+        default=None, foreign_key="user_account.id", ondelete="SET NULL", index=True
+    )
     area_id: int | None = Field(default=None, foreign_key="area.id", index=True)
     entity_type: str = Field(sa_type=sa.String(40))
     entity_id: int | None = None

@@ -55,3 +55,15 @@ class AuditOp(StrEnum):
     create = "create"
     update = "update"
     delete = "delete"
+    restore = "restore"  # a deleted element brought back, or an earlier value put back
+
+
+class Role(StrEnum):
+    admin = "admin"
+    reviewer = "reviewer"
+    editor = "editor"
+    viewer = "viewer"
+    facilitator = "facilitator"
+
+
+GLOBAL_ROLES = frozenset({Role.admin, Role.reviewer})  # held for every area at once

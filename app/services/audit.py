@@ -1,5 +1,6 @@
 """The audit trail: one AuditEvent per change, added to the caller's transaction."""
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -7,6 +8,21 @@ from sqlmodel import Session, SQLModel
 
 from app.models import AuditEvent
 from app.models.enums import AuditOp
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change: a signed-in user, or a named process (seed, command line)."""
+
+    id: int | None
+    label: str
+
+    @classmethod
+    def process(cls, name: str) -> "Actor":
+        return cls(None, name)
+
+
+SYSTEM = Actor.process("system")
 
 
 def snapshot(row: SQLModel, **extra: Any) -> dict[str, Any]:
@@ -27,7 +43,7 @@ def _jsonable(value: Any) -> Any:
 def record(
     session: Session,
     *,
-    actor: str,
+    actor: Actor,
     area_id: int | None,
     entity_type: str,
     entity_id: int | None,
@@ -37,7 +53,8 @@ def record(
     reason: str | None = None,
 ) -> AuditEvent:
     event = AuditEvent(
-        actor=actor,
+        actor=actor.label,
+        actor_id=actor.id,
         area_id=area_id,
         entity_type=entity_type,
         entity_id=entity_id,

@@ -26,6 +26,7 @@ from app.models import (
     Agency,
     AgencyType,
     Area,
+    AuditEvent,
     DOEItem,
     DOEStatement,
     DOEStatementItem,
@@ -227,7 +228,13 @@ def suggest_code(session: Session, *, plan: Plan, kind: str) -> str:
 
 
 def create_element(
-    session: Session, *, actor: str, plan: Plan, kind: str, element_in: dict[str, Any]
+    session: Session,
+    *,
+    actor: audit.Actor,
+    plan: Plan,
+    kind: str,
+    element_in: dict[str, Any],
+    reason: str | None = None,
 ) -> SQLModel:
     spec = get_spec(kind)
     data = validate(spec.schema, element_in)
@@ -245,6 +252,7 @@ def create_element(
         entity_id=row.id,
         op=AuditOp.create,
         after=audit.snapshot(row, **links),
+        reason=reason,
     )
     return row
 
@@ -252,13 +260,15 @@ def create_element(
 def update_element(
     session: Session,
     *,
-    actor: str,
+    actor: audit.Actor,
     plan: Plan,
     kind: str,
     element_id: int,
     element_in: dict[str, Any],
     expected_version: int | None = None,
     partial: bool = False,
+    reason: str | None = None,
+    op: AuditOp = AuditOp.update,  # restore() records AuditOp.restore
 ) -> SQLModel:
     spec = get_spec(kind)
     row = get_element(session, plan=plan, kind=kind, element_id=element_id)
@@ -279,9 +289,10 @@ def update_element(
         plan=plan,
         entity_type=spec.entity_type,
         entity_id=row.id,
-        op=AuditOp.update,
+        op=op,
         before=before,
         after=audit.snapshot(row, **links),
+        reason=reason,
     )
     return row
 
@@ -289,12 +300,13 @@ def update_element(
 def delete_element(
     session: Session,
     *,
-    actor: str,
+    actor: audit.Actor,
     plan: Plan,
     kind: str,
     element_id: int,
     force: bool = False,
     expected_version: int | None = None,
+    reason: str | None = None,
 ) -> dict[str, Any]:
     """Delete, unlinking what pointed at it. Without `force`, a linked element is refused with
     the list of what would be unlinked, so the caller can show it first."""
@@ -311,6 +323,7 @@ def delete_element(
         row,
         **element_links(session, spec, row.id),
         unlinked=[{"kind": d.kind, "id": d.element_id} for d in linked],
+        inbound=_inbound_links(session, kind, row.id),
     )
     _unlink_inbound(session, kind, row.id)
     session.delete(row)
@@ -322,12 +335,13 @@ def delete_element(
         entity_id=element_id,
         op=AuditOp.delete,
         before=before,
+        reason=reason,
     )
     return before
 
 
 def move_element(
-    session: Session, *, actor: str, plan: Plan, kind: str, element_id: int, direction: str
+    session: Session, *, actor: audit.Actor, plan: Plan, kind: str, element_id: int, direction: str
 ) -> SQLModel:
     """Swap the element with its neighbour above or below."""
     spec = get_spec(kind)
@@ -369,7 +383,12 @@ def move_element(
 
 
 def create_plan(
-    session: Session, *, actor: str, area: Area, plan_in: dict[str, Any], is_demo: bool = False
+    session: Session,
+    *,
+    actor: audit.Actor,
+    area: Area,
+    plan_in: dict[str, Any],
+    is_demo: bool = False,
 ) -> Plan:
     data = validate(PlanIn, plan_in)
     plan = Plan(area_id=area.id, is_demo=is_demo, **data.model_dump())
@@ -390,10 +409,12 @@ def create_plan(
 def update_plan(
     session: Session,
     *,
-    actor: str,
+    actor: audit.Actor,
     plan: Plan,
     plan_in: dict[str, Any],
     expected_version: int | None = None,
+    reason: str | None = None,
+    op: AuditOp = AuditOp.update,
 ) -> Plan:
     """Fields missing from `plan_in` keep their values (the header and the vision are edited
     separately)."""
@@ -414,11 +435,179 @@ def update_plan(
         plan=plan,
         entity_type="plan",
         entity_id=plan.id,
-        op=AuditOp.update,
+        op=op,
         before=before,
         after=audit.snapshot(plan),
+        reason=reason,
     )
     return plan
+
+
+# ---- restoring from the audit trail ---------------------------------------------------------
+
+ENTITY_KINDS = {spec.entity_type: spec.kind for spec in SPECS.values()}
+CANNOT_RESTORE = Msg("This change cannot be put back.")
+
+
+def restorable(event: AuditEvent) -> bool:
+    """Whether `restore` can act on the event: a deletion, or a saved version of an element
+    (not a reordering, whose snapshot holds only positions)."""
+    if event.entity_type == "plan":
+        return event.op != AuditOp.delete and bool(event.after) and "title" in event.after
+    kind = ENTITY_KINDS.get(event.entity_type)
+    if kind is None:
+        return False
+    if event.op == AuditOp.delete:
+        return bool(event.before)
+    return bool(event.after) and SPECS[kind].label_field in event.after
+
+
+def restore(
+    session: Session, *, actor: audit.Actor, plan: Plan, event_id: int, reason: str | None = None
+) -> SQLModel:
+    """Bring back a deleted element, or put an element (or the plan) back as an event saved
+    it. The restore is itself one audited change (op `restore`)."""
+    event = session.get(AuditEvent, event_id)
+    if event is None or event.area_id != plan.area_id:
+        raise NotFound(f"audit_event/{event_id}")
+    if not restorable(event):
+        raise Conflict(CANNOT_RESTORE)
+    reason = reason or f"restored from change #{event.id}"
+    if event.entity_type == "plan":
+        if event.entity_id != plan.id:
+            raise Conflict(Msg("This change belongs to an earlier plan of the area."))
+        values = {k: event.after[k] for k in PlanIn.model_fields if k in event.after}
+        return update_plan(
+            session, actor=actor, plan=plan, plan_in=values, reason=reason, op=AuditOp.restore
+        )
+    spec = SPECS[ENTITY_KINDS[event.entity_type]]
+    if event.op == AuditOp.delete:
+        return _undelete(session, actor, plan, spec, event, reason)
+    try:
+        get_element(session, plan=plan, kind=spec.kind, element_id=event.entity_id)
+    except NotFound:
+        raise Conflict(
+            Msg("This element has been deleted since. Restore it from its deletion first.")
+        ) from None
+    return update_element(
+        session,
+        actor=actor,
+        plan=plan,
+        kind=spec.kind,
+        element_id=event.entity_id,
+        element_in=_still_valid(session, spec, plan, event.after),
+        reason=reason,
+        op=AuditOp.restore,
+    )
+
+
+def _still_valid(
+    session: Session, spec: ElementSpec, plan: Plan, snapshot: dict[str, Any]
+) -> dict[str, Any]:
+    """A snapshot's values as input, without links to what no longer exists."""
+    values = {name: snapshot[name] for name in spec.schema.model_fields if name in snapshot}
+    for link in spec.links:
+        allowed = _allowed_ids(session, link.target, plan)
+        values[link.field] = [i for i in values.get(link.field) or [] if i in allowed]
+    for name, target in (
+        ("lead_agency_id", "agencies"),
+        ("theme_id", "themes"),
+        ("type_id", "agency_types"),
+    ):
+        if values.get(name) is not None and values[name] not in _allowed_ids(session, target, plan):
+            values[name] = None
+    return values
+
+
+def _undelete(
+    session: Session,
+    actor: audit.Actor,
+    plan: Plan,
+    spec: ElementSpec,
+    event: AuditEvent,
+    reason: str,
+) -> SQLModel:
+    snapshot = event.before or {}
+    if session.get(spec.model, event.entity_id) is not None:
+        raise Conflict(Msg("This element exists: it was restored already."))
+    if spec.owner == "plan" and snapshot.get("plan_id") != plan.id:
+        raise Conflict(Msg("This change belongs to an earlier plan of the area."))
+    values = _still_valid(session, spec, plan, snapshot)
+    if spec.code_prefix and _code_taken(session, spec, plan, str(values.get("code")), None):
+        values["code"] = suggest_code(session, plan=plan, kind=spec.kind)
+    data = validate(spec.schema, values)
+    _check_references(session, spec, plan, data, current_id=None)
+    row = spec.model(id=event.entity_id, **_columns(spec, data), **_ownership(spec, plan))
+    if spec.owner == "area" and snapshot.get("code"):
+        taken = session.exec(select(Agency.id).where(Agency.code == snapshot["code"])).first()
+        row.code = row.code if taken else snapshot["code"]
+    row.position = snapshot.get("position", _next_position(session, spec, plan))
+    session.add(row)
+    session.flush()
+    links = _write_links(session, spec, row.id, data)
+    relinked = _relink_inbound(session, plan, row.id, snapshot.get("inbound") or {})
+    _finish(
+        session,
+        actor=actor,
+        plan=plan,
+        entity_type=spec.entity_type,
+        entity_id=row.id,
+        op=AuditOp.restore,
+        after=audit.snapshot(row, **links, inbound=relinked),
+        reason=reason,
+    )
+    return row
+
+
+def _inbound_links(session: Session, kind: str, element_id: int) -> dict[str, list[int]]:
+    """Which other elements point at this one, and through which field: what a deletion
+    unlinks and a restore puts back."""
+    found: dict[str, list[int]] = {}
+    for source_kind, link in INBOUND.get(kind, ()):
+        ids = _ids(session, link.table, link.other, link.own, element_id)
+        if ids:
+            found[f"{source_kind}.{link.field}"] = sorted(ids)
+    if kind == "agencies":
+        for model, source_kind in AGENCY_FKS:
+            ids = session.exec(select(model.id).where(model.lead_agency_id == element_id)).all()
+            if ids:
+                found[f"{source_kind}.lead_agency_id"] = sorted(ids)
+    return found
+
+
+def _relink_inbound(
+    session: Session, plan: Plan, element_id: int, inbound: dict[str, list[int]]
+) -> dict[str, list[int]]:
+    relinked: dict[str, list[int]] = {}
+    for key, ids in inbound.items():
+        source_kind, field = key.split(".", 1)
+        source = SPECS.get(source_kind)
+        if source is None:
+            continue
+        existing = sorted(
+            session.exec(
+                select(source.model.id).where(
+                    col(source.model.id).in_(ids), *_sibling_filter(source, plan)
+                )
+            ).all()
+        )
+        if not existing:
+            continue
+        if field == "lead_agency_id":
+            session.exec(
+                update(source.model)
+                .where(
+                    col(source.model.id).in_(existing), col(source.model.lead_agency_id).is_(None)
+                )
+                .values(lead_agency_id=element_id)
+            )
+        else:
+            link = next(lk for lk in source.links if lk.field == field)
+            for source_id in existing:
+                session.add(link.table(**{link.own: source_id, link.other: element_id}))
+        relinked[key] = existing
+    session.flush()
+    return relinked
 
 
 # ---- helpers --------------------------------------------------------------------------------
@@ -548,13 +737,14 @@ def _unlink_inbound(session: Session, kind: str, element_id: int) -> None:
 def _finish(
     session: Session,
     *,
-    actor: str,
+    actor: audit.Actor,
     plan: Plan,
     entity_type: str,
     entity_id: int,
     op: AuditOp,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
+    reason: str | None = None,
 ) -> None:
     """The tail of every write: its audit event in the same transaction, commit, then publish."""
     audit.record(
@@ -566,6 +756,7 @@ def _finish(
         op=op,
         before=before,
         after=after,
+        reason=(reason or "").strip()[:1000] or None,
     )
     session.commit()
     live.broker.publish(

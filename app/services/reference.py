@@ -39,6 +39,13 @@ def group_areas(session: Session, group: AreaGroup | None) -> list[Area]:
     return sorted(session.exec(query).all(), key=lambda a: thai_sort_key(a.name_th))
 
 
+def areas_by_ids(session: Session, ids: set[int]) -> list[Area]:
+    if not ids:
+        return []
+    rows = session.exec(select(Area).where(col(Area.id).in_(ids))).all()
+    return sorted(rows, key=lambda a: thai_sort_key(a.name_th))
+
+
 @dataclass
 class Reference:
     """What a plan page needs to name the ids it holds; loaded in a fixed number of queries."""

@@ -30,7 +30,7 @@ from app.services.errors import ValidationFailed
 from app.services.plan_tree import current_plans
 
 SEEDS = ROOT / "seeds"
-SEED_ACTOR = "seed"
+SEED_ACTOR = audit.Actor.process("seed")
 
 
 def load_yaml(path: Path) -> dict[str, Any]:

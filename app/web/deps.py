@@ -1,28 +1,31 @@
-"""Dependencies for HTML routes: load-or-404."""
+"""Dependencies for routes: load-or-404, after the permission check (see app.web.auth)."""
 
 from typing import Annotated
 
 from fastapi import Depends
+from sqlmodel import Session
 
 from app.db import SessionDep
 from app.models import Area, Plan
 from app.services.errors import NotFound
 from app.services.plan_tree import current_plans
-from app.services.reference import get_area
+from app.web.auth import EditArea, ReadArea
 
 
-def load_area(slug: str, session: SessionDep) -> Area:
-    return get_area(session, slug)
-
-
-CurrentArea = Annotated[Area, Depends(load_area)]
-
-
-def load_plan(area: CurrentArea, session: SessionDep) -> Plan:
+def _plan_of(area: Area, session: Session) -> Plan:
     plan = current_plans(session, [area.id]).get(area.id)
     if plan is None:
         raise NotFound(f"plan of {area.slug}")
     return plan
 
 
-CurrentPlan = Annotated[Plan, Depends(load_plan)]
+def load_read_plan(area: ReadArea, session: SessionDep) -> Plan:
+    return _plan_of(area, session)
+
+
+def load_edit_plan(area: EditArea, session: SessionDep) -> Plan:
+    return _plan_of(area, session)
+
+
+ReadPlan = Annotated[Plan, Depends(load_read_plan)]
+EditPlan = Annotated[Plan, Depends(load_edit_plan)]

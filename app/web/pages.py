@@ -11,23 +11,25 @@ from app import i18n
 from app.db import SessionDep
 from app.middleware import LANG_COOKIE
 from app.services.plan_views import plan_view, plan_views
-from app.services.reference import default_group, group_areas
+from app.services.reference import areas_by_ids, default_group, group_areas
 from app.templating import render
-from app.web.deps import CurrentArea
+from app.web.auth import ReadArea, SignedIn
 
 router = APIRouter()
 
 
 @router.get("/", name="home")
-def home(request: Request, session: SessionDep) -> Response:
-    group = default_group(session)
-    areas = group_areas(session, group)
+def home(request: Request, session: SessionDep, principal: SignedIn) -> Response:
+    """Reviewers and admins see the default group; everyone else the areas they belong to."""
+    ids = principal.area_ids()
+    group = default_group(session) if ids is None else None
+    areas = group_areas(session, group) if ids is None else areas_by_ids(session, ids)
     views = plan_views(session, areas)
     return render(request, "home.html", {"group": group, "views": [views[a.id] for a in areas]})
 
 
 @router.get("/areas/{slug}", name="area_overview")
-def area_overview(request: Request, area: CurrentArea, session: SessionDep) -> Response:
+def area_overview(request: Request, area: ReadArea, session: SessionDep) -> Response:
     return render(request, "area/overview.html", {"view": plan_view(session, area)})
 
 
@@ -46,7 +48,7 @@ def healthz(session: SessionDep) -> Response:
 
 @router.post("/lang", name="set_language")
 def set_language(lang: Annotated[str, Form()], next: Annotated[str, Form()] = "/") -> Response:
-    target = next if _local_path(next) else "/"
+    target = next if local_path(next) else "/"
     response = RedirectResponse(target, status_code=303)
     if lang in i18n.LOCALES:
         response.set_cookie(
@@ -55,6 +57,6 @@ def set_language(lang: Annotated[str, Form()], next: Annotated[str, Form()] = "/
     return response
 
 
-def _local_path(url: str) -> bool:
+def local_path(url: str) -> bool:
     parts = urlsplit(url)
     return not parts.scheme and not parts.netloc and url.startswith("/") and "\\" not in url

@@ -16,13 +16,14 @@ from starlette.datastructures import FormData
 from app.db import SessionDep
 from app.models import Area, Plan
 from app.services import plans as plan_service
+from app.services.access import Principal
 from app.services.errors import Conflict, NotFound, ValidationFailed
 from app.services.plan_views import PlanView, plan_view
 from app.templating import is_htmx, render
-from app.web.deps import CurrentArea, CurrentPlan
+from app.web.auth import CurrentPrincipal, EditArea
+from app.web.deps import EditPlan
 
 router = APIRouter(prefix="/areas/{slug}/plan")
-ACTOR = "web"  # replaced by the signed-in user when accounts arrive
 CHANGED = {"HX-Trigger": "plan-changed"}
 SECTIONS = ("doe", "problems", "vision", "kras", "kpis", "actions", "agencies")
 
@@ -42,12 +43,17 @@ class Scope:
     session: Session
     area: Area
     plan: Plan
+    principal: Principal
 
 
 def plan_scope(
-    request: Request, area: CurrentArea, plan: CurrentPlan, session: SessionDep
+    request: Request,
+    area: EditArea,
+    plan: EditPlan,
+    session: SessionDep,
+    principal: CurrentPrincipal,
 ) -> Scope:
-    return Scope(request, session, area, plan)
+    return Scope(request, session, area, plan, principal)
 
 
 PlanScope = Annotated[Scope, Depends(plan_scope)]
@@ -78,17 +84,23 @@ def _ctx(view: PlanView, **extra: Any) -> dict[str, Any]:
 
 
 @router.get("", name="plan_editor")
-def editor(request: Request, area: CurrentArea, session: SessionDep) -> Response:
+def editor(request: Request, area: EditArea, session: SessionDep) -> Response:
     return render(
         request, "plan/editor.html", _ctx(plan_view(session, area), sections=SECTIONS, editing=True)
     )
 
 
 @router.post("", name="plan_create")
-def create_plan(request: Request, area: CurrentArea, session: SessionDep, form: Form) -> Response:
+def create_plan(
+    request: Request,
+    area: EditArea,
+    session: SessionDep,
+    form: Form,
+    principal: CurrentPrincipal,
+) -> Response:
     values = {k: form.get(k) for k in ("title", "span_start_be", "span_end_be")}
     try:
-        plan_service.create_plan(session, actor=ACTOR, area=area, plan_in=values)
+        plan_service.create_plan(session, actor=principal.actor, area=area, plan_in=values)
     except ValidationFailed as exc:
         ctx = _ctx(plan_view(session, area), sections=SECTIONS, values=values, errors=exc.errors)
         return render(request, "plan/editor.html", ctx, status_code=422)
@@ -100,7 +112,7 @@ def create_plan(request: Request, area: CurrentArea, session: SessionDep, form: 
 
 
 @router.get("/checks", name="plan_checks")
-def checks(request: Request, area: CurrentArea, session: SessionDep) -> Response:
+def checks(request: Request, area: EditArea, session: SessionDep) -> Response:
     return render(request, "plan/_checks.html", _ctx(plan_view(session, area), editing=True))
 
 
@@ -142,7 +154,11 @@ def plan_part_update(part: str, s: PlanScope, form: Form) -> Response:
     values = {name: form.get(name, "") for name in fields}
     try:
         plan_service.update_plan(
-            s.session, actor=ACTOR, plan=s.plan, plan_in=values, expected_version=_version(form)
+            s.session,
+            actor=s.principal.actor,
+            plan=s.plan,
+            plan_in=values,
+            expected_version=_version(form),
         )
     except ValidationFailed as exc:
         ctx = _ctx(plan_view(s.session, s.area), values=values, errors=exc.errors)
@@ -170,7 +186,7 @@ def element_create(kind: str, s: PlanScope, form: Form) -> Response:
     values = _values(kind, form)
     try:
         row = plan_service.create_element(
-            session, actor=ACTOR, plan=plan, kind=kind, element_in=values
+            session, actor=s.principal.actor, plan=plan, kind=kind, element_in=values
         )
     except ValidationFailed as exc:
         return _form(request, session, area, kind, None, values, exc.errors, status_code=422)
@@ -202,7 +218,7 @@ def element_update(kind: str, element_id: int, s: PlanScope, form: Form) -> Resp
     try:
         plan_service.update_element(
             session,
-            actor=ACTOR,
+            actor=s.principal.actor,
             plan=plan,
             kind=kind,
             element_id=element_id,
@@ -235,7 +251,7 @@ def element_confirm_delete(kind: str, element_id: int, s: PlanScope) -> Response
 def element_delete(kind: str, element_id: int, s: PlanScope) -> Response:
     request, session, area, plan = s.request, s.session, s.area, s.plan
     plan_service.delete_element(
-        session, actor=ACTOR, plan=plan, kind=kind, element_id=element_id, force=True
+        session, actor=s.principal.actor, plan=plan, kind=kind, element_id=element_id, force=True
     )
     return _section(request, session, area, kind, headers=CHANGED)
 
@@ -245,7 +261,12 @@ def element_move(kind: str, element_id: int, s: PlanScope, form: Form) -> Respon
     request, session, area, plan = s.request, s.session, s.area, s.plan
     direction = str(form.get("direction", ""))
     plan_service.move_element(
-        session, actor=ACTOR, plan=plan, kind=kind, element_id=element_id, direction=direction
+        session,
+        actor=s.principal.actor,
+        plan=plan,
+        kind=kind,
+        element_id=element_id,
+        direction=direction,
     )
     return _section(
         request, session, area, kind, focus=element_id, focus_move=direction, headers=CHANGED
@@ -258,7 +279,7 @@ def element_move(kind: str, element_id: int, s: PlanScope, form: Form) -> Respon
 def _form(
     request: Request,
     session: SessionDep,
-    area: CurrentArea,
+    area: Area,
     kind: str,
     row: Any,
     values: dict[str, Any],
@@ -281,7 +302,7 @@ def _form(
 def _row(
     request: Request,
     session: SessionDep,
-    area: CurrentArea,
+    area: Area,
     kind: str,
     element_id: int,
     headers: dict[str, str] | None = None,
@@ -301,7 +322,7 @@ def _find(view: PlanView, kind: str, element_id: int) -> Any:
 def _section(
     request: Request,
     session: SessionDep,
-    area: CurrentArea,
+    area: Area,
     kind: str,
     headers: dict[str, str] | None = None,
     **extra: Any,

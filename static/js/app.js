@@ -1,6 +1,41 @@
-// Phonlap: small behaviours htmx does not cover. No inline handlers (a strict CSP comes later).
+// Phonlap: small behaviours htmx does not cover. No inline handlers: the CSP allows no inline script.
 (function () {
   "use strict";
+
+  // Every htmx request carries this page's CSRF token.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    if (meta) { event.detail.headers["X-CSRF-Token"] = meta.getAttribute("content"); }
+  });
+
+  // When nothing came back (offline, server down, a proxy error), say so; the form stays.
+  function notice(text) {
+    var flash = document.getElementById("flash");
+    if (!flash) { return; }
+    var box = document.createElement("div");
+    box.className = "alert flash-message";
+    box.setAttribute("role", "alert");
+    box.tabIndex = -1;
+    var p = document.createElement("p");
+    p.textContent = text;
+    var close = document.createElement("button");
+    close.type = "button";
+    close.setAttribute("data-dismiss", ".flash-message");
+    close.textContent = flash.getAttribute("data-close") || "×";
+    box.appendChild(p);
+    box.appendChild(close);
+    flash.replaceChildren(box);
+    box.focus();
+  }
+  document.addEventListener("htmx:sendError", function () {
+    notice(document.getElementById("flash").getAttribute("data-offline"));
+  });
+  document.addEventListener("htmx:responseError", function (event) {
+    var status = event.detail.xhr.status;
+    if ([401, 403, 404, 429, 500].indexOf(status) < 0) {
+      notice(document.getElementById("flash").getAttribute("data-failed"));
+    }
+  });
 
   // After a swap, put the keyboard focus on the new content: a marked element, else the first
   // autofocus field, else the swapped element itself.

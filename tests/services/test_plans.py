@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 from app import live
 from app.models import KPI, KPIKRA, ActionKPI, AuditEvent, KeyResultArea, Plan
 from app.services import plans
+from app.services.audit import Actor
 from app.services.errors import Conflict, NotFound, ValidationFailed
 from tests import factories as f
 
@@ -38,7 +39,7 @@ def test_creating_a_kpi_stores_values_links_and_one_audit_event(session: Session
     event = _events(session)[-1]
     assert (event.entity_type, event.entity_id, event.op) == ("kpi", kpi.id, "create")
     assert event.after["kra_ids"] == [kra.id] and event.after["baseline_value"] == 62.5
-    assert event.actor == f.ACTOR and event.area_id == plan.area_id
+    assert event.actor == f.ACTOR.label and event.area_id == plan.area_id
 
 
 def test_invalid_input_is_refused_with_field_messages_and_writes_nothing(session: Session) -> None:
@@ -67,7 +68,7 @@ def test_an_element_of_another_plan_is_not_found(session: Session) -> None:
     with pytest.raises(NotFound):
         plans.update_element(
             session,
-            actor="x",
+            actor=Actor.process("x"),
             plan=krabi,
             kind="kras",
             element_id=kra.id,
@@ -92,7 +93,7 @@ def test_update_replaces_links_and_records_before_and_after(session: Session) ->
     kpi = f.make_kpi(session, plan, kra_ids=[kra1.id])
     plans.update_element(
         session,
-        actor="editor",
+        actor=Actor.process("editor"),
         plan=plan,
         kind="kpis",
         element_id=kpi.id,
@@ -113,7 +114,7 @@ def test_a_stale_version_is_refused_and_nothing_is_overwritten(session: Session)
     values = {"code": "KRA1", "title": "แก้ครั้งแรก"}
     plans.update_element(
         session,
-        actor="a",
+        actor=Actor.process("a"),
         plan=plan,
         kind="kras",
         element_id=kra.id,
@@ -123,7 +124,7 @@ def test_a_stale_version_is_refused_and_nothing_is_overwritten(session: Session)
     with pytest.raises(Conflict) as caught:
         plans.update_element(
             session,
-            actor="b",
+            actor=Actor.process("b"),
             plan=plan,
             kind="kras",
             element_id=kra.id,
@@ -140,12 +141,16 @@ def test_deleting_a_linked_kpi_first_lists_what_would_be_unlinked(session: Sessi
     kpi = f.make_kpi(session, plan, kra_ids=[kra.id])
     action = f.make_action(session, plan, kpi_ids=[kpi.id])
     with pytest.raises(Conflict) as caught:
-        plans.delete_element(session, actor="x", plan=plan, kind="kpis", element_id=kpi.id)
+        plans.delete_element(
+            session, actor=Actor.process("x"), plan=plan, kind="kpis", element_id=kpi.id
+        )
     unlinks = {(d["kind"], d["label"]) for d in caught.value.current["unlinks"]}
     assert unlinks == {("kras", "KRA1"), ("actions", "ACT1")}
     assert session.get(KPI, kpi.id) is not None
 
-    plans.delete_element(session, actor="x", plan=plan, kind="kpis", element_id=kpi.id, force=True)
+    plans.delete_element(
+        session, actor=Actor.process("x"), plan=plan, kind="kpis", element_id=kpi.id, force=True
+    )
     assert session.get(KPI, kpi.id) is None
     assert session.exec(select(ActionKPI).where(ActionKPI.action_id == action.id)).all() == []
     event = _events(session)[-1]
@@ -159,7 +164,12 @@ def test_deleting_an_agency_clears_it_as_lead(session: Session) -> None:
     )
     kpi = f.make_kpi(session, plan, lead_agency_id=agency.id, co_owner_ids=[agency.id])
     plans.delete_element(
-        session, actor="x", plan=plan, kind="agencies", element_id=agency.id, force=True
+        session,
+        actor=Actor.process("x"),
+        plan=plan,
+        kind="agencies",
+        element_id=agency.id,
+        force=True,
     )
     assert session.get(KPI, kpi.id).lead_agency_id is None
     assert plans.element_links(session, plans.get_spec("kpis"), kpi.id)["co_owner_ids"] == []
@@ -168,14 +178,18 @@ def test_deleting_an_agency_clears_it_as_lead(session: Session) -> None:
 def test_moving_swaps_neighbours_and_stops_at_the_ends(session: Session) -> None:
     plan = f.make_plan(session)
     a, b, c = (f.make_kra(session, plan, f"KRA{n}") for n in (1, 2, 3))
-    plans.move_element(session, actor="x", plan=plan, kind="kras", element_id=c.id, direction="up")
+    plans.move_element(
+        session, actor=Actor.process("x"), plan=plan, kind="kras", element_id=c.id, direction="up"
+    )
     order = session.exec(
         select(KeyResultArea.code)
         .where(KeyResultArea.plan_id == plan.id)
         .order_by(KeyResultArea.position)
     ).all()
     assert order == ["KRA1", "KRA3", "KRA2"]
-    plans.move_element(session, actor="x", plan=plan, kind="kras", element_id=a.id, direction="up")
+    plans.move_element(
+        session, actor=Actor.process("x"), plan=plan, kind="kras", element_id=a.id, direction="up"
+    )
     assert (
         session.exec(
             select(KeyResultArea.code)
@@ -191,10 +205,15 @@ def test_plan_span_and_vision_are_validated(session: Session) -> None:
     plan = f.make_plan(session)
     with pytest.raises(ValidationFailed) as caught:
         plans.update_plan(
-            session, actor="x", plan=plan, plan_in={"span_start_be": 2570, "span_end_be": 2566}
+            session,
+            actor=Actor.process("x"),
+            plan=plan,
+            plan_in={"span_start_be": 2570, "span_end_be": 2566},
         )
     assert set(caught.value.errors) == {"span_end_be"}
-    plans.update_plan(session, actor="x", plan=plan, plan_in={"vision": "  เด็กภูเก็ตเก่ง ดี มีสุข  "})
+    plans.update_plan(
+        session, actor=Actor.process("x"), plan=plan, plan_in={"vision": "  เด็กภูเก็ตเก่ง ดี มีสุข  "}
+    )
     stored = session.get(Plan, plan.id)
     assert stored.vision == "เด็กภูเก็ตเก่ง ดี มีสุข" and stored.title == plan.title
 
@@ -221,6 +240,7 @@ WRITES = {
     "update_element",
     "delete_element",
     "move_element",
+    "restore",
 }
 
 
@@ -237,6 +257,7 @@ def test_every_service_write_records_exactly_one_audit_event(session: Session) -
         "element_values",
         "dependents",
         "suggest_code",
+        "restorable",
     }
     assert public - readers == WRITES, "a new write function must be added to this walk"
 
@@ -252,33 +273,44 @@ def test_every_service_write_records_exactly_one_audit_event(session: Session) -
             "plan",
             plans.create_plan(
                 session,
-                actor="x",
+                actor=Actor.process("x"),
                 area=area,
                 plan_in={"title": "t", "span_start_be": 2566, "span_end_be": 2570},
             ),
         )
     )
     plan = holder["plan"]
-    writes_one(lambda: plans.update_plan(session, actor="x", plan=plan, plan_in={"title": "u"}))
-    writes_one(lambda: plans.update_plan(session, actor="x", plan=plan, plan_in={"vision": "v"}))
+    writes_one(
+        lambda: plans.update_plan(
+            session, actor=Actor.process("x"), plan=plan, plan_in={"title": "u"}
+        )
+    )
+    writes_one(
+        lambda: plans.update_plan(
+            session, actor=Actor.process("x"), plan=plan, plan_in={"vision": "v"}
+        )
+    )
     for kind in plans.SPECS:
         values = _minimal(session, kind)
         writes_one(
             lambda k=kind, v=values: holder.__setitem__(
-                k, plans.create_element(session, actor="x", plan=plan, kind=k, element_in=v)
+                k,
+                plans.create_element(
+                    session, actor=Actor.process("x"), plan=plan, kind=k, element_in=v
+                ),
             )
         )
         if "code" in values:
             values = {**values, "code": values["code"] + "b"}
         writes_one(
             lambda k=kind, v=values: plans.create_element(
-                session, actor="x", plan=plan, kind=k, element_in=v
+                session, actor=Actor.process("x"), plan=plan, kind=k, element_in=v
             )
         )
         writes_one(
             lambda k=kind: plans.update_element(
                 session,
-                actor="x",
+                actor=Actor.process("x"),
                 plan=plan,
                 kind=k,
                 element_id=holder[k].id,
@@ -288,17 +320,41 @@ def test_every_service_write_records_exactly_one_audit_event(session: Session) -
         )
         writes_one(
             lambda k=kind: plans.move_element(
-                session, actor="x", plan=plan, kind=k, element_id=holder[k].id, direction="down"
+                session,
+                actor=Actor.process("x"),
+                plan=plan,
+                kind=k,
+                element_id=holder[k].id,
+                direction="down",
             )
         )
     for kind in plans.SPECS:
         writes_one(
             lambda k=kind: plans.delete_element(
-                session, actor="x", plan=plan, kind=k, element_id=holder[k].id, force=True
+                session,
+                actor=Actor.process("x"),
+                plan=plan,
+                kind=k,
+                element_id=holder[k].id,
+                force=True,
             )
         )
+    deletions = [e for e in _events(session) if e.op == "delete"]
+    for event in deletions:  # bring each one back: one audited restore each
+        writes_one(
+            lambda e=event: plans.restore(
+                session, actor=Actor.process("x"), plan=plan, event_id=e.id
+            )
+        )
+    vision_change = next(e for e in _events(session) if e.after and e.after.get("vision") == "v")
+    writes_one(
+        lambda: plans.restore(
+            session, actor=Actor.process("x"), plan=plan, event_id=vision_change.id
+        )
+    )
     events = _events(session)
     assert all(e.before or e.after for e in events)
+    assert [e.op for e in events[-len(deletions) - 1 :]] == ["restore"] * (len(deletions) + 1)
 
 
 def _minimal(session: Session, kind: str) -> dict:

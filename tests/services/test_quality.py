@@ -51,7 +51,7 @@ def test_fixing_a_gap_removes_its_finding(session: Session) -> None:
     assert ("kpi_no_action", "KPI1") in _checks(session)
     plans.update_element(
         session,
-        actor="x",
+        actor=f.ACTOR,
         plan=plan,
         kind="actions",
         element_id=action.id,

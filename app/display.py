@@ -1,0 +1,101 @@
+"""How stored values read on screen: the history's before/after and a conflict's "theirs".
+
+Snapshots hold ids and codes; people read names, labels and Thai dates.
+"""
+
+from datetime import date
+from typing import Any
+
+from app import i18n, labels
+from app.models import AuditEvent
+
+
+def _optional_date(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+VOCABULARY = {
+    "kind": "kpi_kind",
+    "direction": "direction",
+    "period_type": "period_type",
+    "autonomy_domain": "autonomy_domain",
+}
+REFERENCES = {
+    "kra_ids": "kras",
+    "kpi_ids": "kpis",
+    "co_owner_ids": "agencies",
+    "partner_ids": "agencies",
+    "lead_agency_id": "agencies",
+    "item_ids": "doe_items",
+    "doe_item_ids": "doe_items",
+    "theme_id": "themes",
+    "type_id": "agency_types",
+}
+
+
+def value_names(view: Any) -> dict[str, dict[int, str]]:
+    """Names for the ids a snapshot holds, from the plan as it is now (gone ones show #id)."""
+    tree, ref = view.tree, view.ref
+    return {
+        "kras": {k.id: k.code for k in tree.kras} if tree else {},
+        "kpis": {k.id: k.code for k in tree.kpis} if tree else {},
+        "agencies": {a.id: i18n.localized(a) for a in ref.agencies.values()},
+        "doe_items": {i.id: i.code for i in ref.items.values()},
+        "themes": {t.id: i18n.localized(t) for t in ref.themes.values()},
+        "agency_types": {t.id: i18n.localized(t) for t in ref.agency_types.values()},
+    }
+
+
+def show_value(entity_type: str, field: str, value: Any, names: dict[str, dict[int, str]]) -> str:
+    if value is None or value == "" or value == []:
+        return "—"
+    if field in REFERENCES:
+        known = names[REFERENCES[field]]
+        ids = [_as_id(v) for v in (value if isinstance(value, list) else [value])]
+        return ", ".join(known.get(i, f"#{i}") for i in ids)
+    if field == "status":
+        vocabulary = "plan_status" if entity_type == "plan" else "action_status"
+        return labels.label(vocabulary, value)
+    if field in VOCABULARY:
+        return labels.label(VOCABULARY[field], value)
+    if field in ("start_on", "end_on"):
+        parsed = _optional_date(str(value))
+        return i18n.format_date(parsed) if parsed else str(value)
+    if isinstance(value, bool):
+        return i18n.gettext("yes") if value else i18n.gettext("no")
+    if isinstance(value, int | float):
+        return i18n.format_number(value)
+    if isinstance(value, dict | list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def entry_name(event: AuditEvent) -> str:
+    snapshot = event.after or event.before or {}
+    for key in ("code", "title", "name", "text", "problem", "name_th", "email"):
+        if snapshot.get(key):
+            text = str(snapshot[key])
+            return text if len(text) <= 60 else text[:59] + "…"
+    return ""
+
+
+def _as_id(value: Any) -> Any:
+    return int(value) if isinstance(value, str) and value.isdigit() else value
+
+
+def _normal(value: Any) -> Any:
+    if isinstance(value, list | tuple | set):
+        return sorted(str(_as_id(v)) for v in value)
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value.value if hasattr(value, "value") else value).strip()
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """Whether a stored value and a typed one say the same (75.0 and "75", [3] and ["3"])."""
+    return _normal(a) == _normal(b)

@@ -1,0 +1,500 @@
+"""Accounts: users, roles, passwords, sign-in sessions and API tokens.
+
+Changes to people and their roles are audited like plan changes (entity types `user`,
+`role_grant`, `api_token`). Passwords and tokens never reach the audit trail or the database
+in the clear: passwords are argon2id hashes, tokens are stored as SHA-256 digests.
+"""
+
+import hashlib
+import math
+import secrets
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+from sqlalchemy import delete, func
+from sqlmodel import Session, col, select
+
+from app.config import get_settings
+from app.models import ApiToken, Area, LoginFailure, LoginSession, RoleGrant, User
+from app.models.base import utcnow
+from app.models.enums import AuditOp, Role
+from app.schemas import GrantIn, PasswordIn, TokenIn, UserIn
+from app.services import audit
+from app.services.access import Grant, Principal
+from app.services.audit import Actor
+from app.services.errors import Conflict, Msg, NotFound, ServiceError, ValidationFailed
+from app.services.validation import validate
+
+TOKEN_PREFIX = "phl_"
+
+
+class LoginRefused(ServiceError):
+    status_code = 401
+
+    def __init__(self, message: Msg, status_code: int = 401) -> None:
+        super().__init__(message.msgid)
+        self.message = message
+        self.status_code = status_code
+
+
+WRONG_LOGIN = Msg("The email or password is not right.")
+
+
+# ---- passwords and secrets ------------------------------------------------------------------
+
+
+@lru_cache
+def _hasher() -> PasswordHash:
+    settings = get_settings()
+    return PasswordHash(
+        (Argon2Hasher(time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib),)
+    )
+
+
+@lru_cache
+def _dummy_hash() -> str:
+    """Checked against when the account does not exist, so both cases take as long."""
+    return _hasher().hash(secrets.token_urlsafe(16))
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every stored time is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _user_snapshot(user: User) -> dict[str, Any]:
+    return audit.snapshot(user.model_copy(update={"password_hash": None}))
+
+
+def _commit(
+    session: Session,
+    *,
+    actor: Actor,
+    entity_type: str,
+    entity_id: int | None,
+    op: AuditOp,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    area_id: int | None = None,
+) -> None:
+    audit.record(
+        session,
+        actor=actor,
+        area_id=area_id,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        op=op,
+        before=before,
+        after=after,
+    )
+    session.commit()
+
+
+# ---- reading --------------------------------------------------------------------------------
+
+
+def get_user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"user/{user_id}")
+    return user
+
+
+def find_user(session: Session, email: str) -> User | None:
+    return session.exec(select(User).where(User.email == email.strip().lower())).first()
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.exec(select(User).order_by(User.display_name, User.id)).all())
+
+
+def grants_by_user(session: Session, user_ids: list[int]) -> dict[int, list[RoleGrant]]:
+    rows = session.exec(
+        select(RoleGrant)
+        .where(col(RoleGrant.user_id).in_(user_ids))
+        .order_by(RoleGrant.role, RoleGrant.area_id)
+    ).all()
+    out: dict[int, list[RoleGrant]] = {uid: [] for uid in user_ids}
+    for row in rows:
+        out[row.user_id].append(row)
+    return out
+
+
+def principal_for(session: Session, user: User, *, via_token: bool = False) -> Principal:
+    grants = grants_by_user(session, [user.id])[user.id]
+    return Principal(
+        user=user,
+        grants=tuple(Grant(Role(g.role), g.area_id) for g in grants),
+        via_token=via_token,
+    )
+
+
+def user_tokens(session: Session, user: User) -> list[ApiToken]:
+    query = (
+        select(ApiToken)
+        .where(ApiToken.user_id == user.id, col(ApiToken.revoked_at).is_(None))
+        .order_by(col(ApiToken.created_at).desc())
+    )
+    return list(session.exec(query).all())
+
+
+# ---- people and roles -----------------------------------------------------------------------
+
+
+def create_user(
+    session: Session,
+    *,
+    actor: Actor,
+    user_in: dict[str, Any],
+    password: str | None = None,
+    grant_in: dict[str, Any] | None = None,
+) -> User:
+    """A new account, with its first role when `grant_in` names one; all or nothing."""
+    errors: dict[str, Msg] = {}
+    checks: list[tuple[type, dict[str, Any]]] = [(UserIn, user_in)]
+    if password is not None:
+        checks.append((PasswordIn, {"password": password}))
+    if grant_in is not None:
+        checks.append((GrantIn, grant_in))
+    parsed = []
+    for schema, values in checks:
+        try:
+            parsed.append(validate(schema, values))
+        except ValidationFailed as exc:
+            errors.update(exc.errors)
+    if not errors:
+        data = parsed[0]
+        if find_user(session, data.email) is not None:
+            errors["email"] = Msg("An account with this email already exists.")
+        grant = parsed[-1] if grant_in is not None else None
+        if grant is not None and grant.area_id and session.get(Area, grant.area_id) is None:
+            errors["area_id"] = Msg("Pick from the list.")
+    if errors:
+        raise ValidationFailed(errors)
+    user = User(email=data.email, display_name=data.display_name)
+    if password is not None:
+        user.password_hash = _hasher().hash(password)
+    session.add(user)
+    session.flush()
+    roles = []
+    if grant is not None:
+        session.add(RoleGrant(user_id=user.id, role=grant.role.value, area_id=grant.area_id))
+        roles.append({"role": grant.role.value, "area_id": grant.area_id})
+    _commit(
+        session,
+        actor=actor,
+        entity_type="user",
+        entity_id=user.id,
+        op=AuditOp.create,
+        after={**_user_snapshot(user), "roles": roles},
+    )
+    return user
+
+
+def update_user(
+    session: Session,
+    *,
+    actor: Actor,
+    user: User,
+    user_in: dict[str, Any],
+    expected_version: int | None = None,
+) -> User:
+    merged = {"email": user.email, "display_name": user.display_name, **user_in}
+    data = validate(UserIn, merged)
+    other = find_user(session, data.email)
+    if other is not None and other.id != user.id:
+        raise ValidationFailed({"email": Msg("An account with this email already exists.")})
+    if expected_version is not None and expected_version != user.version:
+        raise Conflict(
+            Msg("Someone else changed this since you opened it."), current=_user_snapshot(user)
+        )
+    before = _user_snapshot(user)
+    user.email, user.display_name = data.email, data.display_name
+    user.version += 1
+    session.add(user)
+    _commit(
+        session,
+        actor=actor,
+        entity_type="user",
+        entity_id=user.id,
+        op=AuditOp.update,
+        before=before,
+        after=_user_snapshot(user),
+    )
+    return user
+
+
+def set_password(
+    session: Session,
+    *,
+    actor: Actor,
+    user: User,
+    password: str,
+    current_password: str | None = None,
+    keep_session: str | None = None,
+) -> None:
+    """Set a new password and end the user's other sign-ins. With `current_password` (a
+    person changing their own), the old password must be right."""
+    if current_password is not None and not _verify(current_password, user.password_hash):
+        raise ValidationFailed({"current_password": Msg("This is not your current password.")})
+    validate(PasswordIn, {"password": password})
+    user.password_hash = _hasher().hash(password)
+    user.version += 1
+    session.add(user)
+    query = delete(LoginSession).where(col(LoginSession.user_id) == user.id)
+    if keep_session:
+        query = query.where(col(LoginSession.token_hash) != digest(keep_session))
+    session.exec(query)
+    _commit(
+        session,
+        actor=actor,
+        entity_type="user",
+        entity_id=user.id,
+        op=AuditOp.update,
+        before={"password": "(hidden)"},
+        after={"password": "(changed)"},
+    )
+
+
+def set_active(session: Session, *, actor: Actor, user: User, active: bool) -> User:
+    """Deactivate (or reactivate) an account: a deactivated account cannot sign in or use
+    its tokens, and its sessions end at once. Its history stays."""
+    before = _user_snapshot(user)
+    user.is_active = active
+    user.version += 1
+    session.add(user)
+    if not active:
+        session.exec(delete(LoginSession).where(col(LoginSession.user_id) == user.id))
+    _commit(
+        session,
+        actor=actor,
+        entity_type="user",
+        entity_id=user.id,
+        op=AuditOp.update,
+        before=before,
+        after=_user_snapshot(user),
+    )
+    return user
+
+
+def grant_role(
+    session: Session, *, actor: Actor, user: User, grant_in: dict[str, Any]
+) -> RoleGrant:
+    data = validate(GrantIn, grant_in)
+    if data.area_id is not None and session.get(Area, data.area_id) is None:
+        raise ValidationFailed({"area_id": Msg("Pick from the list.")})
+    existing = session.exec(
+        select(RoleGrant).where(
+            RoleGrant.user_id == user.id,
+            RoleGrant.role == data.role.value,
+            RoleGrant.area_id == data.area_id
+            if data.area_id is not None
+            else col(RoleGrant.area_id).is_(None),
+        )
+    ).first()
+    if existing is not None:
+        raise ValidationFailed({"role": Msg("This person already has this role.")})
+    grant = RoleGrant(user_id=user.id, role=data.role.value, area_id=data.area_id)
+    session.add(grant)
+    session.flush()
+    _commit(
+        session,
+        actor=actor,
+        entity_type="role_grant",
+        entity_id=grant.id,
+        op=AuditOp.create,
+        after=audit.snapshot(grant),
+        area_id=grant.area_id,
+    )
+    return grant
+
+
+def revoke_role(session: Session, *, actor: Actor, user: User, grant_id: int) -> None:
+    grant = session.get(RoleGrant, grant_id)
+    if grant is None or grant.user_id != user.id:
+        raise NotFound(f"role_grant/{grant_id}")
+    before = audit.snapshot(grant)
+    session.delete(grant)
+    _commit(
+        session,
+        actor=actor,
+        entity_type="role_grant",
+        entity_id=grant_id,
+        op=AuditOp.delete,
+        before=before,
+        area_id=before["area_id"],
+    )
+
+
+# ---- API tokens -----------------------------------------------------------------------------
+
+
+def create_token(
+    session: Session, *, actor: Actor, user: User, token_in: dict[str, Any]
+) -> tuple[ApiToken, str]:
+    """A new personal API token; the plain token is returned once and never stored."""
+    data = validate(TokenIn, token_in)
+    plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user_id=user.id, name=data.name, token_hash=digest(plain), prefix=plain[:10])
+    session.add(token)
+    session.flush()
+    _commit(
+        session,
+        actor=actor,
+        entity_type="api_token",
+        entity_id=token.id,
+        op=AuditOp.create,
+        after=audit.snapshot(token.model_copy(update={"token_hash": None})),
+    )
+    return token, plain
+
+
+def revoke_token(session: Session, *, actor: Actor, user: User, token_id: int) -> None:
+    token = session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id or token.revoked_at is not None:
+        raise NotFound(f"api_token/{token_id}")
+    token.revoked_at = utcnow()
+    session.add(token)
+    _commit(
+        session,
+        actor=actor,
+        entity_type="api_token",
+        entity_id=token.id,
+        op=AuditOp.delete,
+        before={"name": token.name, "prefix": token.prefix},
+    )
+
+
+def token_principal(session: Session, plain: str) -> Principal | None:
+    row = session.exec(
+        select(ApiToken, User)
+        .join(User, col(User.id) == ApiToken.user_id)
+        .where(ApiToken.token_hash == digest(plain), col(ApiToken.revoked_at).is_(None))
+    ).first()
+    if row is None or not row[1].is_active:
+        return None
+    token, user = row
+    now = utcnow()
+    if token.last_used_at is None or now - _aware(token.last_used_at) > timedelta(minutes=5):
+        token.last_used_at = now  # coarse, so a busy script does not write on every call
+        session.add(token)
+        session.commit()
+    return principal_for(session, user, via_token=True)
+
+
+# ---- signing in -----------------------------------------------------------------------------
+
+
+def _verify(password: str, password_hash: str | None) -> bool:
+    if not password_hash:
+        _hasher().verify(password, _dummy_hash())
+        return False
+    return _hasher().verify(password, password_hash)
+
+
+def authenticate(session: Session, *, email: str, password: str, address: str) -> User:
+    """The user behind an email and password, or LoginRefused. After too many failures for
+    the account or for the address within the window, refuse without checking (429)."""
+    settings = get_settings()
+    email = email.strip().lower()[:254]
+    address = address[:64]
+    now = utcnow()
+    window = timedelta(minutes=settings.login_window_minutes)
+    until = _throttled_until(session, email, address, now - window, settings.login_attempts)
+    if until is not None:
+        minutes = max(1, math.ceil((until + window - now).total_seconds() / 60))
+        raise LoginRefused(
+            Msg(
+                "Too many failed sign-ins. Wait %(minutes)s minutes and try again.",
+                {"minutes": minutes},
+            ),
+            status_code=429,
+        )
+    user = find_user(session, email) if email else None
+    ok = _verify(password, user.password_hash if user else None)
+    if not ok or user is None or not user.is_active:
+        session.add(LoginFailure(email=email, address=address, at=now))
+        session.exec(delete(LoginFailure).where(col(LoginFailure.at) < now - 4 * window))
+        session.commit()
+        raise LoginRefused(WRONG_LOGIN)
+    session.exec(delete(LoginFailure).where(col(LoginFailure.email) == email))
+    session.commit()
+    return user
+
+
+def _throttled_until(
+    session: Session, email: str, address: str, since: datetime, limit: int
+) -> datetime | None:
+    """The oldest failure that counts, when the account or the address is at the limit."""
+    for column, value in ((LoginFailure.email, email), (LoginFailure.address, address)):
+        count, oldest = session.exec(
+            select(func.count(), func.min(LoginFailure.at)).where(
+                column == value, col(LoginFailure.at) >= since
+            )
+        ).one()
+        if count >= limit and oldest is not None:
+            return _aware(oldest)
+    return None
+
+
+def start_session(session: Session, *, user: User) -> str:
+    """A new sign-in for the user; returns the token the cookie carries."""
+    settings = get_settings()
+    plain = secrets.token_urlsafe(32)
+    now = utcnow()
+    session.add(
+        LoginSession(
+            token_hash=digest(plain),
+            user_id=user.id,
+            created_at=now,
+            expires_at=now + timedelta(hours=settings.session_hours),
+        )
+    )
+    user.last_login_at = now
+    session.add(user)
+    session.exec(delete(LoginSession).where(col(LoginSession.expires_at) < now))
+    session.commit()
+    return plain
+
+
+def end_session(session: Session, token: str) -> None:
+    session.exec(delete(LoginSession).where(col(LoginSession.token_hash) == digest(token)))
+    session.commit()
+
+
+def end_all_sessions(session: Session, *, user: User) -> None:
+    session.exec(delete(LoginSession).where(col(LoginSession.user_id) == user.id))
+    session.commit()
+
+
+def session_principal(session: Session, token: str) -> Principal | None:
+    """The signed-in principal for a session cookie's token; None when it expired or ended.
+    Each use extends the session (at most every few minutes), up to its maximum age."""
+    row = session.exec(
+        select(LoginSession, User)
+        .join(User, col(User.id) == LoginSession.user_id)
+        .where(LoginSession.token_hash == digest(token))
+    ).first()
+    if row is None:
+        return None
+    login, user = row
+    now = utcnow()
+    if _aware(login.expires_at) <= now or not user.is_active:
+        return None
+    settings = get_settings()
+    renewed = min(
+        now + timedelta(hours=settings.session_hours),
+        _aware(login.created_at) + timedelta(days=settings.session_max_days),
+    )
+    if renewed - _aware(login.expires_at) > timedelta(minutes=5):
+        login.expires_at = renewed
+        session.add(login)
+        session.commit()
+    return principal_for(session, user)

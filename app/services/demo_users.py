@@ -1,0 +1,53 @@
+"""Demo accounts, one per role, for `make run` in demo mode only.
+
+They share one random password, printed when they are created and kept in
+`var/demo-accounts.txt` (never in the database in the clear) so a facilitator can find it
+again. They are created only when the database has no account at all.
+"""
+
+import secrets
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from app import ROOT
+from app.models import Area, User
+from app.services import accounts
+from app.services.audit import Actor
+
+ACCOUNTS_FILE = ROOT / "var" / "demo-accounts.txt"
+DEMO = Actor.process("demo")
+
+# email, display name, role, area slug
+PEOPLE = (
+    ("admin@demo.phonlap.test", "ผู้ดูแลระบบ (สาธิต)", "admin", None),
+    ("reviewer@demo.phonlap.test", "เจ้าหน้าที่ สพฐ. (สาธิต)", "reviewer", None),
+    ("editor.phuket@demo.phonlap.test", "เลขานุการคณะกรรมการ ภูเก็ต (สาธิต)", "editor", "phuket"),
+    ("viewer.phuket@demo.phonlap.test", "กรรมการ ภูเก็ต (สาธิต)", "viewer", "phuket"),
+    ("facilitator@demo.phonlap.test", "วิทยากรกระบวนการ (สาธิต)", "facilitator", "phuket"),
+    ("editor.krabi@demo.phonlap.test", "เลขานุการคณะกรรมการ กระบี่ (สาธิต)", "editor", "krabi"),
+)
+
+
+def create(session: Session, path: Path = ACCOUNTS_FILE) -> list[tuple[str, str, str | None]]:
+    """Create the demo accounts in an account-less database; returns what was created."""
+    if session.exec(select(User.id)).first() is not None:
+        return []
+    areas = {a.slug: a.id for a in session.exec(select(Area)).all()}
+    password = "demo-" + secrets.token_urlsafe(9)
+    created = []
+    for email, name, role, slug in PEOPLE:
+        if slug is not None and slug not in areas:
+            continue
+        accounts.create_user(
+            session,
+            actor=DEMO,
+            user_in={"email": email, "display_name": name},
+            password=password,
+            grant_in={"role": role, "area_id": areas.get(slug) if slug else None},
+        )
+        created.append((email, role, slug))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [f"{email}\t{role}\t{slug or ''}" for email, role, slug in created]
+    path.write_text("\n".join([f"password\t{password}", *lines]) + "\n", encoding="utf-8")
+    return created

@@ -1,0 +1,104 @@
+"""Reading the audit trail: an area's changes (filtered), one element's changes, and what
+each change did field by field."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from app.i18n import THAI_TZ
+from app.models import AuditEvent
+from app.services.plans import restorable
+
+PAGE_SIZE = 50
+# Bookkeeping columns a person did not type; left out of the field-by-field view.
+HIDDEN = frozenset({"id", "plan_id", "area_id", "version", "created_at", "is_demo", "unlinked"})
+
+
+@dataclass(frozen=True)
+class Change:
+    field: str
+    before: Any
+    after: Any
+
+
+@dataclass(frozen=True)
+class Entry:
+    event: AuditEvent
+    changes: list[Change]
+    restorable: bool
+
+
+@dataclass(frozen=True)
+class Filters:
+    actor_id: int | None = None
+    entity_type: str | None = None
+    since: date | None = None
+    until: date | None = None
+    before_id: int | None = None  # paging: events older than this one
+
+
+def area_history(session: Session, area_id: int, filters: Filters) -> tuple[list[Entry], bool]:
+    """The newest changes first, one page at a time; also whether an older page exists."""
+    query = select(AuditEvent).where(AuditEvent.area_id == area_id)
+    if filters.actor_id is not None:
+        query = query.where(AuditEvent.actor_id == filters.actor_id)
+    if filters.entity_type:
+        query = query.where(AuditEvent.entity_type == filters.entity_type)
+    if filters.since:
+        query = query.where(col(AuditEvent.at) >= _start_of(filters.since))
+    if filters.until:
+        query = query.where(col(AuditEvent.at) < _start_of(filters.until + timedelta(days=1)))
+    if filters.before_id:
+        query = query.where(col(AuditEvent.id) < filters.before_id)
+    rows = session.exec(query.order_by(col(AuditEvent.id).desc()).limit(PAGE_SIZE + 1)).all()
+    return [entry(e) for e in rows[:PAGE_SIZE]], len(rows) > PAGE_SIZE
+
+
+def element_history(
+    session: Session, area_id: int, entity_type: str, entity_id: int
+) -> list[Entry]:
+    rows = session.exec(
+        select(AuditEvent)
+        .where(
+            AuditEvent.area_id == area_id,
+            AuditEvent.entity_type == entity_type,
+            AuditEvent.entity_id == entity_id,
+        )
+        .order_by(col(AuditEvent.id).desc())
+    ).all()
+    return [entry(e) for e in rows]
+
+
+def people(session: Session, area_id: int) -> list[tuple[int, str]]:
+    """Who has changed this area (signed-in people only), for the filter."""
+    rows = session.exec(
+        select(AuditEvent.actor_id, AuditEvent.actor)
+        .where(AuditEvent.area_id == area_id, col(AuditEvent.actor_id).is_not(None))
+        .distinct()
+    ).all()
+    return sorted({(uid, label) for uid, label in rows}, key=lambda p: p[1])
+
+
+def entry(event: AuditEvent) -> Entry:
+    return Entry(event, changes(event), restorable(event))
+
+
+def changes(event: AuditEvent) -> list[Change]:
+    before, after = event.before or {}, event.after or {}
+    names = [k for k in {**before, **after} if k not in HIDDEN]
+    found = []
+    for name in names:
+        old, new = before.get(name), after.get(name)
+        if event.op in ("update", "restore") and old == new:
+            continue
+        if old in (None, "", [], {}) and new in (None, "", [], {}):
+            continue
+        found.append(Change(name, old, new))
+    return found
+
+
+def _start_of(day: date) -> datetime:
+    """Midnight in Thailand: people filter by the day they saw on the wall clock."""
+    return datetime.combine(day, time.min, tzinfo=THAI_TZ)

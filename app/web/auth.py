@@ -1,0 +1,167 @@
+"""Who is asking, and may they: the dependencies every route goes through.
+
+- The principal comes from a bearer token (`Authorization: Bearer phl_…`, for scripts and the
+  JSON API) or from the signed, HttpOnly session cookie (browsers); otherwise it is anonymous.
+- CSRF: every unsafe request from a browser must carry the page's token, in the `X-CSRF-Token`
+  header (htmx, scripts) or a `csrf_token` form field. The token is an HMAC of the session
+  token (signed in) or of a random per-browser cookie (signed out), so it needs no storage.
+  Bearer-token calls need none: a browser never adds that header by itself.
+- Permissions: `area_access(permission)` loads the area named in the URL and checks the
+  principal against the policy in `app.services.access`. Routes declare what they need; the
+  route x role matrix test holds every route to it.
+"""
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlmodel import Session
+
+from app.config import get_settings
+from app.db import SessionDep
+from app.middleware import CSRF_COOKIE
+from app.models import Area
+from app.services import accounts
+from app.services.access import ANONYMOUS, Forbidden, NotAuthenticated, Permission, Principal
+from app.services.errors import Msg
+from app.services.reference import get_area
+
+SESSION_COOKIE = "phonlap_session"
+
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+# ---- signing --------------------------------------------------------------------------------
+
+
+def _mac(purpose: str, value: str) -> str:
+    key = get_settings().secret_key.encode()
+    raw = hmac.new(key, f"{purpose}:{value}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def sign(value: str) -> str:
+    return f"{value}.{_mac('cookie', value)}"
+
+
+def unsign(signed: str | None) -> str | None:
+    if not signed or "." not in signed:
+        return None
+    value, mac = signed.rsplit(".", 1)
+    return value if hmac.compare_digest(mac, _mac("cookie", value)) else None
+
+
+def csrf_token(request: Request) -> str:
+    """The token this browser's pages carry (in the meta tag and in forms)."""
+    session_token = unsign(request.cookies.get(SESSION_COOKIE))
+    seed = (
+        session_token
+        or request.cookies.get(CSRF_COOKIE)
+        or getattr(request.state, "csrf_seed", None)
+        or ""
+    )
+    return _mac("csrf", seed)
+
+
+# ---- who is asking --------------------------------------------------------------------------
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def get_principal(request: Request, session: SessionDep) -> Principal:
+    cached = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
+    principal = _resolve(request, session)
+    request.state.principal = principal
+    return principal
+
+
+def _resolve(request: Request, session: Session) -> Principal:
+    token = _bearer(request)
+    if token is not None:
+        principal = accounts.token_principal(session, token)
+        if principal is None:
+            raise NotAuthenticated("The API token is not valid (revoked, mistyped or expired).")
+        return principal
+    session_token = unsign(request.cookies.get(SESSION_COOKIE))
+    if session_token is None:
+        return ANONYMOUS
+    principal = accounts.session_principal(session, session_token)
+    if principal is None:
+        request.state.session_expired = True
+        return ANONYMOUS
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+async def csrf_guard(request: Request) -> None:
+    """App-wide: refuse an unsafe browser request that lacks this browser's token."""
+    if request.method in SAFE_METHODS or _bearer(request) is not None:
+        return
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        form = await request.form()  # cached on the request: the route reads it again
+        value = form.get(CSRF_FIELD)
+        sent = value if isinstance(value, str) else None
+    expected = csrf_token(request) if _has_seed(request) else None
+    if not sent or expected is None or not hmac.compare_digest(sent, expected):
+        raise Forbidden(
+            Msg("This page has expired or did not come from Phonlap. Reload it and try again.")
+        )
+
+
+def _has_seed(request: Request) -> bool:
+    return bool(request.cookies.get(SESSION_COOKIE) or request.cookies.get(CSRF_COOKIE))
+
+
+# ---- may they -------------------------------------------------------------------------------
+
+
+def signed_in(principal: CurrentPrincipal) -> Principal:
+    if principal.is_anonymous:
+        raise NotAuthenticated("sign in first")
+    return principal
+
+
+SignedIn = Annotated[Principal, Depends(signed_in)]
+
+
+def require(permission: Permission) -> Callable[..., Principal]:
+    """A dependency for service-wide permissions (e.g. managing users)."""
+
+    def check(principal: CurrentPrincipal) -> Principal:
+        principal.require(permission)
+        return principal
+
+    return check
+
+
+def area_access(permission: Permission) -> Callable[..., Area]:
+    """A dependency that loads the area in the URL (404) and checks the permission on it."""
+
+    def load(slug: str, session: SessionDep, principal: CurrentPrincipal) -> Area:
+        if principal.is_anonymous:
+            raise NotAuthenticated("sign in first")
+        area = get_area(session, slug)
+        principal.require(permission, area.id)
+        return area
+
+    return load
+
+
+ReadArea = Annotated[Area, Depends(area_access(Permission.read))]
+EditArea = Annotated[Area, Depends(area_access(Permission.edit))]

@@ -20,10 +20,12 @@ $(VENV)/.dev: pyproject.toml $(VENV)/.installed
 	$(BIN)/python -m pip install -q -e ".[dev]"
 	touch $@
 
+# Demo mode: the built-in secret key is allowed and demo accounts are made (see the README).
+run: export PHONLAP_DEMO ?= 1
 run: $(VENV)/.installed
 	$(BIN)/phonlap migrate
 	$(BIN)/phonlap seed --demo --if-empty
-	PHONLAP_DEMO=1 $(BIN)/phonlap serve --host $(HOST) --port $(PORT)
+	$(BIN)/phonlap serve --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.dev
 	@bash .ci/browser.sh

@@ -4,7 +4,6 @@ import argparse
 import getpass
 import sys
 
-from pydantic import ValidationError
 from sqlmodel import Session, select
 
 from app.config import get_settings
@@ -51,11 +50,6 @@ def main(argv: list[str] | None = None) -> int:
         "set-password": _set_password,
         "create-token": _create_token,
     }
-    try:
-        get_settings()
-    except ValidationError as exc:
-        print(f"phonlap: {exc.errors()[0]['msg'].removeprefix('Value error, ')}", file=sys.stderr)
-        return 2
     try:
         return commands[args.command](args)
     except (ValidationFailed, NotFound) as exc:
@@ -134,6 +128,10 @@ def _create_token(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    problem = get_settings().serving_problem()
+    if problem:
+        print(f"phonlap: {problem}", file=sys.stderr)
+        return 2
     print(f"Phonlap: http://{args.host}:{args.port}/", flush=True)
     uvicorn.run(
         "app.main:create_app",

@@ -2,10 +2,9 @@
 
 from functools import lru_cache
 
-from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_SECRET = "change-me-phonlap-demo-only"
+DEFAULT_SECRET = "phonlap-demo-secret-key-never-use-in-production"
 
 
 class Settings(BaseSettings):
@@ -24,17 +23,27 @@ class Settings(BaseSettings):
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
 
-    @model_validator(mode="after")
-    def _real_secret_outside_demo(self) -> "Settings":
+    def serving_problem(self) -> str | None:
+        """Why the web app must not start with these settings, if it must not."""
         if self.secret_key == DEFAULT_SECRET and not (self.demo or self.dev):
-            raise ValueError(
+            return (
                 "PHONLAP_SECRET_KEY is not set. Set it to a long random value "
                 '(python -c "import secrets; print(secrets.token_urlsafe(48))"), '
                 "or set PHONLAP_DEMO=1 / PHONLAP_DEV=1 on a demo or developer machine."
             )
         if len(self.secret_key) < 32:
-            raise ValueError("PHONLAP_SECRET_KEY must be at least 32 characters long.")
-        return self
+            return "PHONLAP_SECRET_KEY must be at least 32 characters long."
+        return None
+
+
+class UnsafeSettings(RuntimeError):
+    pass
+
+
+def check_for_serving(settings: Settings) -> None:
+    problem = settings.serving_problem()
+    if problem:
+        raise UnsafeSettings(problem)
 
 
 @lru_cache

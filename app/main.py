@@ -13,7 +13,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from app import ROOT, __version__
 from app.api import v1
 from app.api.errors import json_error, validation_payload
-from app.config import get_settings
+from app.config import check_for_serving, get_settings
 from app.middleware import LocaleMiddleware, SecurityMiddleware
 from app.services.access import Forbidden, NotAuthenticated
 from app.services.errors import Conflict, Msg, NotFound, ServiceError, ValidationFailed
@@ -38,7 +38,7 @@ class CachedStatic(StaticFiles):
 
 
 def create_app() -> FastAPI:
-    get_settings()  # refuse to start with a bad configuration (e.g. the default secret key)
+    check_for_serving(get_settings())  # e.g. refuse the built-in secret key outside demo/dev
     app = FastAPI(
         title="Phonlap API",
         version=__version__,

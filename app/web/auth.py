@@ -110,6 +110,8 @@ async def csrf_guard(request: Request) -> None:
     """App-wide: refuse an unsafe browser request that lacks this browser's token."""
     if request.method in SAFE_METHODS or _bearer(request) is not None:
         return
+    if request.url.path.startswith("/api/") and not request.cookies.get(SESSION_COOKIE):
+        return  # no session to abuse: the API answers 401 by itself
     sent = request.headers.get(CSRF_HEADER)
     if sent is None and request.headers.get("content-type", "").startswith(
         ("application/x-www-form-urlencoded", "multipart/form-data")

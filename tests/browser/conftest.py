@@ -29,6 +29,12 @@ ARGS = [
     "--disable-quic",
 ]
 ARTIFACTS = ROOT / "test-artifacts"
+PASSWORD = "browser-suite-password"
+ADMIN = "admin@example.go.th"
+USERS = (
+    (ADMIN, "admin", None),
+    ("editor.krabi@example.go.th", "editor", "krabi"),
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -56,6 +62,16 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     cli = [sys.executable, "-m", "app"]
     subprocess.run([*cli, "migrate"], env=env, check=True, capture_output=True)
     subprocess.run([*cli, "seed", "--demo"], env=env, check=True, capture_output=True)
+    for email, role, area in USERS:
+        subprocess.run(
+            [*cli, "create-user", "--email", email, "--name", email.split("@")[0], "--role", role]
+            + (["--area", area] if area else []),
+            env=env,
+            check=True,
+            capture_output=True,
+            input=PASSWORD + "\n",
+            text=True,
+        )
     port = _free_port()
     log = open(tmp_path_factory.mktemp("log") / "server.log", "w")  # noqa: SIM115
     proc = subprocess.Popen(
@@ -128,3 +144,18 @@ def page(browser, server: str) -> Iterator[object]:  # noqa: ANN001
     yield page
     context.close()
     assert problems == []
+
+
+def sign_in(page, email: str = ADMIN) -> None:  # noqa: ANN001
+    """Through the sign-in form, as a person would."""
+    page.goto(page.base_url + "/login")
+    page.locator("input[name=email]").fill(email)
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.locator("form.form button[type=submit]").click()
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
+@pytest.fixture
+def admin_page(page):  # noqa: ANN001
+    sign_in(page)
+    return page

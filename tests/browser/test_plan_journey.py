@@ -19,7 +19,8 @@ def _check(form, text: str) -> None:  # noqa: ANN001
     form.locator("label.check", has_text=text).locator("input").check()
 
 
-def test_build_a_plan_from_empty_without_a_reload(page: Page) -> None:
+def test_build_a_plan_from_empty_without_a_reload(admin_page: Page) -> None:
+    page = admin_page
     page.goto(page.base_url + "/areas/trat/plan")
     page.evaluate("window.__noReload = true")
     page.get_by_role("button", name="เริ่มจัดทำแผน").click()
@@ -74,7 +75,8 @@ def test_build_a_plan_from_empty_without_a_reload(page: Page) -> None:
     page.screenshot(path=str(ARTIFACTS / "editor-trat-built.png"), full_page=True)
 
 
-def test_a_validation_error_shows_beside_the_field_and_keeps_the_text(page: Page) -> None:
+def test_a_validation_error_shows_beside_the_field_and_keeps_the_text(admin_page: Page) -> None:
+    page = admin_page
     page.goto(page.base_url + "/areas/phuket/plan")
     form = _add(page, "kpis")
     form.locator("input[name=name]").fill("ร้อยละครูที่ผ่านการอบรม")
@@ -93,7 +95,8 @@ def test_a_validation_error_shows_beside_the_field_and_keeps_the_text(page: Page
     )
 
 
-def test_overview_in_thai_renders_with_the_thai_font(page: Page) -> None:
+def test_overview_in_thai_renders_with_the_thai_font(admin_page: Page) -> None:
+    page = admin_page
     page.goto(page.base_url + "/")
     expect(page.locator("h1")).to_have_text("พื้นที่นวัตกรรมการศึกษา")
     page.evaluate("document.fonts.ready")

@@ -1,0 +1,248 @@
+"""Who may do what, for every route of the app: pages, htmx fragments and the JSON API.
+
+The matrix names every route (method and path) and the personas allowed on it, for an
+element of Phuket's plan. A route missing from the matrix fails `test_every_route_is_in_the_matrix`,
+so a new route cannot skip the check. Denied requests must change nothing.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from app.main import create_app
+from app.models import KPI, AuditEvent
+from app.services import accounts, plans
+from app.web import auth
+from tests import factories as f
+from tests.conftest import sign_in
+
+PERSONAS = ("anonymous", "viewer", "editor", "editor_other", "reviewer", "facilitator", "admin")
+ROLES = {  # persona -> (role, area)
+    "viewer": ("viewer", "phuket"),
+    "editor": ("editor", "phuket"),
+    "editor_other": ("editor", "krabi"),
+    "reviewer": ("reviewer", None),
+    "facilitator": ("facilitator", "phuket"),
+    "admin": ("admin", None),
+}
+EVERYONE = frozenset(PERSONAS)
+SIGNED_IN = EVERYONE - {"anonymous"}
+READ = frozenset({"viewer", "editor", "reviewer", "facilitator", "admin"})  # Phuket's readers
+EDIT = frozenset({"editor", "admin"})
+ADMIN = frozenset({"admin"})
+
+PLAN = "/areas/{slug}/plan"
+ELEMENT = PLAN + "/{kind}/{element_id}"
+API = "/api/v1/areas/{slug}/plan"
+MATRIX: dict[tuple[str, str], frozenset[str]] = {
+    ("GET", "/"): SIGNED_IN,
+    ("GET", "/healthz"): EVERYONE,
+    ("POST", "/lang"): EVERYONE,
+    ("GET", "/docs"): EVERYONE,
+    ("GET", "/openapi.json"): EVERYONE,
+    ("GET", "/login"): EVERYONE,
+    ("POST", "/login"): EVERYONE,
+    ("POST", "/logout"): EVERYONE,
+    ("GET", "/account"): SIGNED_IN,
+    ("POST", "/account/profile"): SIGNED_IN,
+    ("POST", "/account/password"): SIGNED_IN,
+    ("POST", "/account/tokens"): SIGNED_IN,
+    ("POST", "/account/tokens/{token_id}/revoke"): SIGNED_IN,
+    ("GET", "/admin/users"): ADMIN,
+    ("POST", "/admin/users"): ADMIN,
+    ("GET", "/admin/users/{user_id}"): ADMIN,
+    ("POST", "/admin/users/{user_id}/roles"): ADMIN,
+    ("POST", "/admin/users/{user_id}/roles/{grant_id}/delete"): ADMIN,
+    ("POST", "/admin/users/{user_id}/active"): ADMIN,
+    ("POST", "/admin/users/{user_id}/password"): ADMIN,
+    ("GET", "/areas/{slug}"): READ,
+    ("GET", "/areas/{slug}/history"): READ,
+    ("GET", "/areas/{slug}/history/{entity_type}/{entity_id}"): READ,
+    ("POST", "/areas/{slug}/history/{event_id}/restore"): EDIT,
+    ("GET", PLAN): EDIT,
+    ("POST", PLAN): EDIT,
+    ("GET", PLAN + "/checks"): EDIT,
+    ("GET", PLAN + "/{part}"): EDIT,
+    ("GET", PLAN + "/{part}/edit"): EDIT,
+    ("PUT", PLAN + "/{part}"): EDIT,
+    ("GET", PLAN + "/{kind}/new"): EDIT,
+    ("POST", PLAN + "/{kind}"): EDIT,
+    ("GET", ELEMENT): EDIT,
+    ("GET", ELEMENT + "/edit"): EDIT,
+    ("PUT", ELEMENT): EDIT,
+    ("GET", ELEMENT + "/delete"): EDIT,
+    ("DELETE", ELEMENT): EDIT,
+    ("POST", ELEMENT + "/move"): EDIT,
+    ("GET", "/api/v1/areas"): SIGNED_IN,
+    ("GET", API): READ,
+    ("POST", API): EDIT,
+    ("PATCH", API): EDIT,
+    **{
+        (method, path): who
+        for kind in plans.SPECS
+        for method, path, who in (
+            ("POST", f"{API}/{kind}", EDIT),
+            ("GET", f"{API}/{kind}/{{element_id}}", READ),
+            ("PATCH", f"{API}/{kind}/{{element_id}}", EDIT),
+            ("DELETE", f"{API}/{kind}/{{element_id}}", EDIT),
+        )
+    },
+}
+
+
+def app_routes() -> set[tuple[str, str]]:
+    """Every (method, path) the app answers, through included routers too (not static files)."""
+    found = set()
+    for route in create_app().router.routes:
+        contexts = getattr(route, "effective_route_contexts", None)
+        entries = (
+            [(c.methods, c.path) for c in contexts()]
+            if contexts
+            else [(getattr(route, "methods", None), getattr(route, "path", None))]
+        )
+        for methods, path in entries:
+            for method in methods or ():
+                if method != "HEAD":
+                    found.add((method, path))
+    return found
+
+
+def test_every_route_is_in_the_matrix() -> None:
+    routes = app_routes()
+    assert routes - MATRIX.keys() == set(), "add the new route to MATRIX with who may use it"
+    assert MATRIX.keys() - routes == set(), "the matrix names a route that no longer exists"
+
+
+@dataclass
+class World:
+    """Phuket's plan, one client per persona, and the ids the routes need."""
+
+    session: Session
+    clients: dict[str, TestClient] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)  # persona -> plain API token
+    params: dict[str, str] = field(default_factory=dict)
+    element_ids: dict[str, int] = field(default_factory=dict)
+
+
+@pytest.fixture
+def world(session: Session, app_client: Callable[[], TestClient]) -> World:
+    plan = f.make_full_plan(session, "phuket", kras=1)
+    kpi = session.exec(select(KPI).where(KPI.plan_id == plan.id)).first()
+    plans.update_element(
+        session,
+        actor=f.ACTOR,
+        plan=plan,
+        kind="kpis",
+        element_id=kpi.id,
+        element_in={"name": "ร้อยละนักเรียนอ่านคล่อง"},
+        partial=True,
+    )
+    event = session.exec(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+    w = World(session)
+    target = f.make_user(session, "viewer", "krabi")
+    grant = accounts.grants_by_user(session, [target.id])[target.id][0]
+    token_ids = {}
+    for persona in PERSONAS:
+        client = app_client()
+        if persona == "anonymous":
+            client.get("/login")  # a browser's first visit: the CSRF seed cookie
+            client.headers[auth.CSRF_HEADER] = auth._mac("csrf", client.cookies[auth.CSRF_COOKIE])
+        else:
+            user = f.make_user(session, *ROLES[persona])
+            sign_in(client, session, user)
+            token, plain = accounts.create_token(
+                session, actor=f.ACTOR, user=user, token_in={"name": "matrix"}
+            )
+            w.tokens[persona] = plain
+            token_ids[persona] = token.id
+        w.clients[persona] = client
+    w.element_ids = {
+        kind: session.exec(select(spec.model.id).where(*_owned_by(spec, plan))).first()
+        for kind, spec in plans.SPECS.items()
+    }
+    w.params = {
+        "slug": "phuket",
+        "kind": "kpis",
+        "element_id": str(kpi.id),
+        "part": "vision",
+        "entity_type": "kpi",
+        "entity_id": str(kpi.id),
+        "event_id": str(event.id),
+        "user_id": str(target.id),
+        "grant_id": str(grant.id),
+        "token_ids": token_ids,  # type: ignore[dict-item]
+    }
+    return w
+
+
+def _owned_by(spec: plans.ElementSpec, plan: object) -> tuple:
+    if spec.owner == "area":
+        return (spec.model.area_id == plan.area_id,)
+    return (spec.model.plan_id == plan.id,)
+
+
+def _url(path: str, w: World, persona: str) -> str:
+    params = {k: v for k, v in w.params.items() if isinstance(v, str)}
+    params["token_id"] = str(w.params["token_ids"].get(persona, 999999))  # type: ignore[union-attr]
+    kind = next((k for k in plans.SPECS if f"/plan/{k}/" in path), None)
+    if kind is not None:  # each kind's routes act on an element of that kind
+        params["element_id"] = str(w.element_ids[kind])
+    return path.format(**params)
+
+
+def _request(w: World, persona: str, method: str, path: str) -> int:
+    url = _url(path, w, persona)
+    client = w.clients[persona]
+    if path.startswith("/api/"):
+        headers = {"Authorization": f"Bearer {w.tokens[persona]}"} if persona in w.tokens else {}
+        fresh = TestClient(client.app, raise_server_exceptions=False)  # no cookies: token only
+        body = {} if method in ("POST", "PATCH") else None
+        response = fresh.request(method, url, headers=headers, json=body)
+        fresh.close()
+        return response.status_code
+    data = {"reason": "matrix"} if method in ("POST", "PUT") else None
+    response = client.request(method, url, data=data, follow_redirects=False)
+    if response.status_code == 303 and persona == "anonymous":
+        location = response.headers["location"]
+        return 401 if location.startswith("/login?next=") else 303  # "sign in first"
+    return response.status_code
+
+
+def _audit_count(session: Session) -> int:
+    return session.exec(select(func.count()).select_from(AuditEvent)).one()
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), sorted(MATRIX), ids=[" ".join(k) for k in sorted(MATRIX)]
+)
+def test_route_permissions(method: str, path: str, world: World) -> None:
+    allowed = MATRIX[(method, path)]
+    for persona in (p for p in PERSONAS if p not in allowed):  # denied first: nothing changes
+        before = _audit_count(world.session)
+        status = _request(world, persona, method, path)
+        expected = 401 if persona == "anonymous" else 403
+        assert status == expected, f"{persona} {method} {path}: {status}"
+        assert _audit_count(world.session) == before, f"{persona} changed something"
+    for persona in (p for p in PERSONAS if p in allowed):
+        status = _request(world, persona, method, path)
+        assert status not in (401, 403) and status < 500, f"{persona} {method} {path}: {status}"
+
+
+def test_reviewers_and_admins_read_every_area_others_only_their_own(
+    session: Session, world: World
+) -> None:
+    f.make_plan(session, "krabi")
+    for persona, expected in (("reviewer", 200), ("admin", 200), ("viewer", 403)):
+        assert world.clients[persona].get("/areas/krabi").status_code == expected
+    home = world.clients["viewer"].get("/").text
+    assert "ภูเก็ต" in home and "กระบี่" not in home
+    listed = world.clients["viewer"].get(
+        "/api/v1/areas", headers={"Authorization": f"Bearer {world.tokens['viewer']}"}
+    )
+    assert [a["slug"] for a in listed.json()] == ["phuket"]
+    everything = world.clients["reviewer"].get("/api/v1/areas").json()
+    assert {"phuket", "krabi", "bangkok"} <= {a["slug"] for a in everything}

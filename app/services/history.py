@@ -8,12 +8,14 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from app.i18n import THAI_TZ
-from app.models import AuditEvent
+from app.models import AuditEvent, User
 from app.services.plans import restorable
 
 PAGE_SIZE = 50
 # Bookkeeping columns a person did not type; left out of the field-by-field view.
-HIDDEN = frozenset({"id", "plan_id", "area_id", "version", "created_at", "is_demo", "unlinked"})
+HIDDEN = frozenset(
+    {"id", "plan_id", "area_id", "version", "created_at", "is_demo", "unlinked", "position", "inbound"}
+)
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,15 @@ def people(session: Session, area_id: int) -> list[tuple[int, str]]:
         .distinct()
     ).all()
     return sorted({(uid, label) for uid, label in rows}, key=lambda p: p[1])
+
+
+def actor_names(session: Session, entries: list[Entry]) -> dict[int, str]:
+    """People's names as they are now (the trail keeps the email they acted under)."""
+    ids = {e.event.actor_id for e in entries if e.event.actor_id is not None}
+    if not ids:
+        return {}
+    rows = session.exec(select(User.id, User.display_name).where(col(User.id).in_(ids))).all()
+    return dict(rows)
 
 
 def entry(event: AuditEvent) -> Entry:

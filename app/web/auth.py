@@ -3,9 +3,10 @@
 - The principal comes from a bearer token (`Authorization: Bearer phl_…`, for scripts and the
   JSON API) or from the signed, HttpOnly session cookie (browsers); otherwise it is anonymous.
 - CSRF: every unsafe request from a browser must carry the page's token, in the `X-CSRF-Token`
-  header (htmx, scripts) or a `csrf_token` form field. The token is an HMAC of the session
-  token (signed in) or of a random per-browser cookie (signed out), so it needs no storage.
-  Bearer-token calls need none: a browser never adds that header by itself.
+  header (htmx, scripts) or a `csrf_token` form field, and must not come from another origin.
+  The token is an HMAC of a random per-browser cookie, so it needs no storage and survives
+  signing in again in another tab (a form left open while the session ended can still be
+  saved after signing in). Bearer-token calls need none: a browser never adds that header.
 - Permissions: `area_access(permission)` loads the area named in the URL and checks the
   principal against the policy in `app.services.access`. Routes declare what they need; the
   route x role matrix test holds every route to it.
@@ -15,6 +16,7 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Callable
+from urllib.parse import urlsplit
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -58,13 +60,7 @@ def unsign(signed: str | None) -> str | None:
 
 def csrf_token(request: Request) -> str:
     """The token this browser's pages carry (in the meta tag and in forms)."""
-    session_token = unsign(request.cookies.get(SESSION_COOKIE))
-    seed = (
-        session_token
-        or request.cookies.get(CSRF_COOKIE)
-        or getattr(request.state, "csrf_seed", None)
-        or ""
-    )
+    seed = request.cookies.get(CSRF_COOKIE) or getattr(request.state, "csrf_seed", None) or ""
     return _mac("csrf", seed)
 
 
@@ -119,15 +115,20 @@ async def csrf_guard(request: Request) -> None:
         form = await request.form()  # cached on the request: the route reads it again
         value = form.get(CSRF_FIELD)
         sent = value if isinstance(value, str) else None
-    expected = csrf_token(request) if _has_seed(request) else None
-    if not sent or expected is None or not hmac.compare_digest(sent, expected):
+    expected = csrf_token(request) if request.cookies.get(CSRF_COOKIE) else None
+    foreign = not _same_origin(request)
+    if foreign or not sent or expected is None or not hmac.compare_digest(sent, expected):
         raise Forbidden(
             Msg("This page has expired or did not come from Phonlap. Reload it and try again.")
         )
 
 
-def _has_seed(request: Request) -> bool:
-    return bool(request.cookies.get(SESSION_COOKIE) or request.cookies.get(CSRF_COOKIE))
+def _same_origin(request: Request) -> bool:
+    """Browsers name the page a request came from; it must be this host (when they do)."""
+    origin = request.headers.get("origin")
+    if not origin or origin == "null":
+        return origin is None
+    return urlsplit(origin).netloc == request.headers.get("host", request.url.netloc)
 
 
 # ---- may they -------------------------------------------------------------------------------

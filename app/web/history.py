@@ -64,6 +64,7 @@ def area_history(
         "more": more,
         "filters": filters,
         "people": history.people(session, area.id),
+        "actor_names": history.actor_names(session, entries),
         "entity_types": ENTITY_TYPES,
         "names": value_names(view),
         "query": _query(request),
@@ -110,6 +111,7 @@ def _element_page(
         "entity_type": entity_type,
         "entity_id": entity_id,
         "title": _title(entries),
+        "actor_names": history.actor_names(session, entries),
         "names": value_names(view),
         **extra,
     }

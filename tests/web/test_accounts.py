@@ -50,7 +50,7 @@ def test_sign_in_and_out(session: Session, anonymous: TestClient) -> None:
     assert user.display_name in anonymous.get("/areas/phuket").text
     token = anonymous.cookies[auth.SESSION_COOKIE]
     assert session.exec(select(func.count()).select_from(LoginSession)).one() == 1
-    csrf = auth._mac("csrf", auth.unsign(token))
+    csrf = auth._mac("csrf", anonymous.cookies[auth.CSRF_COOKIE])
     out = anonymous.post("/logout", data={"csrf_token": csrf}, follow_redirects=False)
     assert out.status_code == 303 and out.headers["location"] == "/login"
     assert session.exec(select(func.count()).select_from(LoginSession)).one() == 0
@@ -304,3 +304,38 @@ def test_command_line_creates_users_and_tokens(session: Session, database_url: s
     assert accounts.authenticate(
         session, email="lek@example.go.th", password="the second password", address="t"
     )
+
+
+def test_a_form_left_open_when_the_session_ended_saves_after_signing_in_again(
+    session: Session, app_client: Callable[[], TestClient]
+) -> None:
+    user = f.make_user(session, "editor", "phuket")
+    plan = f.make_plan(session, "phuket")
+    kra = f.make_kra(session, plan)
+    browser = sign_in(app_client(), session, user)
+    page_token = browser.headers[auth.CSRF_HEADER]  # the token on the open page
+    session.exec(update(LoginSession).values(expires_at=utcnow() - timedelta(minutes=1)))
+    session.commit()
+    form = {"version": "1", "code": "KRA1", "title": "ผลลัพธ์ที่พิมพ์ค้างไว้"}
+    url = f"/areas/phuket/plan/kras/{kra.id}"
+    assert browser.put(url, data=form, headers=HX).status_code == 401
+    signed = browser.post(
+        "/login", data={"email": user.email, "password": f.PASSWORD, "csrf_token": page_token}
+    )
+    assert signed.status_code == 200  # followed to the home page
+    saved = browser.put(url, data=form, headers={**HX, auth.CSRF_HEADER: page_token})
+    assert saved.status_code == 200 and "ผลลัพธ์ที่พิมพ์ค้างไว้" in saved.text
+
+
+def test_a_request_from_another_site_is_refused(client: TestClient, session: Session) -> None:
+    data = {"title": "แผนตราด", "span_start_be": "2566", "span_end_be": "2570"}
+    forged = client.post("/areas/trat/plan", data=data, headers={"Origin": "https://evil.example"})
+    assert forged.status_code == 403
+    assert session.exec(select(func.count()).select_from(Plan)).one() == 0
+    same = client.post(
+        "/areas/trat/plan",
+        data=data,
+        headers={"Origin": "http://testserver"},
+        follow_redirects=False,
+    )
+    assert same.status_code == 303

@@ -8,7 +8,14 @@ from app.models import Plan
 from tests import factories as f
 from tests.conftest import QueryCounter
 
-PAGES = ("/", "/areas/krabi", "/areas/krabi/plan", "/api/v1/areas/krabi/plan", "/api/v1/areas")
+PAGES = (
+    "/",
+    "/areas/krabi",
+    "/areas/krabi/plan",
+    "/areas/krabi/history",
+    "/api/v1/areas/krabi/plan",
+    "/api/v1/areas",
+)
 
 
 def _counts(client: TestClient, counter: QueryCounter) -> dict[str, int]:

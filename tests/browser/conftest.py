@@ -131,12 +131,14 @@ def page(browser, server: str) -> Iterator[object]:  # noqa: ANN001
             and problems.append(f"console: {m.text}")
         ),
     )
+    # an asset that fails, or any server error; a form answered with 401/409/422/429 is expected
     page.on(
         "response",
         lambda r: (
-            r.status >= 400
-            and r.request.resource_type != "fetch"
-            and r.request.resource_type != "xhr"
+            (
+                r.status >= 500
+                or (r.status >= 400 and r.request.resource_type not in ("document", "fetch", "xhr"))
+            )
             and problems.append(f"{r.status} {r.url}")
         ),
     )

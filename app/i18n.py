@@ -122,6 +122,8 @@ def format_date(
     """'16 มิ.ย. 2566' in Thai (Buddhist Era), '16 Jun 2023' in English."""
     if value is None:
         return ""
+    if isinstance(value, datetime):
+        value = local_time(value)  # the day it was in Thailand
     locale = locale or get_locale()
     if locale == "th":
         months = THAI_MONTHS_LONG if long else THAI_MONTHS_SHORT

@@ -82,3 +82,14 @@ def test_period_labels(code: str, th: str, en: str) -> None:
 @pytest.mark.parametrize("code", ["AY2566-Q1", "FY2567-S1", "CY2566-S1", "XY2566", "AY66"])
 def test_malformed_period_codes_are_refused(code: str) -> None:
     assert parse_period(code) is None
+
+
+def test_times_are_shown_on_the_thai_wall_clock() -> None:
+    from datetime import UTC, datetime
+
+    from app.i18n import format_date, format_datetime
+
+    evening_utc = datetime(2026, 11, 21, 20, 5, tzinfo=UTC)
+    assert format_date(evening_utc, "th") == "22 พ.ย. 2569"
+    assert format_datetime(evening_utc, "th") == "22 พ.ย. 2569 03:05"
+    assert format_datetime(evening_utc.replace(tzinfo=None), "en") == "22 Nov 2026 03:05"

@@ -14,7 +14,17 @@ from app.services.plans import restorable
 PAGE_SIZE = 50
 # Bookkeeping columns a person did not type; left out of the field-by-field view.
 HIDDEN = frozenset(
-    {"id", "plan_id", "area_id", "version", "created_at", "is_demo", "unlinked", "position", "inbound"}
+    {
+        "id",
+        "plan_id",
+        "area_id",
+        "version",
+        "created_at",
+        "is_demo",
+        "unlinked",
+        "position",
+        "inbound",
+    }
 )
 
 

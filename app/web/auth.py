@@ -16,8 +16,8 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Callable
-from urllib.parse import urlsplit
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
 from sqlmodel import Session

@@ -116,3 +116,27 @@ def test_api_stale_save_gets_409_with_the_current_version(
     assert stale.status_code == 409
     assert stale.json()["current"]["version"] == 2
     assert stale.json()["current"]["target_value"] == 80.0
+
+
+def test_another_areas_id_in_a_form_field_is_refused_beside_the_field(
+    session: Session, app_client: Callable[[], TestClient]
+) -> None:
+    kpi = _phuket_kpi(session)
+    krabi_kra = f.make_kra(session, f.make_plan(session, "krabi"), "KRA9")
+    editor = sign_in(app_client(), session, f.make_user(session, "editor", "phuket"))
+    response = editor.put(
+        f"/areas/phuket/plan/kpis/{kpi.id}",
+        data={
+            "version": "1",
+            "code": "KPI1",
+            "name": "ชื่อใหม่",
+            "kind": "count",
+            "period_type": "fiscal_year",
+            "kra_ids": [str(krabi_kra.id)],
+        },
+        headers=HX,
+    )
+    assert response.status_code == 422
+    assert "โปรดเลือกจากรายการ" in response.text and 'value="ชื่อใหม่"' in response.text
+    session.expire_all()
+    assert session.get(KPI, kpi.id).version == 1

@@ -7,7 +7,10 @@ import sys
 from sqlmodel import Session, select
 
 from app.config import get_settings
+from app.db import get_engine
+from app.models import User
 from app.models.enums import Role
+from app.services import accounts
 from app.services.audit import Actor
 from app.services.errors import Msg, NotFound, ValidationFailed
 
@@ -79,9 +82,14 @@ def _read_password(prompt: str = "Password: ") -> str:
 CLI = Actor.process("command line")
 
 
+def _account(session: Session, email: str) -> User:
+    user = accounts.find_user(session, email)
+    if user is None:
+        raise NotFound(email)
+    return user
+
+
 def _create_user(args: argparse.Namespace) -> int:
-    from app.db import get_engine
-    from app.services import accounts
     from app.services.reference import get_area
 
     with Session(get_engine(), expire_on_commit=False) as session:
@@ -98,26 +106,16 @@ def _create_user(args: argparse.Namespace) -> int:
 
 
 def _set_password(args: argparse.Namespace) -> int:
-    from app.db import get_engine
-    from app.services import accounts
-
     with Session(get_engine(), expire_on_commit=False) as session:
-        user = accounts.find_user(session, args.email)
-        if user is None:
-            raise NotFound(args.email)
+        user = _account(session, args.email)
         accounts.set_password(session, actor=CLI, user=user, password=_read_password())
         print(f"password set for {user.email}; their sign-ins have ended")
     return 0
 
 
 def _create_token(args: argparse.Namespace) -> int:
-    from app.db import get_engine
-    from app.services import accounts
-
     with Session(get_engine(), expire_on_commit=False) as session:
-        user = accounts.find_user(session, args.email)
-        if user is None:
-            raise NotFound(args.email)
+        user = _account(session, args.email)
         _token, plain = accounts.create_token(
             session, actor=CLI, user=user, token_in={"name": args.name}
         )
@@ -153,7 +151,6 @@ def _migrate(_args: argparse.Namespace) -> int:
 
 
 def _seed(args: argparse.Namespace) -> int:
-    from app.db import get_engine
     from app.models import Plan
     from app.services import seeding
 

@@ -10,11 +10,23 @@ from app import i18n, labels
 from app.models import AuditEvent
 
 
-def _optional_date(value: str) -> date | None:
+def parse_date(value: str | None) -> date | None:
+    """An ISO date, or None when it is empty or not one."""
     try:
-        return date.fromisoformat(value)
+        return date.fromisoformat(value) if value else None
     except ValueError:
         return None
+
+
+def input_value(value: Any) -> str:
+    """How a stored value is shown in a form field: 75.0 as '75', None as ''."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value.value if hasattr(value, "value") else value)
 
 
 VOCABULARY = {
@@ -62,7 +74,7 @@ def show_value(entity_type: str, field: str, value: Any, names: dict[str, dict[i
     if field in VOCABULARY:
         return labels.label(VOCABULARY[field], value)
     if field in ("start_on", "end_on"):
-        parsed = _optional_date(str(value))
+        parsed = parse_date(str(value))
         return i18n.format_date(parsed) if parsed else str(value)
     if isinstance(value, bool):
         return i18n.gettext("yes") if value else i18n.gettext("no")
@@ -89,11 +101,7 @@ def _as_id(value: Any) -> Any:
 def _normal(value: Any) -> Any:
     if isinstance(value, list | tuple | set):
         return sorted(str(_as_id(v)) for v in value)
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value.value if hasattr(value, "value") else value).strip()
+    return input_value(value).strip()
 
 
 def same_value(a: Any, b: Any) -> bool:

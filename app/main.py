@@ -71,8 +71,7 @@ def _error_handlers(app: FastAPI) -> None:
     async def not_signed_in(request: Request, exc: NotAuthenticated) -> Response:
         expired = bool(getattr(request.state, "session_expired", False))
         if _is_api(request):
-            detail = str(exc) if "token" in str(exc) else "Sign in or send an API token."
-            response = json_error(401, detail)
+            response = json_error(401, exc.message.msgid)
             response.headers["WWW-Authenticate"] = "Bearer"
             return response
         if request.method == "GET" and not is_htmx(request):

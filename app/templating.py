@@ -11,6 +11,7 @@ from app import ROOT, __version__, display, i18n, labels, periods
 from app.services.access import ANONYMOUS, Permission
 from app.services.errors import Msg
 from app.services.plans import SPECS
+from app.web.auth import csrf_token
 
 env = Environment(
     loader=FileSystemLoader(ROOT / "templates"),
@@ -75,8 +76,6 @@ def render(
     status_code: int = 200,
     headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    from app.web.auth import csrf_token  # the web layer's, imported late: it needs the DB
-
     ctx = {
         "principal": getattr(request.state, "principal", ANONYMOUS),
         "csrf_token": csrf_token(request),
@@ -87,17 +86,6 @@ def render(
     )
     response.headers["Vary"] = "HX-Request, Cookie"
     return response
-
-
-def input_value(value: Any) -> str:
-    """How a stored value is shown in a form field: 75.0 as '75', None as ''."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value.value if hasattr(value, "value") else value)
 
 
 def choices(view: Any, what: str) -> list[tuple[Any, str]]:
@@ -127,7 +115,7 @@ def dom_id(entity_type: str, element_id: int | None) -> str:
 
 
 env.globals.update(
-    input_value=input_value,
+    input_value=display.input_value,
     choices=choices,
     area_options=area_options,
     dom_id=dom_id,

@@ -32,20 +32,25 @@ POLICY: dict[Permission, frozenset[Role]] = {
 }
 
 
-class NotAuthenticated(ServiceError):
-    """Nobody is signed in (or the session ended): 401."""
+class AccessDenied(ServiceError):
+    default = Msg("You do not have permission to do this.")
+
+    def __init__(self, message: Msg | None = None) -> None:
+        self.message = message or self.default
+        super().__init__(self.message.msgid)
+
+
+class NotAuthenticated(AccessDenied):
+    """Nobody is signed in (or the session ended, or the API token is not valid): 401."""
 
     status_code = 401
+    default = Msg("Sign in, or send an API token.")
 
 
-class Forbidden(ServiceError):
+class Forbidden(AccessDenied):
     """Signed in, but not allowed: 403."""
 
     status_code = 403
-
-    def __init__(self, message: Msg | None = None) -> None:
-        self.message = message or Msg("You do not have permission to do this.")
-        super().__init__(self.message.msgid)
 
 
 @dataclass(frozen=True)
@@ -95,9 +100,12 @@ class Principal:
                     ids.add(grant.area_id)
         return ids
 
-    def require(self, permission: Permission, area_id: int | None = None) -> None:
+    def require_signed_in(self) -> None:
         if self.is_anonymous:
-            raise NotAuthenticated("sign in first")
+            raise NotAuthenticated()
+
+    def require(self, permission: Permission, area_id: int | None = None) -> None:
+        self.require_signed_in()
         if not self.can(permission, area_id):
             raise Forbidden()
 

@@ -73,28 +73,26 @@ def _user_snapshot(user: User) -> dict[str, Any]:
     return audit.snapshot(user.model_copy(update={"password_hash": None}))
 
 
-def _commit(
+def _user_changed(
     session: Session,
-    *,
     actor: Actor,
-    entity_type: str,
-    entity_id: int | None,
-    op: AuditOp,
-    before: dict[str, Any] | None = None,
+    user: User,
+    before: dict[str, Any],
     after: dict[str, Any] | None = None,
-    area_id: int | None = None,
 ) -> None:
-    audit.record(
+    """The tail of every change to an account: new version, one audit event, commit."""
+    user.version += 1
+    session.add(user)
+    audit.commit(
         session,
         actor=actor,
-        area_id=area_id,
-        entity_type=entity_type,
-        entity_id=entity_id,
-        op=op,
+        area_id=None,
+        entity_type="user",
+        entity_id=user.id,
+        op=AuditOp.update,
         before=before,
-        after=after,
+        after=after or _user_snapshot(user),
     )
-    session.commit()
 
 
 # ---- reading --------------------------------------------------------------------------------
@@ -187,8 +185,9 @@ def create_user(
     if grant is not None:
         session.add(RoleGrant(user_id=user.id, role=grant.role.value, area_id=grant.area_id))
         roles.append({"role": grant.role.value, "area_id": grant.area_id})
-    _commit(
+    audit.commit(
         session,
+        area_id=None,
         actor=actor,
         entity_type="user",
         entity_id=user.id,
@@ -217,17 +216,7 @@ def update_user(
         )
     before = _user_snapshot(user)
     user.email, user.display_name = data.email, data.display_name
-    user.version += 1
-    session.add(user)
-    _commit(
-        session,
-        actor=actor,
-        entity_type="user",
-        entity_id=user.id,
-        op=AuditOp.update,
-        before=before,
-        after=_user_snapshot(user),
-    )
+    _user_changed(session, actor, user, before)
     return user
 
 
@@ -246,21 +235,11 @@ def set_password(
         raise ValidationFailed({"current_password": Msg("This is not your current password.")})
     validate(PasswordIn, {"password": password})
     user.password_hash = _hasher().hash(password)
-    user.version += 1
-    session.add(user)
     query = delete(LoginSession).where(col(LoginSession.user_id) == user.id)
     if keep_session:
         query = query.where(col(LoginSession.token_hash) != digest(keep_session))
     session.exec(query)
-    _commit(
-        session,
-        actor=actor,
-        entity_type="user",
-        entity_id=user.id,
-        op=AuditOp.update,
-        before={"password": "(hidden)"},
-        after={"password": "(changed)"},
-    )
+    _user_changed(session, actor, user, {"password": "(hidden)"}, {"password": "(changed)"})
 
 
 def set_active(session: Session, *, actor: Actor, user: User, active: bool) -> User:
@@ -268,19 +247,9 @@ def set_active(session: Session, *, actor: Actor, user: User, active: bool) -> U
     its tokens, and its sessions end at once. Its history stays."""
     before = _user_snapshot(user)
     user.is_active = active
-    user.version += 1
-    session.add(user)
     if not active:
         session.exec(delete(LoginSession).where(col(LoginSession.user_id) == user.id))
-    _commit(
-        session,
-        actor=actor,
-        entity_type="user",
-        entity_id=user.id,
-        op=AuditOp.update,
-        before=before,
-        after=_user_snapshot(user),
-    )
+    _user_changed(session, actor, user, before)
     return user
 
 
@@ -304,7 +273,7 @@ def grant_role(
     grant = RoleGrant(user_id=user.id, role=data.role.value, area_id=data.area_id)
     session.add(grant)
     session.flush()
-    _commit(
+    audit.commit(
         session,
         actor=actor,
         entity_type="role_grant",
@@ -322,7 +291,7 @@ def revoke_role(session: Session, *, actor: Actor, user: User, grant_id: int) ->
         raise NotFound(f"role_grant/{grant_id}")
     before = audit.snapshot(grant)
     session.delete(grant)
-    _commit(
+    audit.commit(
         session,
         actor=actor,
         entity_type="role_grant",
@@ -345,8 +314,9 @@ def create_token(
     token = ApiToken(user_id=user.id, name=data.name, token_hash=digest(plain), prefix=plain[:10])
     session.add(token)
     session.flush()
-    _commit(
+    audit.commit(
         session,
+        area_id=None,
         actor=actor,
         entity_type="api_token",
         entity_id=token.id,
@@ -362,8 +332,9 @@ def revoke_token(session: Session, *, actor: Actor, user: User, token_id: int) -
         raise NotFound(f"api_token/{token_id}")
     token.revoked_at = utcnow()
     session.add(token)
-    _commit(
+    audit.commit(
         session,
+        area_id=None,
         actor=actor,
         entity_type="api_token",
         entity_id=token.id,
@@ -466,11 +437,6 @@ def start_session(session: Session, *, user: User) -> str:
 
 def end_session(session: Session, token: str) -> None:
     session.exec(delete(LoginSession).where(col(LoginSession.token_hash) == digest(token)))
-    session.commit()
-
-
-def end_all_sessions(session: Session, *, user: User) -> None:
-    session.exec(delete(LoginSession).where(col(LoginSession.user_id) == user.id))
     session.commit()
 
 

@@ -65,3 +65,10 @@ def record(
     )
     session.add(event)
     return event
+
+
+def commit(session: Session, **change: Any) -> AuditEvent:
+    """Record the change (see `record`) in the caller's transaction, then commit both."""
+    event = record(session, **change)
+    session.commit()
+    return event

@@ -747,7 +747,7 @@ def _finish(
     reason: str | None = None,
 ) -> None:
     """The tail of every write: its audit event in the same transaction, commit, then publish."""
-    audit.record(
+    audit.commit(
         session,
         actor=actor,
         area_id=plan.area_id,
@@ -758,7 +758,6 @@ def _finish(
         after=after,
         reason=(reason or "").strip()[:1000] or None,
     )
-    session.commit()
     live.broker.publish(
         live.area_channel(plan.area_id),
         {

@@ -1,10 +1,9 @@
 """Signing in and out, and a person's own account: name, password and API tokens."""
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from starlette.datastructures import FormData
 
 from app.config import get_settings
 from app.db import SessionDep
@@ -13,21 +12,10 @@ from app.services.errors import Msg, ValidationFailed
 from app.services.reference import areas_by_ids
 from app.templating import render
 from app.web.auth import SESSION_COOKIE, CurrentPrincipal, SignedIn, sign, unsign
+from app.web.forms import Form, field_text
 from app.web.pages import local_path
 
 router = APIRouter()
-
-
-async def form_data(request: Request) -> FormData:
-    return await request.form()
-
-
-Form = Annotated[FormData, Depends(form_data)]
-
-
-def field_text(form: FormData, name: str, limit: int = 500) -> str:
-    value = form.get(name, "")
-    return value[:limit] if isinstance(value, str) else ""
 
 
 # ---- signing in and out ---------------------------------------------------------------------

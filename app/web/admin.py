@@ -12,8 +12,8 @@ from app.services.access import Permission, Principal
 from app.services.errors import Msg, ValidationFailed
 from app.services.reference import group_areas
 from app.templating import render
-from app.web.account import Form, field_text
 from app.web.auth import require
+from app.web.forms import Form, field_text
 
 router = APIRouter(prefix="/admin")
 Admin = Annotated[Principal, Depends(require(Permission.manage))]

@@ -87,7 +87,9 @@ def _resolve(request: Request, session: Session) -> Principal:
     if token is not None:
         principal = accounts.token_principal(session, token)
         if principal is None:
-            raise NotAuthenticated("The API token is not valid (revoked, mistyped or expired).")
+            raise NotAuthenticated(
+                Msg("The API token is not valid (revoked, mistyped or expired).")
+            )
         return principal
     session_token = unsign(request.cookies.get(SESSION_COOKIE))
     if session_token is None:
@@ -135,8 +137,7 @@ def _same_origin(request: Request) -> bool:
 
 
 def signed_in(principal: CurrentPrincipal) -> Principal:
-    if principal.is_anonymous:
-        raise NotAuthenticated("sign in first")
+    principal.require_signed_in()
     return principal
 
 
@@ -157,8 +158,7 @@ def area_access(permission: Permission) -> Callable[..., Area]:
     """A dependency that loads the area in the URL (404) and checks the permission on it."""
 
     def load(slug: str, session: SessionDep, principal: CurrentPrincipal) -> Area:
-        if principal.is_anonymous:
-            raise NotAuthenticated("sign in first")
+        principal.require_signed_in()  # before the lookup: no 404s for the signed-out
         area = get_area(session, slug)
         principal.require(permission, area.id)
         return area

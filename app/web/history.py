@@ -1,24 +1,24 @@
 """The audit trail on screen: an area's history (filter by person, type, dates), one element's
 history, and restoring a deleted element or an earlier version."""
 
-from datetime import date
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from app import labels
 from app.db import SessionDep
-from app.display import entry_name, value_names
+from app.display import entry_name, parse_date, value_names
 from app.models import Area, AuditEvent
 from app.services import history
 from app.services import plans as plan_service
 from app.services.errors import Conflict, Msg, NotFound, ValidationFailed
 from app.services.plan_views import plan_view
 from app.templating import render, translate
-from app.web.account import Form, field_text
 from app.web.auth import CurrentPrincipal, EditArea, ReadArea
 from app.web.deps import EditPlan
+from app.web.forms import Form, field_text
 
 router = APIRouter(prefix="/areas/{slug}/history")
 
@@ -28,13 +28,6 @@ ENTITY_TYPES = ("plan", *(spec.entity_type for spec in plan_service.SPECS.values
 
 def _optional_int(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() else None
-
-
-def _optional_date(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
 
 
 @router.get("", name="area_history")
@@ -51,8 +44,8 @@ def area_history(
     filters = history.Filters(
         actor_id=_optional_int(person),
         entity_type=type if type in ENTITY_TYPES else None,
-        since=_optional_date(since),
-        until=_optional_date(until),
+        since=parse_date(since),
+        until=parse_date(until),
         before_id=_optional_int(before),
     )
     entries, more = history.area_history(session, area.id, filters)
@@ -75,7 +68,7 @@ def area_history(
 def _query(request: Request) -> str:
     """The current filters without the page cursor, for the "older changes" link."""
     kept = [(k, v) for k, v in request.query_params.multi_items() if k != "before" and v]
-    return "&".join(f"{k}={v}" for k, v in kept)
+    return urlencode(kept)
 
 
 @router.get("/{entity_type}/{entity_id}", name="element_history")

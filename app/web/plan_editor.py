@@ -22,17 +22,11 @@ from app.services.plan_views import PlanView, plan_view
 from app.templating import is_htmx, render
 from app.web.auth import CurrentPrincipal, EditArea
 from app.web.deps import EditPlan
+from app.web.forms import Form
 
 router = APIRouter(prefix="/areas/{slug}/plan")
 CHANGED = {"HX-Trigger": "plan-changed"}
 SECTIONS = ("doe", "problems", "vision", "kras", "kpis", "actions", "agencies")
-
-
-async def form_data(request: Request) -> FormData:
-    return await request.form()
-
-
-Form = Annotated[FormData, Depends(form_data)]
 
 
 @dataclass

@@ -19,7 +19,7 @@ WRITES = {
     "revoke_token",
 }
 # sign-in bookkeeping: not changes to people or plans, so not in the audit trail
-SESSIONS = {"authenticate", "start_session", "end_session", "end_all_sessions"}
+SESSIONS = {"authenticate", "start_session", "end_session"}
 
 
 def _events(session: Session) -> list[AuditEvent]:

@@ -161,7 +161,7 @@ def world(session: Session, app_client: Callable[[], TestClient]) -> World:
             token_ids[persona] = token.id
         w.clients[persona] = client
     w.element_ids = {
-        kind: session.exec(select(spec.model.id).where(*_owned_by(spec, plan))).first()
+        kind: session.exec(select(spec.model.id).where(*plans._sibling_filter(spec, plan))).first()
         for kind, spec in plans.SPECS.items()
     }
     w.params = {
@@ -177,12 +177,6 @@ def world(session: Session, app_client: Callable[[], TestClient]) -> World:
         "token_ids": token_ids,  # type: ignore[dict-item]
     }
     return w
-
-
-def _owned_by(spec: plans.ElementSpec, plan: object) -> tuple:
-    if spec.owner == "area":
-        return (spec.model.area_id == plan.area_id,)
-    return (spec.model.plan_id == plan.id,)
 
 
 def _url(path: str, w: World, persona: str) -> str:

@@ -144,7 +144,7 @@ def test_bearer_token_calls_need_no_csrf_and_revoked_tokens_stop_working(
     assert (event.actor_id, event.actor) == (user.id, user.email)
     accounts.revoke_token(session, actor=f.ACTOR, user=user, token_id=token.id)
     refused = api.get("/api/v1/areas/trat/plan")
-    assert refused.status_code == 401 and "token" in refused.json()["detail"]
+    assert refused.status_code == 401 and "โทเค็น API" in refused.json()["detail"]
 
 
 def test_security_headers_on_pages_fragments_and_files(client: TestClient) -> None:

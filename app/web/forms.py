@@ -1,0 +1,19 @@
+"""Reading posted forms in routes: the parsed form as a dependency, and bounded text fields."""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from starlette.datastructures import FormData
+
+
+async def form_data(request: Request) -> FormData:
+    return await request.form()  # cached on the request: the CSRF check may have read it
+
+
+Form = Annotated[FormData, Depends(form_data)]
+
+
+def field_text(form: FormData, name: str, limit: int = 500) -> str:
+    """A text field, cut to `limit` characters (the schema then says what is too long)."""
+    value = form.get(name, "")
+    return value[:limit] if isinstance(value, str) else ""

@@ -30,11 +30,17 @@
   document.addEventListener("htmx:sendError", function () {
     notice(document.getElementById("flash").getAttribute("data-offline"));
   });
-  document.addEventListener("htmx:responseError", function (event) {
-    var status = event.detail.xhr.status;
-    if ([401, 403, 404, 429, 500].indexOf(status) < 0) {
-      notice(document.getElementById("flash").getAttribute("data-failed"));
+  // Error answers from this app name where their message goes (HX-Retarget: #flash); 409 and
+  // 422 re-show the form. Anything else (a proxy's 502, a bare 500) is not swapped over the
+  // person's form: a notice says nothing was saved. Handled here, so htmx logs no error.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var xhr = event.detail.xhr;
+    if (xhr.status < 400 || xhr.status === 409 || xhr.status === 422 || xhr.getResponseHeader("HX-Retarget")) {
+      return;
     }
+    event.detail.shouldSwap = false;
+    event.detail.isError = false;
+    notice(document.getElementById("flash").getAttribute("data-failed"));
   });
 
   // After a swap, put the keyboard focus on the new content: a marked element, else the first
@@ -47,6 +53,33 @@
       root.querySelector("[aria-invalid=true]") || root.querySelector("[autofocus]");
     if (!target && root.hasAttribute("tabindex")) { target = root; }
     if (target) { target.focus({ preventScroll: false }); }
+  });
+
+  // Escape leaves a form or a delete question. When something was typed (or the server sent the
+  // form back unsaved) it first moves to Cancel, so typed text is never lost to one stray key:
+  // a second Escape, or Enter, confirms.
+  function edited(form) {
+    if (form.hasAttribute("data-unsaved")) { return true; }
+    return Array.prototype.some.call(form.querySelectorAll("input, textarea, select"), function (f) {
+      if (f.type === "hidden") { return false; }
+      if (f.type === "checkbox" || f.type === "radio") { return f.checked !== f.defaultChecked; }
+      if (f.tagName === "SELECT") {
+        return Array.prototype.some.call(f.options, function (o) { return o.selected !== o.defaultSelected; });
+      }
+      return f.value !== f.defaultValue;
+    });
+  }
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || event.defaultPrevented || !event.target.closest) { return; }
+    var scope = event.target.closest("form, .confirming");
+    var cancel = scope && scope.querySelector("[data-cancel]");
+    if (!cancel) { return; }
+    event.preventDefault();
+    if (document.activeElement === cancel || scope.tagName !== "FORM" || !edited(scope)) {
+      cancel.click();
+    } else {
+      cancel.focus();
+    }
   });
 
   // Cancel on a "new element" form: remove the form without a request.

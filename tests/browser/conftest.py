@@ -105,10 +105,17 @@ def browser() -> Iterator[object]:
         b.close()
 
 
-@pytest.fixture
-def page(browser, server: str) -> Iterator[object]:  # noqa: ANN001
-    """A page that fails its test on an outside request, a JS error or a failed asset."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="th-TH")
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 375, "height": 812}
+
+
+def open_page(browser, server: str, viewport: dict = DESKTOP, **options):  # noqa: ANN001, ANN201
+    """A new page whose `problems` list collects outside requests, JS errors and failed assets."""
+    phone = viewport["width"] < 600
+    context = browser.new_context(
+        viewport=viewport, locale="th-TH", is_mobile=phone, has_touch=phone, **options
+    )
+    context.set_default_timeout(10_000)
     page = context.new_page()
     problems: list[str] = []
     host = urlsplit(server).netloc
@@ -143,9 +150,45 @@ def page(browser, server: str) -> Iterator[object]:  # noqa: ANN001
         ),
     )
     page.base_url = server
+    page.problems = problems
+    page.expected_problems = []
+    return page
+
+
+def expect_problem(page, start: str) -> None:  # noqa: ANN001
+    """This test provokes a problem starting with `start` (a planted failure); it must happen."""
+    page.expected_problems.append(start)
+
+
+def unexpected_problems(page) -> list[str]:  # noqa: ANN001
+    """What went wrong that the test did not plant; a planted problem that never happened too."""
+    expected = page.expected_problems
+    found = [p for p in page.problems if not any(p.startswith(e) for e in expected)]
+    missing = [
+        f"expected but not seen: {e}"
+        for e in expected
+        if not any(p.startswith(e) for p in page.problems)
+    ]
+    return found + missing
+
+
+@pytest.fixture
+def page(browser, server: str) -> Iterator[object]:  # noqa: ANN001
+    """A desktop page that fails its test on an outside request, a JS error or a failed asset."""
+    page = open_page(browser, server)
     yield page
-    context.close()
-    assert problems == []
+    page.context.close()
+    assert unexpected_problems(page) == []
+
+
+@pytest.fixture
+def phone(browser, server: str) -> Iterator[object]:  # noqa: ANN001
+    """The same, 375 px wide with touch, signed in as the administrator."""
+    page = open_page(browser, server, PHONE)
+    sign_in(page)
+    yield page
+    page.context.close()
+    assert unexpected_problems(page) == []
 
 
 def sign_in(page, email: str = ADMIN) -> None:  # noqa: ANN001
@@ -161,3 +204,46 @@ def sign_in(page, email: str = ADMIN) -> None:  # noqa: ANN001
 def admin_page(page):  # noqa: ANN001
     sign_in(page)
     return page
+
+
+def full_loads(page) -> list[str]:  # noqa: ANN001
+    """Record every full page load from now on.
+
+    A new document fires DOMContentLoaded and load; an htmx swap, even one that pushes a URL
+    (a same-document navigation), fires neither.
+    """
+    loads: list[str] = []
+    page.on("domcontentloaded", lambda p: loads.append(f"new document {p.url}"))
+    page.on("load", lambda p: loads.append(f"loaded {p.url}"))
+    return loads
+
+
+AXE = ROOT / "tests" / "vendor" / "axe-core-4.14.1" / "axe.min.js"
+
+
+def axe_problems(page) -> list[str]:  # noqa: ANN001
+    """Serious and critical axe-core violations on the page as it is now.
+
+    axe is evaluated through the DevTools protocol, so the page's CSP (no inline script) stays on.
+    """
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.evaluate(AXE.read_text())
+    result = page.evaluate(
+        """async () => {
+            const r = await axe.run(document, {resultTypes: ['violations']});
+            return {passes: r.passes.length, violations: r.violations
+                .filter(v => v.impact === 'serious' || v.impact === 'critical')
+                .map(v => `${v.impact} ${v.id}: ${v.help} at ` +
+                          v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', '))};
+        }"""
+    )
+    assert result["passes"] > 10, "axe-core checked almost nothing"
+    return result["violations"]
+
+
+def shoot(page, name: str, **options) -> Path:  # noqa: ANN001
+    """Save a screenshot under test-artifacts/ for a person to look at."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), **options)
+    return path

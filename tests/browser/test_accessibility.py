@@ -1,0 +1,68 @@
+"""axe-core on every main page and on the editor's states: no serious or critical violation."""
+
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import axe_problems, sign_in
+
+
+def _kpi_form_with_an_error(page: Page) -> None:
+    section = page.locator("#section-kpis")
+    section.locator("button.add").click()
+    form = section.locator(".new-form form")
+    form.locator("input[name=baseline_value]").fill("ดีมาก")
+    form.get_by_role("button", name="บันทึก").click()
+    expect(form.locator("[aria-invalid=true]").first).to_be_visible()
+
+
+def _edit_and_confirm_delete(page: Page) -> None:
+    page.locator("#section-kras .element").first.get_by_role("button", name="แก้ไข").click()
+    expect(page.locator("#section-kras form")).to_be_visible()
+    page.locator("#section-actions .element").first.get_by_role("button", name="ลบ").click()
+    expect(page.locator("#section-actions .confirming")).to_be_visible()
+    page.get_by_role("button", name="แก้ไขชื่อแผนและปี").click()
+    page.get_by_role("button", name="แก้ไขวิสัยทัศน์").click()
+    expect(page.locator("form#plan-vision")).to_be_visible()
+
+
+def _english(page: Page) -> None:
+    page.get_by_role("button", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+
+
+PAGES: dict[str, tuple[str, Callable[[Page], None] | None]] = {
+    "home": ("/", None),
+    "overview": ("/areas/phuket", None),
+    "overview in English": ("/areas/phuket", _english),
+    "editor": ("/areas/phuket/plan", None),
+    "editor, form with an error": ("/areas/phuket/plan", _kpi_form_with_an_error),
+    "editor, forms and a delete question open": ("/areas/phuket/plan", _edit_and_confirm_delete),
+    "editor of an area with no plan": ("/areas/sa-kaeo/plan", None),
+    "area history": ("/areas/krabi/history", None),
+    "element history": ("/areas/krabi/history/kpi/1", None),
+    "account": ("/account", None),
+    "people": ("/admin/users", None),
+    "a person": ("/admin/users/1", None),
+    "not found": ("/areas/atlantis", None),
+}
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_no_serious_accessibility_violation(page: Page, name: str) -> None:
+    path, then = PAGES[name]
+    sign_in(page)
+    page.goto(page.base_url + path)
+    if then:
+        then(page)
+    assert axe_problems(page) == []
+
+
+def test_sign_in_page_has_no_serious_accessibility_violation(page: Page) -> None:
+    page.goto(page.base_url + "/login")
+    page.locator("input[name=email]").fill("someone@example.go.th")
+    page.locator("input[name=password]").fill("wrong")
+    page.locator("form.form button[type=submit]").click()
+    expect(page.locator("#login-notice")).to_be_visible()
+    assert axe_problems(page) == []

@@ -17,7 +17,7 @@ import pytest
 
 from app import ROOT
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("PHONLAP_CHROMIUM", "/usr/bin/chromium")  # Debian's package
 ARGS = [
     "--headless",
     "--no-sandbox",
@@ -37,15 +37,21 @@ USERS = (
 )
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if Path(CHROMIUM).exists():
         return
     if os.environ.get("PHONLAP_REQUIRE_BROWSER") == "1":
         raise pytest.UsageError(f"PHONLAP_REQUIRE_BROWSER=1 but {CHROMIUM} is missing")
-    skip = pytest.mark.skip(reason=f"browser tests skipped: {CHROMIUM} not installed")
-    for item in items:
-        if "tests/browser" in str(item.fspath):
-            item.add_marker(skip)
+    browser_items = [item for item in items if "tests/browser" in str(item.fspath)]
+    if not browser_items:
+        return
+    reason = f"browser suite skipped: {CHROMIUM} is not installed (apt-get install chromium)"
+    skip = pytest.mark.skip(reason=reason)
+    for item in browser_items:
+        item.add_marker(skip)
+    config.pluginmanager.get_plugin("terminalreporter").write_line(
+        f"{reason}, {len(browser_items)} tests"
+    )
 
 
 def _free_port() -> int:

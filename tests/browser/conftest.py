@@ -212,6 +212,13 @@ def admin_page(page):  # noqa: ANN001
     return page
 
 
+def follow(page, locator) -> None:  # noqa: ANN001
+    """Click a link or a plain form button and wait until the new page has loaded (its scripts
+    included: a click on an htmx button before htmx has started would do nothing)."""
+    with page.expect_navigation():
+        locator.click()
+
+
 def full_loads(page) -> list[str]:  # noqa: ANN001
     """Record every full page load from now on.
 

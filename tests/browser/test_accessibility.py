@@ -5,7 +5,7 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import axe_problems, sign_in
+from tests.browser.conftest import axe_problems, follow, sign_in
 
 
 def _kpi_form_with_an_error(page: Page) -> None:
@@ -28,7 +28,7 @@ def _edit_and_confirm_delete(page: Page) -> None:
 
 
 def _english(page: Page) -> None:
-    page.get_by_role("button", name="English").click()
+    follow(page, page.get_by_role("button", name="English"))
     expect(page.locator("html")).to_have_attribute("lang", "en")
 
 

@@ -2,7 +2,7 @@
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import shoot, sign_in
+from tests.browser.conftest import follow, shoot, sign_in
 
 
 def test_switch_language_and_back(page: Page) -> None:
@@ -13,7 +13,7 @@ def test_switch_language_and_back(page: Page) -> None:
     expect(page.locator("main")).to_contain_text("ประกาศเมื่อ 1 พ.ย. 2565")
     expect(page.get_by_role("button", name="ไทย")).to_have_attribute("aria-pressed", "true")
 
-    page.get_by_role("button", name="English").click()
+    follow(page, page.get_by_role("button", name="English"))
     expect(page).to_have_url(page.base_url + "/areas/phuket")  # the same page
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.locator("main")).to_contain_text("Cohort 2022")  # Gregorian years in English
@@ -25,12 +25,12 @@ def test_switch_language_and_back(page: Page) -> None:
     shoot(page, "overview-phuket-en")
 
     # the choice holds on the next page, including its htmx fragments
-    page.get_by_role("link", name="Edit the plan").click()
+    follow(page, page.get_by_role("link", name="Edit the plan"))
     expect(page.locator("#h-kpis")).to_contain_text("Shared KPIs")
     page.locator("#section-kpis button.add").click()
     expect(page.locator("#section-kpis .new-form")).to_contain_text("Baseline")
 
-    page.get_by_role("button", name="ไทย").click()
+    follow(page, page.get_by_role("button", name="ไทย"))
     expect(page).to_have_url(page.base_url + "/areas/phuket/plan")
     expect(page.locator("html")).to_have_attribute("lang", "th")
     expect(page.locator("#h-kpis")).to_contain_text("ตัวชี้วัดร่วม")

@@ -17,6 +17,15 @@ from app.models.plans import (
     Plan,
     ProblemEntry,
 )
+from app.models.progress import (
+    ActionUpdate,
+    EvidenceFile,
+    KPITarget,
+    Measurement,
+    OrgUnit,
+    ReviewRound,
+    UnitMeasurement,
+)
 from app.models.reference import (
     Agency,
     AgencyType,
@@ -36,6 +45,13 @@ __all__ = [
     "RoleGrant",
     "User",
     "KPI",
+    "ActionUpdate",
+    "EvidenceFile",
+    "KPITarget",
+    "Measurement",
+    "OrgUnit",
+    "ReviewRound",
+    "UnitMeasurement",
     "Action",
     "ActionKPI",
     "ActionKRA",

@@ -67,3 +67,38 @@ class Role(StrEnum):
 
 
 GLOBAL_ROLES = frozenset({Role.admin, Role.reviewer})  # held for every area at once
+
+
+class Aggregation(StrEnum):
+    """How a KPI's periods add up; the status compares this figure with the period's target."""
+
+    standalone = "standalone"  # each period stands alone (a rate, a mean score)
+    running_sum = "running_sum"  # counts that add up (schools joined so far)
+    latest = "latest"  # the most recent value carries on (a milestone, a rubric level)
+
+
+class Rollup(StrEnum):
+    """How values per organisation unit make the area's value."""
+
+    sum = "sum"
+    mean = "mean"
+    weighted_mean = "weighted_mean"  # weighted by the number measured in each unit
+
+
+class UnitKind(StrEnum):
+    esa_office = "esa_office"  # สำนักงานเขตพื้นที่การศึกษา
+    school = "school"  # a pilot school
+
+
+class KPIStatus(StrEnum):
+    on_track = "on_track"
+    at_risk = "at_risk"
+    off_track = "off_track"
+    no_data = "no_data"
+
+
+class ReviewState(StrEnum):
+    open = "open"
+    submitted = "submitted"
+    returned = "returned"
+    approved = "approved"

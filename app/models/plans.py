@@ -92,6 +92,9 @@ class KPI(SQLModel, table=True):
     baseline_period: str | None = Field(default=None, sa_type=sa.String(20))
     target_value: float | None = None
     target_period: str | None = Field(default=None, sa_type=sa.String(20))
+    aggregation: str = Field(default="standalone", sa_type=sa.String(20))
+    rollup: str = Field(default="mean", sa_type=sa.String(20))
+    tolerance: float | None = None  # within this distance short of the target: at risk
     data_source: str = Field(default="", sa_type=TEXT)
     lead_agency_id: int | None = Field(default=None, foreign_key="agency.id")
     version: int = 1

@@ -1,0 +1,197 @@
+"""How a KPI is doing: aggregation over periods, targets, status, trend and freshness. Pure.
+
+The rules, as the progress page explains them:
+- A period's *figure* follows the KPI's aggregation rule: `standalone` uses that period's value;
+  `running_sum` adds every value up to and including the period (shown only for periods that
+  have a value); `latest` carries the most recent value forward.
+- A period's *target* is the one set for that period; otherwise, with a baseline and an end
+  target, the straight line between them (interpolated); otherwise the end target in its period.
+- *Status*: on track when the figure meets the target (at or above it when higher is better, at
+  or below when lower is better). Short of the target it is at risk when within the KPI's
+  tolerance, or, with no tolerance set, when it is still better than the baseline; otherwise off
+  track. No figure, or no target to compare with: no data.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from app.models.enums import Aggregation, Direction, KPIStatus, Rollup
+from app.periods import parse_period, period_span
+
+OVERDUE_AFTER = timedelta(days=60)  # a period's data is overdue 60 days after the period ends
+
+
+@dataclass(frozen=True)
+class Rule:
+    direction: Direction = Direction.higher
+    aggregation: Aggregation = Aggregation.standalone
+    baseline: float | None = None
+    baseline_period: str | None = None
+    end_target: float | None = None
+    end_period: str | None = None
+    tolerance: float | None = None
+
+    @property
+    def sign(self) -> int:
+        return 1 if self.direction == Direction.higher else -1
+
+
+@dataclass(frozen=True)
+class Judgement:
+    status: KPIStatus
+    reason: str  # met, within_tolerance, better_than_baseline, short, no_value, no_target
+    figure: float | None
+    target: float | None
+    interpolated: bool = False
+
+
+# ---- values ---------------------------------------------------------------------------------
+
+
+def roll_up(values: Iterable[tuple[float, int | None]], rule: Rollup) -> float | None:
+    """The area's value from its units' (value, number measured) pairs."""
+    pairs = list(values)
+    if not pairs:
+        return None
+    if rule == Rollup.sum:
+        return sum(v for v, _ in pairs)
+    if rule == Rollup.weighted_mean:
+        weighted = [(v, n) for v, n in pairs if n]
+        total = sum(n for _, n in weighted)
+        if total:
+            return sum(v * n for v, n in weighted) / total
+    return sum(v for v, _ in pairs) / len(pairs)
+
+
+def figures(
+    periods: Sequence[str], values: dict[str, float], aggregation: Aggregation
+) -> dict[str, float | None]:
+    """The figure of each period (in time order) under the aggregation rule."""
+    result: dict[str, float | None] = {}
+    running = 0.0
+    latest: float | None = None
+    for period in periods:
+        value = values.get(period)
+        if value is not None:
+            running += value
+            latest = value
+        if aggregation == Aggregation.running_sum:
+            result[period] = running if value is not None else None
+        elif aggregation == Aggregation.latest:
+            result[period] = latest
+        else:
+            result[period] = value
+    return result
+
+
+# ---- targets --------------------------------------------------------------------------------
+
+
+def period_index(code: str) -> int | None:
+    """A running number within one period type: consecutive periods differ by one."""
+    p = parse_period(code)
+    if p is None:
+        return None
+    if p.part is None:
+        return p.year_be
+    step = 2 if p.part[0] == "S" else 4
+    return p.year_be * step + int(p.part[1]) - 1
+
+
+def target_for(period: str, rule: Rule, targets: dict[str, float]) -> tuple[float | None, bool]:
+    """(target, interpolated?) for a period."""
+    if period in targets:
+        return targets[period], False
+    if rule.end_target is None or rule.end_period is None:
+        return None, False
+    if period == rule.end_period:
+        return rule.end_target, False
+    if rule.baseline is None or rule.baseline_period is None:
+        return None, False
+    start, end, here = (period_index(p) for p in (rule.baseline_period, rule.end_period, period))
+    if None in (start, end, here) or end <= start or not start <= here <= end:
+        return None, False
+    share = (here - start) / (end - start)
+    return rule.baseline + (rule.end_target - rule.baseline) * share, True
+
+
+# ---- status ---------------------------------------------------------------------------------
+
+
+def judge(
+    figure: float | None, target: float | None, rule: Rule, interpolated: bool = False
+) -> Judgement:
+    def result(status: KPIStatus, reason: str) -> Judgement:
+        return Judgement(status, reason, figure, target, interpolated)
+
+    if figure is None:
+        return result(KPIStatus.no_data, "no_value")
+    if target is None:
+        return result(KPIStatus.no_data, "no_target")
+    shortfall = rule.sign * (target - figure)  # > 0: short of the target
+    if shortfall <= 0:
+        return result(KPIStatus.on_track, "met")
+    if rule.tolerance is not None:
+        if shortfall <= rule.tolerance:
+            return result(KPIStatus.at_risk, "within_tolerance")
+        return result(KPIStatus.off_track, "short")
+    if rule.baseline is not None and rule.sign * (figure - rule.baseline) > 0:
+        return result(KPIStatus.at_risk, "better_than_baseline")
+    return result(KPIStatus.off_track, "short")
+
+
+def judge_periods(
+    periods: Sequence[str], values: dict[str, float], targets: dict[str, float], rule: Rule
+) -> dict[str, Judgement]:
+    """Status of every period, in time order."""
+    figs = figures(periods, values, rule.aggregation)
+    result = {}
+    for period in periods:
+        target, interpolated = target_for(period, rule, targets)
+        result[period] = judge(figs[period], target, rule, interpolated)
+    return result
+
+
+# ---- trend and freshness --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Trend:
+    direction: str  # improving, worsening, steady, unknown
+    periods: int  # for how many periods in a row (0 when unknown)
+
+
+def trend(figures_in_order: Sequence[float | None], rule: Rule) -> Trend:
+    """Improving or worsening over the latest figures, and for how many periods in a row."""
+    known = [f for f in figures_in_order if f is not None]
+    if len(known) < 2:
+        return Trend("unknown", 0)
+    moves = [_move(b - a, rule) for a, b in zip(known, known[1:], strict=False)]
+    last = moves[-1]
+    count = 0
+    for move in reversed(moves):
+        if move != last:
+            break
+        count += 1
+    return Trend(last, count)
+
+
+def _move(delta: float, rule: Rule) -> str:
+    signed = rule.sign * delta
+    return "improving" if signed > 0 else "worsening" if signed < 0 else "steady"
+
+
+def overdue(periods: Sequence[str], values: dict[str, float], today: date) -> list[str]:
+    """Periods that ended more than OVERDUE_AFTER ago and still have no value."""
+    return [
+        p for p in periods if p not in values and period_span(p).ends_on + OVERDUE_AFTER < today
+    ]
+
+
+def distribution(statuses: Iterable[KPIStatus]) -> dict[KPIStatus, int]:
+    """How many KPIs are in each status (every status present, zeros included)."""
+    counts = dict.fromkeys(KPIStatus, 0)
+    for status in statuses:
+        counts[status] += 1
+    return counts

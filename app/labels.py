@@ -12,6 +12,23 @@ LABELS: dict[str, dict[str, str]] = {
         "milestone": N_("Milestone (yes/no)"),
     },
     "direction": {"higher": N_("Higher is better"), "lower": N_("Lower is better")},
+    "aggregation": {
+        "standalone": N_("Each period stands alone"),
+        "running_sum": N_("Running total (values add up)"),
+        "latest": N_("Latest value carries on"),
+    },
+    "kpi_status": {
+        "on_track": N_("On track"),
+        "at_risk": N_("At risk"),
+        "off_track": N_("Off track"),
+        "no_data": N_("No data"),
+    },
+    "trend": {
+        "improving": N_("Improving"),
+        "worsening": N_("Worsening"),
+        "steady": N_("Steady"),
+        "unknown": N_("Not enough data"),
+    },
     "period_type": {
         "academic_year": N_("Academic year"),
         "semester": N_("Semester"),

@@ -18,6 +18,7 @@ from pydantic_core import PydanticCustomError
 from app.models.enums import (
     GLOBAL_ROLES,
     ActionStatus,
+    Aggregation,
     AutonomyDomain,
     Direction,
     KPIKind,
@@ -44,6 +45,13 @@ def _number(value: Any) -> float | None:
         return parse_number(value)
     except NotANumber:
         raise fail("Enter a number, e.g. 72.5 (Thai digits and a trailing % are fine).") from None
+
+
+def _non_negative(value: Any) -> float | None:
+    number = _number(value)
+    if number is not None and number < 0:
+        raise fail("Must be at least %(ge)s.", ge=0)
+    return number
 
 
 def _whole(value: Any) -> int | None:
@@ -73,6 +81,7 @@ def _ids(value: Any) -> list[int]:
 
 Text = Annotated[str, BeforeValidator(_strip)]
 Number = Annotated[float | None, BeforeValidator(_number)]
+NonNegative = Annotated[float | None, BeforeValidator(_non_negative)]
 Baht = Annotated[int | None, BeforeValidator(_whole)]
 OptionalId = Annotated[int | None, BeforeValidator(_blank_to_none)]
 Ids = Annotated[list[int], BeforeValidator(_ids)]
@@ -118,7 +127,7 @@ class KRAIn(InputModel):
     doe_item_ids: Ids = []
 
 
-_RANGES = {
+KPI_RANGES = {
     KPIKind.percentage: (0, 100),
     KPIKind.rubric: (1, 5),
     KPIKind.milestone: (0, 1),
@@ -139,6 +148,8 @@ class KPIIn(InputModel):
     target_period: OptionalPeriod = None
     baseline_value: Number = None
     target_value: Number = None
+    aggregation: Aggregation = Aggregation.standalone
+    tolerance: NonNegative = None
     data_source: Text = Field(default="", max_length=2000)
     lead_agency_id: OptionalId = None
     co_owner_ids: Ids = []
@@ -166,7 +177,7 @@ class KPIIn(InputModel):
         period_field = info.field_name.replace("_value", "_period")
         if period_field in info.data and info.data[period_field] is None:
             raise fail("Give the period this value belongs to.")
-        bounds = _RANGES.get(info.data.get("kind"))
+        bounds = KPI_RANGES.get(info.data.get("kind"))
         if bounds and not bounds[0] <= value <= bounds[1]:
             raise fail(
                 "For this kind of KPI the value must be between %(low)s and %(high)s.",

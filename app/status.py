@@ -182,10 +182,18 @@ def _move(delta: float, rule: Rule) -> str:
     return "improving" if signed > 0 else "worsening" if signed < 0 else "steady"
 
 
-def overdue(periods: Sequence[str], values: dict[str, float], today: date) -> list[str]:
-    """Periods that ended more than OVERDUE_AFTER ago and still have no value."""
+def overdue(
+    periods: Sequence[str], values: dict[str, float], today: date, after: str | None = None
+) -> list[str]:
+    """Periods that ended more than OVERDUE_AFTER ago and still have no value. Periods up to
+    `after` (the baseline period) are not expected to have values."""
+    start = period_index(after) if after else None
     return [
-        p for p in periods if p not in values and period_span(p).ends_on + OVERDUE_AFTER < today
+        p
+        for p in periods
+        if p not in values
+        and period_span(p).ends_on + OVERDUE_AFTER < today
+        and (start is None or (period_index(p) or 0) > start)
     ]
 
 

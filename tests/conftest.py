@@ -22,7 +22,16 @@ from app import migrate
 from app.db import get_session, make_engine
 from app.i18n import set_locale
 from app.main import create_app
-from app.models import Agency, AuditEvent, LoginFailure, Plan, User
+from app.models import (
+    Agency,
+    AuditEvent,
+    EvidenceFile,
+    LoginFailure,
+    OrgUnit,
+    Plan,
+    ReviewRound,
+    User,
+)
 from app.services import accounts, seeding
 from app.web import auth
 from tests import factories
@@ -76,7 +85,9 @@ def session(engine: Engine) -> Iterator[Session]:
 
 def _clean(engine: Engine) -> None:
     with Session(engine) as s:
-        s.exec(delete(Plan))  # children go with it (ON DELETE CASCADE)
+        s.exec(delete(Plan))  # children go with it (ON DELETE CASCADE), measurements too
+        for table in (ReviewRound, EvidenceFile, OrgUnit):
+            s.exec(delete(table))
         s.exec(delete(AuditEvent))
         s.exec(delete(User))  # roles, sessions and tokens go with them
         s.exec(delete(LoginFailure))

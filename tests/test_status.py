@@ -203,6 +203,7 @@ def test_a_period_is_overdue_sixty_days_after_it_ends() -> None:
     periods = ["AY2566", "AY2567", "AY2568"]  # AY2567 ends 15 May 2025
     assert overdue(periods, {"AY2566": 1.0}, date(2025, 7, 14)) == []
     assert overdue(periods, {"AY2566": 1.0}, date(2025, 7, 15)) == ["AY2567"]
+    assert overdue(periods, {}, date(2025, 7, 15), after="AY2566") == ["AY2567"]  # baseline year
 
 
 def test_distribution_counts_every_status() -> None:

@@ -25,7 +25,7 @@ from app.models import (
     StrategyTheme,
 )
 from app.models.enums import AuditOp
-from app.services import audit, plans
+from app.services import audit, plans, progress
 from app.services.errors import ValidationFailed
 from app.services.plan_tree import current_plans
 
@@ -252,6 +252,17 @@ def load_demo_plan(session: Session, area: Area, data: dict[str, Any]) -> None:
         kpis[entry["code"]] = add("kpis", _demo_kpi(entry, refs, kras))
     for entry in data.get("actions", []):
         add("actions", _demo_action(entry, refs, kras, kpis))
+    for entry in data.get("kpis", []):
+        for period, value in (entry.get("progress") or {}).items():
+            progress.save_cell(
+                session,
+                actor=SEED_ACTOR,
+                plan=plan,
+                kpi_id=kpis[entry["code"]],
+                period=str(period),
+                cell="actual",
+                text=value,
+            )
 
 
 def _demo_kpi(entry: dict[str, Any], refs: "_DemoRefs", kras: dict[str, int]) -> dict[str, Any]:
@@ -273,6 +284,8 @@ def _demo_kpi(entry: dict[str, Any], refs: "_DemoRefs", kras: dict[str, int]) ->
         "baseline_period": baseline.get("period"),
         "target_value": target.get("value"),
         "target_period": target.get("period"),
+        "aggregation": entry.get("aggregation", "standalone"),
+        "tolerance": entry.get("tolerance"),
         "lead_agency_id": refs.agency(entry.get("lead")),
         "co_owner_ids": [refs.agency(c) for c in entry.get("co_owners", [])],
         "kra_ids": [kras[c] for c in entry.get("kras", [])],

@@ -49,6 +49,8 @@
     var root = event.detail.elt;
     if (!root || !root.isConnected) { root = document.getElementById(event.detail.target && event.detail.target.id); }
     if (!root) { return; }
+    // in the grid the person has already moved on to another cell: leave the focus there
+    if (root.closest("[data-grid]") && document.activeElement && document.activeElement !== document.body) { return; }
     var target = root.querySelector("[data-focus]") || (root.matches("[data-focus]") ? root : null) ||
       root.querySelector("[aria-invalid=true]") || root.querySelector("[autofocus]");
     if (!target && root.hasAttribute("tabindex")) { target = root; }
@@ -79,6 +81,70 @@
       cancel.click();
     } else {
       cancel.focus();
+    }
+  });
+
+  // ---- the progress grid ([data-grid]): move like a spreadsheet --------------------------
+  // Enter / ArrowDown: the same column one line down; Shift+Enter / ArrowUp: one line up;
+  // ArrowLeft / ArrowRight at the edge of the text: the next cell; Escape: undo the typing.
+  function gridMove(input, rows, cols) {
+    var tr = input.closest("tr");
+    var lines = Array.prototype.slice.call(input.closest("table").querySelectorAll("tr"));
+    var inputs = Array.prototype.slice.call(tr.querySelectorAll("input"));
+    var row = lines.indexOf(tr);
+    var col = inputs.indexOf(input) + cols;
+    while (rows !== 0) {
+      row += rows;
+      if (row < 0 || row >= lines.length) { return; }
+      if (lines[row].querySelector("input")) { break; }
+    }
+    var cells = lines[row].querySelectorAll("input");
+    var next = cells[Math.max(0, Math.min(col, cells.length - 1))];
+    if (next && next !== input) { next.focus(); next.select(); }
+  }
+  document.addEventListener("keydown", function (event) {
+    var input = event.target;
+    if (!input.matches || !input.matches("[data-grid] input")) { return; }
+    var atStart = input.selectionStart === 0 && input.selectionEnd === 0;
+    var atEnd = input.selectionStart === input.value.length && input.selectionEnd === input.value.length;
+    var move = null;
+    if (event.key === "Enter") { move = event.shiftKey ? [-1, 0] : [1, 0]; }
+    else if (event.key === "ArrowDown") { move = [1, 0]; }
+    else if (event.key === "ArrowUp") { move = [-1, 0]; }
+    else if (event.key === "ArrowLeft" && atStart) { move = [0, -1]; }
+    else if (event.key === "ArrowRight" && atEnd) { move = [0, 1]; }
+    else if (event.key === "Escape" && input.value !== input.defaultValue) {
+      input.value = input.defaultValue;
+      event.preventDefault();
+      return;
+    }
+    if (move) { event.preventDefault(); gridMove(input, move[0], move[1]); }
+  });
+  // A saved cell brings back its whole KPI row; text being typed in another cell of that row
+  // is carried over into the new row and saved when the person leaves the cell.
+  var typing = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var active = document.activeElement;
+    typing = null;
+    if (active && active.id && active.matches("[data-grid] input") && event.detail.target.contains(active) &&
+        active.value !== active.defaultValue) {
+      typing = { id: active.id, value: active.value };
+    }
+  });
+  document.addEventListener("htmx:afterSwap", function () {
+    if (!typing) { return; }
+    var input = document.getElementById(typing.id);
+    if (input && !input.hasAttribute("aria-invalid")) {
+      input.value = typing.value;
+      input.setAttribute("data-unsaved", "");
+    }
+    typing = null;
+  });
+  document.addEventListener("focusout", function (event) {
+    var input = event.target;
+    if (input.matches && input.matches("[data-grid] input[data-unsaved]")) {
+      input.removeAttribute("data-unsaved");
+      if (input.value !== input.defaultValue && window.htmx) { window.htmx.trigger(input, "change"); }
     }
   });
 

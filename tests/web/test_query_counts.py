@@ -2,9 +2,10 @@
 
 from fastapi.testclient import TestClient
 from sqlalchemy import delete
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from app.models import Plan
+from app.models import KPI, Plan
+from app.services import progress
 from tests import factories as f
 from tests.conftest import QueryCounter
 
@@ -13,6 +14,7 @@ PAGES = (
     "/areas/krabi",
     "/areas/krabi/plan",
     "/areas/krabi/history",
+    "/areas/krabi/progress",
     "/api/v1/areas/krabi/plan",
     "/api/v1/areas",
 )
@@ -35,7 +37,18 @@ def test_query_count_does_not_grow_with_the_plan(
     small = _counts(client, count_queries)
     session.exec(delete(Plan))
     session.commit()
-    f.make_full_plan(session, "krabi", kras=30)
+    krabi = f.make_full_plan(session, "krabi", kras=30)
+    for kpi in session.exec(select(KPI).where(KPI.plan_id == krabi.id)).all():
+        for period, value in (("AY2566", "64"), ("AY2567", "66.5")):
+            progress.save_cell(
+                session,
+                actor=f.ACTOR,
+                plan=krabi,
+                kpi_id=kpi.id,
+                period=period,
+                cell="actual",
+                text=value,
+            )
     for slug in ("phuket", "trat", "sa-kaeo", "buriram"):
         f.make_full_plan(session, slug, kras=5)
     large = _counts(client, count_queries)

@@ -1,0 +1,292 @@
+"""Progress: KPI values and targets per period, and the progress page's read model.
+
+Every write validates, writes, records its audit event in the same transaction, commits, then
+publishes `progress.changed` on the area's channel.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from app import live
+from app.i18n import N_
+from app.models import KPI, Area, KPITarget, Measurement, Plan, ReviewRound
+from app.models.enums import Aggregation, AuditOp, Direction, KPIKind, KPIStatus, ReviewState
+from app.numbers import NotANumber, parse_number
+from app.periods import contains, parse_period, period_span, periods_of
+from app.schemas import KPI_RANGES
+from app.services import audit
+from app.services.errors import Conflict, Msg, NotFound, ValidationFailed
+from app.services.plan_tree import PlanTree, current_plans, load_tree
+from app.status import Judgement, Rule, Trend, judge_periods, overdue, trend
+
+LOCKING_STATES = (ReviewState.submitted.value, ReviewState.approved.value)
+CELLS = ("actual", "target")
+
+
+# ---- writes ---------------------------------------------------------------------------------
+
+
+def save_cell(
+    session: Session,
+    *,
+    actor: audit.Actor,
+    plan: Plan,
+    kpi_id: int,
+    period: str,
+    cell: str,
+    text: str | float | None,
+    expected_version: int | None = None,
+) -> Measurement | KPITarget | None:
+    """Store, change or (when blank) clear a KPI's actual value or target for one period."""
+    kpi = _kpi(session, plan, kpi_id)
+    period = _check_period(kpi, period)
+    value = _value(kpi, text)
+    if cell == "target":
+        return _save_target(session, actor, plan, kpi, period, value)
+    if cell != "actual":
+        raise NotFound(cell)
+    _check_open(session, plan.area_id, period)
+    return _save_actual(session, actor, plan, kpi, period, value, expected_version)
+
+
+def _save_actual(
+    session: Session,
+    actor: audit.Actor,
+    plan: Plan,
+    kpi: KPI,
+    period: str,
+    value: float | None,
+    expected_version: int | None,
+) -> Measurement | None:
+    row = session.exec(
+        select(Measurement).where(Measurement.kpi_id == kpi.id, Measurement.period == period)
+    ).first()
+    if row and expected_version is not None and row.version != expected_version:
+        raise Conflict(
+            Msg(N_("Someone else saved this value meanwhile: %(value)s."), {"value": row.value}),
+            current=audit.snapshot(row),
+        )
+    if row is None and value is None:
+        return None
+    before = audit.snapshot(row) if row else None
+    if value is None:
+        session.delete(row)
+        _finish(session, actor, plan, "measurement", row.id, AuditOp.delete, before, None)
+        return None
+    if row is None:
+        row = Measurement(kpi_id=kpi.id, period=period, value=value, entered_by=actor.id)
+    elif row.value == value:
+        return row
+    else:
+        row.value = value
+        row.version += 1
+        row.entered_by = actor.id
+    session.add(row)
+    session.flush()
+    op = AuditOp.update if before else AuditOp.create
+    _finish(session, actor, plan, "measurement", row.id, op, before, audit.snapshot(row))
+    return row
+
+
+def _save_target(
+    session: Session, actor: audit.Actor, plan: Plan, kpi: KPI, period: str, value: float | None
+) -> KPITarget | None:
+    row = session.get(KPITarget, (kpi.id, period))
+    if row is None and value is None or row is not None and row.value == value:
+        return row
+    before = audit.snapshot(row) if row else None
+    if value is None:
+        session.delete(row)
+        row = None
+    elif row is None:
+        row = KPITarget(kpi_id=kpi.id, period=period, value=value)
+    else:
+        row.value = value
+    if row is not None:
+        session.add(row)
+    op = AuditOp.delete if row is None else AuditOp.update if before else AuditOp.create
+    after = audit.snapshot(row) if row else None
+    _finish(session, actor, plan, "kpi_target", kpi.id, op, before, after)
+    return row
+
+
+def _kpi(session: Session, plan: Plan, kpi_id: int) -> KPI:
+    kpi = session.get(KPI, kpi_id)
+    if kpi is None or kpi.plan_id != plan.id:
+        raise NotFound(N_("No such KPI in this plan."))
+    return kpi
+
+
+def _check_period(kpi: KPI, period: str) -> str:
+    parsed = parse_period(period)
+    if parsed is None or parsed.period_type != kpi.period_type:
+        raise ValidationFailed({"value": Msg(N_("This KPI is not measured in that period."))})
+    return parsed.code
+
+
+def _value(kpi: KPI, text: str | float | None) -> float | None:
+    try:
+        value = parse_number(text)
+    except NotANumber:
+        raise ValidationFailed(
+            {"value": Msg(N_("Enter a number, e.g. 72.5 (Thai digits and a trailing % are fine)."))}
+        ) from None
+    bounds = KPI_RANGES.get(KPIKind(kpi.kind))
+    if value is not None and bounds and not bounds[0] <= value <= bounds[1]:
+        msg = N_("For this kind of KPI the value must be between %(low)s and %(high)s.")
+        raise ValidationFailed({"value": Msg(msg, {"low": bounds[0], "high": bounds[1]})})
+    return value
+
+
+def _check_open(session: Session, area_id: int, period: str) -> None:
+    for round_ in session.exec(
+        select(ReviewRound).where(
+            ReviewRound.area_id == area_id, col(ReviewRound.state).in_(LOCKING_STATES)
+        )
+    ).all():
+        if contains(round_.period, period):
+            msg = (
+                N_(
+                    "This period was approved and is locked. An administrator or reviewer can reopen it."
+                )
+                if round_.state == ReviewState.approved
+                else N_(
+                    "This period was submitted for review. It can be changed if the reviewer returns it."
+                )
+            )
+            raise ValidationFailed({"value": Msg(msg)})
+
+
+def _finish(
+    session: Session,
+    actor: audit.Actor,
+    plan: Plan,
+    entity_type: str,
+    entity_id: int | None,
+    op: AuditOp,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> None:
+    audit.commit(
+        session,
+        actor=actor,
+        area_id=plan.area_id,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        op=op,
+        before=before,
+        after=after,
+    )
+    live.broker.publish(
+        live.area_channel(plan.area_id),
+        {"type": "progress.changed", "plan_id": plan.id, "entity": entity_type, "id": entity_id},
+    )
+
+
+# ---- read model -----------------------------------------------------------------------------
+
+
+@dataclass
+class KPIProgress:
+    kpi: KPI
+    periods: list[str]
+    actuals: dict[str, Measurement]
+    targets: dict[str, float]
+    judgements: dict[str, Judgement]
+    trend: Trend
+    overdue: list[str]
+
+    @property
+    def latest(self) -> Judgement | None:
+        """The newest period that has a figure."""
+        known = [j for j in self.judgements.values() if j.figure is not None]
+        return known[-1] if known else None
+
+
+@dataclass
+class PeriodGroup:
+    period_type: str
+    periods: list[str]
+    rows: list[KPIProgress] = field(default_factory=list)
+
+
+@dataclass
+class ProgressView:
+    area: Area
+    plan: Plan | None
+    tree: PlanTree | None
+    groups: list[PeriodGroup]
+    rounds: dict[str, ReviewRound]
+    kpis: dict[int, KPIProgress]
+
+
+def rule_of(kpi: KPI) -> Rule:
+    return Rule(
+        direction=Direction(kpi.direction),
+        aggregation=Aggregation(kpi.aggregation),
+        baseline=kpi.baseline_value,
+        baseline_period=kpi.baseline_period,
+        end_target=kpi.target_value,
+        end_period=kpi.target_period,
+        tolerance=kpi.tolerance,
+    )
+
+
+def progress_view(session: Session, area: Area, today: date | None = None) -> ProgressView:
+    """Everything the progress page shows, in a fixed number of queries."""
+    today = today or date.today()
+    plan = current_plans(session, [area.id]).get(area.id)
+    rounds = {
+        r.period: r for r in session.exec(select(ReviewRound).where(ReviewRound.area_id == area.id))
+    }
+    if plan is None:
+        return ProgressView(area, None, None, [], rounds, {})
+    tree = load_tree(session, plan, area)
+    kpi_ids = [k.id for k in tree.kpis]
+    actuals: dict[int, dict[str, Measurement]] = defaultdict(dict)
+    for m in session.exec(select(Measurement).where(col(Measurement.kpi_id).in_(kpi_ids))):
+        actuals[m.kpi_id][m.period] = m
+    targets: dict[int, dict[str, float]] = defaultdict(dict)
+    for t in session.exec(select(KPITarget).where(col(KPITarget.kpi_id).in_(kpi_ids))):
+        targets[t.kpi_id][t.period] = t.value
+    groups: dict[str, PeriodGroup] = {}
+    kpis = {}
+    for kpi in tree.kpis:
+        periods = periods_of(kpi.period_type, plan.span_start_be, plan.span_end_be)
+        values = {p: m.value for p, m in actuals[kpi.id].items()}
+        rule = rule_of(kpi)
+        judgements = judge_periods(periods, values, targets[kpi.id], rule)
+        for period in periods:  # nothing to judge in a period that has not started
+            if period_span(period).starts_on > today:
+                j = judgements[period]
+                judgements[period] = Judgement(
+                    KPIStatus.no_data, "not_started", None, j.target, j.interpolated
+                )
+        row = KPIProgress(
+            kpi=kpi,
+            periods=periods,
+            actuals=actuals[kpi.id],
+            targets=targets[kpi.id],
+            judgements=judgements,
+            trend=trend([j.figure for j in judgements.values()], rule),
+            overdue=overdue(periods, values, today, after=kpi.baseline_period),
+        )
+        kpis[kpi.id] = row
+        group = groups.setdefault(kpi.period_type, PeriodGroup(kpi.period_type, periods))
+        group.rows.append(row)
+    return ProgressView(area, plan, tree, list(groups.values()), rounds, kpis)
+
+
+def locked_periods(view: ProgressView) -> dict[str, str]:
+    """Period code -> the state that locks it, for every period shown."""
+    locks = {}
+    for group in view.groups:
+        for period in group.periods:
+            for round_ in view.rounds.values():
+                if round_.state in LOCKING_STATES and contains(round_.period, period):
+                    locks[period] = round_.state
+    return locks

@@ -1,0 +1,87 @@
+"""The progress page: each KPI's values and targets per period, entered like a spreadsheet.
+
+A cell is saved on change; the answer is the KPI's whole row (its two lines, actual and target),
+because a running total or a carried value changes the later periods' figures and statuses too.
+"""
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from app.db import SessionDep
+from app.services import progress as progress_service
+from app.services.access import Permission
+from app.services.errors import Conflict, Msg, ValidationFailed
+from app.services.progress import ProgressView, locked_periods, progress_view
+from app.templating import render
+from app.web.auth import CurrentPrincipal, EditArea, ReadArea
+from app.web.deps import EditPlan
+from app.web.forms import Form
+
+router = APIRouter(prefix="/areas/{slug}/progress")
+
+
+def _ctx(view: ProgressView, principal: CurrentPrincipal, **extra: Any) -> dict[str, Any]:
+    return {
+        "view": view,
+        "area": view.area,
+        "plan": view.plan,
+        "locks": locked_periods(view),
+        "can_edit": principal.can(Permission.edit, view.area.id),
+        "errors": {},
+        "typed": {},
+        **extra,
+    }
+
+
+@router.get("", name="progress")
+def progress_page(
+    request: Request, area: ReadArea, session: SessionDep, principal: CurrentPrincipal
+) -> Response:
+    return render(request, "progress/page.html", _ctx(progress_view(session, area), principal))
+
+
+@router.put("/kpis/{kpi_id}/{period}/{cell}", name="progress_cell")
+def save_cell(
+    request: Request,
+    kpi_id: int,
+    period: str,
+    cell: str,
+    area: EditArea,
+    plan: EditPlan,
+    session: SessionDep,
+    form: Form,
+    principal: CurrentPrincipal,
+) -> Response:
+    text = str(form.get("value", ""))
+    version = form.get("version")
+    status_code, errors = 200, {}
+    try:
+        progress_service.save_cell(
+            session,
+            actor=principal.actor,
+            plan=plan,
+            kpi_id=kpi_id,
+            period=period,
+            cell=cell,
+            text=text,
+            expected_version=int(version)
+            if isinstance(version, str) and version.isdigit()
+            else None,
+        )
+    except ValidationFailed as exc:
+        session.rollback()
+        status_code, errors = 422, {(period, cell): exc.errors["value"]}
+    except Conflict as exc:
+        session.rollback()
+        status_code, errors = 409, {(period, cell): exc.message}
+    view = progress_view(session, area)
+    row = view.kpis[kpi_id]
+    typed = {(period, cell): text} if errors else {}
+    ctx = _ctx(view, principal, row=row, errors=errors, typed=typed)
+    return render(request, "progress/_kpi.html", ctx, status_code=status_code)
+
+
+def cell_error(errors: dict, period: str, cell: str) -> Msg | None:
+    return errors.get((period, cell))

@@ -23,6 +23,12 @@ LABELS: dict[str, dict[str, str]] = {
         "off_track": N_("Off track"),
         "no_data": N_("No data"),
     },
+    "review_state": {
+        "open": N_("Open for entry"),
+        "submitted": N_("Submitted for review"),
+        "returned": N_("Returned for changes"),
+        "approved": N_("Approved (locked)"),
+    },
     "trend": {
         "improving": N_("Improving"),
         "worsening": N_("Worsening"),

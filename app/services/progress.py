@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from app import live
 from app.i18n import N_
-from app.models import KPI, Area, KPITarget, Measurement, Plan, ReviewRound
+from app.models import KPI, Area, KPITarget, Measurement, Plan, ReviewRound, User
 from app.models.enums import Aggregation, AuditOp, Direction, KPIKind, KPIStatus, ReviewState
 from app.numbers import NotANumber, parse_number
 from app.periods import contains, parse_period, period_span, periods_of
@@ -222,6 +222,7 @@ class ProgressView:
     groups: list[PeriodGroup]
     rounds: dict[str, ReviewRound]
     kpis: dict[int, KPIProgress]
+    names: dict[int, str] = field(default_factory=dict)  # who submitted or decided a round
 
 
 def rule_of(kpi: KPI) -> Rule:
@@ -243,8 +244,14 @@ def progress_view(session: Session, area: Area, today: date | None = None) -> Pr
     rounds = {
         r.period: r for r in session.exec(select(ReviewRound).where(ReviewRound.area_id == area.id))
     }
+    ids = {i for r in rounds.values() for i in (r.submitted_by, r.decided_by) if i is not None}
+    names = (
+        dict(session.exec(select(User.id, User.display_name).where(col(User.id).in_(ids))).all())
+        if ids
+        else {}
+    )
     if plan is None:
-        return ProgressView(area, None, None, [], rounds, {})
+        return ProgressView(area, None, None, [], rounds, {}, names)
     tree = load_tree(session, plan, area)
     kpi_ids = [k.id for k in tree.kpis]
     actuals: dict[int, dict[str, Measurement]] = defaultdict(dict)
@@ -278,7 +285,7 @@ def progress_view(session: Session, area: Area, today: date | None = None) -> Pr
         kpis[kpi.id] = row
         group = groups.setdefault(kpi.period_type, PeriodGroup(kpi.period_type, periods))
         group.rows.append(row)
-    return ProgressView(area, plan, tree, list(groups.values()), rounds, kpis)
+    return ProgressView(area, plan, tree, list(groups.values()), rounds, kpis, names)
 
 
 def locked_periods(view: ProgressView) -> dict[str, str]:

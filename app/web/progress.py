@@ -11,8 +11,9 @@ from fastapi.responses import Response
 
 from app.db import SessionDep
 from app.services import progress as progress_service
+from app.services import reviews
 from app.services.access import Permission
-from app.services.errors import Conflict, Msg, ValidationFailed
+from app.services.errors import Conflict, Msg, NotFound, ValidationFailed
 from app.services.progress import ProgressView, locked_periods, progress_view
 from app.templating import render
 from app.web.auth import CurrentPrincipal, EditArea, ReadArea
@@ -31,8 +32,17 @@ def _ctx(view: ProgressView, principal: CurrentPrincipal, **extra: Any) -> dict[
         "can_edit": principal.can(Permission.edit, view.area.id),
         "errors": {},
         "typed": {},
+        "round_periods": _round_periods(view),
+        "can_review": principal.can(Permission.review, view.area.id),
         **extra,
     }
+
+
+def _round_periods(view: ProgressView) -> list[str]:
+    if view.plan is None:
+        return []
+    types = {row.kpi.period_type for row in view.kpis.values()}
+    return reviews.round_periods(types, view.plan.span_start_be, view.plan.span_end_be)
 
 
 @router.get("", name="progress")
@@ -85,3 +95,48 @@ def save_cell(
 
 def cell_error(errors: dict, period: str, cell: str) -> Msg | None:
     return errors.get((period, cell))
+
+
+@router.post("/rounds/{period}/{action}", name="review_round_step")
+def review_round_step(
+    request: Request,
+    period: str,
+    action: str,
+    area: ReadArea,
+    session: SessionDep,
+    form: Form,
+    principal: CurrentPrincipal,
+) -> Response:
+    step = reviews.STEPS.get(action)
+    if step is None:
+        raise NotFound(action)
+    principal.require(Permission.review if step.by_reviewer else Permission.edit, area.id)
+    version = form.get("version")
+    try:
+        reviews.step_round(
+            session,
+            actor=principal.actor,
+            area=area,
+            period=period,
+            action=action,
+            comment=str(form.get("comment", "")),
+            expected_version=int(version)
+            if isinstance(version, str) and version.isdigit()
+            else None,
+        )
+    except (ValidationFailed, Conflict) as exc:
+        session.rollback()
+        problem = (
+            exc.errors.get("comment") or next(iter(exc.errors.values()))
+            if isinstance(exc, ValidationFailed)
+            else exc.message
+        )
+        ctx = _ctx(
+            progress_view(session, area),
+            principal,
+            round_problem=(period, action, problem),
+            typed_comment=str(form.get("comment", "")),
+        )
+        return render(request, "progress/page.html", ctx, status_code=exc.status_code)
+    url = request.url_for("progress", slug=area.slug).path + f"?done={action}#round-{period}"
+    return Response(status_code=303, headers={"Location": url})

@@ -65,6 +65,8 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/areas/{slug}/history/{event_id}/restore"): EDIT,
     ("GET", "/areas/{slug}/progress"): READ,
     ("PUT", "/areas/{slug}/progress/kpis/{kpi_id}/{period}/{cell}"): EDIT,
+    # with action "approve": a reviewer's step (submitting is an editor's, see test_reviews)
+    ("POST", "/areas/{slug}/progress/rounds/{period}/{action}"): frozenset({"reviewer", "admin"}),
     ("GET", PLAN): EDIT,
     ("POST", PLAN): EDIT,
     ("GET", PLAN + "/checks"): EDIT,
@@ -173,6 +175,7 @@ def world(session: Session, app_client: Callable[[], TestClient]) -> World:
         "kpi_id": str(kpi.id),
         "period": "AY2566",
         "cell": "actual",
+        "action": "approve",
         "part": "vision",
         "entity_type": "kpi",
         "entity_id": str(kpi.id),

@@ -8,6 +8,7 @@ reason, audited like every change).
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 
 from sqlmodel import Session, select
 
@@ -16,7 +17,7 @@ from app.i18n import N_
 from app.models import Area, ReviewRound
 from app.models.base import utcnow
 from app.models.enums import AuditOp, PeriodType, ReviewState
-from app.periods import parse_period
+from app.periods import parse_period, period_span
 from app.services import audit
 from app.services.errors import Conflict, Msg, NotFound, ValidationFailed
 
@@ -44,21 +45,22 @@ ROUND_TYPES = {  # a round covers a whole year: its semesters or quarters go wit
 }
 
 
-def round_periods(kpi_period_types: Iterable[str], first_be: int, last_be: int) -> list[str]:
-    """The years that can be submitted, for the kinds of period the plan's KPIs use."""
-    prefixes = sorted(
-        {
-            {
-                "academic_year": "AY",
-                "semester": "AY",
-                "fiscal_year": "FY",
-                "fiscal_quarter": "FY",
-                "calendar_year": "CY",
-            }[t]
-            for t in kpi_period_types
-        }
-    )
-    return [f"{prefix}{year}" for prefix in prefixes for year in range(first_be, last_be + 1)]
+YEAR_PREFIX = {
+    "academic_year": "AY",
+    "semester": "AY",
+    "fiscal_year": "FY",
+    "fiscal_quarter": "FY",
+    "calendar_year": "CY",
+}
+
+
+def round_periods(
+    kpi_period_types: Iterable[str], first_be: int, last_be: int, today: date
+) -> list[str]:
+    """The years that can be submitted (begun by today), for the plan's kinds of period."""
+    prefixes = sorted({YEAR_PREFIX[t] for t in kpi_period_types})
+    codes = [f"{prefix}{year}" for prefix in prefixes for year in range(first_be, last_be + 1)]
+    return [code for code in codes if period_span(code).starts_on <= today]
 
 
 def step_round(
@@ -77,6 +79,8 @@ def step_round(
     parsed = parse_period(period)
     if parsed is None or parsed.period_type not in ROUND_TYPES:
         raise ValidationFailed({"period": Msg(N_("Choose a year to submit."))})
+    if period_span(parsed.code).starts_on > date.today():
+        raise ValidationFailed({"period": Msg(N_("This year has not begun yet."))})
     comment = comment.strip()[:4000]
     if step.needs_comment and not comment:
         raise ValidationFailed({"comment": Msg(N_("Say why, so the committee knows what to do."))})

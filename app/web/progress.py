@@ -4,6 +4,7 @@ A cell is saved on change; the answer is the KPI's whole row (its two lines, act
 because a running total or a carried value changes the later periods' figures and statuses too.
 """
 
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -42,7 +43,8 @@ def _round_periods(view: ProgressView) -> list[str]:
     if view.plan is None:
         return []
     types = {row.kpi.period_type for row in view.kpis.values()}
-    return reviews.round_periods(types, view.plan.span_start_be, view.plan.span_end_be)
+    plan = view.plan
+    return reviews.round_periods(types, plan.span_start_be, plan.span_end_be, date.today())
 
 
 @router.get("", name="progress")

@@ -70,3 +70,14 @@ def test_a_step_from_a_stale_page_is_refused(client: TestClient, session: Sessio
     assert _step(client, "approve", period="AY2567-S1").status_code == 422
     assert _step(client, "dance").status_code == 404
     assert session.exec(select(ReviewRound.state)).all() == ["submitted"]
+
+
+def test_a_year_that_has_not_begun_cannot_be_submitted(
+    client: TestClient, session: Session
+) -> None:
+    f.make_kpi(session, f.make_plan(session))
+    page = client.get("/areas/krabi/progress").text
+    assert 'id="round-AY2566"' in page and 'id="round-AY2570"' not in page  # begins May 2027
+    refused = _step(client, "submit", period="AY2570")
+    assert refused.status_code == 422 and "ปีนี้ยังไม่เริ่ม" in refused.text
+    assert session.exec(select(ReviewRound)).all() == []

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 from sqlalchemy import event
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("PHONLAP_DEV", "1")  # the built-in secret key is fine here
@@ -23,16 +23,18 @@ os.environ.setdefault("PHONLAP_DEV", "1")  # the built-in secret key is fine her
 from app import migrate  # noqa: E402
 from app.db import get_session, make_engine  # noqa: E402
 from app.main import create_app  # noqa: E402
-from app.services import seeding  # noqa: E402
+from app.models import KPI  # noqa: E402
+from app.services import progress, seeding  # noqa: E402
 from app.services.reference import default_group, group_areas  # noqa: E402
 from app.web import auth  # noqa: E402
-from tests.factories import PASSWORD, make_full_plan, make_user  # noqa: E402
+from tests.factories import ACTOR, PASSWORD, make_full_plan, make_user  # noqa: E402
 
 PAGES = [
     "/",
     "/areas/krabi",
     "/areas/krabi/plan",
     "/areas/krabi/history",
+    "/areas/krabi/progress",
     "/api/v1/areas/krabi/plan",
 ]
 
@@ -48,7 +50,19 @@ def main() -> None:
         with Session(engine) as session:
             seeding.seed_reference(session)
             for area in group_areas(session, default_group(session)):
-                make_full_plan(session, area.slug, kras=30 if area.slug == "krabi" else 5)
+                plan = make_full_plan(session, area.slug, kras=30 if area.slug == "krabi" else 5)
+                if area.slug == "krabi":  # four years of values for every KPI
+                    for kpi in session.exec(select(KPI).where(KPI.plan_id == plan.id)).all():
+                        for year, value in zip(range(2566, 2570), (63, 65.5, 67, 70), strict=True):
+                            progress.save_cell(
+                                session,
+                                actor=ACTOR,
+                                plan=plan,
+                                kpi_id=kpi.id,
+                                period=f"AY{year}",
+                                cell="actual",
+                                text=value,
+                            )
             admin = make_user(session, "admin")
             email = admin.email
         queries = {"n": 0}

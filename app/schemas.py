@@ -54,6 +54,13 @@ def _non_negative(value: Any) -> float | None:
     return number
 
 
+def _integer(value: Any) -> int | None:
+    try:
+        return parse_integer(value)
+    except NotANumber:
+        raise fail("Enter a whole number.") from None
+
+
 def _whole(value: Any) -> int | None:
     try:
         amount = parse_integer(value)
@@ -206,6 +213,31 @@ class ActionIn(InputModel):
         if self.start_on and self.end_on and self.end_on < self.start_on:
             raise MultiFieldError({"end_on": fail("The end date is before the start date.")})
         return self
+
+
+def _link(value: Any) -> Any:
+    value = _strip(value) or ""
+    if value and not re.match(r"^https?://\S+$", value):
+        raise fail("Enter a web address starting with http:// or https://.")
+    return value
+
+
+Link = Annotated[str, BeforeValidator(_link), Field(max_length=1000)]
+
+
+class ActionUpdateIn(InputModel):
+    """A dated check-in on an action."""
+
+    on_date: date
+    status: ActionStatus
+    percent_complete: Annotated[int | None, BeforeValidator(_integer)] = Field(
+        default=None, ge=0, le=100
+    )
+    what_changed: Text = Field(min_length=1, max_length=4000)
+    next_steps: Text = Field(default="", max_length=4000)
+    confidence: Annotated[int | None, BeforeValidator(_integer)] = Field(default=None, ge=0, le=10)
+    spent_thb: Baht = None
+    evidence_url: Link = ""
 
 
 class AgencyIn(InputModel):

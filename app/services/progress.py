@@ -13,14 +13,25 @@ from sqlmodel import Session, col, select
 
 from app import live
 from app.i18n import N_
-from app.models import KPI, Area, KPITarget, Measurement, Plan, ReviewRound, User
+from app.models import (
+    KPI,
+    Action,
+    ActionUpdate,
+    Area,
+    KPITarget,
+    Measurement,
+    Plan,
+    ReviewRound,
+    User,
+)
 from app.models.enums import Aggregation, AuditOp, Direction, KPIKind, KPIStatus, ReviewState
 from app.numbers import NotANumber, parse_number
 from app.periods import contains, parse_period, period_span, periods_of
-from app.schemas import KPI_RANGES
+from app.schemas import KPI_RANGES, ActionUpdateIn
 from app.services import audit
 from app.services.errors import Conflict, Msg, NotFound, ValidationFailed
 from app.services.plan_tree import PlanTree, current_plans, load_tree
+from app.services.validation import validate
 from app.status import Judgement, Rule, Trend, judge_periods, overdue, trend
 
 LOCKING_STATES = (ReviewState.submitted.value, ReviewState.approved.value)
@@ -111,6 +122,42 @@ def _save_target(
     op = AuditOp.delete if row is None else AuditOp.update if before else AuditOp.create
     after = audit.snapshot(row) if row else None
     _finish(session, actor, plan, "kpi_target", kpi.id, op, before, after)
+    return row
+
+
+def add_action_update(
+    session: Session, *, actor: audit.Actor, plan: Plan, action_id: int, update_in: dict[str, Any]
+) -> ActionUpdate:
+    """Record a check-in on an action; the action takes the check-in's status."""
+    action = session.get(Action, action_id)
+    if action is None or action.plan_id != plan.id:
+        raise NotFound(N_("No such action in this plan."))
+    data = validate(ActionUpdateIn, update_in)
+    if data.on_date > date.today():
+        raise ValidationFailed({"on_date": Msg(N_("A check-in cannot be dated in the future."))})
+    row = ActionUpdate(**data.model_dump(), action_id=action.id, entered_by=actor.id)
+    row.status = data.status.value
+    session.add(row)
+    if action.status != row.status:
+        before = audit.snapshot(action)
+        action.status = row.status
+        action.version += 1
+        session.add(action)
+        audit.record(
+            session,
+            actor=actor,
+            area_id=plan.area_id,
+            entity_type="action",
+            entity_id=action.id,
+            op=AuditOp.update,
+            before=before,
+            after=audit.snapshot(action),
+            reason=data.what_changed[:1000],
+        )
+    session.flush()
+    _finish(
+        session, actor, plan, "action_update", row.id, AuditOp.create, None, audit.snapshot(row)
+    )
     return row
 
 
@@ -223,6 +270,7 @@ class ProgressView:
     rounds: dict[str, ReviewRound]
     kpis: dict[int, KPIProgress]
     names: dict[int, str] = field(default_factory=dict)  # who submitted or decided a round
+    updates: dict[int, list[ActionUpdate]] = field(default_factory=dict)  # newest first
 
 
 def rule_of(kpi: KPI) -> Rule:
@@ -285,7 +333,15 @@ def progress_view(session: Session, area: Area, today: date | None = None) -> Pr
         kpis[kpi.id] = row
         group = groups.setdefault(kpi.period_type, PeriodGroup(kpi.period_type, periods))
         group.rows.append(row)
-    return ProgressView(area, plan, tree, list(groups.values()), rounds, kpis, names)
+    updates: dict[int, list[ActionUpdate]] = defaultdict(list)
+    action_ids = [a.id for a in tree.actions]
+    for u in session.exec(
+        select(ActionUpdate)
+        .where(col(ActionUpdate.action_id).in_(action_ids))
+        .order_by(col(ActionUpdate.on_date).desc(), col(ActionUpdate.id).desc())
+    ):
+        updates[u.action_id].append(u)
+    return ProgressView(area, plan, tree, list(groups.values()), rounds, kpis, names, updates)
 
 
 def locked_periods(view: ProgressView) -> dict[str, str]:

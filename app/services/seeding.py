@@ -250,8 +250,18 @@ def load_demo_plan(session: Session, area: Area, data: dict[str, Any]) -> None:
     kpis = {}
     for entry in data.get("kpis", []):
         kpis[entry["code"]] = add("kpis", _demo_kpi(entry, refs, kras))
+    actions = {}
     for entry in data.get("actions", []):
-        add("actions", _demo_action(entry, refs, kras, kpis))
+        actions[entry["code"]] = add("actions", _demo_action(entry, refs, kras, kpis))
+    for entry in data.get("actions", []):
+        for update in entry.get("updates", []):
+            progress.add_action_update(
+                session,
+                actor=SEED_ACTOR,
+                plan=plan,
+                action_id=actions[entry["code"]],
+                update_in={**update, "on_date": str(update["on_date"])},
+            )
     for entry in data.get("kpis", []):
         for period, value in (entry.get("progress") or {}).items():
             progress.save_cell(

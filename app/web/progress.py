@@ -4,6 +4,7 @@ A cell is saved on change; the answer is the KPI's whole row (its two lines, act
 because a running total or a carried value changes the later periods' figures and statuses too.
 """
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -35,6 +36,8 @@ def _ctx(view: ProgressView, principal: CurrentPrincipal, **extra: Any) -> dict[
         "typed": {},
         "round_periods": _round_periods(view),
         "can_review": principal.can(Permission.review, view.area.id),
+        "checkin": None,
+        "today": date.today(),
         **extra,
     }
 
@@ -142,3 +145,50 @@ def review_round_step(
         return render(request, "progress/page.html", ctx, status_code=exc.status_code)
     url = request.url_for("progress", slug=area.slug).path + f"?done={action}#round-{period}"
     return Response(status_code=303, headers={"Location": url})
+
+
+@dataclass
+class CheckIn:
+    """The check-in form of one action as it comes back: saved, or with its errors."""
+
+    action_id: int
+    values: dict[str, Any]
+    errors: dict[str, Msg]
+    saved: bool = False
+
+
+CHECKIN_FIELDS = (
+    "on_date",
+    "status",
+    "percent_complete",
+    "confidence",
+    "spent_thb",
+    "what_changed",
+    "next_steps",
+    "evidence_url",
+)
+
+
+@router.post("/actions/{action_id}/updates", name="action_update_create")
+def action_update_create(
+    request: Request,
+    action_id: int,
+    area: EditArea,
+    plan: EditPlan,
+    session: SessionDep,
+    form: Form,
+    principal: CurrentPrincipal,
+) -> Response:
+    values = {name: form.get(name, "") for name in CHECKIN_FIELDS}
+    status_code, checkin = 200, CheckIn(action_id, values, {}, saved=True)
+    try:
+        progress_service.add_action_update(
+            session, actor=principal.actor, plan=plan, action_id=action_id, update_in=values
+        )
+    except ValidationFailed as exc:
+        session.rollback()
+        status_code, checkin = 422, CheckIn(action_id, values, exc.errors)
+    view = progress_view(session, area)
+    action = next(a for a in view.tree.actions if a.id == action_id)
+    ctx = _ctx(view, principal, action=action, checkin=checkin)
+    return render(request, "progress/_action.html", ctx, status_code=status_code)

@@ -73,3 +73,28 @@ def test_the_grid_fits_a_phone_by_scrolling_inside_its_table(phone: Page) -> Non
     expect(phone.locator("table.grid").first).to_be_visible()
     assert _phone_problems(phone) == []
     shoot(phone, "phone-progress-krabi")
+
+
+def test_a_check_in_on_an_action(page: Page) -> None:
+    sign_in(page)
+    page.goto(page.base_url + "/areas/phuket/progress#actions-progress")
+    action = page.locator("article.action-progress").first
+    action.locator("details.checkin summary").click()
+    form = action.locator("form")
+    form.locator("select[name=status]").select_option("delayed")
+    form.locator("input[name=percent_complete]").fill("๔๐")
+    form.locator("textarea[name=what_changed]").fill("อบรมครูแกนนำแล้ว 2 รุ่น รุ่นที่ 3 เลื่อนเพราะน้ำท่วม")
+    form.locator("input[name=evidence_url]").fill("ไม่มีลิงก์")
+    form.get_by_role("button", name="บันทึก").click()
+    action = page.locator("article.action-progress").first
+    expect(action.locator("input[name=evidence_url]")).to_have_attribute("aria-invalid", "true")
+    expect(action.locator("textarea[name=what_changed]")).to_have_value(
+        "อบรมครูแกนนำแล้ว 2 รุ่น รุ่นที่ 3 เลื่อนเพราะน้ำท่วม"
+    )
+    action.locator("input[name=evidence_url]").fill("")
+    action.get_by_role("button", name="บันทึก").click()
+    notice = page.locator("article.action-progress").first.locator(".notice")
+    expect(notice).to_have_text("บันทึกความคืบหน้าแล้ว")
+    expect(notice).to_be_focused()
+    expect(page.locator("article.action-progress").first.locator(".status")).to_have_text("ล่าช้า")
+    shoot(page.locator("article.action-progress").first, "progress-check-in")

@@ -67,6 +67,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("PUT", "/areas/{slug}/progress/kpis/{kpi_id}/{period}/{cell}"): EDIT,
     # with action "approve": a reviewer's step (submitting is an editor's, see test_reviews)
     ("POST", "/areas/{slug}/progress/rounds/{period}/{action}"): frozenset({"reviewer", "admin"}),
+    ("POST", "/areas/{slug}/progress/actions/{action_id}/updates"): EDIT,
     ("GET", PLAN): EDIT,
     ("POST", PLAN): EDIT,
     ("GET", PLAN + "/checks"): EDIT,
@@ -176,6 +177,7 @@ def world(session: Session, app_client: Callable[[], TestClient]) -> World:
         "period": "AY2566",
         "cell": "actual",
         "action": "approve",
+        "action_id": str(w.element_ids["actions"]),
         "part": "vision",
         "entity_type": "kpi",
         "entity_id": str(kpi.id),

@@ -3,7 +3,7 @@
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from app.models import AuditEvent, KPITarget, Measurement, ReviewRound
+from app.models import ActionUpdate, AuditEvent, KPITarget, Measurement, ReviewRound
 from tests import factories as f
 
 HX = {"HX-Request": "true"}
@@ -126,3 +126,60 @@ def test_a_submitted_or_approved_period_is_locked(client: TestClient, session: S
     assert cell in page
     assert "readonly" in page.split(cell)[1].split(">")[0]
     assert _cell(client, kpi.id, "AY2567-S1", "70").status_code == 200
+
+
+def _check_in(client: TestClient, action_id: int, **values: str):  # noqa: ANN202
+    data = {"on_date": "2026-11-01", "status": "delayed", "what_changed": "อบรมครูได้ 2 รุ่น", **values}
+    return client.post(f"/areas/krabi/progress/actions/{action_id}/updates", headers=HX, data=data)
+
+
+def test_a_check_in_is_listed_and_sets_the_action_status(
+    client: TestClient, session: Session
+) -> None:
+    plan = f.make_plan(session)
+    action = f.make_action(session, plan)
+    response = _check_in(
+        client,
+        action.id,
+        percent_complete="40",
+        confidence="7",
+        spent_thb="120,000",
+        next_steps="อบรมรุ่นที่ 3 เดือนมกราคม",
+        evidence_url="https://example.go.th/report.pdf",
+    )
+    assert response.status_code == 200
+    assert "บันทึกความคืบหน้าแล้ว" in response.text and "อบรมครูได้ 2 รุ่น" in response.text
+    update = session.exec(select(ActionUpdate)).one()
+    assert (update.percent_complete, update.confidence, update.spent_thb) == (40, 7, 120000)
+    session.refresh(action)
+    assert action.status == "delayed"
+    ops = session.exec(
+        select(AuditEvent.entity_type)
+        .where(AuditEvent.entity_type.in_(["action", "action_update"]))
+        .order_by(AuditEvent.id)
+    ).all()
+    assert ops[-2:] == ["action", "action_update"]  # one transaction: the status and the check-in
+    page = client.get("/areas/krabi/progress").text
+    assert "ล่าช้า" in page and "40%" in page
+
+
+def test_a_bad_check_in_keeps_the_text_and_stores_nothing(
+    client: TestClient, session: Session
+) -> None:
+    plan = f.make_plan(session)
+    action = f.make_action(session, plan)
+    status_before = action.status
+    for bad, field in (
+        ({"percent_complete": "120"}, "ไม่เกิน 100"),
+        ({"confidence": "สูง"}, "จำนวนเต็ม"),
+        ({"evidence_url": "ftp://x"}, "http://"),
+        ({"what_changed": ""}, "จำเป็นต้องกรอก"),
+        ({"on_date": "2099-01-01"}, "ในอนาคต"),
+    ):
+        response = _check_in(client, action.id, next_steps="ประชุมเครือข่าย", **bad)
+        assert response.status_code == 422, bad
+        assert field in response.text, bad
+        assert "ประชุมเครือข่าย" in response.text  # typed text kept
+    assert session.exec(select(ActionUpdate)).all() == []
+    session.refresh(action)
+    assert action.status == status_before

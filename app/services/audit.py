@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlmodel import Session, SQLModel
 
+from app import live
 from app.models import AuditEvent
 from app.models.enums import AuditOp
 
@@ -67,8 +68,11 @@ def record(
     return event
 
 
-def commit(session: Session, **change: Any) -> AuditEvent:
-    """Record the change (see `record`) in the caller's transaction, then commit both."""
+def commit(session: Session, *, publish: dict[str, Any] | None = None, **change: Any) -> AuditEvent:
+    """The tail of every write: record the change (see `record`) in the caller's transaction,
+    commit both, then publish `publish` (if given) on the area's live channel."""
     event = record(session, **change)
     session.commit()
+    if publish is not None and change.get("area_id") is not None:
+        live.broker.publish(live.area_channel(change["area_id"]), publish)
     return event

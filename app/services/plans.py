@@ -15,7 +15,6 @@ from sqlalchemy import delete as sql_delete
 from sqlalchemy import func, update
 from sqlmodel import Session, SQLModel, col, or_, select
 
-from app import live
 from app.models import (
     KPI,
     KPIKRA,
@@ -746,7 +745,7 @@ def _finish(
     after: dict[str, Any] | None = None,
     reason: str | None = None,
 ) -> None:
-    """The tail of every write: its audit event in the same transaction, commit, then publish."""
+    """The tail of every plan write (see `audit.commit`)."""
     audit.commit(
         session,
         actor=actor,
@@ -757,10 +756,7 @@ def _finish(
         before=before,
         after=after,
         reason=(reason or "").strip()[:1000] or None,
-    )
-    live.broker.publish(
-        live.area_channel(plan.area_id),
-        {
+        publish={
             "type": "plan.changed",
             "plan_id": plan.id,
             "entity": entity_type,

@@ -5,13 +5,13 @@ publishes `progress.changed` on the area's channel.
 """
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from sqlmodel import Session, col, select
 
-from app import live
 from app.i18n import N_
 from app.models import (
     KPI,
@@ -32,7 +32,7 @@ from app.services import audit
 from app.services.errors import Conflict, Msg, NotFound, ValidationFailed
 from app.services.plan_tree import PlanTree, current_plans, load_tree
 from app.services.validation import validate
-from app.status import Judgement, Rule, Trend, judge_periods, overdue, trend
+from app.status import Judgement, Rule, Trend, distribution, judge_periods, overdue, trend
 
 LOCKING_STATES = (ReviewState.submitted.value, ReviewState.approved.value)
 CELLS = ("actual", "target")
@@ -129,9 +129,7 @@ def add_action_update(
     session: Session, *, actor: audit.Actor, plan: Plan, action_id: int, update_in: dict[str, Any]
 ) -> ActionUpdate:
     """Record a check-in on an action; the action takes the check-in's status."""
-    action = session.get(Action, action_id)
-    if action is None or action.plan_id != plan.id:
-        raise NotFound(N_("No such action in this plan."))
+    action = _action(session, plan, action_id)
     data = validate(ActionUpdateIn, update_in)
     if data.on_date > date.today():
         raise ValidationFailed({"on_date": Msg(N_("A check-in cannot be dated in the future."))})
@@ -159,6 +157,13 @@ def add_action_update(
         session, actor, plan, "action_update", row.id, AuditOp.create, None, audit.snapshot(row)
     )
     return row
+
+
+def _action(session: Session, plan: Plan, action_id: int) -> Action:
+    action = session.get(Action, action_id)
+    if action is None or action.plan_id != plan.id:
+        raise NotFound(N_("No such action in this plan."))
+    return action
 
 
 def _kpi(session: Session, plan: Plan, kpi_id: int) -> KPI:
@@ -190,22 +195,17 @@ def _value(kpi: KPI, text: str | float | None) -> float | None:
 
 
 def _check_open(session: Session, area_id: int, period: str) -> None:
-    for round_ in session.exec(
-        select(ReviewRound).where(
-            ReviewRound.area_id == area_id, col(ReviewRound.state).in_(LOCKING_STATES)
+    state = lock_of(_rounds(session, area_id).values(), period)
+    if state == ReviewState.approved:
+        msg = N_(
+            "This period was approved and is locked. An administrator or reviewer can reopen it."
         )
-    ).all():
-        if contains(round_.period, period):
-            msg = (
-                N_(
-                    "This period was approved and is locked. An administrator or reviewer can reopen it."
-                )
-                if round_.state == ReviewState.approved
-                else N_(
-                    "This period was submitted for review. It can be changed if the reviewer returns it."
-                )
-            )
-            raise ValidationFailed({"value": Msg(msg)})
+        raise ValidationFailed({"value": Msg(msg)})
+    if state is not None:
+        msg = N_(
+            "This period was submitted for review. It can be changed if the reviewer returns it."
+        )
+        raise ValidationFailed({"value": Msg(msg)})
 
 
 def _finish(
@@ -218,6 +218,7 @@ def _finish(
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
 ) -> None:
+    """The tail of every progress write (see `audit.commit`)."""
     audit.commit(
         session,
         actor=actor,
@@ -227,10 +228,12 @@ def _finish(
         op=op,
         before=before,
         after=after,
-    )
-    live.broker.publish(
-        live.area_channel(plan.area_id),
-        {"type": "progress.changed", "plan_id": plan.id, "entity": entity_type, "id": entity_id},
+        publish={
+            "type": "progress.changed",
+            "plan_id": plan.id,
+            "entity": entity_type,
+            "id": entity_id,
+        },
     )
 
 
@@ -272,6 +275,12 @@ class ProgressView:
     names: dict[int, str] = field(default_factory=dict)  # who submitted or decided a round
     updates: dict[int, list[ActionUpdate]] = field(default_factory=dict)  # newest first
 
+    def latest_counts(self) -> dict[KPIStatus, int]:
+        """How many KPIs are in each status at their newest period with a figure."""
+        return distribution(
+            row.latest.status if row.latest else KPIStatus.no_data for row in self.kpis.values()
+        )
+
 
 def rule_of(kpi: KPI) -> Rule:
     return Rule(
@@ -289,9 +298,7 @@ def progress_view(session: Session, area: Area, today: date | None = None) -> Pr
     """Everything the progress page shows, in a fixed number of queries."""
     today = today or date.today()
     plan = current_plans(session, [area.id]).get(area.id)
-    rounds = {
-        r.period: r for r in session.exec(select(ReviewRound).where(ReviewRound.area_id == area.id))
-    }
+    rounds = _rounds(session, area.id)
     ids = {i for r in rounds.values() for i in (r.submitted_by, r.decided_by) if i is not None}
     names = (
         dict(session.exec(select(User.id, User.display_name).where(col(User.id).in_(ids))).all())
@@ -301,55 +308,95 @@ def progress_view(session: Session, area: Area, today: date | None = None) -> Pr
     if plan is None:
         return ProgressView(area, None, None, [], rounds, {}, names)
     tree = load_tree(session, plan, area)
-    kpi_ids = [k.id for k in tree.kpis]
-    actuals: dict[int, dict[str, Measurement]] = defaultdict(dict)
-    for m in session.exec(select(Measurement).where(col(Measurement.kpi_id).in_(kpi_ids))):
-        actuals[m.kpi_id][m.period] = m
-    targets: dict[int, dict[str, float]] = defaultdict(dict)
-    for t in session.exec(select(KPITarget).where(col(KPITarget.kpi_id).in_(kpi_ids))):
-        targets[t.kpi_id][t.period] = t.value
+    kpis = _kpi_rows(session, plan, tree.kpis, today)
     groups: dict[str, PeriodGroup] = {}
-    kpis = {}
-    for kpi in tree.kpis:
-        periods = periods_of(kpi.period_type, plan.span_start_be, plan.span_end_be)
-        values = {p: m.value for p, m in actuals[kpi.id].items()}
-        rule = rule_of(kpi)
-        judgements = judge_periods(periods, values, targets[kpi.id], rule)
-        for period in periods:  # nothing to judge in a period that has not started
-            if period_span(period).starts_on > today:
-                j = judgements[period]
-                judgements[period] = Judgement(
-                    KPIStatus.no_data, "not_started", None, j.target, j.interpolated
-                )
-        row = KPIProgress(
-            kpi=kpi,
-            periods=periods,
-            actuals=actuals[kpi.id],
-            targets=targets[kpi.id],
-            judgements=judgements,
-            trend=trend([j.figure for j in judgements.values()], rule),
-            overdue=overdue(periods, values, today, after=kpi.baseline_period),
+    for row in kpis.values():
+        group = groups.setdefault(
+            row.kpi.period_type, PeriodGroup(row.kpi.period_type, row.periods)
         )
-        kpis[kpi.id] = row
-        group = groups.setdefault(kpi.period_type, PeriodGroup(kpi.period_type, periods))
         group.rows.append(row)
+    updates = _updates(session, [a.id for a in tree.actions])
+    return ProgressView(area, plan, tree, list(groups.values()), rounds, kpis, names, updates)
+
+
+def kpi_view(session: Session, area: Area, plan: Plan, kpi_id: int) -> ProgressView:
+    """Just one KPI's row (what a saved cell brings back), without loading the whole plan."""
+    kpi = _kpi(session, plan, kpi_id)
+    row = _kpi_rows(session, plan, [kpi], date.today())[kpi.id]
+    group = PeriodGroup(kpi.period_type, row.periods, [row])
+    return ProgressView(area, plan, None, [group], _rounds(session, area.id), {kpi.id: row})
+
+
+def action_view(
+    session: Session, area: Area, plan: Plan, action_id: int
+) -> tuple[ProgressView, Action]:
+    """Just one action and its check-ins."""
+    action = _action(session, plan, action_id)
+    view = ProgressView(area, plan, None, [], {}, {}, updates=_updates(session, [action.id]))
+    return view, action
+
+
+def _rounds(session: Session, area_id: int) -> dict[str, ReviewRound]:
+    query = select(ReviewRound).where(ReviewRound.area_id == area_id)
+    return {r.period: r for r in session.exec(query)}
+
+
+def _updates(session: Session, action_ids: list[int]) -> dict[int, list[ActionUpdate]]:
     updates: dict[int, list[ActionUpdate]] = defaultdict(list)
-    action_ids = [a.id for a in tree.actions]
     for u in session.exec(
         select(ActionUpdate)
         .where(col(ActionUpdate.action_id).in_(action_ids))
         .order_by(col(ActionUpdate.on_date).desc(), col(ActionUpdate.id).desc())
     ):
         updates[u.action_id].append(u)
-    return ProgressView(area, plan, tree, list(groups.values()), rounds, kpis, names, updates)
+    return updates
+
+
+def _kpi_rows(session: Session, plan: Plan, kpis: list[KPI], today: date) -> dict[int, KPIProgress]:
+    """Each KPI's values, targets and judgements: two queries, whatever the number of KPIs."""
+    kpi_ids = [k.id for k in kpis]
+    actuals: dict[int, dict[str, Measurement]] = defaultdict(dict)
+    for m in session.exec(select(Measurement).where(col(Measurement.kpi_id).in_(kpi_ids))):
+        actuals[m.kpi_id][m.period] = m
+    targets: dict[int, dict[str, float]] = defaultdict(dict)
+    for t in session.exec(select(KPITarget).where(col(KPITarget.kpi_id).in_(kpi_ids))):
+        targets[t.kpi_id][t.period] = t.value
+    return {k.id: _kpi_row(plan, k, actuals[k.id], targets[k.id], today) for k in kpis}
+
+
+def _kpi_row(
+    plan: Plan, kpi: KPI, actuals: dict[str, Measurement], targets: dict[str, float], today: date
+) -> KPIProgress:
+    periods = periods_of(kpi.period_type, plan.span_start_be, plan.span_end_be)
+    values = {p: m.value for p, m in actuals.items()}
+    rule = rule_of(kpi)
+    judgements = judge_periods(periods, values, targets, rule)
+    for period in periods:  # nothing to judge in a period that has not started
+        if period_span(period).starts_on > today:
+            j = judgements[period]
+            judgements[period] = Judgement(
+                KPIStatus.no_data, "not_started", None, j.target, j.interpolated
+            )
+    return KPIProgress(
+        kpi=kpi,
+        periods=periods,
+        actuals=actuals,
+        targets=targets,
+        judgements=judgements,
+        trend=trend([j.figure for j in judgements.values()], rule),
+        overdue=overdue(periods, values, today, after=kpi.baseline_period),
+    )
+
+
+def lock_of(rounds: Iterable[ReviewRound], period: str) -> str | None:
+    """The review state that locks a period (submitted or approved), if any."""
+    for round_ in rounds:
+        if round_.state in LOCKING_STATES and contains(round_.period, period):
+            return round_.state
+    return None
 
 
 def locked_periods(view: ProgressView) -> dict[str, str]:
     """Period code -> the state that locks it, for every period shown."""
-    locks = {}
-    for group in view.groups:
-        for period in group.periods:
-            for round_ in view.rounds.values():
-                if round_.state in LOCKING_STATES and contains(round_.period, period):
-                    locks[period] = round_.state
-    return locks
+    shown = {p for group in view.groups for p in group.periods}
+    return {p: state for p in shown if (state := lock_of(view.rounds.values(), p))}

@@ -12,7 +12,6 @@ from datetime import date
 
 from sqlmodel import Session, select
 
-from app import live
 from app.i18n import N_
 from app.models import Area, ReviewRound
 from app.models.base import utcnow
@@ -116,9 +115,6 @@ def step_round(
         before=before,
         after=audit.snapshot(row),
         reason=comment or None,
-    )
-    live.broker.publish(
-        live.area_channel(area.id),
-        {"type": "review.changed", "period": row.period, "state": row.state},
+        publish={"type": "review.changed", "period": row.period, "state": row.state},
     )
     return row

@@ -17,3 +17,9 @@ def field_text(form: FormData, name: str, limit: int = 500) -> str:
     """A text field, cut to `limit` characters (the schema then says what is too long)."""
     value = form.get(name, "")
     return value[:limit] if isinstance(value, str) else ""
+
+
+def field_int(form: FormData, name: str) -> int | None:
+    """A whole number field (e.g. the `version` a form was rendered with), else None."""
+    value = form.get(name)
+    return int(value) if isinstance(value, str) and value.isdigit() else None

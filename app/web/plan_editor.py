@@ -22,7 +22,7 @@ from app.services.plan_views import PlanView, plan_view
 from app.templating import is_htmx, render
 from app.web.auth import CurrentPrincipal, EditArea
 from app.web.deps import EditPlan
-from app.web.forms import Form
+from app.web.forms import Form, field_int
 
 router = APIRouter(prefix="/areas/{slug}/plan")
 CHANGED = {"HX-Trigger": "plan-changed"}
@@ -63,11 +63,6 @@ def _values(kind: str, form: FormData) -> dict[str, Any]:
         elif name in form:
             values[name] = form.get(name)
     return values
-
-
-def _version(form: FormData) -> int | None:
-    raw = form.get("version")
-    return int(raw) if isinstance(raw, str) and raw.isdigit() else None
 
 
 def _ctx(view: PlanView, **extra: Any) -> dict[str, Any]:
@@ -152,7 +147,7 @@ def plan_part_update(part: str, s: PlanScope, form: Form) -> Response:
             actor=s.principal.actor,
             plan=s.plan,
             plan_in=values,
-            expected_version=_version(form),
+            expected_version=field_int(form, "version"),
         )
     except ValidationFailed as exc:
         ctx = _ctx(plan_view(s.session, s.area), values=values, errors=exc.errors)
@@ -217,7 +212,7 @@ def element_update(kind: str, element_id: int, s: PlanScope, form: Form) -> Resp
             kind=kind,
             element_id=element_id,
             element_in=values,
-            expected_version=_version(form),
+            expected_version=field_int(form, "version"),
         )
     except ValidationFailed as exc:
         return _form(request, session, area, kind, row, values, exc.errors, status_code=422)

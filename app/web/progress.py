@@ -16,11 +16,17 @@ from app.services import progress as progress_service
 from app.services import reviews
 from app.services.access import Permission
 from app.services.errors import Conflict, Msg, NotFound, ValidationFailed
-from app.services.progress import ProgressView, locked_periods, progress_view
+from app.services.progress import (
+    ProgressView,
+    action_view,
+    kpi_view,
+    locked_periods,
+    progress_view,
+)
 from app.templating import render
 from app.web.auth import CurrentPrincipal, EditArea, ReadArea
 from app.web.deps import EditPlan
-from app.web.forms import Form
+from app.web.forms import Form, field_int
 
 router = APIRouter(prefix="/areas/{slug}/progress")
 
@@ -70,7 +76,6 @@ def save_cell(
     principal: CurrentPrincipal,
 ) -> Response:
     text = str(form.get("value", ""))
-    version = form.get("version")
     status_code, errors = 200, {}
     try:
         progress_service.save_cell(
@@ -81,9 +86,7 @@ def save_cell(
             period=period,
             cell=cell,
             text=text,
-            expected_version=int(version)
-            if isinstance(version, str) and version.isdigit()
-            else None,
+            expected_version=field_int(form, "version"),
         )
     except ValidationFailed as exc:
         session.rollback()
@@ -91,15 +94,11 @@ def save_cell(
     except Conflict as exc:
         session.rollback()
         status_code, errors = 409, {(period, cell): exc.message}
-    view = progress_view(session, area)
+    view = kpi_view(session, area, plan, kpi_id)
     row = view.kpis[kpi_id]
     typed = {(period, cell): text} if errors else {}
     ctx = _ctx(view, principal, row=row, errors=errors, typed=typed)
     return render(request, "progress/_kpi.html", ctx, status_code=status_code)
-
-
-def cell_error(errors: dict, period: str, cell: str) -> Msg | None:
-    return errors.get((period, cell))
 
 
 @router.post("/rounds/{period}/{action}", name="review_round_step")
@@ -116,7 +115,6 @@ def review_round_step(
     if step is None:
         raise NotFound(action)
     principal.require(Permission.review if step.by_reviewer else Permission.edit, area.id)
-    version = form.get("version")
     try:
         reviews.step_round(
             session,
@@ -125,9 +123,7 @@ def review_round_step(
             period=period,
             action=action,
             comment=str(form.get("comment", "")),
-            expected_version=int(version)
-            if isinstance(version, str) and version.isdigit()
-            else None,
+            expected_version=field_int(form, "version"),
         )
     except (ValidationFailed, Conflict) as exc:
         session.rollback()
@@ -188,7 +184,6 @@ def action_update_create(
     except ValidationFailed as exc:
         session.rollback()
         status_code, checkin = 422, CheckIn(action_id, values, exc.errors)
-    view = progress_view(session, area)
-    action = next(a for a in view.tree.actions if a.id == action_id)
+    view, action = action_view(session, area, plan, action_id)
     ctx = _ctx(view, principal, action=action, checkin=checkin)
     return render(request, "progress/_action.html", ctx, status_code=status_code)

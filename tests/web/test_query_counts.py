@@ -54,3 +54,27 @@ def test_query_count_does_not_grow_with_the_plan(
     large = _counts(client, count_queries)
     assert large == small
     assert max(small.values()) < 30
+
+
+def _save_cell_queries(client: TestClient, session: Session, counter: QueryCounter) -> int:
+    kpi_id = session.exec(select(KPI.id).join(Plan).order_by(KPI.id)).first()
+    counter.count = 0
+    response = client.put(
+        f"/areas/krabi/progress/kpis/{kpi_id}/AY2567/actual",
+        headers={"HX-Request": "true"},
+        data={"value": "70"},
+    )
+    assert response.status_code == 200
+    return counter.count
+
+
+def test_saving_a_cell_loads_only_its_kpi(
+    client: TestClient, session: Session, count_queries: QueryCounter
+) -> None:
+    f.make_full_plan(session, "krabi", kras=1)
+    small = _save_cell_queries(client, session, count_queries)
+    session.exec(delete(Plan))
+    session.commit()
+    f.make_full_plan(session, "krabi", kras=30)
+    assert _save_cell_queries(client, session, count_queries) == small
+    assert small < 20

@@ -18,7 +18,16 @@ from app.middleware import LocaleMiddleware, SecurityMiddleware
 from app.services.access import Forbidden, NotAuthenticated
 from app.services.errors import Conflict, Msg, NotFound, ServiceError, ValidationFailed
 from app.templating import is_htmx, render, translate
-from app.web import account, admin, api_docs, history, pages, plan_editor, progress
+from app.web import (
+    account,
+    admin,
+    api_docs,
+    history,
+    pages,
+    plan_editor,
+    progress,
+    spreadsheets,
+)
 from app.web.auth import csrf_guard, get_principal
 
 log = logging.getLogger(__name__)
@@ -56,7 +65,17 @@ def create_app() -> FastAPI:
     app.add_middleware(LocaleMiddleware)
     app.add_middleware(SecurityMiddleware)
     app.mount("/static", CachedStatic(directory=ROOT / "static"), name="static")
-    for module in (pages, account, admin, plan_editor, progress, history, v1, api_docs):
+    for module in (
+        pages,
+        account,
+        admin,
+        plan_editor,
+        progress,
+        spreadsheets,
+        history,
+        v1,
+        api_docs,
+    ):
         app.include_router(module.router)
     _error_handlers(app)
     return app

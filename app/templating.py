@@ -11,6 +11,7 @@ from app import ROOT, __version__, display, i18n, labels, periods
 from app.services.access import ANONYMOUS, Permission
 from app.services.errors import Msg
 from app.services.plans import SPECS
+from app.services.spreadsheets import PROGRESS_COLUMNS
 from app.web.auth import csrf_token
 
 env = Environment(
@@ -171,6 +172,22 @@ env.globals.update(
     add_label=add_label,
     step_numbers=STEP_NUMBERS,
 )
+
+
+def import_titles() -> dict[str, str]:
+    """Column key -> its header, for the import preview."""
+    return {c.key: i18n.gettext(c.title) for c in PROGRESS_COLUMNS}
+
+
+def format_cell(value: Any) -> str:
+    if value is None or value == "":
+        return "–"
+    if isinstance(value, int | float):
+        return i18n.format_number(value)
+    return str(value)
+
+
+env.globals.update(import_titles=import_titles, format_cell=format_cell)
 
 
 @pass_context

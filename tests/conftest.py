@@ -4,12 +4,15 @@ starts from reference data only: plan data, audit rows and added agencies are de
 """
 
 import os
+import tempfile
 from collections.abc import Callable, Iterator
 
-# Before any settings are read: a test secret, and cheap password hashing (argon2id still).
+# Before any settings are read: a test secret, cheap password hashing (argon2id still), and a
+# var directory of its own for uploads.
 os.environ.setdefault("PHONLAP_SECRET_KEY", "test-secret-key-for-the-phonlap-suite-only-0123")
 os.environ["PHONLAP_ARGON2_TIME_COST"] = "1"
 os.environ["PHONLAP_ARGON2_MEMORY_KIB"] = "1024"
+os.environ["PHONLAP_VAR_DIR"] = tempfile.mkdtemp(prefix="phonlap-test-var-")
 
 import pytest
 from fastapi.testclient import TestClient

@@ -72,7 +72,12 @@ def commit(session: Session, *, publish: dict[str, Any] | None = None, **change:
     """The tail of every write: record the change (see `record`) in the caller's transaction,
     commit both, then publish `publish` (if given) on the area's live channel."""
     event = record(session, **change)
-    session.commit()
-    if publish is not None and change.get("area_id") is not None:
-        live.broker.publish(live.area_channel(change["area_id"]), publish)
+    finish(session, area_id=change.get("area_id"), publish=publish)
     return event
+
+
+def finish(session: Session, *, area_id: int | None, publish: dict[str, Any] | None) -> None:
+    """Commit what the caller recorded (one change or many), then publish the live event."""
+    session.commit()
+    if publish is not None and area_id is not None:
+        live.broker.publish(live.area_channel(area_id), publish)

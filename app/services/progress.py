@@ -24,6 +24,7 @@ from app.models import (
     ReviewRound,
     User,
 )
+from app.models.base import utcnow
 from app.models.enums import Aggregation, AuditOp, Direction, KPIKind, KPIStatus, ReviewState
 from app.numbers import NotANumber, parse_number
 from app.periods import contains, parse_period, period_span, periods_of
@@ -55,60 +56,81 @@ def save_cell(
     """Store, change or (when blank) clear a KPI's actual value or target for one period."""
     kpi = _kpi(session, plan, kpi_id)
     period = _check_period(kpi, period)
-    value = _value(kpi, text)
+    value = parse_value(kpi, text)
     if cell == "target":
-        return _save_target(session, actor, plan, kpi, period, value)
-    if cell != "actual":
+        row, changed = write_target(session, actor, plan, kpi, period, value)
+        entity = "kpi_target"
+    elif cell == "actual":
+        check_open(session, plan.area_id, period)
+        fields = None if value is None else {"value": value}
+        row, changed = write_measurement(
+            session, actor, plan, kpi, period, fields, expected_version=expected_version
+        )
+        entity = "measurement"
+    else:
         raise NotFound(cell)
-    _check_open(session, plan.area_id, period)
-    return _save_actual(session, actor, plan, kpi, period, value, expected_version)
+    finish(session, plan, entity, kpi.id, changed=changed)
+    return row
 
 
-def _save_actual(
+def write_measurement(
+    session: Session,
+    actor: audit.Actor,
+    plan: Plan,
+    kpi: KPI,
+    period: str,
+    fields: dict[str, Any] | None,
+    *,
+    expected_version: int | None = None,
+    reason: str | None = None,
+) -> tuple[Measurement | None, bool]:
+    """Set a measurement's columns (`fields`), or delete it (`None`), recording the audit event
+    in the caller's transaction. Returns the row and whether anything changed."""
+    row = measurement_of(session, kpi.id, period)
+    if row and expected_version is not None and row.version != expected_version:
+        raise Conflict(
+            Msg(N_("Someone else saved this value meanwhile: %(value)s."), {"value": row.value}),
+            current=audit.snapshot(row),
+        )
+    if row is None and fields is None:
+        return None, False
+    before = audit.snapshot(row) if row else None
+    if fields is None:
+        assert row is not None
+        session.delete(row)
+        _record(session, actor, plan, "measurement", row.id, AuditOp.delete, before, None, reason)
+        return None, True
+    if row is None:
+        row = Measurement(kpi_id=kpi.id, period=period, entered_by=actor.id, **fields)
+    elif all(getattr(row, k) == v for k, v in fields.items()):
+        return row, False
+    else:
+        for name, value in fields.items():
+            setattr(row, name, value)
+        row.version += 1
+        row.entered_by = actor.id
+        row.entered_at = utcnow()
+    session.add(row)
+    session.flush()
+    op = AuditOp.update if before else AuditOp.create
+    _record(session, actor, plan, "measurement", row.id, op, before, audit.snapshot(row), reason)
+    return row, True
+
+
+def write_target(
     session: Session,
     actor: audit.Actor,
     plan: Plan,
     kpi: KPI,
     period: str,
     value: float | None,
-    expected_version: int | None,
-) -> Measurement | None:
-    row = session.exec(
-        select(Measurement).where(Measurement.kpi_id == kpi.id, Measurement.period == period)
-    ).first()
-    if row and expected_version is not None and row.version != expected_version:
-        raise Conflict(
-            Msg(N_("Someone else saved this value meanwhile: %(value)s."), {"value": row.value}),
-            current=audit.snapshot(row),
-        )
-    if row is None and value is None:
-        return None
-    before = audit.snapshot(row) if row else None
-    if value is None:
-        session.delete(row)
-        _finish(session, actor, plan, "measurement", row.id, AuditOp.delete, before, None)
-        return None
-    if row is None:
-        row = Measurement(kpi_id=kpi.id, period=period, value=value, entered_by=actor.id)
-    elif row.value == value:
-        return row
-    else:
-        row.value = value
-        row.version += 1
-        row.entered_by = actor.id
-    session.add(row)
-    session.flush()
-    op = AuditOp.update if before else AuditOp.create
-    _finish(session, actor, plan, "measurement", row.id, op, before, audit.snapshot(row))
-    return row
-
-
-def _save_target(
-    session: Session, actor: audit.Actor, plan: Plan, kpi: KPI, period: str, value: float | None
-) -> KPITarget | None:
+    *,
+    reason: str | None = None,
+) -> tuple[KPITarget | None, bool]:
+    """Set or (with `None`) clear a period's target, recording the audit event."""
     row = session.get(KPITarget, (kpi.id, period))
     if row is None and value is None or row is not None and row.value == value:
-        return row
+        return row, False
     before = audit.snapshot(row) if row else None
     if value is None:
         session.delete(row)
@@ -121,8 +143,13 @@ def _save_target(
         session.add(row)
     op = AuditOp.delete if row is None else AuditOp.update if before else AuditOp.create
     after = audit.snapshot(row) if row else None
-    _finish(session, actor, plan, "kpi_target", kpi.id, op, before, after)
-    return row
+    _record(session, actor, plan, "kpi_target", kpi.id, op, before, after, reason)
+    return row, True
+
+
+def measurement_of(session: Session, kpi_id: int, period: str) -> Measurement | None:
+    query = select(Measurement).where(Measurement.kpi_id == kpi_id, Measurement.period == period)
+    return session.exec(query).first()
 
 
 def add_action_update(
@@ -141,21 +168,14 @@ def add_action_update(
         action.status = row.status
         action.version += 1
         session.add(action)
-        audit.record(
-            session,
-            actor=actor,
-            area_id=plan.area_id,
-            entity_type="action",
-            entity_id=action.id,
-            op=AuditOp.update,
-            before=before,
-            after=audit.snapshot(action),
-            reason=data.what_changed[:1000],
-        )
+        after = audit.snapshot(action)
+        reason = data.what_changed[:1000]
+        _record(session, actor, plan, "action", action.id, AuditOp.update, before, after, reason)
     session.flush()
-    _finish(
+    _record(
         session, actor, plan, "action_update", row.id, AuditOp.create, None, audit.snapshot(row)
     )
+    finish(session, plan, "action_update", row.id)
     return row
 
 
@@ -180,7 +200,7 @@ def _check_period(kpi: KPI, period: str) -> str:
     return parsed.code
 
 
-def _value(kpi: KPI, text: str | float | None) -> float | None:
+def parse_value(kpi: KPI, text: str | float | None) -> float | None:
     try:
         value = parse_number(text)
     except NotANumber:
@@ -194,21 +214,36 @@ def _value(kpi: KPI, text: str | float | None) -> float | None:
     return value
 
 
-def _check_open(session: Session, area_id: int, period: str) -> None:
-    state = lock_of(_rounds(session, area_id).values(), period)
+def check_open(session: Session, area_id: int, period: str) -> None:
+    """Refuse a value for a period that is locked by its review round or has not begun."""
+    problem = open_problem(_rounds(session, area_id).values(), period)
+    if problem:
+        raise ValidationFailed({"value": problem})
+
+
+def open_problem(
+    rounds: Iterable[ReviewRound], period: str, today: date | None = None
+) -> Msg | None:
+    """Why a period takes no values now, if it does not."""
+    state = lock_of(rounds, period)
     if state == ReviewState.approved:
-        msg = N_(
-            "This period was approved and is locked. An administrator or reviewer can reopen it."
+        return Msg(
+            N_(
+                "This period was approved and is locked. An administrator or reviewer can reopen it."
+            )
         )
-        raise ValidationFailed({"value": Msg(msg)})
     if state is not None:
-        msg = N_(
-            "This period was submitted for review. It can be changed if the reviewer returns it."
+        return Msg(
+            N_(
+                "This period was submitted for review. It can be changed if the reviewer returns it."
+            )
         )
-        raise ValidationFailed({"value": Msg(msg)})
+    if period_span(period).starts_on > (today or date.today()):
+        return Msg(N_("This period has not begun: only its target can be set now."))
+    return None
 
 
-def _finish(
+def _record(
     session: Session,
     actor: audit.Actor,
     plan: Plan,
@@ -217,9 +252,9 @@ def _finish(
     op: AuditOp,
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
+    reason: str | None = None,
 ) -> None:
-    """The tail of every progress write (see `audit.commit`)."""
-    audit.commit(
+    audit.record(
         session,
         actor=actor,
         area_id=plan.area_id,
@@ -228,13 +263,16 @@ def _finish(
         op=op,
         before=before,
         after=after,
-        publish={
-            "type": "progress.changed",
-            "plan_id": plan.id,
-            "entity": entity_type,
-            "id": entity_id,
-        },
+        reason=reason,
     )
+
+
+def finish(
+    session: Session, plan: Plan, entity: str, entity_id: int | None, *, changed: bool = True
+) -> None:
+    """The tail of every progress write: commit what was recorded, then tell the live views."""
+    publish = {"type": "progress.changed", "plan_id": plan.id, "entity": entity, "id": entity_id}
+    audit.finish(session, area_id=plan.area_id, publish=publish if changed else None)
 
 
 # ---- read model -----------------------------------------------------------------------------

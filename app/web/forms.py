@@ -1,13 +1,18 @@
 """Reading posted forms in routes: the parsed form as a dependency, and bounded text fields."""
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 from starlette.datastructures import FormData
 
 
-async def form_data(request: Request) -> FormData:
-    return await request.form()  # cached on the request: the CSRF check may have read it
+async def form_data(request: Request) -> AsyncIterator[FormData]:
+    form = await request.form()  # cached on the request: the CSRF check may have read it
+    try:
+        yield form
+    finally:
+        await form.close()  # uploaded files are spooled to temporary files
 
 
 Form = Annotated[FormData, Depends(form_data)]

@@ -1,0 +1,530 @@
+"""Spreadsheets: the progress template, its import (a preview first, then all or nothing), and
+the exports of a plan and its progress as .xlsx and CSV.
+
+The progress sheet has one row per KPI and period. Its headers and sheet name are written in
+the reader's language and recognised in either, so a file filled in Thai imports in English.
+An unchanged row changes nothing, so an exported file imports back as a no-op; a blank value
+cell clears the stored value, as in the grid.
+"""
+
+import csv
+import io
+import zipfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from sqlmodel import Session
+
+from app.i18n import LOCALES, N_, gettext, translations
+from app.labels import label
+from app.models import KPI, Plan
+from app.numbers import NotANumber, parse_integer
+from app.periods import parse_period, period_label
+from app.services import audit
+from app.services.errors import Msg, ValidationFailed
+from app.services.progress import (
+    KPIProgress,
+    ProgressView,
+    finish,
+    lock_of,
+    open_problem,
+    parse_value,
+    write_measurement,
+    write_target,
+)
+
+MAX_BYTES = 5 * 1024 * 1024
+MAX_ROWS = 5000
+NOTE_LIMIT = 2000
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    title: str  # message id
+    width: int
+    info: bool = False  # shown for the reader, ignored on import
+
+
+PROGRESS_SHEET = N_("Progress")
+PROGRESS_COLUMNS = (
+    Column("kpi", N_("KPI code"), 12),
+    Column("kpi_name", N_("KPI"), 48, info=True),
+    Column("unit", N_("Unit"), 12, info=True),
+    Column("period", N_("Period code"), 14),
+    Column("period_label", N_("Period"), 22, info=True),
+    Column("actual", N_("Actual value"), 14),
+    Column("target", N_("Target"), 12),
+    Column("n_measured", N_("Number measured"), 16),
+    Column("note", N_("Note"), 40),
+)
+VALUE_COLUMNS = ("actual", "target", "n_measured", "note")
+
+
+# ---- rows out -------------------------------------------------------------------------------
+
+
+def progress_rows(
+    view: ProgressView, keep: Callable[[str], bool] = lambda period: True
+) -> list[dict[str, Any]]:
+    """One row per KPI (in plan order) and period, with what is stored."""
+    rows = []
+    for row in view.kpis.values():
+        for period in row.periods:
+            if keep(period):
+                rows.append(_progress_row(row, period))
+    return rows
+
+
+def _progress_row(row: KPIProgress, period: str) -> dict[str, Any]:
+    m = row.actuals.get(period)
+    return {
+        "kpi": row.kpi.code,
+        "kpi_name": row.kpi.name,
+        "unit": row.kpi.unit,
+        "period": period,
+        "period_label": period_label(period),
+        "actual": m.value if m else None,
+        "target": row.targets.get(period),
+        "n_measured": m.n_measured if m else None,
+        "note": m.note if m else "",
+    }
+
+
+def open_periods(view: ProgressView) -> Callable[[str], bool]:
+    """The periods a template offers: those of the plan not locked by a review round."""
+    return lambda period: lock_of(view.rounds.values(), period) is None
+
+
+def template_workbook(view: ProgressView) -> bytes:
+    """The area's progress template: KPIs × open periods, with what is stored filled in."""
+    book = Workbook()
+    _progress_sheet(book.active, progress_rows(view, open_periods(view)))
+    _instructions_sheet(book.create_sheet(gettext("How to fill in")))
+    return _save(book)
+
+
+def export_workbook(view: ProgressView, updates: list[dict[str, Any]]) -> bytes:
+    """The plan and all its progress: the progress sheet (importable), the plan, check-ins."""
+    book = Workbook()
+    _progress_sheet(book.active, progress_rows(view))
+    _table_sheet(book.create_sheet(gettext("Plan")), PLAN_COLUMNS, plan_rows(view))
+    _table_sheet(book.create_sheet(gettext("Check-ins")), CHECKIN_COLUMNS, updates)
+    return _save(book)
+
+
+def _progress_sheet(sheet: Any, rows: list[dict[str, Any]]) -> None:
+    sheet.title = gettext(PROGRESS_SHEET)
+    _table_sheet(sheet, PROGRESS_COLUMNS, rows)
+    grey = PatternFill("solid", fgColor="EEEEEE")
+    for column_index, column in enumerate(PROGRESS_COLUMNS, start=1):
+        if column.info:
+            for (cell,) in sheet.iter_rows(
+                min_row=2, min_col=column_index, max_col=column_index, max_row=len(rows) + 1
+            ):
+                cell.fill = grey
+
+
+def _table_sheet(sheet: Any, columns: Iterable[Column], rows: list[dict[str, Any]]) -> None:
+    columns = list(columns)
+    sheet.append([gettext(c.title) for c in columns])
+    for row in rows:
+        sheet.append([row.get(c.key) for c in columns])
+    for index, column in enumerate(columns, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = column.width
+        sheet.cell(row=1, column=index).font = Font(bold=True)
+    sheet.freeze_panes = "A2"
+    for line in sheet.iter_rows(min_row=2):
+        for cell in line:
+            cell.alignment = Alignment(vertical="top", wrap_text=isinstance(cell.value, str))
+
+
+def _instructions_sheet(sheet: Any) -> None:
+    lines = (
+        N_("Fill in the sheet “%(sheet)s”: one row per KPI and period."),
+        N_("Change only the columns Actual value, Target, Number measured and Note."),
+        N_("Numbers may use Thai digits, thousands separators and a trailing %%."),
+        N_("A blank value clears what is stored; delete a row to leave it as it is."),
+        N_("Periods that were submitted or approved are not in the template and cannot change."),
+        N_("Upload the file on the progress page: you will see every change before it is saved."),
+    )
+    for line in lines:
+        sheet.append([gettext(line, sheet=gettext(PROGRESS_SHEET))])
+    sheet.column_dimensions["A"].width = 100
+
+
+def _save(book: Workbook) -> bytes:
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+PLAN_COLUMNS = (
+    Column("type", N_("Type"), 16),
+    Column("code", N_("Code"), 10),
+    Column("text", N_("Text"), 60),
+    Column("links", N_("Linked to"), 16),
+    Column("unit", N_("Unit"), 12),
+    Column("baseline", N_("Baseline"), 18),
+    Column("target", N_("End target"), 18),
+    Column("status", N_("Status"), 16),
+)
+
+CHECKIN_COLUMNS = (
+    Column("action", N_("Action code"), 12),
+    Column("on_date", N_("Date"), 12),
+    Column("status", N_("Status"), 16),
+    Column("percent_complete", N_("Percent complete"), 12),
+    Column("confidence", N_("Confidence (0–10)"), 12),
+    Column("spent_thb", N_("Spent (baht)"), 14),
+    Column("what_changed", N_("What changed"), 50),
+    Column("next_steps", N_("Next steps"), 40),
+    Column("evidence_url", N_("Evidence link"), 30),
+)
+
+
+def plan_rows(view: ProgressView) -> list[dict[str, Any]]:
+    """The plan as a flat table: vision, DOE statements, problems, KRAs, KPIs, actions."""
+    tree, plan = view.tree, view.plan
+    if tree is None or plan is None:
+        return []
+    kra_codes = {k.id: k.code for k in tree.kras}
+    kpi_codes = {k.id: k.code for k in tree.kpis}
+
+    def codes(ids: Iterable[int], names: dict[int, str]) -> str:
+        return ", ".join(names[i] for i in ids if i in names)
+
+    rows: list[dict[str, Any]] = [{"type": gettext("Vision"), "text": plan.vision}]
+    rows += [{"type": gettext("Desired outcome"), "text": s.text} for s in tree.doe]
+    rows += [{"type": gettext("Problem"), "text": p.problem} for p in tree.problems]
+    rows += [{"type": "KRA", "code": k.code, "text": k.title} for k in tree.kras]
+    for kpi in tree.kpis:
+        rows.append(
+            {
+                "type": "KPI",
+                "code": kpi.code,
+                "text": kpi.name,
+                "links": codes(tree.kpi_kras.get(kpi.id, []), kra_codes),
+                "unit": kpi.unit,
+                "baseline": _value_in(kpi.baseline_value, kpi.baseline_period),
+                "target": _value_in(kpi.target_value, kpi.target_period),
+                "status": label("direction", kpi.direction),
+            }
+        )
+    for action in tree.actions:
+        rows.append(
+            {
+                "type": gettext("Action"),
+                "code": action.code,
+                "text": action.title,
+                "links": codes(tree.action_kpis.get(action.id, []), kpi_codes),
+                "status": label("action_status", action.status),
+            }
+        )
+    return rows
+
+
+def _value_in(value: float | None, period: str | None) -> str:
+    if value is None:
+        return ""
+    return f"{value:g} ({period_label(period)})" if period else f"{value:g}"
+
+
+def checkin_rows(view: ProgressView) -> list[dict[str, Any]]:
+    codes = {a.id: a.code for a in view.tree.actions} if view.tree else {}
+    rows = []
+    for action_id, updates in view.updates.items():
+        for u in reversed(updates):  # oldest first, as a log reads
+            rows.append(
+                {
+                    "action": codes.get(action_id, ""),
+                    "on_date": u.on_date,
+                    "status": label("action_status", u.status),
+                    "percent_complete": u.percent_complete,
+                    "confidence": u.confidence,
+                    "spent_thb": u.spent_thb,
+                    "what_changed": u.what_changed,
+                    "next_steps": u.next_steps,
+                    "evidence_url": u.evidence_url,
+                }
+            )
+    return rows
+
+
+CSV_TABLES = {"progress": PROGRESS_COLUMNS, "plan": PLAN_COLUMNS, "checkins": CHECKIN_COLUMNS}
+
+
+def export_csv(view: ProgressView, table: str) -> str:
+    """One table as CSV (UTF-8 with a byte-order mark, so Excel shows Thai)."""
+    rows = {
+        "progress": lambda: progress_rows(view),
+        "plan": lambda: plan_rows(view),
+        "checkins": lambda: checkin_rows(view),
+    }[table]()
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    columns = CSV_TABLES[table]
+    writer.writerow([gettext(c.title) for c in columns])
+    for row in rows:
+        writer.writerow(["" if row.get(c.key) is None else row.get(c.key) for c in columns])
+    return out.getvalue()
+
+
+# ---- import ---------------------------------------------------------------------------------
+
+
+@dataclass
+class CellChange:
+    column: str
+    old: Any
+    new: Any
+
+
+@dataclass
+class ImportRow:
+    number: int  # the row's number in the sheet, as Excel shows it
+    kpi_code: str
+    period: str
+    kpi: KPI | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+    changes: list[CellChange] = field(default_factory=list)
+    errors: dict[str, Msg] = field(default_factory=dict)
+
+
+@dataclass
+class ImportPreview:
+    filename: str
+    rows: list[ImportRow] = field(default_factory=list)
+    problems: list[Msg] = field(default_factory=list)  # about the whole file
+    applied: bool = False
+
+    @property
+    def error_count(self) -> int:
+        return len(self.problems) + sum(len(r.errors) for r in self.rows)
+
+    @property
+    def change_count(self) -> int:
+        return sum(len(r.changes) for r in self.rows)
+
+    @property
+    def ok(self) -> bool:
+        return self.error_count == 0
+
+    @property
+    def shown(self) -> list[ImportRow]:
+        """Rows that change something or have a problem (unchanged rows are only counted)."""
+        return [r for r in self.rows if r.changes or r.errors]
+
+
+def preview_import(view: ProgressView, data: bytes, filename: str) -> ImportPreview:
+    """Read an uploaded workbook and say, row by row, what it would change and what is wrong."""
+    preview = ImportPreview(filename)
+    raw, problems = read_progress_sheet(data)
+    preview.problems = problems
+    kpis = {row.kpi.code.casefold(): row for row in view.kpis.values()}
+    seen: dict[tuple[str, str], int] = {}
+    for number, cells in raw:
+        preview.rows.append(_check_row(view, kpis, seen, number, cells))
+    return preview
+
+
+def apply_import(
+    session: Session, *, actor: audit.Actor, view: ProgressView, data: bytes, filename: str
+) -> ImportPreview:
+    """Write every change of a workbook in one transaction, or nothing if any row is wrong."""
+    preview = preview_import(view, data, filename)
+    if not preview.ok:
+        return preview
+    if view.plan is None:
+        raise ValidationFailed({"file": Msg(N_("This area has no plan yet."))})
+    plan: Plan = view.plan
+    reason = gettext("Imported from %(file)s", file=filename)[:1000]
+    for row in preview.rows:
+        if row.changes and row.kpi is not None:
+            _apply_row(session, actor, plan, view.kpis[row.kpi.id], row, reason)
+    finish(session, plan, "import", None, changed=preview.change_count > 0)
+    preview.applied = True
+    return preview
+
+
+def _apply_row(
+    session: Session,
+    actor: audit.Actor,
+    plan: Plan,
+    progress: KPIProgress,
+    row: ImportRow,
+    reason: str,
+) -> None:
+    changed = {c.column for c in row.changes}
+    kpi, period, values = progress.kpi, row.period, row.values
+    if "target" in changed:
+        write_target(session, actor, plan, kpi, period, values["target"], reason=reason)
+    if changed & {"actual", "n_measured", "note"}:
+        details = {k: values[k] for k in ("n_measured", "note") if k in changed}
+        fields = None if values["actual"] is None else {"value": values["actual"], **details}
+        write_measurement(session, actor, plan, kpi, period, fields, reason=reason)
+
+
+def read_progress_sheet(data: bytes) -> tuple[list[tuple[int, dict[str, Any]]], list[Msg]]:
+    """The progress sheet's rows as {column key: cell value}, or what stops the file being read."""
+    if len(data) > MAX_BYTES:
+        return [], [Msg(N_("The file is larger than 5 MB."))]
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError):
+        # openpyxl raises any of these for a file that is not a readable .xlsx workbook
+        return [], [Msg(N_("This file is not an Excel workbook (.xlsx)."))]
+    names = {translations(code).gettext(PROGRESS_SHEET).casefold() for code in LOCALES}
+    sheet = next((s for s in book.worksheets if s.title.strip().casefold() in names), None)
+    if sheet is None:
+        found = ", ".join(s.title for s in book.worksheets)
+        msg = N_("The workbook has no sheet named “%(sheet)s” (it has: %(found)s).")
+        return [], [Msg(msg, {"sheet": gettext(PROGRESS_SHEET), "found": found})]
+    lines = sheet.iter_rows()
+    header = next(lines, ())
+    keys, problems = _header_keys([c.value for c in header])
+    if problems:
+        return [], problems
+    rows = []
+    for number, line in enumerate(lines, start=2):
+        cells = {keys[i]: _cell_value(c) for i, c in enumerate(line) if i in keys}
+        if all(v in (None, "") for v in cells.values()):
+            continue
+        rows.append((number, cells))
+        if len(rows) > MAX_ROWS:
+            return [], [Msg(N_("The sheet has more than %(max)s rows."), {"max": MAX_ROWS})]
+    return rows, []
+
+
+def _cell_value(cell: Any) -> Any:
+    value = cell.value
+    fmt = getattr(cell, "number_format", "") or ""
+    if isinstance(value, int | float) and not isinstance(value, bool) and "%" in fmt:
+        return value * 100  # a cell formatted as 65% holds 0.65
+    return value
+
+
+def _header_keys(titles: list[Any]) -> tuple[dict[int, str], list[Msg]]:
+    """Column index -> key, for the columns an import reads (titled in either language)."""
+    known: dict[str, str] = {}
+    for column in PROGRESS_COLUMNS:
+        if not column.info:
+            for code in LOCALES:
+                known[translations(code).gettext(column.title).strip().casefold()] = column.key
+    keys: dict[int, str] = {}
+    for index, title in enumerate(titles):
+        key = known.get(str(title or "").strip().casefold())
+        if key and key not in keys.values():  # a repeated column: the first one counts
+            keys[index] = key
+    for required in PROGRESS_COLUMNS[0], PROGRESS_COLUMNS[3]:  # KPI code, period code
+        if required.key not in keys.values():
+            msg = N_("The first row must name the columns; “%(column)s” is missing.")
+            return {}, [Msg(msg, {"column": gettext(required.title)})]
+    return keys, []
+
+
+def _check_row(
+    view: ProgressView,
+    kpis: dict[str, KPIProgress],
+    seen: dict[tuple[str, str], int],
+    number: int,
+    cells: dict[str, Any],
+) -> ImportRow:
+    code = str(cells.get("kpi") or "").strip()
+    period = str(cells.get("period") or "").strip().upper()
+    row = ImportRow(number, code, period)
+    progress = kpis.get(code.casefold())
+    if progress is None:
+        row.errors["kpi"] = Msg(N_("No KPI with the code “%(code)s” in this plan."), {"code": code})
+        return row
+    row.kpi = progress.kpi
+    if period not in progress.periods:
+        row.errors["period"] = _period_problem(progress, period)
+        return row
+    key = (progress.kpi.code, period)
+    if key in seen:
+        msg = N_("Row %(row)s already has this KPI and period.")
+        row.errors["period"] = Msg(msg, {"row": seen[key]})
+        return row
+    seen[key] = number
+    row.values = _row_values(progress.kpi, cells, row.errors)
+    if not row.errors:
+        row.changes = _changes(progress, period, cells, row.values)
+        _check_changes(view, progress, row)
+    return row
+
+
+def _period_problem(progress: KPIProgress, period: str) -> Msg:
+    parsed = parse_period(period)
+    if parsed is None or parsed.period_type != progress.kpi.period_type:
+        msg = N_("“%(period)s” is not a period code of this KPI (e.g. %(example)s).")
+        return Msg(msg, {"period": period, "example": progress.periods[0]})
+    return Msg(N_("%(period)s is outside the plan's years."), {"period": period_label(period)})
+
+
+def _row_values(kpi: KPI, cells: dict[str, Any], errors: dict[str, Msg]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for column in ("actual", "target"):
+        try:
+            values[column] = parse_value(kpi, _number_text(cells.get(column)))
+        except ValidationFailed as exc:
+            errors[column] = exc.errors["value"]
+    try:
+        n = parse_integer(_number_text(cells.get("n_measured")))
+        if n is not None and n < 0:
+            raise NotANumber(str(n))
+        values["n_measured"] = n
+    except NotANumber:
+        errors["n_measured"] = Msg(N_("Enter a whole number of people or schools, e.g. 1250."))
+    note = str(cells.get("note") or "").strip()
+    if len(note) > NOTE_LIMIT:
+        errors["note"] = Msg(N_("At most %(max)s characters."), {"max": NOTE_LIMIT})
+    values["note"] = note
+    if (
+        values.get("actual") is None
+        and "actual" not in errors
+        and (note or values.get("n_measured"))
+    ):
+        errors["actual"] = Msg(N_("A note or a number measured needs a value beside it."))
+    return values
+
+
+def _number_text(value: Any) -> Any:
+    """Numbers pass through; a date or a yes/no cell is refused like any other text."""
+    if isinstance(value, bool | date):
+        return str(value)
+    return value
+
+
+def _changes(
+    progress: KPIProgress, period: str, cells: dict[str, Any], values: dict[str, Any]
+) -> list[CellChange]:
+    m = progress.actuals.get(period)
+    stored = {
+        "actual": m.value if m else None,
+        "target": progress.targets.get(period),
+        "n_measured": m.n_measured if m else None,
+        "note": m.note if m else "",
+    }
+    if values["actual"] is None:  # clearing the value clears its note and number too
+        values["n_measured"], values["note"] = None, ""
+    present = set(cells) | ({"n_measured", "note"} if values["actual"] is None else set())
+    return [
+        CellChange(column, stored[column], values[column])
+        for column in VALUE_COLUMNS
+        if column in present and stored[column] != values[column]
+    ]
+
+
+def _check_changes(view: ProgressView, progress: KPIProgress, row: ImportRow) -> None:
+    measured = {c.column for c in row.changes} & {"actual", "n_measured", "note"}
+    problem = open_problem(view.rounds.values(), row.period) if measured else None
+    if problem:
+        row.errors["actual"] = problem

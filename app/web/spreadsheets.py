@@ -1,0 +1,117 @@
+"""Spreadsheets of an area's progress: template, import (preview, then confirm), exports.
+
+The uploaded workbook waits under var/imports/ between the preview and the confirmation; the
+confirmation reads it again against the database as it is then, so nothing seen in an old
+preview is written blindly.
+"""
+
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from starlette.datastructures import UploadFile
+
+from app import storage
+from app.db import SessionDep
+from app.i18n import N_
+from app.services import spreadsheets as sheets
+from app.services.errors import Msg, NotFound
+from app.services.progress import progress_view
+from app.services.spreadsheets import ImportPreview
+from app.templating import render
+from app.web.auth import CurrentPrincipal, EditArea, ReadArea
+from app.web.deps import EditPlan
+from app.web.forms import Form
+
+router = APIRouter(prefix="/areas/{slug}/progress")
+IMPORTS = "imports"
+
+
+def _download(body: bytes | str, media_type: str, filename: str) -> Response:
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    return Response(body, media_type=media_type, headers=headers)
+
+
+def _stem(slug: str, what: str) -> str:
+    return f"phonlap-{slug}-{what}-{date.today().isoformat()}"
+
+
+@router.get("/template.xlsx", name="progress_template")
+def template(area: EditArea, plan: EditPlan, session: SessionDep) -> Response:
+    body = sheets.template_workbook(progress_view(session, area))
+    return _download(body, sheets.XLSX_TYPE, _stem(area.slug, "template") + ".xlsx")
+
+
+@router.get("/export.xlsx", name="progress_export")
+def export_xlsx(area: ReadArea, session: SessionDep) -> Response:
+    view = progress_view(session, area)
+    body = sheets.export_workbook(view, sheets.checkin_rows(view))
+    return _download(body, sheets.XLSX_TYPE, _stem(area.slug, "progress") + ".xlsx")
+
+
+@router.get("/export/{table}.csv", name="progress_export_csv")
+def export_csv(table: str, area: ReadArea, session: SessionDep) -> Response:
+    if table not in sheets.CSV_TABLES:
+        raise NotFound(table)
+    body = sheets.export_csv(progress_view(session, area), table)
+    return _download(body, "text/csv; charset=utf-8", _stem(area.slug, table) + ".csv")
+
+
+def _page(
+    request: Request,
+    area: Any,
+    preview: ImportPreview | None,
+    *,
+    digest: str = "",
+    problem: Msg | None = None,
+    status_code: int = 200,
+) -> Response:
+    ctx = {"area": area, "preview": preview, "digest": digest, "problem": problem}
+    return render(request, "progress/import.html", ctx, status_code=status_code)
+
+
+@router.get("/import", name="progress_import")
+def import_form(request: Request, area: EditArea, plan: EditPlan) -> Response:
+    return _page(request, area, None)
+
+
+@router.post("/import", name="progress_import_preview")
+def import_preview(
+    request: Request, area: EditArea, plan: EditPlan, session: SessionDep, form: Form
+) -> Response:
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        problem = Msg(N_("Choose the filled-in workbook (.xlsx) to upload."))
+        return _page(request, area, None, problem=problem, status_code=422)
+    data = upload.file.read(sheets.MAX_BYTES + 1)
+    preview = sheets.preview_import(progress_view(session, area), data, upload.filename)
+    digest = storage.put(IMPORTS, data) if preview.ok and preview.change_count else ""
+    return _page(request, area, preview, digest=digest, status_code=200 if preview.ok else 422)
+
+
+@router.post("/import/{digest}", name="progress_import_apply")
+def import_apply(
+    request: Request,
+    digest: str,
+    area: EditArea,
+    plan: EditPlan,
+    session: SessionDep,
+    form: Form,
+    principal: CurrentPrincipal,
+) -> Response:
+    data = storage.get(IMPORTS, digest)
+    if data is None:
+        problem = Msg(N_("That upload is no longer waiting: please upload the file again."))
+        return _page(request, area, None, problem=problem, status_code=422)
+    filename = str(form.get("filename", ""))[:255] or "upload.xlsx"
+    view = progress_view(session, area)
+    preview = sheets.apply_import(
+        session, actor=principal.actor, view=view, data=data, filename=filename
+    )
+    if not preview.applied:
+        session.rollback()
+        return _page(request, area, preview, status_code=422)
+    storage.discard(IMPORTS, digest)
+    url = request.url_for("progress", slug=area.slug).path
+    return Response(status_code=303, headers={"Location": f"{url}?imported={preview.change_count}"})

@@ -17,6 +17,12 @@ LABELS: dict[str, dict[str, str]] = {
         "running_sum": N_("Running total (values add up)"),
         "latest": N_("Latest value carries on"),
     },
+    "rollup": {
+        "mean": N_("Mean of the units"),
+        "sum": N_("Sum of the units"),
+        "weighted_mean": N_("Mean weighted by the number measured"),
+    },
+    "unit_kind": {"esa_office": N_("ESA office"), "school": N_("Pilot school")},
     "kpi_status": {
         "on_track": N_("On track"),
         "at_risk": N_("At risk"),

@@ -25,6 +25,8 @@ from app.models.enums import (
     PeriodType,
     PlanStatus,
     Role,
+    Rollup,
+    UnitKind,
 )
 from app.numbers import NotANumber, parse_integer, parse_number
 from app.periods import EXAMPLES, parse_period
@@ -156,6 +158,7 @@ class KPIIn(InputModel):
     baseline_value: Number = None
     target_value: Number = None
     aggregation: Aggregation = Aggregation.standalone
+    rollup: Rollup = Rollup.mean
     tolerance: NonNegative = None
     data_source: Text = Field(default="", max_length=2000)
     lead_agency_id: OptionalId = None
@@ -238,6 +241,21 @@ class ActionUpdateIn(InputModel):
     confidence: Annotated[int | None, BeforeValidator(_integer)] = Field(default=None, ge=0, le=10)
     spent_thb: Baht = None
     evidence_url: Link = ""
+
+
+class MeasurementIn(InputModel):
+    """What goes with a period's value: how many were measured, a note, an evidence link."""
+
+    n_measured: Annotated[int | None, BeforeValidator(_integer)] = Field(default=None, ge=0)
+    note: Text = Field(default="", max_length=2000)
+    evidence_url: Link = ""
+
+
+class OrgUnitIn(InputModel):
+    """An educational service area office or a pilot school that reports its own values."""
+
+    kind: UnitKind
+    name: Text = Field(min_length=1, max_length=300)
 
 
 class AgencyIn(InputModel):

@@ -18,25 +18,46 @@ from app.models import (
     Action,
     ActionUpdate,
     Area,
+    EvidenceFile,
     KPITarget,
     Measurement,
+    OrgUnit,
     Plan,
     ReviewRound,
+    UnitMeasurement,
     User,
 )
 from app.models.base import utcnow
-from app.models.enums import Aggregation, AuditOp, Direction, KPIKind, KPIStatus, ReviewState
-from app.numbers import NotANumber, parse_number
+from app.models.enums import (
+    Aggregation,
+    AuditOp,
+    Direction,
+    KPIKind,
+    KPIStatus,
+    ReviewState,
+    Rollup,
+)
+from app.numbers import NotANumber, parse_integer, parse_number
 from app.periods import contains, parse_period, period_span, periods_of
-from app.schemas import KPI_RANGES, ActionUpdateIn
-from app.services import audit
+from app.schemas import KPI_RANGES, ActionUpdateIn, MeasurementIn, OrgUnitIn
+from app.services import audit, evidence
 from app.services.errors import Conflict, Msg, NotFound, ValidationFailed
 from app.services.plan_tree import PlanTree, current_plans, load_tree
 from app.services.validation import validate
-from app.status import Judgement, Rule, Trend, distribution, judge_periods, overdue, trend
+from app.status import (
+    Judgement,
+    Rule,
+    Trend,
+    distribution,
+    judge_periods,
+    overdue,
+    roll_up,
+    trend,
+)
 
 LOCKING_STATES = (ReviewState.submitted.value, ReviewState.approved.value)
 CELLS = ("actual", "target")
+ROLLED_UP = N_("This value is rolled up from its units: change their values on the KPI's page.")
 
 
 # ---- writes ---------------------------------------------------------------------------------
@@ -62,6 +83,8 @@ def save_cell(
         entity = "kpi_target"
     elif cell == "actual":
         check_open(session, plan.area_id, period)
+        if period in rolled_up(session, [kpi.id]).get(kpi.id, set()):
+            raise ValidationFailed({"value": Msg(ROLLED_UP)})
         fields = None if value is None else {"value": value}
         row, changed = write_measurement(
             session, actor, plan, kpi, period, fields, expected_version=expected_version
@@ -152,8 +175,194 @@ def measurement_of(session: Session, kpi_id: int, period: str) -> Measurement | 
     return session.exec(query).first()
 
 
+def save_measurement(
+    session: Session,
+    *,
+    actor: audit.Actor,
+    plan: Plan,
+    kpi_id: int,
+    period: str,
+    details_in: dict[str, Any],
+    units_in: dict[int, tuple[str, str]] | None = None,
+    upload: evidence.Upload | None = None,
+    expected_version: int | None = None,
+) -> Measurement | None:
+    """A period's value with what goes with it: the number measured, a note, evidence (a link
+    or a file), and the units' own values, from which the area's value is then rolled up."""
+    kpi = _kpi(session, plan, kpi_id)
+    period = _check_period(kpi, period)
+    check_open(session, plan.area_id, period)
+    errors: dict[str, Msg] = {}
+    pairs = _unit_values(session, plan.area_id, kpi, units_in or {}, errors)
+    value = _details_value(kpi, details_in.get("value"), pairs, errors)
+    try:
+        details = validate(MeasurementIn, details_in)
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+        details = None
+    has_more = (
+        upload is not None
+        or details is not None
+        and bool(details.note or details.n_measured is not None or details.evidence_url)
+    )
+    if value is None and has_more and "value" not in errors:
+        errors["value"] = Msg(N_("A note, a number measured or evidence needs a value."))
+    if errors or details is None:
+        raise ValidationFailed(errors)
+    fields: dict[str, Any] | None = None
+    if value is not None:
+        n = details.n_measured
+        if n is None and pairs and all(n_ is not None for _, n_ in pairs.values()):
+            n = sum(n_ or 0 for _, n_ in pairs.values())
+        fields = {"value": value, "n_measured": n, "note": details.note}
+        fields["evidence_url"] = details.evidence_url
+        if upload is not None:
+            stored = evidence.store(session, actor=actor, area_id=plan.area_id, upload=upload)
+            fields["evidence_id"] = stored.id
+    row, changed = write_measurement(
+        session, actor, plan, kpi, period, fields, expected_version=expected_version
+    )
+    changed = _write_units(session, actor, plan, row, pairs) or changed
+    finish(session, plan, "measurement", kpi.id, changed=changed)
+    return row
+
+
+def _unit_values(
+    session: Session,
+    area_id: int,
+    kpi: KPI,
+    units_in: dict[int, tuple[str, str]],
+    errors: dict[str, Msg],
+) -> dict[int, tuple[float, int | None]]:
+    """Each unit's (value, number measured), from the texts typed for the area's units."""
+    known = {u.id for u in units_of(session, area_id)}
+    pairs: dict[int, tuple[float, int | None]] = {}
+    for unit_id, (value_text, n_text) in units_in.items():
+        if unit_id not in known:
+            raise NotFound(N_("No such unit in this area."))
+        try:
+            value = parse_value(kpi, value_text)
+        except ValidationFailed as exc:
+            errors[f"unit-{unit_id}"] = exc.errors["value"]
+            continue
+        try:
+            n = parse_integer(n_text)
+        except NotANumber:
+            errors[f"unit-{unit_id}-n"] = Msg(N_("Enter a whole number, e.g. 120."))
+            continue
+        if value is not None:
+            pairs[unit_id] = (value, n)
+        elif n is not None:
+            errors[f"unit-{unit_id}"] = Msg(N_("A number measured needs a value beside it."))
+    return pairs
+
+
+def _details_value(
+    kpi: KPI,
+    text: Any,
+    pairs: dict[int, tuple[float, int | None]],
+    errors: dict[str, Msg],
+) -> float | None:
+    if pairs:  # the units' values make the area's value
+        return roll_up(pairs.values(), Rollup(kpi.rollup))
+    try:
+        return parse_value(kpi, text)
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+        return None
+
+
+def _write_units(
+    session: Session,
+    actor: audit.Actor,
+    plan: Plan,
+    row: Measurement | None,
+    pairs: dict[int, tuple[float, int | None]],
+) -> bool:
+    """Replace a measurement's unit values (recorded as one change), if they differ."""
+    if row is None:
+        return False
+    stored = {
+        u.unit_id: u
+        for u in session.exec(
+            select(UnitMeasurement).where(UnitMeasurement.measurement_id == row.id)
+        )
+    }
+    before = {str(k): [u.value, u.n_measured] for k, u in sorted(stored.items())}
+    after = {str(k): [v, n] for k, (v, n) in sorted(pairs.items())}
+    if before == after:
+        return False
+    for unit in stored.values():
+        session.delete(unit)
+    session.flush()
+    for unit_id, (value, n) in pairs.items():
+        session.add(
+            UnitMeasurement(measurement_id=row.id, unit_id=unit_id, value=value, n_measured=n)
+        )
+    _record(
+        session,
+        actor,
+        plan,
+        "unit_measurement",
+        row.id,
+        AuditOp.update,
+        {"period": row.period, "units": before},
+        {"period": row.period, "units": after},
+    )
+    return True
+
+
+def rolled_up(session: Session, kpi_ids: list[int]) -> dict[int, set[str]]:
+    """The periods, per KPI, whose value is rolled up from unit values."""
+    query = (
+        select(Measurement.kpi_id, Measurement.period)
+        .join(UnitMeasurement, col(UnitMeasurement.measurement_id) == col(Measurement.id))
+        .where(col(Measurement.kpi_id).in_(kpi_ids))
+        .distinct()
+    )
+    found: dict[int, set[str]] = defaultdict(set)
+    for kpi_id, period in session.exec(query):
+        found[kpi_id].add(period)
+    return found
+
+
+def units_of(session: Session, area_id: int) -> list[OrgUnit]:
+    query = select(OrgUnit).where(OrgUnit.area_id == area_id)
+    return list(session.exec(query.order_by(col(OrgUnit.position), col(OrgUnit.id))))
+
+
+def add_unit(
+    session: Session, *, actor: audit.Actor, area: Area, unit_in: dict[str, Any]
+) -> OrgUnit:
+    """Add an ESA office or pilot school that reports its own values."""
+    data = validate(OrgUnitIn, unit_in)
+    units = units_of(session, area.id)
+    if any(u.name.casefold() == data.name.casefold() for u in units):
+        raise ValidationFailed({"name": Msg(N_("This area already has a unit with that name."))})
+    row = OrgUnit(area_id=area.id, kind=data.kind.value, name=data.name, position=len(units))
+    session.add(row)
+    session.flush()
+    audit.commit(
+        session,
+        actor=actor,
+        area_id=area.id,
+        entity_type="org_unit",
+        entity_id=row.id,
+        op=AuditOp.create,
+        after=audit.snapshot(row),
+        publish={"type": "progress.changed", "entity": "org_unit", "id": row.id},
+    )
+    return row
+
+
 def add_action_update(
-    session: Session, *, actor: audit.Actor, plan: Plan, action_id: int, update_in: dict[str, Any]
+    session: Session,
+    *,
+    actor: audit.Actor,
+    plan: Plan,
+    action_id: int,
+    update_in: dict[str, Any],
+    upload: evidence.Upload | None = None,
 ) -> ActionUpdate:
     """Record a check-in on an action; the action takes the check-in's status."""
     action = _action(session, plan, action_id)
@@ -161,6 +370,9 @@ def add_action_update(
     if data.on_date > date.today():
         raise ValidationFailed({"on_date": Msg(N_("A check-in cannot be dated in the future."))})
     row = ActionUpdate(**data.model_dump(), action_id=action.id, entered_by=actor.id)
+    if upload is not None:
+        kept = evidence.store(session, actor=actor, area_id=plan.area_id, upload=upload)
+        row.evidence_id = kept.id
     row.status = data.status.value
     session.add(row)
     if action.status != row.status:
@@ -287,6 +499,7 @@ class KPIProgress:
     judgements: dict[str, Judgement]
     trend: Trend
     overdue: list[str]
+    rolled_up: set[str] = field(default_factory=set)  # periods whose value comes from units
 
     @property
     def latest(self) -> Judgement | None:
@@ -312,6 +525,7 @@ class ProgressView:
     kpis: dict[int, KPIProgress]
     names: dict[int, str] = field(default_factory=dict)  # who submitted or decided a round
     updates: dict[int, list[ActionUpdate]] = field(default_factory=dict)  # newest first
+    files: dict[int, EvidenceFile] = field(default_factory=dict)  # the check-ins' evidence
 
     def latest_counts(self) -> dict[KPIStatus, int]:
         """How many KPIs are in each status at their newest period with a figure."""
@@ -338,11 +552,7 @@ def progress_view(session: Session, area: Area, today: date | None = None) -> Pr
     plan = current_plans(session, [area.id]).get(area.id)
     rounds = _rounds(session, area.id)
     ids = {i for r in rounds.values() for i in (r.submitted_by, r.decided_by) if i is not None}
-    names = (
-        dict(session.exec(select(User.id, User.display_name).where(col(User.id).in_(ids))).all())
-        if ids
-        else {}
-    )
+    names = _names(session, ids)
     if plan is None:
         return ProgressView(area, None, None, [], rounds, {}, names)
     tree = load_tree(session, plan, area)
@@ -354,7 +564,9 @@ def progress_view(session: Session, area: Area, today: date | None = None) -> Pr
         )
         group.rows.append(row)
     updates = _updates(session, [a.id for a in tree.actions])
-    return ProgressView(area, plan, tree, list(groups.values()), rounds, kpis, names, updates)
+    files = _update_files(session, updates)
+    groups_ = list(groups.values())
+    return ProgressView(area, plan, tree, groups_, rounds, kpis, names, updates, files)
 
 
 def kpi_view(session: Session, area: Area, plan: Plan, kpi_id: int) -> ProgressView:
@@ -365,12 +577,72 @@ def kpi_view(session: Session, area: Area, plan: Plan, kpi_id: int) -> ProgressV
     return ProgressView(area, plan, None, [group], _rounds(session, area.id), {kpi.id: row})
 
 
+@dataclass
+class KPIDetail:
+    """One KPI's page: each period's value with its note, evidence and units' values."""
+
+    view: ProgressView
+    row: KPIProgress
+    units: list[OrgUnit]
+    unit_values: dict[str, dict[int, UnitMeasurement]]  # period -> unit id -> value
+    files: dict[int, EvidenceFile]
+    names: dict[int, str]  # who entered the values
+
+
+def kpi_detail(session: Session, area: Area, plan: Plan, kpi_id: int) -> KPIDetail:
+    view = kpi_view(session, area, plan, kpi_id)
+    row = view.kpis[kpi_id]
+    periods = {m.id: p for p, m in row.actuals.items()}
+    unit_values: dict[str, dict[int, UnitMeasurement]] = defaultdict(dict)
+    if periods:
+        query = select(UnitMeasurement).where(
+            col(UnitMeasurement.measurement_id).in_(list(periods))
+        )
+        for u in session.exec(query):
+            unit_values[periods[u.measurement_id]][u.unit_id] = u
+    measured = row.actuals.values()
+    file_ids = [m.evidence_id for m in measured if m.evidence_id]
+    user_ids = {m.entered_by for m in measured if m.entered_by}
+    return KPIDetail(
+        view=view,
+        row=row,
+        units=units_of(session, area.id),
+        unit_values=unit_values,
+        files=_by_id(session, EvidenceFile, file_ids),
+        names=_names(session, user_ids),
+    )
+
+
+def _update_files(
+    session: Session, updates: dict[int, list[ActionUpdate]]
+) -> dict[int, EvidenceFile]:
+    ids = [u.evidence_id for ups in updates.values() for u in ups if u.evidence_id]
+    return _by_id(session, EvidenceFile, ids)
+
+
+def _by_id(session: Session, model: Any, ids: Iterable[int]) -> dict[int, Any]:
+    ids = list(ids)
+    if not ids:
+        return {}
+    return {r.id: r for r in session.exec(select(model).where(col(model.id).in_(ids)))}
+
+
+def _names(session: Session, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    query = select(User.id, User.display_name).where(col(User.id).in_(ids))
+    return {user_id: name for user_id, name in session.exec(query).all()}
+
+
 def action_view(
     session: Session, area: Area, plan: Plan, action_id: int
 ) -> tuple[ProgressView, Action]:
     """Just one action and its check-ins."""
     action = _action(session, plan, action_id)
-    view = ProgressView(area, plan, None, [], {}, {}, updates=_updates(session, [action.id]))
+    updates = _updates(session, [action.id])
+    view = ProgressView(
+        area, plan, None, [], {}, {}, updates=updates, files=_update_files(session, updates)
+    )
     return view, action
 
 
@@ -391,7 +663,7 @@ def _updates(session: Session, action_ids: list[int]) -> dict[int, list[ActionUp
 
 
 def _kpi_rows(session: Session, plan: Plan, kpis: list[KPI], today: date) -> dict[int, KPIProgress]:
-    """Each KPI's values, targets and judgements: two queries, whatever the number of KPIs."""
+    """Each KPI's values, targets and judgements: three queries, whatever the number of KPIs."""
     kpi_ids = [k.id for k in kpis]
     actuals: dict[int, dict[str, Measurement]] = defaultdict(dict)
     for m in session.exec(select(Measurement).where(col(Measurement.kpi_id).in_(kpi_ids))):
@@ -399,7 +671,11 @@ def _kpi_rows(session: Session, plan: Plan, kpis: list[KPI], today: date) -> dic
     targets: dict[int, dict[str, float]] = defaultdict(dict)
     for t in session.exec(select(KPITarget).where(col(KPITarget.kpi_id).in_(kpi_ids))):
         targets[t.kpi_id][t.period] = t.value
-    return {k.id: _kpi_row(plan, k, actuals[k.id], targets[k.id], today) for k in kpis}
+    from_units = rolled_up(session, kpi_ids)
+    rows = {k.id: _kpi_row(plan, k, actuals[k.id], targets[k.id], today) for k in kpis}
+    for kpi_id, periods in from_units.items():
+        rows[kpi_id].rolled_up = periods
+    return rows
 
 
 def _kpi_row(

@@ -295,6 +295,7 @@ def _demo_kpi(entry: dict[str, Any], refs: "_DemoRefs", kras: dict[str, int]) ->
         "target_value": target.get("value"),
         "target_period": target.get("period"),
         "aggregation": entry.get("aggregation", "standalone"),
+        "rollup": entry.get("rollup", "mean"),
         "tolerance": entry.get("tolerance"),
         "lead_agency_id": refs.agency(entry.get("lead")),
         "co_owner_ids": [refs.agency(c) for c in entry.get("co_owners", [])],

@@ -28,6 +28,7 @@ from app.periods import parse_period, period_label
 from app.services import audit
 from app.services.errors import Msg, ValidationFailed
 from app.services.progress import (
+    ROLLED_UP,
     KPIProgress,
     ProgressView,
     finish,
@@ -526,5 +527,7 @@ def _changes(
 def _check_changes(view: ProgressView, progress: KPIProgress, row: ImportRow) -> None:
     measured = {c.column for c in row.changes} & {"actual", "n_measured", "note"}
     problem = open_problem(view.rounds.values(), row.period) if measured else None
+    if measured and row.period in progress.rolled_up:
+        problem = Msg(ROLLED_UP)
     if problem:
         row.errors["actual"] = problem

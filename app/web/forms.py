@@ -4,7 +4,10 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
+
+from app.services import evidence
+from app.services.evidence import Upload
 
 
 async def form_data(request: Request) -> AsyncIterator[FormData]:
@@ -28,3 +31,11 @@ def field_int(form: FormData, name: str) -> int | None:
     """A whole number field (e.g. the `version` a form was rendered with), else None."""
     value = form.get(name)
     return int(value) if isinstance(value, str) and value.isdigit() else None
+
+
+def field_upload(form: FormData, name: str) -> Upload | None:
+    """An uploaded file (read up to just past the evidence limit, so a service can refuse it)."""
+    value = form.get(name)
+    if not isinstance(value, UploadFile) or not value.filename:
+        return None
+    return Upload(value.filename, value.file.read(evidence.MAX_BYTES + 1))

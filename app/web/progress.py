@@ -7,26 +7,30 @@ because a running total or a carried value changes the later periods' figures an
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from app.db import SessionDep
+from app.i18n import N_
+from app.models import EvidenceFile
+from app.services import evidence, reviews
 from app.services import progress as progress_service
-from app.services import reviews
 from app.services.access import Permission
 from app.services.errors import Conflict, Msg, NotFound, ValidationFailed
 from app.services.progress import (
     ProgressView,
     action_view,
+    kpi_detail,
     kpi_view,
     locked_periods,
     progress_view,
 )
 from app.templating import render
 from app.web.auth import CurrentPrincipal, EditArea, ReadArea
-from app.web.deps import EditPlan
-from app.web.forms import Form, field_int
+from app.web.deps import EditPlan, ReadPlan
+from app.web.forms import Form, field_int, field_text, field_upload
 
 router = APIRouter(prefix="/areas/{slug}/progress")
 
@@ -99,6 +103,145 @@ def save_cell(
     typed = {(period, cell): text} if errors else {}
     ctx = _ctx(view, principal, row=row, errors=errors, typed=typed)
     return render(request, "progress/_kpi.html", ctx, status_code=status_code)
+
+
+@router.get("/kpis/{kpi_id}", name="progress_kpi")
+def kpi_page(
+    request: Request,
+    kpi_id: int,
+    area: ReadArea,
+    plan: ReadPlan,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+) -> Response:
+    return _kpi_page(request, session, principal, area, plan, kpi_id)
+
+
+def _kpi_page(
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    area: Any,
+    plan: Any,
+    kpi_id: int,
+    *,
+    period: str | None = None,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, Msg] | None = None,
+    unit: tuple[dict[str, Any], dict[str, Msg]] | None = None,
+    status_code: int = 200,
+) -> Response:
+    detail = kpi_detail(session, area, plan, kpi_id)
+    ctx = _ctx(
+        detail.view,
+        principal,
+        detail=detail,
+        row=detail.row,
+        kpi=detail.row.kpi,
+        form_period=period or request.query_params.get("saved"),
+        form_values=values or {},
+        form_errors=errors or {},
+        unit_values=unit[0] if unit else {},
+        unit_errors=unit[1] if unit else {},
+        unit_added=request.query_params.get("unit") == "added",
+    )
+    return render(request, "progress/kpi.html", ctx, status_code=status_code)
+
+
+DETAIL_FIELDS = ("value", "n_measured", "note", "evidence_url")
+
+
+@router.post("/kpis/{kpi_id}/{period}", name="measurement_save")
+def measurement_save(
+    request: Request,
+    kpi_id: int,
+    period: str,
+    area: EditArea,
+    plan: EditPlan,
+    session: SessionDep,
+    form: Form,
+    principal: CurrentPrincipal,
+) -> Response:
+    values = {name: field_text(form, name, 5000) for name in DETAIL_FIELDS}
+    units = {
+        int(key.split("-")[1]): (field_text(form, key, 100), field_text(form, key[:-6] + "-n", 100))
+        for key in form
+        if key.startswith("unit-") and key.endswith("-value") and key.split("-")[1].isdigit()
+    }
+    try:
+        progress_service.save_measurement(
+            session,
+            actor=principal.actor,
+            plan=plan,
+            kpi_id=kpi_id,
+            period=period,
+            details_in=values,
+            units_in=units,
+            upload=field_upload(form, "evidence"),
+            expected_version=field_int(form, "version"),
+        )
+    except (ValidationFailed, Conflict) as exc:
+        session.rollback()
+        errors = exc.errors if isinstance(exc, ValidationFailed) else {"value": exc.message}
+        typed = {**values, **{f"unit-{u}": v for u, (v, _) in units.items()}}
+        typed |= {f"unit-{u}-n": n for u, (_, n) in units.items()}
+        return _kpi_page(
+            request,
+            session,
+            principal,
+            area,
+            plan,
+            kpi_id,
+            period=period,
+            values=typed,
+            errors=errors,
+            status_code=exc.status_code,
+        )
+    url = request.url_for("progress_kpi", slug=area.slug, kpi_id=kpi_id).path
+    return Response(status_code=303, headers={"Location": f"{url}?saved={period}#period-{period}"})
+
+
+@router.post("/units", name="org_unit_create")
+def org_unit_create(
+    request: Request,
+    area: EditArea,
+    plan: EditPlan,
+    session: SessionDep,
+    form: Form,
+    principal: CurrentPrincipal,
+) -> Response:
+    """Add a reporting unit, from a KPI's page (`kpi_id`), which then shows it."""
+    kpi_id = field_int(form, "kpi_id")
+    if kpi_id is None:
+        raise NotFound(N_("No such KPI in this plan."))
+    unit_in = {"kind": field_text(form, "kind"), "name": field_text(form, "name", 400)}
+    try:
+        progress_service.add_unit(session, actor=principal.actor, area=area, unit_in=unit_in)
+    except ValidationFailed as exc:
+        session.rollback()
+        return _kpi_page(
+            request,
+            session,
+            principal,
+            area,
+            plan,
+            kpi_id,
+            unit=(unit_in, exc.errors),
+            status_code=422,
+        )
+    url = request.url_for("progress_kpi", slug=area.slug, kpi_id=kpi_id).path
+    return Response(status_code=303, headers={"Location": f"{url}?unit=added#units"})
+
+
+@router.get("/evidence/{evidence_id}", name="evidence_file")
+def evidence_file(evidence_id: int, area: ReadArea, session: SessionDep) -> Response:
+    row = session.get(EvidenceFile, evidence_id)
+    data = evidence.content(row) if row and row.area_id == area.id else None
+    if row is None or data is None:
+        raise NotFound(N_("No such file."))
+    quoted = quote(row.filename)
+    headers = {"Content-Disposition": f"attachment; filename*=UTF-8''{quoted}"}
+    return Response(data, media_type=row.content_type, headers=headers)
 
 
 @router.post("/rounds/{period}/{action}", name="review_round_step")
@@ -179,7 +322,12 @@ def action_update_create(
     status_code, checkin = 200, CheckIn(action_id, values, {}, saved=True)
     try:
         progress_service.add_action_update(
-            session, actor=principal.actor, plan=plan, action_id=action_id, update_in=values
+            session,
+            actor=principal.actor,
+            plan=plan,
+            action_id=action_id,
+            update_in=values,
+            upload=field_upload(form, "evidence"),
         )
     except ValidationFailed as exc:
         session.rollback()

@@ -68,6 +68,10 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     # with action "approve": a reviewer's step (submitting is an editor's, see test_reviews)
     ("POST", "/areas/{slug}/progress/rounds/{period}/{action}"): frozenset({"reviewer", "admin"}),
     ("POST", "/areas/{slug}/progress/actions/{action_id}/updates"): EDIT,
+    ("GET", "/areas/{slug}/progress/kpis/{kpi_id}"): READ,
+    ("POST", "/areas/{slug}/progress/kpis/{kpi_id}/{period}"): EDIT,
+    ("POST", "/areas/{slug}/progress/units"): EDIT,
+    ("GET", "/areas/{slug}/progress/evidence/{evidence_id}"): READ,
     ("GET", "/areas/{slug}/progress/template.xlsx"): EDIT,
     ("GET", "/areas/{slug}/progress/export.xlsx"): READ,
     ("GET", "/areas/{slug}/progress/export/{table}.csv"): READ,
@@ -187,6 +191,7 @@ def world(session: Session, app_client: Callable[[], TestClient]) -> World:
         "part": "vision",
         "table": "progress",
         "digest": "0" * 64,
+        "evidence_id": "999999",
         "entity_type": "kpi",
         "entity_id": str(kpi.id),
         "event_id": str(event.id),

@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
 from app import ROOT, __version__
+from app.api import progress as api_progress
 from app.api import v1
 from app.api.errors import json_error, validation_payload
 from app.config import check_for_serving, get_settings
@@ -74,6 +75,7 @@ def create_app() -> FastAPI:
         spreadsheets,
         history,
         v1,
+        api_progress,
         api_docs,
     ):
         app.include_router(module.router)

@@ -93,6 +93,12 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("DELETE", ELEMENT): EDIT,
     ("POST", ELEMENT + "/move"): EDIT,
     ("GET", "/api/v1/areas"): SIGNED_IN,
+    ("GET", "/api/v1/kpis/{kpi_id}/measurements"): READ,
+    ("PUT", "/api/v1/kpis/{kpi_id}/measurements/{period}"): EDIT,
+    ("DELETE", "/api/v1/kpis/{kpi_id}/measurements/{period}"): EDIT,
+    ("PUT", "/api/v1/kpis/{kpi_id}/targets/{period}"): EDIT,
+    ("GET", "/api/v1/actions/{action_id}/updates"): READ,
+    ("POST", "/api/v1/actions/{action_id}/updates"): EDIT,
     ("GET", API): READ,
     ("POST", API): EDIT,
     ("PATCH", API): EDIT,
@@ -217,7 +223,7 @@ def _request(w: World, persona: str, method: str, path: str) -> int:
     if path.startswith("/api/"):
         headers = {"Authorization": f"Bearer {w.tokens[persona]}"} if persona in w.tokens else {}
         fresh = TestClient(client.app, raise_server_exceptions=False)  # no cookies: token only
-        body = {} if method in ("POST", "PATCH") else None
+        body = {} if method in ("POST", "PATCH", "PUT") else None
         response = fresh.request(method, url, headers=headers, json=body)
         fresh.close()
         return response.status_code

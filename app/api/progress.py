@@ -1,0 +1,211 @@
+"""JSON API for progress: a KPI's values and targets per period, and actions' check-ins.
+
+Every write goes through the same services as the pages, so the rules (Thai digits, ranges,
+locked periods, roll-up from units, stale versions) and the audit trail are the same.
+"""
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Request
+from fastapi.responses import JSONResponse, Response
+from sqlmodel import Session
+
+from app.api.v1 import AUTH_RESPONSES
+from app.db import SessionDep
+from app.i18n import N_
+from app.models import KPI, Action, Area, Plan
+from app.periods import period_label
+from app.services import progress
+from app.services.access import Permission
+from app.services.errors import NotFound
+from app.services.progress import KPIDetail, action_view, kpi_detail
+from app.web.auth import CurrentPrincipal
+
+router = APIRouter(prefix="/api/v1", tags=["progress"], responses=AUTH_RESPONSES)
+
+
+@dataclass
+class Owned:
+    """A KPI or action with the plan and area it belongs to."""
+
+    area: Area
+    plan: Plan
+    id: int
+
+
+def _owned(session: Session, principal: Any, model: Any, row_id: int, permission: Any) -> Owned:
+    principal.require_signed_in()
+    row = session.get(model, row_id)
+    plan = session.get(Plan, row.plan_id) if row else None
+    area = session.get(Area, plan.area_id) if plan else None
+    if row is None or plan is None or area is None:
+        raise NotFound(N_("No such KPI in this plan.") if model is KPI else N_("No such action."))
+    principal.require(permission, area.id)
+    return Owned(area, plan, row_id)
+
+
+def _access(model: Any, permission: Permission, name: str) -> Any:
+    def load(session: SessionDep, principal: CurrentPrincipal, request: Request) -> Owned:
+        return _owned(session, principal, model, int(request.path_params[name]), permission)
+
+    return load
+
+
+ReadKPI = Annotated[Owned, Depends(_access(KPI, Permission.read, "kpi_id"))]
+EditKPI = Annotated[Owned, Depends(_access(KPI, Permission.edit, "kpi_id"))]
+ReadAction = Annotated[Owned, Depends(_access(Action, Permission.read, "action_id"))]
+EditAction = Annotated[Owned, Depends(_access(Action, Permission.edit, "action_id"))]
+
+
+@router.get("/kpis/{kpi_id}/measurements", name="api_measurements")
+def list_measurements(kpi_id: int, kpi: ReadKPI, session: SessionDep) -> dict[str, Any]:
+    """Every period of the plan: value, figure (after aggregation), target, status, details."""
+    return measurements_json(kpi_detail(session, kpi.area, kpi.plan, kpi_id))
+
+
+@router.put("/kpis/{kpi_id}/measurements/{period}", name="api_measurement_save")
+def save_measurement(
+    kpi_id: int,
+    period: str,
+    kpi: EditKPI,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    body: dict[str, Any] = Body(...),
+) -> Response:
+    """`value` (or `units`: {unit id: {value, n_measured}}), `n_measured`, `note`,
+    `evidence_url`; send `version` to refuse stale writes (409). A null value clears it."""
+    units = {
+        int(unit_id): (str(v.get("value") or ""), str(v.get("n_measured") or ""))
+        for unit_id, v in (body.get("units") or {}).items()
+        if str(unit_id).isdigit() and isinstance(v, dict)
+    }
+    details = {k: body.get(k) for k in ("value", "n_measured", "note", "evidence_url")}
+    details = {k: "" if v is None else v for k, v in details.items()}
+    row = progress.save_measurement(
+        session,
+        actor=principal.actor,
+        plan=kpi.plan,
+        kpi_id=kpi_id,
+        period=period,
+        details_in=details,
+        units_in=units,
+        expected_version=body.get("version"),
+    )
+    if row is None:
+        return Response(status_code=204)
+    return JSONResponse(_period_json(kpi_detail(session, kpi.area, kpi.plan, kpi_id), row.period))
+
+
+@router.delete(
+    "/kpis/{kpi_id}/measurements/{period}", name="api_measurement_delete", status_code=204
+)
+def delete_measurement(
+    kpi_id: int, period: str, kpi: EditKPI, session: SessionDep, principal: CurrentPrincipal
+) -> Response:
+    progress.save_cell(
+        session,
+        actor=principal.actor,
+        plan=kpi.plan,
+        kpi_id=kpi_id,
+        period=period,
+        cell="actual",
+        text=None,
+    )
+    return Response(status_code=204)
+
+
+@router.put("/kpis/{kpi_id}/targets/{period}", name="api_target_save")
+def save_target(
+    kpi_id: int,
+    period: str,
+    kpi: EditKPI,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    body: dict[str, Any] = Body(...),
+) -> Response:
+    """`{"value": 70}` sets the period's target; `{"value": null}` goes back to the line."""
+    value = body.get("value")
+    progress.save_cell(
+        session,
+        actor=principal.actor,
+        plan=kpi.plan,
+        kpi_id=kpi_id,
+        period=period,
+        cell="target",
+        text=value if isinstance(value, int | float | str) else None,
+    )
+    detail = kpi_detail(session, kpi.area, kpi.plan, kpi_id)
+    return JSONResponse(_period_json(detail, period.upper()))
+
+
+@router.get("/actions/{action_id}/updates", name="api_action_updates")
+def list_updates(action_id: int, action: ReadAction, session: SessionDep) -> list[dict[str, Any]]:
+    """Check-ins, newest first."""
+    view, _ = action_view(session, action.area, action.plan, action_id)
+    return [u.model_dump(mode="json") for u in view.updates.get(action_id, [])]
+
+
+@router.post("/actions/{action_id}/updates", name="api_action_update_create", status_code=201)
+def create_update(
+    action_id: int,
+    action: EditAction,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    body: dict[str, Any] = Body(...),
+) -> JSONResponse:
+    """`on_date`, `status`, `what_changed`; optional `percent_complete`, `confidence` (0–10),
+    `spent_thb`, `next_steps`, `evidence_url`. The action takes the check-in's status."""
+    row = progress.add_action_update(
+        session, actor=principal.actor, plan=action.plan, action_id=action_id, update_in=body
+    )
+    return JSONResponse(row.model_dump(mode="json"), status_code=201)
+
+
+def measurements_json(detail: KPIDetail) -> dict[str, Any]:
+    kpi = detail.row.kpi
+    return {
+        "kpi": {
+            "id": kpi.id,
+            "code": kpi.code,
+            "name": kpi.name,
+            "unit": kpi.unit,
+            "direction": kpi.direction,
+            "aggregation": kpi.aggregation,
+            "rollup": kpi.rollup,
+            "baseline": {"value": kpi.baseline_value, "period": kpi.baseline_period},
+            "target": {"value": kpi.target_value, "period": kpi.target_period},
+            "tolerance": kpi.tolerance,
+        },
+        "trend": {"direction": detail.row.trend.direction, "periods": detail.row.trend.periods},
+        "overdue": detail.row.overdue,
+        "periods": [_period_json(detail, p) for p in detail.row.periods],
+    }
+
+
+def _period_json(detail: KPIDetail, period: str) -> dict[str, Any]:
+    row = detail.row
+    j = row.judgements[period]
+    m = row.actuals.get(period)
+    units = detail.unit_values.get(period, {})
+    names = {u.id: u.name for u in detail.units}
+    return {
+        "period": period,
+        "label": period_label(period),
+        "value": m.value if m else None,
+        "figure": j.figure,
+        "target": j.target,
+        "target_set": period in row.targets,  # typed in, not interpolated
+        "status": j.status.value,
+        "reason": j.reason,
+        "n_measured": m.n_measured if m else None,
+        "note": m.note if m else "",
+        "evidence_url": m.evidence_url if m else "",
+        "evidence_file_id": m.evidence_id if m else None,
+        "entered_at": m.entered_at.isoformat() if m else None,
+        "version": m.version if m else None,
+        "units": [
+            {"unit_id": u, "name": names.get(u, ""), "value": v.value, "n_measured": v.n_measured}
+            for u, v in units.items()
+        ],
+    }

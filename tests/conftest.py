@@ -3,7 +3,9 @@ names one), migrated with Alembic once per run and seeded with the reference dat
 starts from reference data only: plan data, audit rows and added agencies are deleted after it.
 """
 
+import atexit
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 
@@ -38,6 +40,8 @@ from app.models import (
 from app.services import accounts, seeding
 from app.web import auth
 from tests import factories
+
+atexit.register(shutil.rmtree, os.environ["PHONLAP_VAR_DIR"], ignore_errors=True)
 
 PLAN_TABLES = [Plan, AuditEvent]
 

@@ -22,6 +22,7 @@ from app.models import (
     DOEAspect,
     DOEFramework,
     DOEItem,
+    Plan,
     StrategyTheme,
 )
 from app.models.enums import AuditOp
@@ -262,17 +263,49 @@ def load_demo_plan(session: Session, area: Area, data: dict[str, Any]) -> None:
                 action_id=actions[entry["code"]],
                 update_in={**update, "on_date": str(update["on_date"])},
             )
+    units = {}
+    for unit in data.get("units", []):
+        units[unit["name"]] = progress.add_unit(
+            session, actor=SEED_ACTOR, area=area, unit_in=unit
+        ).id
     for entry in data.get("kpis", []):
         for period, value in (entry.get("progress") or {}).items():
-            progress.save_cell(
-                session,
-                actor=SEED_ACTOR,
-                plan=plan,
-                kpi_id=kpis[entry["code"]],
-                period=str(period),
-                cell="actual",
-                text=value,
-            )
+            _demo_value(session, plan, kpis[entry["code"]], str(period), value, units)
+
+
+def _demo_value(
+    session: Session, plan: Plan, kpi_id: int, period: str, value: Any, units: dict[str, int]
+) -> None:
+    """A plain number, or {value, n, note, units: {unit name: [value, n]}}."""
+    if not isinstance(value, dict):
+        progress.save_cell(
+            session,
+            actor=SEED_ACTOR,
+            plan=plan,
+            kpi_id=kpi_id,
+            period=period,
+            cell="actual",
+            text=value,
+        )
+        return
+    by_unit = {
+        units[name]: (str(v), "" if n is None else str(n))
+        for name, (v, n) in (value.get("units") or {}).items()
+    }
+    progress.save_measurement(
+        session,
+        actor=SEED_ACTOR,
+        plan=plan,
+        kpi_id=kpi_id,
+        period=period,
+        details_in={
+            "value": value.get("value"),
+            "n_measured": value.get("n"),
+            "note": value.get("note", ""),
+            "evidence_url": value.get("evidence_url", ""),
+        },
+        units_in=by_unit,
+    )
 
 
 def _demo_kpi(entry: dict[str, Any], refs: "_DemoRefs", kras: dict[str, int]) -> dict[str, Any]:

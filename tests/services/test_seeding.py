@@ -3,6 +3,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, col, select
 
 from app.models import (
+    KPI,
     Agency,
     Area,
     AreaGroup,
@@ -11,8 +12,10 @@ from app.models import (
     DOEAspect,
     DOEItem,
     KeyResultArea,
+    Measurement,
     Plan,
     StrategyTheme,
+    UnitMeasurement,
 )
 from app.services import seeding
 from app.services.plan_tree import load_tree
@@ -132,3 +135,23 @@ def _no_null_values(data: object) -> bool:
     if isinstance(data, list):
         return all(_no_null_values(v) for v in data)
     return True
+
+
+def test_demo_progress_has_details_and_unit_values_rolled_up(session: Session) -> None:
+    seeding.seed_demo(session)
+    krabi = session.exec(select(Area).where(Area.slug == "krabi")).one()
+    plan = session.exec(select(Plan).where(Plan.area_id == krabi.id)).one()
+
+    def measured(code: str, period: str) -> Measurement:
+        kpi = session.exec(select(KPI).where(KPI.plan_id == plan.id, KPI.code == code)).one()
+        query = select(Measurement).where(Measurement.kpi_id == kpi.id)
+        return session.exec(query.where(Measurement.period == period)).one()
+
+    competence = measured("KPI3", "AY2568-S2")
+    assert round(competence.value, 1) == 58.9 and competence.n_measured == 1646  # weighted
+    units = session.exec(
+        select(UnitMeasurement).where(UnitMeasurement.measurement_id == competence.id)
+    ).all()
+    assert sorted(u.value for u in units) == [55.1, 60.2]
+    reading = measured("KPI4", "AY2568")
+    assert reading.n_measured == 4210 and "RT" in reading.note

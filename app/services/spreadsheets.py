@@ -9,6 +9,7 @@ cell clears the stored value, as in the grid.
 
 import csv
 import io
+import math
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -520,8 +521,15 @@ def _changes(
     return [
         CellChange(column, stored[column], values[column])
         for column in VALUE_COLUMNS
-        if column in present and stored[column] != values[column]
+        if column in present and not _same(stored[column], values[column])
     ]
+
+
+def _same(stored: Any, new: Any) -> bool:
+    """Equal, allowing for the last digit a spreadsheet drops from a long fraction."""
+    if isinstance(stored, float) and isinstance(new, int | float):
+        return math.isclose(stored, new, rel_tol=1e-12, abs_tol=1e-12)
+    return bool(stored == new)
 
 
 def _check_changes(view: ProgressView, progress: KPIProgress, row: ImportRow) -> None:

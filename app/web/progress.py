@@ -12,14 +12,19 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from app import charts
 from app.db import SessionDep
-from app.i18n import N_
+from app.i18n import N_, format_year, gettext
+from app.labels import label
 from app.models import EvidenceFile
+from app.models.enums import KPIStatus
+from app.periods import period_label
 from app.services import evidence, reviews
 from app.services import progress as progress_service
 from app.services.access import Permission
 from app.services.errors import Conflict, Msg, NotFound, ValidationFailed
 from app.services.progress import (
+    KPIProgress,
     ProgressView,
     action_view,
     kpi_detail,
@@ -103,6 +108,81 @@ def save_cell(
     typed = {(period, cell): text} if errors else {}
     ctx = _ctx(view, principal, row=row, errors=errors, typed=typed)
     return render(request, "progress/_kpi.html", ctx, status_code=status_code)
+
+
+@dataclass
+class ChartBlock:
+    """A KRA (or the KPIs outside any KRA) on the charts page."""
+
+    kra: Any
+    years: list[int]
+    counts: dict[KPIStatus, list[int]]
+    figure: dict[str, Any] | None
+    kpis: list[tuple[KPIProgress, dict[str, Any]]]
+
+
+@router.get("/charts", name="progress_charts")
+def charts_page(
+    request: Request, area: ReadArea, session: SessionDep, principal: CurrentPrincipal
+) -> Response:
+    view = progress_view(session, area)
+    return render(request, "progress/charts.html", _ctx(view, principal, blocks=_blocks(view)))
+
+
+def _blocks(view: ProgressView) -> list[ChartBlock]:
+    if view.tree is None:
+        return []
+    kra_kpis = view.tree.kra_kpis
+    order = {kpi.id: index for index, kpi in enumerate(view.tree.kpis)}  # as the grid lists them
+    groups = [
+        (
+            kra,
+            [
+                view.kpis[i]
+                for i in sorted(kra_kpis.get(kra.id, []), key=order.get)
+                if i in view.kpis
+            ],
+        )
+        for kra in view.tree.kras
+    ]
+    linked = {i for ids in kra_kpis.values() for i in ids}
+    rest = [row for kpi_id, row in view.kpis.items() if kpi_id not in linked]
+    if rest:
+        groups.append((None, rest))
+    return [_block(kra, rows) for kra, rows in groups if rows]
+
+
+def _block(kra: Any, rows: list[KPIProgress]) -> ChartBlock:
+    begun = {
+        charts.year_of(p)
+        for row in rows
+        for p, j in row.judgements.items()
+        if j.reason != "not_started"
+    }
+    years = sorted(begun)
+    counts = charts.yearly_statuses(
+        ({p: j.status for p, j in row.judgements.items()} for row in rows), years
+    )
+    names = {s: label("kpi_status", s.value) for s in KPIStatus}
+    labels = [format_year(y) for y in years]
+    figure = charts.status_figure(labels, counts, names) if kra is not None else None
+    return ChartBlock(kra, years, counts, figure, [(row, _kpi_figure(row)) for row in rows])
+
+
+def _kpi_figure(row: KPIProgress) -> dict[str, Any]:
+    series = charts.Series(
+        labels=[period_label(p) for p in row.periods],
+        figures=[row.judgements[p].figure for p in row.periods],
+        targets=[row.judgements[p].target for p in row.periods],
+        baseline=row.kpi.baseline_value,
+        unit=row.kpi.unit or label("kpi_kind", row.kpi.kind),
+    )
+    names = {
+        "actual": gettext("Actual"),
+        "target": gettext("Target"),
+        "baseline": gettext("Baseline"),
+    }
+    return charts.kpi_figure(series, names)
 
 
 @router.get("/kpis/{kpi_id}", name="progress_kpi")

@@ -68,6 +68,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     # with action "approve": a reviewer's step (submitting is an editor's, see test_reviews)
     ("POST", "/areas/{slug}/progress/rounds/{period}/{action}"): frozenset({"reviewer", "admin"}),
     ("POST", "/areas/{slug}/progress/actions/{action_id}/updates"): EDIT,
+    ("GET", "/areas/{slug}/progress/charts"): READ,
     ("GET", "/areas/{slug}/progress/kpis/{kpi_id}"): READ,
     ("POST", "/areas/{slug}/progress/kpis/{kpi_id}/{period}"): EDIT,
     ("POST", "/areas/{slug}/progress/units"): EDIT,

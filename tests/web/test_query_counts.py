@@ -15,6 +15,8 @@ PAGES = (
     "/areas/krabi/plan",
     "/areas/krabi/history",
     "/areas/krabi/progress",
+    "/areas/krabi/progress/charts",
+    "/areas/krabi/progress/export.xlsx",
     "/api/v1/areas/krabi/plan",
     "/api/v1/areas",
 )

@@ -1,0 +1,133 @@
+"""Plotly figures as plain dicts, from the progress read model's figures. Pure: no database, no
+web; the caller passes translated names in. static/js/charts.js draws them."""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from app.models.enums import KPIStatus
+from app.periods import parse_period
+
+STATUS_COLOURS = {  # the grid's status marks
+    KPIStatus.on_track: "#1b7f3b",
+    KPIStatus.at_risk: "#b7791f",
+    KPIStatus.off_track: "#b42318",
+    KPIStatus.no_data: "#c3c9d4",
+}
+ACTUAL, TARGET, BASELINE = "#0b5d7a", "#6b7280", "#9a5b00"
+FONT = {"family": "Sarabun, sans-serif", "size": 14, "color": "#1f2937"}
+# No mode bar: its buttons would sit inside the chart's role="img" (nested interactive controls),
+# and zooming a dozen points adds nothing the table does not give.
+CONFIG = {"displayModeBar": False, "responsive": True}
+
+
+@dataclass(frozen=True)
+class Series:
+    """One KPI over its periods, as the chart and its table show it."""
+
+    labels: list[str]  # period labels, in time order
+    figures: list[float | None]  # after the aggregation rule
+    targets: list[float | None]
+    baseline: float | None
+    unit: str
+
+
+def kpi_figure(series: Series, names: dict[str, str]) -> dict[str, Any]:
+    """Actual against target, with the baseline as a line: is the curve turning?"""
+    data: list[dict[str, Any]] = [
+        {
+            "type": "scatter",
+            "mode": "lines+markers",
+            "name": names["target"],
+            "x": series.labels,
+            "y": series.targets,
+            "line": {"color": TARGET, "dash": "dash", "width": 2},
+            "marker": {"size": 6},
+            "connectgaps": True,
+        },
+        {
+            "type": "scatter",
+            "mode": "lines+markers",
+            "name": names["actual"],
+            "x": series.labels,
+            "y": series.figures,
+            "line": {"color": ACTUAL, "width": 3},
+            "marker": {"size": 9},
+            "connectgaps": False,
+        },
+    ]
+    if series.baseline is not None:
+        data.insert(
+            0,
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "name": names["baseline"],
+                "x": series.labels,
+                "y": [series.baseline] * len(series.labels),
+                "line": {"color": BASELINE, "dash": "dot", "width": 2},
+                "hoverinfo": "skip",
+            },
+        )
+    return {"data": data, "layout": _layout(series.unit), "config": CONFIG}
+
+
+def status_figure(
+    labels: Sequence[str], counts: dict[KPIStatus, list[int]], names: dict[KPIStatus, str]
+) -> dict[str, Any]:
+    """How many KPIs are in each status, per year, stacked: the whole distribution."""
+    data = [
+        {
+            "type": "bar",
+            "name": names[status],
+            "x": list(labels),
+            "y": counts[status],
+            "marker": {"color": STATUS_COLOURS[status]},
+        }
+        for status in KPIStatus
+    ]
+    layout = _layout("")
+    layout["barmode"] = "stack"
+    layout["yaxis"]["dtick"] = 1
+    return {"data": data, "layout": layout, "config": CONFIG}
+
+
+def _layout(y_title: str) -> dict[str, Any]:
+    return {
+        "font": FONT,
+        "height": 320,
+        "margin": {"l": 56, "r": 16, "t": 40, "b": 16},
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "#ffffff",
+        "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
+        "xaxis": {"type": "category", "fixedrange": True, "automargin": True},
+        "yaxis": {
+            "title": {"text": y_title},
+            "fixedrange": True,
+            "zeroline": False,
+            "automargin": True,
+        },
+        "hovermode": "x unified",
+    }
+
+
+def year_of(period: str) -> int:
+    """The Buddhist-Era year a period belongs to (AY2567-S1 -> 2567)."""
+    parsed = parse_period(period)
+    assert parsed is not None, period
+    return parsed.year_be
+
+
+def yearly_statuses(
+    kpis: Iterable[dict[str, KPIStatus]], years: Sequence[int]
+) -> dict[KPIStatus, list[int]]:
+    """Per year, how many KPIs stand in each status: a KPI counts with its last period of the
+    year that has a status other than no data (otherwise as no data)."""
+    counts = {status: [0] * len(years) for status in KPIStatus}
+    for statuses in kpis:  # period -> status, in time order
+        for index, year in enumerate(years):
+            known = [
+                s for p, s in statuses.items() if year_of(p) == year and s != KPIStatus.no_data
+            ]
+            counts[known[-1] if known else KPIStatus.no_data][index] += 1
+    return counts

@@ -6,6 +6,7 @@ queries each issues; then the time of one sign-in (argon2id at the production pa
 """
 
 import argparse
+import io
 import os
 import statistics
 import sys
@@ -14,6 +15,7 @@ import time
 from pathlib import Path
 
 from fastapi.testclient import TestClient
+from openpyxl import load_workbook
 from sqlalchemy import event
 from sqlmodel import Session, select
 
@@ -35,6 +37,8 @@ PAGES = [
     "/areas/krabi/plan",
     "/areas/krabi/history",
     "/areas/krabi/progress",
+    "/areas/krabi/progress/charts",
+    "/areas/krabi/progress/export.xlsx",
     "/api/v1/areas/krabi/plan",
 ]
 
@@ -96,7 +100,42 @@ def main() -> None:
                     times.append((time.perf_counter() - start) * 1000)
                 p95 = statistics.quantiles(times, n=20)[-1]
                 print(f"{page:32} {statistics.median(times):10.1f} {p95:8.1f} {queries['n']:8d}")
+            _import(client, queries, token)
             print(f"sign-in (argon2id, production cost): {sign_in_ms:.0f} ms")
+
+
+def _import(client: TestClient, queries: dict[str, int], token: str) -> None:
+    """The template of 30 KPIs × open periods, every value changed: preview, then import."""
+    book = load_workbook(io.BytesIO(client.get("/areas/krabi/progress/template.xlsx").content))
+    sheet = book.worksheets[0]
+    rows = 0
+    for row in sheet.iter_rows(min_row=2):
+        if row[5].value is not None:
+            row[5].value += 1
+            rows += 1
+    out = io.BytesIO()
+    book.save(out)
+    files = {"file": ("bench.xlsx", out.getvalue(), "application/octet-stream")}
+    queries["n"] = 0
+    start = time.perf_counter()
+    preview = client.post("/areas/krabi/progress/import", files=files, data={"csrf_token": token})
+    preview_ms = (time.perf_counter() - start) * 1000
+    preview_queries = queries["n"]
+    digest = preview.text.split('action="/areas/krabi/progress/import/')[1].split('"')[0]
+    queries["n"] = 0
+    start = time.perf_counter()
+    done = client.post(
+        f"/areas/krabi/progress/import/{digest}",
+        data={"filename": "bench.xlsx", "csrf_token": token},
+        follow_redirects=False,
+    )
+    apply_ms = (time.perf_counter() - start) * 1000
+    assert done.status_code == 303, done.status_code
+    print(
+        f"import of {sheet.max_row - 1} rows, {rows} values changed: "
+        f"preview {preview_ms:.0f} ms ({preview_queries} queries), "
+        f"import {apply_ms:.0f} ms ({queries['n']} queries)"
+    )
 
 
 if __name__ == "__main__":

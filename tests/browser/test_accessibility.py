@@ -32,6 +32,14 @@ def _english(page: Page) -> None:
     expect(page.locator("html")).to_have_attribute("lang", "en")
 
 
+def _kpi_values_with_an_error(page: Page) -> None:
+    follow(page, page.locator("a.kpi-link", has_text="KPI3"))
+    form = page.locator("details.period[open] form")
+    form.locator("input[name$='-value']").first.fill("ดี")
+    follow(page, form.get_by_role("button", name="บันทึก"))
+    expect(page.locator("details.period[open] [aria-invalid=true]").first).to_be_visible()
+
+
 PAGES: dict[str, tuple[str, Callable[[Page], None] | None]] = {
     "home": ("/", None),
     "overview": ("/areas/phuket", None),
@@ -42,6 +50,8 @@ PAGES: dict[str, tuple[str, Callable[[Page], None] | None]] = {
     "editor of an area with no plan": ("/areas/sa-kaeo/plan", None),
     "area history": ("/areas/krabi/history", None),
     "element history": ("/areas/krabi/history/kpi/1", None),
+    "a KPI's values, with an error": ("/areas/krabi/progress", _kpi_values_with_an_error),
+    "spreadsheet import": ("/areas/krabi/progress/import", None),
     "account": ("/account", None),
     "people": ("/admin/users", None),
     "a person": ("/admin/users/1", None),

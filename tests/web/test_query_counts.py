@@ -80,3 +80,35 @@ def test_saving_a_cell_loads_only_its_kpi(
     f.make_full_plan(session, "krabi", kras=30)
     assert _save_cell_queries(client, session, count_queries) == small
     assert small < 20
+
+
+def test_a_kpi_page_issues_the_same_queries_with_more_values_units_and_files(
+    client: TestClient, session: Session, count_queries: QueryCounter
+) -> None:
+    plan = f.make_plan(session)
+    bare = f.make_kpi(session, plan)  # one plain value
+    full = f.make_kpi(session, plan, "KPI2")
+    area = f.area(session)
+    units = [
+        progress.add_unit(session, actor=f.ACTOR, area=area, unit_in={"kind": "school", "name": n})
+        for n in ("โรงเรียนบ้านคลองม่วง", "โรงเรียนเกาะลันตา", "โรงเรียนอ่าวนาง")
+    ]
+    progress.save_cell(
+        session, actor=f.ACTOR, plan=plan, kpi_id=bare.id, period="AY2566", cell="actual", text="1"
+    )
+    for period in ("AY2566", "AY2567", "AY2568", "AY2569"):
+        progress.save_measurement(
+            session,
+            actor=f.ACTOR,
+            plan=plan,
+            kpi_id=full.id,
+            period=period,
+            details_in={"note": "ครบทุกโรงเรียน", "n_measured": "120"},
+            units_in={u.id: ("70", "40") for u in units},
+        )
+    counts = []
+    for kpi in (bare, full):
+        count_queries.count = 0
+        assert client.get(f"/areas/krabi/progress/kpis/{kpi.id}").status_code == 200
+        counts.append(count_queries.count)
+    assert counts[0] == counts[1]

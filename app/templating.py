@@ -179,15 +179,7 @@ def import_titles() -> dict[str, str]:
     return {c.key: i18n.gettext(c.title) for c in PROGRESS_COLUMNS}
 
 
-def format_cell(value: Any) -> str:
-    if value is None or value == "":
-        return "–"
-    if isinstance(value, int | float):
-        return i18n.format_number(value)
-    return str(value)
-
-
-env.globals.update(import_titles=import_titles, format_cell=format_cell)
+env.globals.update(import_titles=import_titles)
 
 
 @pass_context

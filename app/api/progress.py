@@ -76,12 +76,12 @@ def save_measurement(
     """`value` (or `units`: {unit id: {value, n_measured}}), `n_measured`, `note`,
     `evidence_url`; send `version` to refuse stale writes (409). A null value clears it."""
     units = {
-        int(unit_id): (str(v.get("value") or ""), str(v.get("n_measured") or ""))
+        int(unit_id): (_text(v.get("value")), _text(v.get("n_measured")))
         for unit_id, v in (body.get("units") or {}).items()
         if str(unit_id).isdigit() and isinstance(v, dict)
     }
     details = {k: body.get(k) for k in ("value", "n_measured", "note", "evidence_url")}
-    details = {k: "" if v is None else v for k, v in details.items()}
+    details = {k: _text(v) for k, v in details.items()}
     row = progress.save_measurement(
         session,
         actor=principal.actor,
@@ -95,6 +95,11 @@ def save_measurement(
     if row is None:
         return Response(status_code=204)
     return JSONResponse(_period_json(kpi_detail(session, kpi.area, kpi.plan, kpi_id), row.period))
+
+
+def _text(value: Any) -> str:
+    """A JSON value as the form text the services read (0 stays 0; null is blank)."""
+    return "" if value is None else str(value)
 
 
 @router.delete(

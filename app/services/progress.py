@@ -57,6 +57,7 @@ from app.status import (
 
 LOCKING_STATES = (ReviewState.submitted.value, ReviewState.approved.value)
 CELLS = ("actual", "target")
+NEEDS_VALUE = N_("A note, a number measured or evidence needs a value.")
 ROLLED_UP = N_("This value is rolled up from its units: change their values on the KPI's page.")
 
 
@@ -206,7 +207,7 @@ def save_measurement(
         and bool(details.note or details.n_measured is not None or details.evidence_url)
     )
     if value is None and has_more and "value" not in errors:
-        errors["value"] = Msg(N_("A note, a number measured or evidence needs a value."))
+        errors["value"] = Msg(NEEDS_VALUE)
     if errors or details is None:
         raise ValidationFailed(errors)
     fields: dict[str, Any] | None = None

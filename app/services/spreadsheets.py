@@ -24,11 +24,12 @@ from sqlmodel import Session
 from app.i18n import LOCALES, N_, gettext, translations
 from app.labels import label
 from app.models import KPI, Plan
-from app.numbers import NotANumber, parse_integer
 from app.periods import parse_period, period_label
+from app.schemas import MeasurementIn
 from app.services import audit
 from app.services.errors import Msg, ValidationFailed
 from app.services.progress import (
+    NEEDS_VALUE,
     ROLLED_UP,
     KPIProgress,
     ProgressView,
@@ -39,10 +40,10 @@ from app.services.progress import (
     write_measurement,
     write_target,
 )
+from app.services.validation import validate
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5000
-NOTE_LIMIT = 2000
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -478,23 +479,20 @@ def _row_values(kpi: KPI, cells: dict[str, Any], errors: dict[str, Msg]) -> dict
             values[column] = parse_value(kpi, _number_text(cells.get(column)))
         except ValidationFailed as exc:
             errors[column] = exc.errors["value"]
-    try:
-        n = parse_integer(_number_text(cells.get("n_measured")))
-        if n is not None and n < 0:
-            raise NotANumber(str(n))
-        values["n_measured"] = n
-    except NotANumber:
-        errors["n_measured"] = Msg(N_("Enter a whole number of people or schools, e.g. 1250."))
-    note = str(cells.get("note") or "").strip()
-    if len(note) > NOTE_LIMIT:
-        errors["note"] = Msg(N_("At most %(max)s characters."), {"max": NOTE_LIMIT})
-    values["note"] = note
-    if (
-        values.get("actual") is None
-        and "actual" not in errors
-        and (note or values.get("n_measured"))
-    ):
-        errors["actual"] = Msg(N_("A note or a number measured needs a value beside it."))
+    n_measured = cells.get("n_measured")
+    details_in = {
+        "n_measured": "" if n_measured is None else _number_text(n_measured),
+        "note": str(cells.get("note") or ""),
+    }
+    try:  # the same checks as the KPI page's form
+        details = validate(MeasurementIn, details_in)
+        values["n_measured"], values["note"] = details.n_measured, details.note
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+        values["n_measured"], values["note"] = None, ""
+    has_more = values["note"] or values["n_measured"] is not None
+    if values.get("actual") is None and "actual" not in errors and has_more:
+        errors["actual"] = Msg(NEEDS_VALUE)
     return values
 
 

@@ -5,6 +5,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.models import ActionUpdate, Measurement, ReviewRound
+from app.services import progress
 from tests import factories as f
 
 
@@ -32,10 +33,19 @@ def test_put_then_list_measurements_with_status_and_figures(
     assert periods["AY2567"]["note"] == "สอบครบ" and periods["AY2566"]["value"] is None
     assert periods["AY2568"]["target"] == 72 and periods["AY2570"]["status"] == "no_data"
 
+    area = f.area(session)
+    units = [
+        progress.add_unit(session, actor=f.ACTOR, area=area, unit_in={"kind": "school", "name": n})
+        for n in ("โรงเรียนบ้านคลองม่วง", "โรงเรียนเกาะลันตา")
+    ]
+    by_unit = {str(units[0].id): {"value": 0, "n_measured": 0}, str(units[1].id): {"value": 10}}
+    rolled = client.put(f"{url}/AY2569", json={"units": by_unit}).json()
+    assert rolled["value"] == 5  # the mean of 0 and 10: a unit's 0 is a value, not a blank
+    assert sorted(u["value"] for u in rolled["units"]) == [0, 10]
     stale = client.put(f"{url}/AY2567", json={"value": 70, "version": 9})
     assert stale.status_code == 409
     assert client.delete(f"{url}/AY2567").status_code == 204
-    assert session.exec(select(Measurement)).all() == []
+    assert session.exec(select(Measurement.period)).all() == ["AY2569"]
 
 
 def test_bad_values_get_json_errors_and_change_nothing(

@@ -152,7 +152,7 @@ def _bad_book() -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = "Progress"  # the English name is recognised too
-    sheet.append(["KPI code", "Period code", "Actual value", "Target", "Note"])
+    sheet.append(["KPI code", "Period code", "Actual value", "Target", "Note", "Number measured"])
     sheet.append(["KPI1", "AY2568", 71, None, None])  # fine on its own
     sheet.append(["KPI9", "AY2568", 50, None, None])  # unknown KPI
     sheet.append(["KPI1", "AY2569", "N/A", None, None])  # text in a number cell
@@ -161,6 +161,7 @@ def _bad_book() -> bytes:
     sheet.append(["KPI2", "FY2567", 3, None, None])  # not this KPI's kind of period
     sheet.append(["KPI1", "AY2570", 80, None, None])  # has not begun
     sheet.append(["KPI1", "AY2567", None, None, "หมายเหตุที่ไม่มีค่า"])  # a note with no value
+    sheet.append(["KPI2", "AY2567", 12, None, None, -3])  # a negative number measured
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -172,7 +173,7 @@ def test_a_malformed_workbook_is_reported_row_by_row_and_writes_nothing(session:
     result = _import(session, _bad_book())
     assert not result.applied
     problems = {row.number: dict(row.errors) for row in result.rows if row.errors}
-    assert set(problems) == {3, 4, 5, 6, 7, 8, 9}
+    assert set(problems) == {3, 4, 5, 6, 7, 8, 9, 10}
     assert set(problems[3]) == {"kpi"} and problems[3]["kpi"].params == {"code": "KPI9"}
     assert set(problems[4]) == {"actual"} and "number" in problems[4]["actual"].msgid
     assert problems[5]["period"].params == {"row": 2}
@@ -180,7 +181,8 @@ def test_a_malformed_workbook_is_reported_row_by_row_and_writes_nothing(session:
     assert "period code" in problems[7]["period"].msgid
     assert "not begun" in problems[8]["actual"].msgid
     assert "needs a value" in problems[9]["actual"].msgid
-    assert result.error_count == 7
+    assert set(problems[10]) == {"n_measured"}  # the KPI page's own rule (MeasurementIn)
+    assert result.error_count == 8
     session.rollback()
     assert _state(session) == before  # row 2 was fine, but nothing at all was written
 

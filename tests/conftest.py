@@ -36,6 +36,7 @@ from app.models import (
     Plan,
     ReviewRound,
     User,
+    WorkshopSession,
 )
 from app.services import accounts, seeding
 from app.web import auth
@@ -93,7 +94,7 @@ def session(engine: Engine) -> Iterator[Session]:
 def _clean(engine: Engine) -> None:
     with Session(engine) as s:
         s.exec(delete(Plan))  # children go with it (ON DELETE CASCADE), measurements too
-        for table in (ReviewRound, EvidenceFile, OrgUnit):
+        for table in (ReviewRound, EvidenceFile, OrgUnit, WorkshopSession):
             s.exec(delete(table))
         s.exec(delete(AuditEvent))
         s.exec(delete(User))  # roles, sessions and tokens go with them

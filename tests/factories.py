@@ -9,13 +9,16 @@ from app.models import (
     Action,
     Agency,
     Area,
+    Contribution,
     DOEItem,
     KeyResultArea,
     Plan,
     StrategyTheme,
     User,
+    WorkshopParticipant,
+    WorkshopSession,
 )
-from app.services import accounts, plans
+from app.services import accounts, plans, workshops
 from app.services.audit import Actor
 
 ACTOR = Actor.process("tester")
@@ -126,4 +129,38 @@ def make_user(
         user_in={**defaults, **values},
         password=PASSWORD,
         grant_in=grant,
+    )
+
+
+def make_workshop(
+    session: Session, slug: str = "krabi", title: str = "World Café รอบที่ 1", **values: Any
+) -> WorkshopSession:
+    return workshops.create_session(
+        session,
+        actor=ACTOR,
+        area_id=area(session, slug).id,
+        workshop_in={"title": title, **values},
+    )
+
+
+def make_guest(
+    session: Session, workshop: WorkshopSession, name: str = "ครูสมศรี"
+) -> tuple[WorkshopParticipant, str]:
+    """A participant and the plain token its cookie carries."""
+    return workshops.join(session, workshop=workshop, participant_in={"display_name": name})
+
+
+def make_contribution(
+    session: Session,
+    workshop: WorkshopSession,
+    participant: WorkshopParticipant,
+    kind: str = "problem",
+    text: str = "นักเรียนอ่านไม่คล่อง",
+    **values: Any,
+) -> Contribution:
+    return workshops.contribute(
+        session,
+        workshop=workshop,
+        participant=participant,
+        contribution_in={"kind": kind, "text": text, **values},
     )

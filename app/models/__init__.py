@@ -37,6 +37,7 @@ from app.models.reference import (
     DOEItem,
     StrategyTheme,
 )
+from app.models.workshops import Contribution, WorkshopParticipant, WorkshopSession
 
 __all__ = [
     "ApiToken",
@@ -74,4 +75,7 @@ __all__ = [
     "Plan",
     "ProblemEntry",
     "StrategyTheme",
+    "Contribution",
+    "WorkshopParticipant",
+    "WorkshopSession",
 ]

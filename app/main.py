@@ -28,6 +28,7 @@ from app.web import (
     plan_editor,
     progress,
     spreadsheets,
+    workshops,
 )
 from app.web.auth import csrf_guard, get_principal
 
@@ -74,6 +75,7 @@ def create_app() -> FastAPI:
         progress,
         spreadsheets,
         history,
+        workshops,
         v1,
         api_progress,
         api_docs,

@@ -33,11 +33,13 @@ EVERYONE = frozenset(PERSONAS)
 SIGNED_IN = EVERYONE - {"anonymous"}
 READ = frozenset({"viewer", "editor", "reviewer", "facilitator", "admin"})  # Phuket's readers
 EDIT = frozenset({"editor", "admin"})
+FACILITATE = frozenset({"facilitator", "admin"})
 ADMIN = frozenset({"admin"})
 
 PLAN = "/areas/{slug}/plan"
 ELEMENT = PLAN + "/{kind}/{element_id}"
 API = "/api/v1/areas/{slug}/plan"
+WORKSHOP_STEP = "/areas/{slug}/workshops/{workshop_id}/contributions/{contribution_id}/{step}"
 MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/"): SIGNED_IN,
     ("GET", "/healthz"): EVERYONE,
@@ -79,6 +81,17 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/areas/{slug}/progress/import"): EDIT,
     ("POST", "/areas/{slug}/progress/import"): EDIT,
     ("POST", "/areas/{slug}/progress/import/{digest}"): EDIT,
+    ("GET", "/areas/{slug}/workshops"): FACILITATE,
+    ("POST", "/areas/{slug}/workshops"): FACILITATE,
+    ("GET", "/areas/{slug}/workshops/{workshop_id}"): FACILITATE,
+    ("GET", "/areas/{slug}/workshops/{workshop_id}/board"): READ,
+    ("POST", "/areas/{slug}/workshops/{workshop_id}/close"): FACILITATE,
+    ("POST", WORKSHOP_STEP): FACILITATE,
+    # guests without an account: the join code is their only key
+    ("GET", "/join"): EVERYONE,
+    ("GET", "/join/{code}"): EVERYONE,
+    ("POST", "/join/{code}"): EVERYONE,
+    ("POST", "/join/{code}/contributions"): EVERYONE,
     ("GET", PLAN): EDIT,
     ("POST", PLAN): EDIT,
     ("GET", PLAN + "/checks"): EDIT,
@@ -164,6 +177,9 @@ def world(session: Session, app_client: Callable[[], TestClient]) -> World:
         partial=True,
     )
     event = session.exec(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+    workshop = f.make_workshop(session, "phuket")
+    guest, _ = f.make_guest(session, workshop)
+    contribution = f.make_contribution(session, workshop, guest)
     w = World(session)
     target = f.make_user(session, "viewer", "krabi")
     grant = accounts.grants_by_user(session, [target.id])[target.id][0]
@@ -204,6 +220,10 @@ def world(session: Session, app_client: Callable[[], TestClient]) -> World:
         "event_id": str(event.id),
         "user_id": str(target.id),
         "grant_id": str(grant.id),
+        "workshop_id": str(workshop.id),
+        "contribution_id": str(contribution.id),
+        "step": "archive",
+        "code": workshop.join_code,
         "token_ids": token_ids,  # type: ignore[dict-item]
     }
     return w

@@ -1,0 +1,452 @@
+"""Workshop sessions: the facilitator's list and board, and the guests' join pages.
+
+Facilitators (`FacilitateArea`) open a session, watch contributions arrive on the board (it
+reloads itself on the area's `workshop` server events), group, accept or archive them, and close
+the session. Every action is a plain POST form with a redirect, and with htmx returns the card
+or board that changed.
+
+Guests have no account: `/join/{code}` takes a display name and gives back a random token in a
+signed cookie scoped to that code's path; only the token's hash is stored. The cookie gives no
+principal, so guests reach nothing but their own session's page. CSRF works for them as for
+everyone: their first visit gets the seed cookie, their forms carry the token.
+"""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from sqlmodel import Session
+from starlette.routing import NoMatchFound
+
+from app.db import SessionDep
+from app.models import Area, WorkshopParticipant, WorkshopSession
+from app.models.base import utcnow
+from app.services import workshops
+from app.services.access import Permission
+from app.services.errors import Conflict, Msg, NotFound, ValidationFailed
+from app.services.workshops import RateLimited, SessionEnded
+from app.templating import env, is_htmx, render
+from app.web.auth import CurrentPrincipal, FacilitateArea, ReadArea, sign, unsign
+from app.web.forms import Form, field_text
+
+GUEST_COOKIE = "phonlap_guest"
+POLL = "every 15s"  # when the area's event stream is not there, the board polls
+
+facilitator = APIRouter(prefix="/areas/{slug}/workshops")
+guests = APIRouter(prefix="/join")
+
+env.globals.update(
+    join_qr_svg=workshops.join_qr_svg,
+    format_join_code=workshops.format_code,
+    workshop_is_open=workshops.is_open,
+)
+
+
+def join_url(request: Request, workshop: WorkshopSession) -> str:
+    """The absolute address a phone opens (what the QR code holds)."""
+    return str(request.url_for("join_session", code=workshop.join_code))
+
+
+def _events_url(request: Request, area: Area) -> str | None:
+    try:
+        return request.url_for("area_events", slug=area.slug).path
+    except NoMatchFound:
+        return None
+
+
+# ---- the facilitator ------------------------------------------------------------------------
+
+
+def load_workshop(workshop_id: int, area: FacilitateArea, session: SessionDep) -> WorkshopSession:
+    return workshops.get_workshop(session, area_id=area.id, workshop_id=workshop_id)
+
+
+def load_read_workshop(workshop_id: int, area: ReadArea, session: SessionDep) -> WorkshopSession:
+    return workshops.get_workshop(session, area_id=area.id, workshop_id=workshop_id)
+
+
+Workshop = Annotated[WorkshopSession, Depends(load_workshop)]
+ReadWorkshop = Annotated[WorkshopSession, Depends(load_read_workshop)]
+
+
+def _list(
+    request: Request,
+    session: Session,
+    area: Area,
+    *,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, Msg] | None = None,
+    status_code: int = 200,
+) -> Response:
+    rows = workshops.sessions_of(session, area.id)
+    ctx = {
+        "area": area,
+        "sessions": rows,
+        "counts": workshops.contribution_counts(session, [w.id for w in rows]),
+        "values": values or {},
+        "errors": errors or {},
+        "now": utcnow(),
+        "default_hours": int(workshops.DEFAULT_DURATION.total_seconds() // 3600),
+    }
+    return render(request, "workshop/list.html", ctx, status_code=status_code)
+
+
+@facilitator.get("", name="workshops")
+def workshop_list(request: Request, area: FacilitateArea, session: SessionDep) -> Response:
+    return _list(request, session, area)
+
+
+@facilitator.post("", name="workshop_create")
+def workshop_create(
+    request: Request,
+    area: FacilitateArea,
+    session: SessionDep,
+    form: Form,
+    principal: CurrentPrincipal,
+) -> Response:
+    values = {"title": field_text(form, "title", 1000), "closes_at": field_text(form, "closes_at")}
+    try:
+        row = workshops.create_session(
+            session, actor=principal.actor, area_id=area.id, workshop_in=values
+        )
+    except ValidationFailed as exc:
+        session.rollback()
+        return _list(request, session, area, values=values, errors=exc.errors, status_code=422)
+    url = request.url_for("workshop_board", slug=area.slug, workshop_id=row.id).path
+    return Response(status_code=303, headers={"Location": url})
+
+
+def _board_ctx(
+    request: Request,
+    session: Session,
+    area: Area,
+    workshop: WorkshopSession,
+    principal: CurrentPrincipal,
+    *,
+    readonly: bool = False,
+    **extra: Any,
+) -> dict[str, Any]:
+    events = _events_url(request, area)
+    return {
+        "area": area,
+        "workshop": workshop,
+        "board": workshops.board_view(session, workshop),
+        "readonly": readonly or not principal.can(Permission.facilitate, area.id),
+        "join_url": join_url(request, workshop),
+        "events_url": events,
+        "board_trigger": "sse:workshop" if events else POLL,
+        "notice": None,
+        **extra,
+    }
+
+
+@facilitator.get("/{workshop_id}", name="workshop_board")
+def workshop_board(
+    request: Request,
+    area: FacilitateArea,
+    workshop: Workshop,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+) -> Response:
+    ctx = _board_ctx(request, session, area, workshop, principal)
+    return render(request, "workshop/board.html", ctx)
+
+
+@facilitator.get("/{workshop_id}/board", name="workshop_board_fragment")
+def workshop_board_fragment(
+    request: Request,
+    area: ReadArea,
+    workshop: ReadWorkshop,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    readonly: bool = False,
+) -> Response:
+    """The board alone, for live reloads; `readonly=1` (and anyone who cannot facilitate) gets
+    it without buttons, as on a projector."""
+    ctx = _board_ctx(request, session, area, workshop, principal, readonly=readonly)
+    return render(request, "workshop/_board.html", ctx)
+
+
+@facilitator.post("/{workshop_id}/close", name="workshop_close")
+def workshop_close(
+    request: Request,
+    area: FacilitateArea,
+    workshop: Workshop,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+) -> Response:
+    workshops.close_session(session, actor=principal.actor, workshop=workshop)
+    if is_htmx(request):
+        ctx = _board_ctx(request, session, area, workshop, principal)
+        return render(request, "workshop/_board.html", ctx)
+    url = request.url_for("workshop_board", slug=area.slug, workshop_id=workshop.id).path
+    return Response(status_code=303, headers={"Location": url})
+
+
+STEPS = ("accept", "archive", "unarchive", "group")
+
+
+@facilitator.post("/{workshop_id}/contributions/{contribution_id}/{step}", name="contribution_step")
+def contribution_step(
+    request: Request,
+    contribution_id: int,
+    step: str,
+    area: FacilitateArea,
+    workshop: Workshop,
+    session: SessionDep,
+    form: Form,
+    principal: CurrentPrincipal,
+) -> Response:
+    """Accept, archive, un-archive or group one contribution."""
+    if step not in STEPS:
+        raise NotFound(step)
+    actor, errors, status_code = principal.actor, {}, 200
+    target = {"workshop": workshop, "contribution_id": contribution_id}
+    try:
+        if step == "accept":
+            workshops.accept(session, actor=actor, **target)
+        elif step == "group":
+            group_in = {"group_label": field_text(form, "group_label", 200)}
+            workshops.set_group(session, actor=actor, group_in=group_in, **target)
+        else:
+            workshops.archive(session, actor=actor, archived=step == "archive", **target)
+    except (Conflict, ValidationFailed) as exc:
+        session.rollback()
+        status_code = exc.status_code
+        errors = exc.errors if isinstance(exc, ValidationFailed) else {"card": exc.message}
+    if not is_htmx(request) and not errors:
+        url = request.url_for("workshop_board", slug=area.slug, workshop_id=workshop.id).path
+        return Response(
+            status_code=303, headers={"Location": f"{url}#contribution-{contribution_id}"}
+        )
+    ctx = _board_ctx(
+        request, session, area, workshop, principal, card_errors={contribution_id: errors}
+    )
+    if not is_htmx(request):
+        return render(request, "workshop/board.html", ctx, status_code=status_code)
+    card = next((c for c in ctx["board"].cards if c.contribution.id == contribution_id), None)
+    if card is None:
+        raise NotFound(f"contribution/{contribution_id}")
+    return render(request, "workshop/_card.html", {**ctx, "card": card}, status_code=status_code)
+
+
+# ---- the guests -----------------------------------------------------------------------------
+
+
+def _join_page(
+    request: Request,
+    *,
+    code: str = "",
+    message: Msg | None = None,
+    status_code: int = 200,
+) -> Response:
+    ctx = {"values": {"code": code}, "errors": {"code": message} if message else {}}
+    return render(request, "workshop/join.html", ctx, status_code=status_code)
+
+
+@guests.get("", name="join")
+def join_form(request: Request, code: str | None = None) -> Response:
+    """Type the code (any case, with spaces or dashes); a well-formed one goes to its page."""
+    if code is None:
+        return _join_page(request)
+    normal = workshops.normalize_code(code[:40])
+    if not workshops.is_code(normal):
+        message = Msg("A join code has 8 letters and digits, e.g. ABCD-EFGH.")
+        return _join_page(request, code=code[:40], message=message, status_code=422)
+    url = request.url_for("join_session", code=normal).path
+    return Response(status_code=303, headers={"Location": url})
+
+
+def _guest_session(request: Request, session: Session, code: str) -> WorkshopSession | Response:
+    """The open session of the code, or the join page saying why not (unknown or ended)."""
+    try:
+        return workshops.by_code(session, code)
+    except NotFound:
+        message = Msg(workshops.UNKNOWN_CODE)
+        return _join_page(request, code=code[:40], message=message, status_code=404)
+    except SessionEnded as exc:
+        return _join_page(request, code=code[:40], message=exc.message, status_code=410)
+
+
+def _canonical(request: Request, code: str) -> Response | None:
+    """`/join/abcd-efgh` and the like go to `/join/ABCDEFGH` (the guest cookie's path)."""
+    normal = workshops.normalize_code(code)
+    if normal == code or not workshops.is_code(normal):
+        return None
+    return Response(status_code=303, headers={"Location": f"/join/{normal}"})
+
+
+def _participant(
+    request: Request, session: Session, workshop: WorkshopSession
+) -> WorkshopParticipant | None:
+    token = unsign(request.cookies.get(GUEST_COOKIE))
+    return workshops.participant_by_token(session, workshop, token)
+
+
+def _guest_page(
+    request: Request,
+    session: Session,
+    workshop: WorkshopSession,
+    participant: WorkshopParticipant | None,
+    *,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, Msg] | None = None,
+    message: Msg | None = None,
+    ended: bool = False,
+    sent: bool = False,
+    status_code: int = 200,
+) -> Response:
+    ctx = {
+        "workshop": workshop,
+        "area": session.get(Area, workshop.area_id),
+        "participant": participant,
+        "mine": workshops.contributions_of(session, participant) if participant else [],
+        "values": values or {},
+        "errors": errors or {},
+        "message": message,
+        "ended": ended,
+        "sent": sent,
+        "text_max": workshops.TEXT_MAX,
+        "name_max": workshops.NAME_MAX,
+    }
+    if is_htmx(request):
+        headers = {"HX-Retarget": "#guest-panel", "HX-Reswap": "outerHTML"}
+        return render(
+            request, "workshop/_guest_panel.html", ctx, status_code=status_code, headers=headers
+        )
+    return render(request, "workshop/guest.html", ctx, status_code=status_code)
+
+
+@guests.get("/{code}", name="join_session")
+def join_session(request: Request, code: str, session: SessionDep) -> Response:
+    if (redirect := _canonical(request, code)) is not None:
+        return redirect
+    workshop = _guest_session(request, session, code)
+    if isinstance(workshop, Response):
+        return workshop
+    participant = _participant(request, session, workshop)
+    sent = request.query_params.get("sent") == "1"
+    return _guest_page(request, session, workshop, participant, sent=sent)
+
+
+@guests.post("/{code}", name="join_submit")
+def join_submit(request: Request, code: str, session: SessionDep, form: Form) -> Response:
+    workshop = _guest_session(request, session, code)
+    if isinstance(workshop, Response):
+        return workshop
+    values = {"display_name": field_text(form, "display_name", 200)}
+    try:
+        participant, token = workshops.join(session, workshop=workshop, participant_in=values)
+    except ValidationFailed as exc:
+        session.rollback()
+        return _guest_page(
+            request, session, workshop, None, values=values, errors=exc.errors, status_code=422
+        )
+    except SessionEnded as exc:
+        return _join_page(request, code=code, message=exc.message, status_code=410)
+    url = request.url_for("join_session", code=workshop.join_code).path
+    response = Response(status_code=303, headers={"Location": url})
+    _set_guest_cookie(request, response, workshop, token)
+    return response
+
+
+def _set_guest_cookie(
+    request: Request, response: Response, workshop: WorkshopSession, token: str
+) -> None:
+    remaining = workshops._aware(workshop.expires_at) - utcnow()
+    response.set_cookie(
+        GUEST_COOKIE,
+        sign(token),
+        max_age=max(60, int(remaining.total_seconds())),
+        path=f"/join/{workshop.join_code}",
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+
+
+CONTRIBUTION_FIELDS = ("kind", "dimension", "text")
+
+
+@guests.post("/{code}/contributions", name="contribution_create")
+def contribution_create(request: Request, code: str, session: SessionDep, form: Form) -> Response:
+    values = {name: field_text(form, name, 5000) for name in CONTRIBUTION_FIELDS}
+    try:
+        workshop = workshops.by_code(session, code)
+    except NotFound:
+        return _join_page(
+            request, code=code[:40], message=Msg(workshops.UNKNOWN_CODE), status_code=404
+        )
+    except SessionEnded as exc:
+        return _ended(request, session, code, values, exc)
+    participant = _participant(request, session, workshop)
+    if participant is None:  # no name given yet (or the cookie was lost): the name form
+        url = request.url_for("join_session", code=workshop.join_code).path
+        return Response(status_code=303, headers={"Location": url})
+    try:
+        workshops.contribute(
+            session, workshop=workshop, participant=participant, contribution_in=values
+        )
+    except ValidationFailed as exc:
+        session.rollback()
+        return _guest_page(
+            request,
+            session,
+            workshop,
+            participant,
+            values=values,
+            errors=exc.errors,
+            status_code=422,
+        )
+    except RateLimited as exc:
+        session.rollback()
+        return _guest_page(
+            request,
+            session,
+            workshop,
+            participant,
+            values=values,
+            message=exc.message,
+            status_code=429,
+        )
+    except SessionEnded as exc:
+        return _guest_page(
+            request,
+            session,
+            workshop,
+            participant,
+            values=values,
+            message=exc.message,
+            ended=True,
+            status_code=410,
+        )
+    if is_htmx(request):  # the next one is often of the same kind: keep it chosen
+        kept = {"kind": values["kind"], "dimension": values["dimension"]}
+        return _guest_page(request, session, workshop, participant, values=kept, sent=True)
+    url = request.url_for("join_session", code=workshop.join_code).path
+    return Response(status_code=303, headers={"Location": f"{url}?sent=1"})
+
+
+def _ended(
+    request: Request, session: Session, code: str, values: dict[str, Any], exc: SessionEnded
+) -> Response:
+    """A post to a session that has ended: say so, and give back what was typed (unsent)."""
+    workshop = workshops.find_code(session, code)
+    if workshop is None:
+        return _join_page(request, code=code[:40], message=exc.message, status_code=410)
+    participant = _participant(request, session, workshop)
+    return _guest_page(
+        request,
+        session,
+        workshop,
+        participant,
+        values=values,
+        message=exc.message,
+        ended=True,
+        status_code=410,
+    )
+
+
+router = APIRouter()
+router.include_router(facilitator)
+router.include_router(guests)

@@ -1,0 +1,449 @@
+"""Workshop pages: the facilitator's list and board, the guests' join pages on a phone."""
+
+import re
+from collections.abc import Callable
+from datetime import timedelta
+
+from fastapi.testclient import TestClient
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from app.models import KPI, AuditEvent, Contribution, Plan, WorkshopParticipant, WorkshopSession
+from app.models.base import utcnow
+from app.services import workshops
+from app.web import auth
+from app.web.workshops import GUEST_COOKIE
+from tests import factories as f
+from tests.conftest import sign_in
+
+HX = {"HX-Request": "true"}
+
+
+def _count(session: Session, model: type) -> int:
+    return session.exec(select(func.count()).select_from(model)).one()
+
+
+def _csrf(page: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def _guest(
+    app_client: Callable[[], TestClient], workshop: WorkshopSession, name: str = "ครูสมศรี"
+) -> TestClient:
+    """A phone that opened the join page and gave its name (no account, no CSRF header)."""
+    phone = app_client()
+    page = phone.get(f"/join/{workshop.join_code}")
+    assert page.status_code == 200
+    joined = phone.post(
+        f"/join/{workshop.join_code}",
+        data={"display_name": name, "csrf_token": _csrf(page.text)},
+        follow_redirects=False,
+    )
+    assert joined.status_code == 303, joined.text
+    return phone
+
+
+def _send(phone: TestClient, workshop: WorkshopSession, **values: str):  # noqa: ANN202
+    page = phone.get(f"/join/{workshop.join_code}")
+    data = {"kind": "problem", "text": "นักเรียนอ่านไม่คล่อง", **values, "csrf_token": _csrf(page.text)}
+    return phone.post(
+        f"/join/{workshop.join_code}/contributions", data=data, follow_redirects=False
+    )
+
+
+# ---- the facilitator ------------------------------------------------------------------------
+
+
+def test_a_facilitator_opens_a_session_and_sees_its_code_and_qr(
+    app_client: Callable[[], TestClient], session: Session
+) -> None:
+    facilitator = sign_in(app_client(), session, f.make_user(session, "facilitator", "krabi"))
+    assert facilitator.get("/areas/krabi/workshops").status_code == 200
+    opened = facilitator.post(
+        "/areas/krabi/workshops", data={"title": "World Café รอบที่ 1"}, follow_redirects=False
+    )
+    assert opened.status_code == 303
+    workshop = session.exec(select(WorkshopSession)).one()
+    assert opened.headers["location"] == f"/areas/krabi/workshops/{workshop.id}"
+    board = facilitator.get(opened.headers["location"])
+    assert board.status_code == 200
+    assert workshops.format_code(workshop.join_code) in board.text
+    assert '<svg role="img"' in board.text and "<?xml" not in board.text
+    assert f'hx-get="/areas/krabi/workshops/{workshop.id}/board"' in board.text
+    assert "testserver/join" in board.text  # the address to type, beside the QR code
+    listed = facilitator.get("/areas/krabi/workshops").text
+    assert "World Café รอบที่ 1" in listed and workshops.format_code(workshop.join_code) in listed
+    event = session.exec(
+        select(AuditEvent).where(AuditEvent.entity_type == "workshop_session")
+    ).one()
+    assert event.actor_id is not None and event.area_id == workshop.area_id
+
+
+def test_a_session_without_a_title_is_refused_beside_the_field_with_the_input_kept(
+    client: TestClient, session: Session
+) -> None:
+    response = client.post(
+        "/areas/krabi/workshops", data={"title": "  ", "closes_at": "2020-01-01T09:00"}
+    )
+    assert response.status_code == 422
+    assert 'id="workshop-title-error"' in response.text
+    assert 'id="workshop-closes_at-error"' not in response.text  # one message at a time per form
+    assert 'value="2020-01-01T09:00"' in response.text
+    too_far = client.post(
+        "/areas/krabi/workshops", data={"title": "รอบ 2", "closes_at": "2999-01-01T09:00"}
+    )
+    assert too_far.status_code == 422 and 'id="workshop-closes_at-error"' in too_far.text
+    assert 'value="รอบ 2"' in too_far.text
+    assert _count(session, WorkshopSession) == 0
+
+
+def test_a_facilitator_of_phuket_cannot_open_or_run_a_session_for_krabi(
+    app_client: Callable[[], TestClient], session: Session
+) -> None:
+    phuket = sign_in(app_client(), session, f.make_user(session, "facilitator", "phuket"))
+    krabi = f.make_workshop(session, "krabi")
+    before = _count(session, AuditEvent)
+    assert phuket.post("/areas/krabi/workshops", data={"title": "แอบเปิด"}).status_code == 403
+    assert phuket.get(f"/areas/krabi/workshops/{krabi.id}").status_code == 403
+    assert phuket.post(f"/areas/krabi/workshops/{krabi.id}/close").status_code == 403
+    # and not through its own area's address either
+    assert phuket.get(f"/areas/phuket/workshops/{krabi.id}").status_code == 404
+    assert phuket.post(f"/areas/phuket/workshops/{krabi.id}/close").status_code == 404
+    assert _count(session, WorkshopSession) == 1 and _count(session, AuditEvent) == before
+    assert workshops.is_open(session.get(WorkshopSession, krabi.id))
+
+
+def test_an_editor_may_not_open_a_session(
+    app_client: Callable[[], TestClient], session: Session
+) -> None:
+    editor = sign_in(app_client(), session, f.make_user(session, "editor", "krabi"))
+    assert editor.post("/areas/krabi/workshops", data={"title": "รอบ"}).status_code == 403
+    assert _count(session, WorkshopSession) == 0
+
+
+def test_the_board_shows_contributions_by_kind_newest_first_escaped(
+    client: TestClient, session: Session, app_client: Callable[[], TestClient]
+) -> None:
+    workshop = f.make_workshop(session)
+    phone = _guest(app_client, workshop, "<b>ครู</b>")
+    _send(phone, workshop, text="ปัญหาแรก")
+    _send(phone, workshop, text="ปัญหาที่สอง")
+    _send(phone, workshop, kind="question", text='<script>alert("x")</script>')
+    board = client.get(f"/areas/krabi/workshops/{workshop.id}").text
+    assert board.index("ปัญหาที่สอง") < board.index("ปัญหาแรก")
+    assert (
+        "<script>alert" not in board and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in board
+    )
+    assert "<b>ครู</b>" not in board and "&lt;b&gt;ครู&lt;/b&gt;" in board
+    question_column = board.index(f'id="column-{workshop.id}-question"')
+    assert board.index("ปัญหาแรก") < question_column < board.index("&lt;script&gt;")
+
+
+def test_accepting_a_kpi_idea_on_the_board_makes_a_draft_kpi_linked_from_its_card(
+    client: TestClient, session: Session, app_client: Callable[[], TestClient]
+) -> None:
+    plan = f.make_plan(session)
+    other = f.make_plan(session, "phuket")
+    workshop = f.make_workshop(session)
+    guest, _ = f.make_guest(session, workshop)
+    idea = f.make_contribution(session, workshop, guest, "kpi_idea", text="ร้อยละครูที่ใช้สื่อท้องถิ่น")
+    url = f"/areas/krabi/workshops/{workshop.id}/contributions/{idea.id}/accept"
+    card = client.post(url, headers=HX)
+    assert card.status_code == 200 and "<html" not in card.text
+    assert card.text.lstrip().startswith(
+        f'<li class="contribution state-accepted is-draft" id="contribution-{idea.id}"'
+    )
+    kpi = session.exec(select(KPI).where(KPI.plan_id == plan.id)).one()
+    assert f'href="/areas/krabi/plan#kpi-{kpi.id}"' in card.text and "KPI1" in card.text
+    assert session.exec(select(KPI).where(KPI.plan_id == other.id)).all() == []
+    history = client.get(f"/areas/krabi/history/kpi/{kpi.id}").text
+    assert "From workshop contribution: World Café รอบที่ 1" in history
+    again = client.post(url, headers=HX)
+    assert again.status_code == 409 and 'role="alert"' in again.text
+    assert _count(session, KPI) == 1
+
+
+def test_a_facilitator_without_edit_rights_gets_a_link_to_the_elements_history(
+    app_client: Callable[[], TestClient], session: Session
+) -> None:
+    f.make_plan(session)
+    facilitator = sign_in(app_client(), session, f.make_user(session, "facilitator", "krabi"))
+    workshop = f.make_workshop(session)
+    guest, _ = f.make_guest(session, workshop)
+    problem = f.make_contribution(session, workshop, guest, "problem")
+    url = f"/areas/krabi/workshops/{workshop.id}/contributions/{problem.id}/accept"
+    done = facilitator.post(url, follow_redirects=False)
+    assert done.status_code == 303
+    assert (
+        done.headers["location"]
+        == f"/areas/krabi/workshops/{workshop.id}#contribution-{problem.id}"
+    )
+    session.refresh(problem)
+    board = facilitator.get(f"/areas/krabi/workshops/{workshop.id}").text
+    assert f'href="/areas/krabi/history/problem/{problem.accepted_id}"' in board
+    assert "/areas/krabi/plan#" not in board
+
+
+def test_accepting_with_no_plan_says_so_on_the_board(client: TestClient, session: Session) -> None:
+    workshop = f.make_workshop(session)
+    guest, _ = f.make_guest(session, workshop)
+    idea = f.make_contribution(session, workshop, guest, "action_idea")
+    url = f"/areas/krabi/workshops/{workshop.id}/contributions/{idea.id}/accept"
+    page = client.post(url)
+    assert page.status_code == 409 and "<html" in page.text and 'role="alert"' in page.text
+    assert _count(session, Plan) == 0
+
+
+def test_resources_and_questions_are_accepted_without_a_plan_element(
+    client: TestClient, session: Session
+) -> None:
+    f.make_plan(session)
+    workshop = f.make_workshop(session)
+    guest, _ = f.make_guest(session, workshop)
+    resource = f.make_contribution(
+        session, workshop, guest, "resource", text="ศูนย์การเรียนรู้ชุมชน", dimension="knowledge"
+    )
+    url = f"/areas/krabi/workshops/{workshop.id}/contributions/{resource.id}/accept"
+    card = client.post(url, headers=HX)
+    assert card.status_code == 200 and "badge accepted" in card.text
+    assert "state-accepted" in card.text and "/plan#" not in card.text
+
+
+def test_group_archive_and_bring_back_on_the_board(client: TestClient, session: Session) -> None:
+    workshop = f.make_workshop(session)
+    guest, _ = f.make_guest(session, workshop)
+    row = f.make_contribution(session, workshop, guest)
+    base = f"/areas/krabi/workshops/{workshop.id}/contributions/{row.id}"
+    grouped = client.post(f"{base}/group", data={"group_label": "ครู"}, headers=HX)
+    assert grouped.status_code == 200 and "ครู" in grouped.text
+    too_long = client.post(f"{base}/group", data={"group_label": "ก" * 61}, headers=HX)
+    assert (
+        too_long.status_code == 422 and f'id="contribution-{row.id}-group-error"' in too_long.text
+    )
+    archived = client.post(f"{base}/archive", follow_redirects=False)
+    assert archived.status_code == 303
+    board = client.get(f"/areas/krabi/workshops/{workshop.id}").text
+    assert 'details class="archived"' in board and f"{base}/unarchive" in board
+    assert client.post(f"{base}/unarchive", headers=HX).status_code == 200
+    assert client.post(f"{base}/burn", headers=HX).status_code == 404
+    session.refresh(row)
+    assert (row.state, row.group_label) == ("new", "ครู")
+
+
+def test_closing_with_htmx_returns_the_board_without_the_join_panel(
+    client: TestClient, session: Session
+) -> None:
+    workshop = f.make_workshop(session)
+    board = client.post(f"/areas/krabi/workshops/{workshop.id}/close", headers=HX)
+    assert board.status_code == 200 and board.text.lstrip().startswith('<div id="board"')
+    assert "join-panel" not in board.text and "state-ended" in board.text
+    assert client.post(f"/areas/krabi/workshops/{workshop.id}/close").status_code == 200
+    ops = session.exec(
+        select(AuditEvent.op).where(AuditEvent.entity_type == "workshop_session")
+    ).all()
+    assert ops == ["create", "update"]  # opened, closed: closing twice changes nothing
+
+
+def test_the_read_only_board_has_no_buttons_and_viewers_get_it_read_only(
+    app_client: Callable[[], TestClient], client: TestClient, session: Session
+) -> None:
+    workshop = f.make_workshop(session)
+    guest, _ = f.make_guest(session, workshop)
+    f.make_contribution(session, workshop, guest)
+    url = f"/areas/krabi/workshops/{workshop.id}/board"
+    assert "<form" in client.get(url).text
+    readonly = client.get(url + "?readonly=true").text
+    assert "<form" not in readonly and "นักเรียนอ่านไม่คล่อง" in readonly
+    assert f'hx-get="{url}?readonly=true"' in readonly
+    viewer = sign_in(app_client(), session, f.make_user(session, "viewer", "krabi"))
+    seen = viewer.get(url)
+    assert seen.status_code == 200 and "<form" not in seen.text
+    assert viewer.get(f"/areas/krabi/workshops/{workshop.id}").status_code == 403
+
+
+# ---- the guests -----------------------------------------------------------------------------
+
+
+def test_a_guest_joins_with_a_typed_code_and_posts_from_a_phone(
+    app_client: Callable[[], TestClient], session: Session
+) -> None:
+    workshop = f.make_workshop(session)
+    phone = app_client()
+    form = phone.get("/join")
+    assert form.status_code == 200 and 'name="code"' in form.text
+    code = workshop.join_code
+    typed = phone.get(
+        "/join",
+        params={"code": f" {code[:4].lower()} - {code[4:].lower()} "},
+        follow_redirects=False,
+    )
+    assert typed.status_code == 303 and typed.headers["location"] == f"/join/{code}"
+    dashed = phone.get(f"/join/{code[:4].lower()}-{code[4:]}", follow_redirects=False)
+    assert dashed.headers["location"] == f"/join/{code}"
+    page = phone.get(f"/join/{code}")
+    assert page.status_code == 200 and 'name="display_name"' in page.text
+    assert "World Café รอบที่ 1" in page.text and 'name="viewport"' in page.text
+    joined = phone.post(
+        f"/join/{code}",
+        data={"display_name": "ครูสมศรี", "csrf_token": _csrf(page.text)},
+        follow_redirects=False,
+    )
+    assert joined.status_code == 303
+    cookie = joined.headers["set-cookie"]
+    assert f"Path=/join/{code}" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+    participant = session.exec(select(WorkshopParticipant)).one()
+    assert participant.token_hash not in cookie  # the cookie holds the token, the row its hash
+    sent = _send(phone, workshop, kind="resource", dimension="data", text="ข้อมูลนักเรียนรายคนของ อบจ.")
+    assert sent.status_code == 303 and sent.headers["location"] == f"/join/{code}?sent=1"
+    after = phone.get(sent.headers["location"]).text
+    assert "ข้อมูลนักเรียนรายคนของ อบจ." in after and 'role="status"' in after
+    row = session.exec(select(Contribution)).one()
+    assert (row.kind, row.dimension, row.participant_id) == ("resource", "data", participant.id)
+
+
+def test_a_guest_post_with_htmx_returns_the_panel_with_the_new_contribution(
+    app_client: Callable[[], TestClient], session: Session
+) -> None:
+    workshop = f.make_workshop(session)
+    phone = _guest(app_client, workshop)
+    phone.headers[auth.CSRF_HEADER] = auth._mac("csrf", phone.cookies[auth.CSRF_COOKIE])
+    panel = phone.post(
+        f"/join/{workshop.join_code}/contributions",
+        data={"kind": "question", "text": "ใครเป็นเจ้าของข้อมูล?"},
+        headers=HX,
+    )
+    assert panel.status_code == 200 and panel.text.lstrip().startswith('<div id="guest-panel"')
+    assert "ใครเป็นเจ้าของข้อมูล?" in panel.text
+    assert 'value="question" checked' in panel.text  # the kind stays chosen for the next one
+
+
+def test_an_unknown_code_says_so_on_the_join_form(anonymous: TestClient) -> None:
+    for code in ("ABCDEFGH", "abcdefg0"):
+        page = anonymous.get(f"/join/{code}")
+        assert page.status_code == 404
+        assert 'name="code"' in page.text and 'id="join-code-error"' in page.text
+    malformed = anonymous.get("/join", params={"code": "12"})
+    assert malformed.status_code == 422 and 'value="12"' in malformed.text
+
+
+def test_a_closed_sessions_code_stops_working_with_a_clear_message(
+    app_client: Callable[[], TestClient], session: Session
+) -> None:
+    workshop = f.make_workshop(session)
+    phone = _guest(app_client, workshop)
+    csrf = _csrf(phone.get(f"/join/{workshop.join_code}").text)
+    workshops.close_session(session, actor=f.ACTOR, workshop=workshop)
+    before = (_count(session, Contribution), _count(session, WorkshopParticipant))
+    newcomer = app_client()
+    page = newcomer.get(f"/join/{workshop.join_code}")
+    assert page.status_code == 410 and "Traceback" not in page.text
+    assert 'id="join-code-error"' in page.text and 'name="display_name"' not in page.text
+    refused = phone.post(
+        f"/join/{workshop.join_code}/contributions",
+        data={"kind": "problem", "text": "ส่งไม่ทัน", "csrf_token": csrf},
+    )
+    assert refused.status_code == 410 and "ส่งไม่ทัน" in refused.text  # given back, unsent
+    assert 'name="text"' not in refused.text
+    joining = phone.post(
+        f"/join/{workshop.join_code}", data={"display_name": "มาสาย", "csrf_token": csrf}
+    )
+    assert joining.status_code == 410
+    assert (_count(session, Contribution), _count(session, WorkshopParticipant)) == before
+
+
+def test_an_expired_sessions_code_stops_working_with_a_clear_message(
+    app_client: Callable[[], TestClient], session: Session
+) -> None:
+    workshop = f.make_workshop(session)
+    phone = _guest(app_client, workshop)
+    csrf = _csrf(phone.get(f"/join/{workshop.join_code}").text)
+    workshop.expires_at = utcnow() - timedelta(minutes=1)
+    session.add(workshop)
+    session.commit()
+    assert phone.get(f"/join/{workshop.join_code}").status_code == 410
+    refused = phone.post(
+        f"/join/{workshop.join_code}/contributions",
+        data={"kind": "problem", "text": "ช้าไป", "csrf_token": csrf},
+        headers=HX,
+    )
+    assert refused.status_code == 410 and refused.headers["HX-Retarget"] == "#guest-panel"
+    assert _count(session, Contribution) == 0
+
+
+def test_the_rate_limit_answers_429_beside_the_form_and_writes_nothing(
+    app_client: Callable[[], TestClient], session: Session
+) -> None:
+    workshop = f.make_workshop(session)
+    phone = _guest(app_client, workshop)
+    for n in range(workshops.PER_PARTICIPANT_PER_MINUTE):
+        assert _send(phone, workshop, text=f"ข้อ {n}").status_code == 303
+    refused = _send(phone, workshop, text="ข้อที่เกิน")
+    assert refused.status_code == 429
+    assert 'role="alert"' in refused.text and "ข้อที่เกิน" in refused.text  # typed text kept
+    assert 'name="text"' in refused.text
+    assert _count(session, Contribution) == workshops.PER_PARTICIPANT_PER_MINUTE
+
+
+def test_text_longer_than_500_is_refused_with_the_input_kept(
+    app_client: Callable[[], TestClient], session: Session
+) -> None:
+    workshop = f.make_workshop(session)
+    phone = _guest(app_client, workshop)
+    long_text = "ก" * (workshops.TEXT_MAX + 1)
+    refused = _send(phone, workshop, text=long_text)
+    assert refused.status_code == 422
+    assert 'id="guest-text-error"' in refused.text and long_text in refused.text
+    no_kind = _send(phone, workshop, kind="")
+    assert no_kind.status_code == 422 and 'id="guest-kind-error"' in no_kind.text
+    assert _count(session, Contribution) == 0
+
+
+def test_a_guest_sees_only_their_own_contributions(
+    app_client: Callable[[], TestClient], session: Session
+) -> None:
+    workshop = f.make_workshop(session)
+    mine, theirs = _guest(app_client, workshop, "ก"), _guest(app_client, workshop, "ข")
+    _send(mine, workshop, text="ของฉัน")
+    _send(theirs, workshop, text="ของเขา")
+    page = mine.get(f"/join/{workshop.join_code}").text
+    assert "ของฉัน" in page and "ของเขา" not in page
+
+
+def test_a_guest_cannot_edit_the_plan(
+    app_client: Callable[[], TestClient], session: Session
+) -> None:
+    plan = f.make_plan(session)
+    kpi = f.make_kpi(session, plan)
+    workshop = f.make_workshop(session)
+    phone = _guest(app_client, workshop)
+    phone.headers[auth.CSRF_HEADER] = auth._mac("csrf", phone.cookies[auth.CSRF_COOKIE])
+    # the guest cookie, sent everywhere, still names nobody
+    phone.cookies.set(
+        GUEST_COOKIE, phone.cookies.get(GUEST_COOKIE, path=f"/join/{workshop.join_code}")
+    )
+    before = _count(session, AuditEvent)
+    created = phone.post(
+        "/areas/krabi/plan/problems", data={"problem": "แทรก"}, follow_redirects=False
+    )
+    changed = phone.put(
+        f"/areas/krabi/plan/kpis/{kpi.id}",
+        data={"code": "KPI1", "name": "แก้"},
+        follow_redirects=False,
+    )
+    accepted = phone.post(f"/areas/krabi/workshops/{workshop.id}/close", follow_redirects=False)
+    assert (created.status_code, changed.status_code, accepted.status_code) == (401, 401, 401)
+    assert phone.get("/areas/krabi/plan", follow_redirects=False).status_code == 303  # to sign in
+    assert _count(session, AuditEvent) == before
+    session.refresh(kpi)
+    assert kpi.name != "แก้" and workshops.is_open(session.get(WorkshopSession, workshop.id))
+
+
+def test_a_guest_form_without_the_csrf_token_is_refused(
+    app_client: Callable[[], TestClient], session: Session
+) -> None:
+    workshop = f.make_workshop(session)
+    phone = _guest(app_client, workshop)
+    refused = phone.post(
+        f"/join/{workshop.join_code}/contributions", data={"kind": "problem", "text": "ปลอม"}
+    )
+    assert refused.status_code == 403 and _count(session, Contribution) == 0

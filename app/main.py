@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
 from app import ROOT, __version__
+from app.api import maps as api_maps
 from app.api import progress as api_progress
 from app.api import v1
 from app.api.errors import json_error, validation_payload
@@ -23,7 +24,9 @@ from app.web import (
     account,
     admin,
     api_docs,
+    events,
     history,
+    maps,
     pages,
     plan_editor,
     progress,
@@ -69,15 +72,18 @@ def create_app() -> FastAPI:
     app.mount("/static", CachedStatic(directory=ROOT / "static"), name="static")
     for module in (
         pages,
+        events,
         account,
         admin,
         plan_editor,
         progress,
+        maps,
         spreadsheets,
         history,
         workshops,
         v1,
         api_progress,
+        api_maps,
         api_docs,
     ):
         app.include_router(module.router)

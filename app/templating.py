@@ -61,6 +61,7 @@ env.globals.update(
     Permission=Permission,
     app_version=__version__,
     htmx_file="vendor/htmx-2.0.11.min.js",
+    sse_file="vendor/htmx-ext-sse-2.2.4.min.js",
 )
 
 

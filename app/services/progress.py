@@ -557,7 +557,7 @@ def progress_view(session: Session, area: Area, today: date | None = None) -> Pr
     if plan is None:
         return ProgressView(area, None, None, [], rounds, {}, names)
     tree = load_tree(session, plan, area)
-    kpis = _kpi_rows(session, plan, tree.kpis, today)
+    kpis = kpi_rows(session, plan, tree.kpis, today)
     groups: dict[str, PeriodGroup] = {}
     for row in kpis.values():
         group = groups.setdefault(
@@ -573,7 +573,7 @@ def progress_view(session: Session, area: Area, today: date | None = None) -> Pr
 def kpi_view(session: Session, area: Area, plan: Plan, kpi_id: int) -> ProgressView:
     """Just one KPI's row (what a saved cell brings back), without loading the whole plan."""
     kpi = _kpi(session, plan, kpi_id)
-    row = _kpi_rows(session, plan, [kpi], date.today())[kpi.id]
+    row = kpi_rows(session, plan, [kpi], date.today())[kpi.id]
     group = PeriodGroup(kpi.period_type, row.periods, [row])
     return ProgressView(area, plan, None, [group], _rounds(session, area.id), {kpi.id: row})
 
@@ -663,7 +663,7 @@ def _updates(session: Session, action_ids: list[int]) -> dict[int, list[ActionUp
     return updates
 
 
-def _kpi_rows(session: Session, plan: Plan, kpis: list[KPI], today: date) -> dict[int, KPIProgress]:
+def kpi_rows(session: Session, plan: Plan, kpis: list[KPI], today: date) -> dict[int, KPIProgress]:
     """Each KPI's values, targets and judgements: three queries, whatever the number of KPIs."""
     kpi_ids = [k.id for k in kpis]
     actuals: dict[int, dict[str, Measurement]] = defaultdict(dict)
@@ -673,13 +673,13 @@ def _kpi_rows(session: Session, plan: Plan, kpis: list[KPI], today: date) -> dic
     for t in session.exec(select(KPITarget).where(col(KPITarget.kpi_id).in_(kpi_ids))):
         targets[t.kpi_id][t.period] = t.value
     from_units = rolled_up(session, kpi_ids)
-    rows = {k.id: _kpi_row(plan, k, actuals[k.id], targets[k.id], today) for k in kpis}
+    rows = {k.id: kpi_row(plan, k, actuals[k.id], targets[k.id], today) for k in kpis}
     for kpi_id, periods in from_units.items():
         rows[kpi_id].rolled_up = periods
     return rows
 
 
-def _kpi_row(
+def kpi_row(
     plan: Plan, kpi: KPI, actuals: dict[str, Measurement], targets: dict[str, float], today: date
 ) -> KPIProgress:
     periods = periods_of(kpi.period_type, plan.span_start_be, plan.span_end_be)

@@ -74,9 +74,10 @@ def _ctx(view: PlanView, **extra: Any) -> dict[str, Any]:
 
 @router.get("", name="plan_editor")
 def editor(request: Request, area: EditArea, session: SessionDep) -> Response:
-    return render(
-        request, "plan/editor.html", _ctx(plan_view(session, area), sections=SECTIONS, editing=True)
-    )
+    live = request.app.url_path_for("area_events", slug=area.slug)
+    view = plan_view(session, area)
+    ctx = _ctx(view, sections=SECTIONS, editing=True, live_url=live)
+    return render(request, "plan/editor.html", ctx)
 
 
 @router.post("", name="plan_create")

@@ -69,7 +69,9 @@ def _round_periods(view: ProgressView) -> list[str]:
 def progress_page(
     request: Request, area: ReadArea, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:
-    return render(request, "progress/page.html", _ctx(progress_view(session, area), principal))
+    view = progress_view(session, area)
+    live = request.app.url_path_for("area_events", slug=area.slug)
+    return render(request, "progress/page.html", _ctx(view, principal, live_url=live))
 
 
 @router.put("/kpis/{kpi_id}/{period}/{cell}", name="progress_cell")

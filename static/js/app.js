@@ -46,6 +46,8 @@
   // After a swap, put the keyboard focus on the new content: a marked element, else the first
   // autofocus field, else the swapped element itself.
   document.addEventListener("htmx:afterSettle", function (event) {
+    var config = event.detail.requestConfig;
+    if (config && config.headers && config.headers[LIVE_HEADER]) { return; }  // a live reload: leave the focus be
     var root = event.detail.elt;
     if (!root || !root.isConnected) { root = document.getElementById(event.detail.target && event.detail.target.id); }
     if (!root) { return; }
@@ -147,6 +149,67 @@
       if (input.value !== input.defaultValue && window.htmx) { window.htmx.trigger(input, "change"); }
     }
   });
+
+  // ---- live updates (body[sse-connect], see app/web/events.py) ---------------------------
+  // Parts with hx-trigger="sse:…" reload themselves. Editors ([data-live]) reload just the
+  // element that changed, from the page's own URL, unless the person is working in it: an open
+  // form, a focused field, a question. After a dropped connection every part reloads ("resync").
+  var LIVE_HEADER = "X-Phonlap-Live";
+  function busy(el) {
+    var active = document.activeElement;
+    if (active && el.contains(active) && active.matches("input, textarea, select")) { return true; }
+    return !!el.querySelector(".editing, .confirming, .new-form, [data-unsaved]") || el.matches(".editing, .confirming");
+  }
+  function reload(selector) {
+    var el = document.querySelector(selector);
+    if (!el || busy(el) || !window.htmx) { return; }
+    var headers = {};
+    headers[LIVE_HEADER] = "1";
+    window.htmx.ajax("GET", window.location.pathname + window.location.search,
+      { target: selector, select: selector, swap: "outerHTML", headers: headers });
+  }
+  var SECTIONS = { doe_statement: "doe", problem: "problems", kra: "kras", kpi: "kpis", action: "actions", agency: "agencies" };
+  function onChange(kind, change) {
+    var page = document.querySelector("[data-live]");
+    if (!page || !change) { return; }
+    var mode = page.getAttribute("data-live");
+    if (mode === "plan" && kind === "plan") {
+      if (change.entity === "plan") { reload("#plan-meta"); reload("#section-vision"); return; }
+      var row = change.entity && document.getElementById(change.entity.replace(/_/g, "-") + "-" + change.id);
+      if (row) { reload("#" + row.id); }
+      else if (SECTIONS[change.entity]) { reload("#section-" + SECTIONS[change.entity]); }
+      reload("#plan-checks");
+    } else if (mode === "progress" && (kind === "progress" || kind === "review")) {
+      var tbody = change.id && document.getElementById("kpi-progress-" + change.id);
+      if (tbody && change.entity !== "action_update") { reload("#" + tbody.id); }
+      else { page.querySelectorAll("[data-live-part]").forEach(function (el) { if (el.id) { reload("#" + el.id); } }); }
+      reload("#progress-summary");
+    }
+  }
+  ["plan", "progress", "review"].forEach(function (kind) {
+    document.addEventListener("sse:" + kind, function (event) {
+      var change = null;
+      try { change = JSON.parse(event.detail.data); } catch (e) { return; }
+      onChange(kind, change);
+    });
+  });
+  // The connection's state, for a page that shows it; after a drop, every live part reloads.
+  var dropped = false;
+  function liveStatus(on) {
+    document.documentElement.setAttribute("data-live", on ? "on" : "off");
+    document.querySelectorAll("[data-live-status]").forEach(function (el) {
+      el.textContent = el.getAttribute(on ? "data-on" : "data-off");
+    });
+  }
+  document.addEventListener("htmx:sseOpen", function () {
+    liveStatus(true);
+    if (!dropped) { return; }
+    dropped = false;
+    document.querySelectorAll("[hx-trigger*='resync']").forEach(function (el) { window.htmx.trigger(el, "resync"); });
+    var page = document.querySelector("[data-live]");
+    if (page) { page.querySelectorAll("[data-live-part]").forEach(function (el) { if (el.id) { reload("#" + el.id); } }); }
+  });
+  document.addEventListener("htmx:sseError", function () { dropped = true; liveStatus(false); });
 
   // Cancel on a "new element" form: remove the form without a request.
   document.addEventListener("click", function (event) {

@@ -1,24 +1,64 @@
 // Phonlap: draws the Plotly figures the server put in data-figure attributes (no inline script:
-// the CSP allows none). Each chart has a table beside it; printing opens the tables.
+// the CSP allows none), again whenever htmx brings a new one (a live update, another period).
+// Each chart has a table or list beside it; printing opens the tables. A map ([data-links])
+// opens the element clicked, and its mode bar gets an SVG download next to Plotly's PNG one.
 (function () {
   "use strict";
 
-  function draw() {
-    if (typeof window.Plotly === "undefined") { return; }
-    document.querySelectorAll(".chart[data-figure]").forEach(function (el) {
-      var figure = JSON.parse(el.getAttribute("data-figure"));
-      window.Plotly.newPlot(el, figure.data, figure.layout, figure.config);
+  function svgButton(el) {
+    return {
+      name: "downloadSvg",
+      title: el.getAttribute("data-svg-label") || "SVG",
+      icon: window.Plotly.Icons.disk,
+      click: function (gd) {
+        var options = (gd._context && gd._context.toImageButtonOptions) || {};
+        window.Plotly.downloadImage(gd, { format: "svg", filename: options.filename || "chart" });
+      }
+    };
+  }
+
+  function drawOne(el) {
+    var figure = JSON.parse(el.getAttribute("data-figure"));
+    var config = figure.config || {};
+    if (el.hasAttribute("data-links") && config.modeBarButtons) {
+      config.modeBarButtons = [config.modeBarButtons[0].concat([svgButton(el)])];
+    }
+    window.Plotly.newPlot(el, figure.data, figure.layout, config).then(function () {
       el.classList.add("drawn");
     });
+    if (el.hasAttribute("data-links")) {
+      el.on("plotly_click", function (event) {
+        var url = event.points && event.points[0] && event.points[0].customdata;
+        if (url) { window.location.assign(url); }
+      });
+    }
+  }
+
+  function draw(root) {
+    if (typeof window.Plotly === "undefined") { return; }
+    var scope = root && root.querySelectorAll ? root : document;
+    if (scope.matches && scope.matches(".chart[data-figure]")) { drawOne(scope); return; }
+    scope.querySelectorAll(".chart[data-figure]").forEach(drawOne);
   }
 
   window.addEventListener("beforeprint", function () {
     document.querySelectorAll("details.chart-table").forEach(function (d) { d.open = true; });
   });
+  window.phonlapDraw = draw;
 
+  function start() {
+    draw(document);
+    // content htmx swaps in later (the first load is drawn above)
+    document.addEventListener("htmx:afterSwap", function (event) {
+      var target = event.detail.target;
+      var el = target && target.isConnected ? target : document.getElementById(target && target.id);
+      if (el) { draw(el); }
+      else { draw(document.querySelector("#map-view, #present")); }
+    });
+  }
   if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", draw);
+    document.addEventListener("DOMContentLoaded", start);
   } else {
-    draw();
+    start();
   }
 })();

@@ -71,6 +71,11 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/areas/{slug}/progress/rounds/{period}/{action}"): frozenset({"reviewer", "admin"}),
     ("POST", "/areas/{slug}/progress/actions/{action_id}/updates"): EDIT,
     ("GET", "/areas/{slug}/progress/charts"): READ,
+    ("GET", "/areas/{slug}/map"): READ,
+    ("GET", "/areas/{slug}/map/compare"): READ,
+    ("GET", "/areas/{slug}/present"): READ,
+    ("GET", "/areas/{slug}/events"): READ,
+    ("GET", "/api/v1/areas/{slug}/map"): READ,
     ("GET", "/areas/{slug}/progress/kpis/{kpi_id}"): READ,
     ("POST", "/areas/{slug}/progress/kpis/{kpi_id}/{period}"): EDIT,
     ("POST", "/areas/{slug}/progress/units"): EDIT,
@@ -249,7 +254,11 @@ def _request(w: World, persona: str, method: str, path: str) -> int:
         fresh.close()
         return response.status_code
     data = {"reason": "matrix"} if method in ("POST", "PUT") else None
-    response = client.request(method, url, data=data, follow_redirects=False)
+    if path.endswith("/events"):  # an event stream never ends: read its status, then leave
+        with client.stream(method, url, follow_redirects=False) as stream:
+            response = stream
+    else:
+        response = client.request(method, url, data=data, follow_redirects=False)
     if response.status_code == 303 and persona == "anonymous":
         location = response.headers["location"]
         return 401 if location.startswith("/login?next=") else 303  # "sign in first"

@@ -1,0 +1,74 @@
+"""JSON API for the outcome map: the same figure the map page draws, with its nodes and gaps."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+
+from app.api.errors import json_error
+from app.api.v1 import AUTH_RESPONSES
+from app.db import SessionDep
+from app.display import parse_date
+from app.i18n import N_
+from app.outcome_map import map_figure
+from app.periods import period_label
+from app.services import maps
+from app.services.errors import ValidationFailed
+from app.templating import translate
+from app.web.auth import ReadArea
+from app.web.deps import ReadPlan
+from app.web.maps import BAD_DATE, figure_names, linker
+
+router = APIRouter(prefix="/api/v1", tags=["map"], responses=AUTH_RESPONSES)
+
+
+@router.get(
+    "/areas/{slug}/map",
+    name="api_map",
+    responses={422: {"description": "Unknown period (the answer lists the valid codes)"}},
+)
+def read_map(
+    request: Request,
+    area: ReadArea,
+    plan: ReadPlan,
+    session: SessionDep,
+    period: Annotated[str | None, Query(max_length=20, description="e.g. AY2567")] = None,
+    as_of: Annotated[str | None, Query(max_length=10, description="YYYY-MM-DD")] = None,
+) -> Any:
+    """The outcome map at a period (the newest one with data when none is given), of the plan
+    now or as it stood at the end of `as_of`: a Plotly figure plus its nodes, links and gaps."""
+    day = parse_date(as_of) if as_of else None
+    if as_of and day is None:
+        return json_error(422, N_("The input is not valid."), errors={"as_of": translate(BAD_DATE)})
+    try:
+        view = maps.map_view(session, area, plan, linker(request, area), period=period, as_of=day)
+    except ValidationFailed as exc:
+        known = maps.map_view(session, area, plan, linker(request, area), as_of=day).periods
+        errors = {k: translate(m) for k, m in exc.errors.items()}
+        return json_error(422, N_("The input is not valid."), errors=errors, valid=known)
+    data = view.data
+    return JSONResponse(
+        {
+            "area": area.slug,
+            "period": view.period,
+            "period_label": period_label(view.period) if view.period else None,
+            "as_of": day.isoformat() if day else None,
+            "periods": [{"code": p, "label": period_label(p)} for p in view.periods],
+            "nodes": [
+                {
+                    "key": n.key,
+                    "layer": n.layer,
+                    "code": n.code,
+                    "title": n.title,
+                    "status": n.status,
+                    "detail": n.detail,
+                    "gap": n.gap,
+                    "url": n.url,
+                }
+                for n in data.nodes
+            ],
+            "edges": [list(e) for e in data.edges],
+            "gaps": [n.key for n in data.gaps()],
+            "figure": map_figure(data, figure_names(area)),
+        }
+    )

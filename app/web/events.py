@@ -1,0 +1,51 @@
+"""Live updates: one server-sent-events stream per area (`/areas/{slug}/events`).
+
+Each committed change to the area's plan, progress, reviews or workshops arrives as an event
+named by the kind of change (`plan`, `progress`, `review`, `workshop`) with the change as JSON.
+Pages listen with the htmx SSE extension (`hx-trigger="sse:plan"`) and reload the part they
+show. A stream starts with `ready`, pings every 15 s, and ends after `LIFETIME` seconds so that
+the browser reconnects and the reader's access is checked again; `resync` tells a page that
+fell behind to reload what it shows.
+"""
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter
+from sse_starlette import EventSourceResponse
+
+from app import live
+from app.db import SessionDep
+from app.web.auth import ReadArea
+
+router = APIRouter()
+
+LIFETIME = 30 * 60.0
+PING = 15
+RETRY_MS = 2000  # how long a browser waits before reconnecting
+
+
+def event_name(event: live.Event) -> str:
+    return str(event.get("type", "change")).split(".", 1)[0]
+
+
+@router.get("/areas/{slug}/events", name="area_events", include_in_schema=False)
+async def area_events(area: ReadArea, session: SessionDep) -> EventSourceResponse:
+    # The stream may stay open for half an hour: give the database connection back now.
+    session.close()
+    return EventSourceResponse(_stream(live.area_channel(area.id)), ping=PING)
+
+
+async def _stream(channel: str) -> AsyncIterator[dict[str, Any]]:
+    async with live.hub.listen(channel) as queue:
+        yield {"event": "ready", "data": "{}", "retry": RETRY_MS}
+        loop = asyncio.get_running_loop()
+        ends = loop.time() + LIFETIME
+        while (left := ends - loop.time()) > 0:
+            try:
+                event = await asyncio.wait_for(queue.get(), timeout=left)
+            except TimeoutError:
+                break
+            yield {"event": event_name(event), "data": json.dumps(event, ensure_ascii=False)}

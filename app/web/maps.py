@@ -1,0 +1,226 @@
+"""The outcome map (`/areas/{slug}/map`), its comparison of two dates, and the presentation page
+for a projector (`/areas/{slug}/present`). All of them update live from the area's event stream.
+"""
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from app.db import SessionDep
+from app.display import parse_date
+from app.i18n import N_, gettext
+from app.labels import label
+from app.models import Area, Plan
+from app.models.enums import ActionStatus, KPIStatus
+from app.outcome_map import map_figure
+from app.services import history, maps, workshops
+from app.services.errors import Msg, ValidationFailed
+from app.services.maps import MapView
+from app.templating import dom_id, is_htmx, render
+from app.web.auth import CurrentPrincipal, ReadArea
+from app.web.deps import ReadPlan
+
+router = APIRouter(prefix="/areas/{slug}")
+
+PRESENT_VIEWS = ("map", "board", "changes")
+BAD_DATE = N_("Give a date as YYYY-MM-DD, for example 2024-06-30.")
+SINCE_AFTER_UNTIL = N_("The first date must be before the second.")
+CHANGES_SHOWN = 12
+Period = Annotated[str | None, Query(max_length=20)]
+Day = Annotated[str | None, Query(max_length=10)]
+
+
+def linker(request: Request, area: Area) -> maps.Link:
+    """Where each element of the map opens: a KPI's page of values, the rest in the plan."""
+    plan_url = request.app.url_path_for("plan_editor", slug=area.slug)
+    kpi_page = "progress_kpi"
+    types = {"doe": "doe_statement", "kra": "kra", "action": "action"}
+
+    def link(layer: str, element_id: int) -> str:
+        if layer == "kpi":
+            return request.app.url_path_for(kpi_page, slug=area.slug, kpi_id=str(element_id))
+        if layer == "vision":
+            return f"{plan_url}#section-vision"
+        return f"{plan_url}#{dom_id(types[layer], element_id)}"
+
+    return link
+
+
+def figure_names(area: Area) -> dict[str, str]:
+    names = {
+        "doe": gettext("Desired outcomes"),
+        "vision": gettext("Vision"),
+        "kra": gettext("KRAs"),
+        "kpi": gettext("KPIs"),
+        "action": gettext("Actions"),
+        "chain": gettext("Desired outcome, vision"),
+        "gap": gettext("Gap: nothing links to it"),
+        "gap_no_kpi": gettext("Gap: no KPI measures this KRA"),
+        "gap_no_action": gettext("Gap: no action serves this KPI"),
+        "gap_unlinked": gettext("Gap: this action serves no KPI or KRA"),
+        "added": gettext("Added"),
+        "changed": gettext("Changed"),
+        "removed": gettext("Removed"),
+        "filename": f"outcome-map-{area.slug}",
+    }
+    names.update({s.value: label("kpi_status", s.value) for s in KPIStatus})
+    for s in ActionStatus:
+        names[f"action_{s.value}"] = gettext(
+            "Action: %(status)s", status=label("action_status", s.value)
+        )
+    return names
+
+
+def _date(value: str | None, field: str, errors: dict[str, Msg]) -> date | None:
+    if not value:
+        return None
+    day = parse_date(value)
+    if day is None:
+        errors[field] = Msg(BAD_DATE)
+    return day
+
+
+def _view(
+    request: Request,
+    session: SessionDep,
+    area: Area,
+    plan: Plan,
+    period: str | None,
+    as_of: date | None,
+    errors: dict[str, Msg],
+) -> MapView:
+    """The map; with an unknown period, the newest one and the message beside the field."""
+    link = linker(request, area)
+    try:
+        return maps.map_view(session, area, plan, link, period=period, as_of=as_of)
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+        return maps.map_view(session, area, plan, link, as_of=as_of)
+
+
+@router.get("/map", name="area_map")
+def map_page(
+    request: Request,
+    area: ReadArea,
+    plan: ReadPlan,
+    session: SessionDep,
+    period: Period = None,
+    as_of: Day = None,
+) -> Response:
+    errors: dict[str, Msg] = {}
+    day = _date(as_of, "as_of", errors)
+    view = _view(request, session, area, plan, period, day, errors)
+    ctx = {
+        "area": area,
+        "plan": plan,
+        "view": view,
+        "figure": map_figure(view.data, figure_names(area)),
+        "errors": errors,
+        "typed": {"period": period or "", "as_of": as_of or ""},
+        "live_url": None if day else request.app.url_path_for("area_events", slug=area.slug),
+    }
+    template = "map/_view.html" if is_htmx(request) else "map/page.html"
+    return render(request, template, ctx, status_code=422 if errors else 200)
+
+
+@router.get("/map/compare", name="map_compare")
+def compare_page(
+    request: Request,
+    area: ReadArea,
+    plan: ReadPlan,
+    session: SessionDep,
+    since: Day = None,
+    until: Day = None,
+) -> Response:
+    errors: dict[str, Msg] = {}
+    first = _date(since, "since", errors) or plan.created_at.date()
+    last = _date(until, "until", errors) or date.today()
+    if not errors and first > last:
+        errors["since"] = Msg(SINCE_AFTER_UNTIL)
+    view, differences = maps.compare_view(
+        session, area, plan, linker(request, area), min(first, last), max(first, last)
+    )
+    ctx = {
+        "area": area,
+        "plan": plan,
+        "view": view,
+        "differences": differences,
+        "figure": map_figure(view.data, figure_names(area)),
+        "since": first,
+        "until": last,
+        "errors": errors,
+        "typed": {"since": since or first.isoformat(), "until": until or last.isoformat()},
+    }
+    return render(request, "map/compare.html", ctx, status_code=422 if errors else 200)
+
+
+@router.get("/present", name="present")
+def present_page(
+    request: Request,
+    area: ReadArea,
+    plan: ReadPlan,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    period: Period = None,
+    part: Annotated[str | None, Query(max_length=20)] = None,
+) -> Response:
+    """Full screen for a projector: the map, a board of KPIs, the latest changes (and the
+    workshop's join code while a session is open). A `part` answers one view for a live
+    refresh."""
+    errors: dict[str, Msg] = {}
+    view = _view(request, session, area, plan, period, None, errors)
+    ctx = {
+        "area": area,
+        "plan": plan,
+        "view": view,
+        "figure": map_figure(view.data, figure_names(area), big=True),
+        "kpi_board": _board(view),
+        "errors": errors,
+        "live_url": request.app.url_path_for("area_events", slug=area.slug),
+        "present": True,
+        **_changes(session, area),
+        **_workshop(request, session, area),
+    }
+    if part in PRESENT_VIEWS and is_htmx(request):
+        return render(request, f"present/_{part}.html", ctx)
+    return render(request, "present/page.html", ctx, status_code=422 if errors else 200)
+
+
+def _board(view: MapView) -> list[dict[str, Any]]:
+    """The KPIs at the chosen period, grouped under their first KRA, in the plan's order."""
+    kras = {k.id: k for k in view.tree.kras}
+    cards = []
+    for kpi in view.tree.kpis:
+        judgement = view.statuses.get(kpi.id)
+        row = view.rows.get(kpi.id)
+        kra_ids = [i for i in view.tree.kpi_kras.get(kpi.id, []) if i in kras]
+        cards.append(
+            {
+                "kpi": kpi,
+                "kra": kras[kra_ids[0]] if kra_ids else None,
+                "judgement": judgement,
+                "status": judgement.status.value if judgement else KPIStatus.no_data.value,
+                "trend": row.trend if row else None,
+            }
+        )
+    return cards
+
+
+def _changes(session: SessionDep, area: Area) -> dict[str, Any]:
+    entries, _more = history.area_history(session, area.id, history.Filters())
+    entries = entries[:CHANGES_SHOWN]
+    return {"entries": entries, "actor_names": history.actor_names(session, entries)}
+
+
+def _workshop(request: Request, session: SessionDep, area: Area) -> dict[str, Any]:
+    """The open workshop session, if any: its join code and QR code, and its board."""
+    workshop = workshops.open_session(session, area.id)
+    if workshop is None:
+        return {"workshop": None}
+    return {
+        "workshop": workshop,
+        "join_url": str(request.url_for("join_session", code=workshop.join_code)),
+        "board": workshops.board_view(session, workshop),
+    }

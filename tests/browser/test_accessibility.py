@@ -40,6 +40,26 @@ def _kpi_values_with_an_error(page: Page) -> None:
     expect(page.locator("details.period[open] [aria-invalid=true]").first).to_be_visible()
 
 
+def _open_a_workshop(page: Page) -> None:
+    page.locator("input[name=title]").fill("World Café รอบที่ 1")
+    follow(page, page.locator("form.form button.primary"))
+    expect(page.locator(".join-code")).to_be_visible()
+
+
+def _join_as_a_guest(page: Page) -> None:
+    _open_a_workshop(page)
+    code = page.locator(".join-code").inner_text().split()[-1]
+    page.goto(page.base_url + "/join")
+    page.locator("#join-code").fill(code.lower())
+    follow(page, page.locator("form.guest-form button.primary"))
+    page.locator("input[name=display_name]").fill("ครูสมศรี")
+    follow(page, page.locator("form.guest-form button.primary"))
+    page.locator("input[name=kind][value=resource]").check()
+    page.locator("textarea[name=text]").fill("ห้องสมุดชุมชน")  # without its dimension
+    page.locator("form.contribute button[type=submit]").click()
+    expect(page.locator("#guest-dimension-error")).to_be_visible()
+
+
 PAGES: dict[str, tuple[str, Callable[[Page], None] | None]] = {
     "home": ("/", None),
     "overview": ("/areas/phuket", None),
@@ -56,6 +76,10 @@ PAGES: dict[str, tuple[str, Callable[[Page], None] | None]] = {
     "people": ("/admin/users", None),
     "a person": ("/admin/users/1", None),
     "not found": ("/areas/atlantis", None),
+    "workshop sessions": ("/areas/krabi/workshops", None),
+    "a workshop board": ("/areas/krabi/workshops", _open_a_workshop),
+    "join a workshop": ("/join", None),
+    "a guest's page, with an error": ("/areas/krabi/workshops", _join_as_a_guest),
 }
 
 

@@ -1,0 +1,58 @@
+"""A workshop: a facilitator opens a session, a guest joins from a 375 px phone without an
+account, their contribution reaches the board without a reload, and the facilitator accepts it
+into the plan in place."""
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import PHONE, follow, full_loads, open_page, shoot
+from tests.browser.test_phone import _phone_problems
+
+LIVE = 20_000  # the event stream brings it at once; without one the board polls every 15 s
+
+
+def _open(page: Page, title: str) -> str:
+    page.goto(page.base_url + "/areas/krabi/workshops")
+    page.locator("input[name=title]").fill(title)
+    follow(page, page.locator("form.form button.primary"))
+    return page.locator(".join-code").inner_text().split()[-1]
+
+
+def test_a_guest_on_a_phone_posts_to_the_board_and_the_facilitator_accepts_it(
+    admin_page: Page, browser: object, server: str
+) -> None:
+    board = admin_page
+    code = _open(board, "World Café รอบที่ 1")
+    expect(board.locator(".join-qr svg")).to_be_visible()
+    guest = open_page(browser, server, PHONE)
+    try:
+        guest.goto(f"{server}/join")
+        guest.locator("#join-code").fill(f"{code[:4].lower()} {code[5:].lower()}")
+        follow(guest, guest.locator("form.guest-form button.primary"))
+        guest.locator("input[name=display_name]").fill("ครูสมศรี")
+        follow(guest, guest.locator("form.guest-form button.primary"))
+        guest.locator("input[name=kind][value=kpi_idea]").check()
+        guest.locator("textarea[name=text]").fill("ร้อยละครูที่ใช้สื่อท้องถิ่น <b>ทุกภาค</b>")
+        guest.locator("form.contribute button[type=submit]").click()
+        expect(guest.locator(".mine-item")).to_have_count(1)
+        expect(guest.locator(".notice")).to_be_visible()
+        assert _phone_problems(guest) == []
+        shoot(guest, "phone-workshop-guest")
+        assert guest.problems == []
+    finally:
+        guest.context.close()
+    card = board.locator(".column-kpi_idea .contribution")
+    expect(card).to_contain_text("<b>ทุกภาค</b>", timeout=LIVE)  # escaped, shown as typed
+    loads = full_loads(board)
+    card.locator("button.primary").click()
+    expect(card.locator(".badge.draft")).to_be_visible()
+    expect(card.locator(".accepted a")).to_contain_text("KPI")
+    assert loads == []
+    shoot(board, "workshop-board")
+
+
+def test_the_join_pages_fit_a_phone(phone: Page) -> None:
+    phone.goto(phone.base_url + "/join")
+    assert _phone_problems(phone) == []
+    phone.goto(phone.base_url + "/join/ABCDEFGH")  # an unknown code: the form and a message
+    expect(phone.locator("#join-code-error")).to_be_visible()
+    assert _phone_problems(phone) == []

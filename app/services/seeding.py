@@ -26,7 +26,7 @@ from app.models import (
     StrategyTheme,
 )
 from app.models.enums import AuditOp
-from app.services import audit, plans, progress
+from app.services import audit, plans, progress, workshops
 from app.services.errors import ValidationFailed
 from app.services.plan_tree import current_plans
 
@@ -271,6 +271,37 @@ def load_demo_plan(session: Session, area: Area, data: dict[str, Any]) -> None:
     for entry in data.get("kpis", []):
         for period, value in (entry.get("progress") or {}).items():
             _demo_value(session, plan, kpis[entry["code"]], str(period), value, units)
+    for entry in data.get("workshops", []):
+        _demo_workshop(session, area, entry)
+
+
+def _demo_workshop(session: Session, area: Area, data: dict[str, Any]) -> None:
+    """A past workshop session: its guests post, the facilitator groups, accepts (resources and
+    questions only, so the demo plan stays as written) or archives; then it is closed."""
+    workshop = workshops.create_session(
+        session, actor=SEED_ACTOR, area_id=area.id, workshop_in={"title": data["title"]}
+    )
+    guests: dict[str, Any] = {}
+    for entry in data.get("contributions", []):
+        name = entry["by"]
+        if name not in guests:
+            guests[name] = workshops.join(
+                session, workshop=workshop, participant_in={"display_name": name}
+            )[0]
+        values = {k: entry.get(k, "") for k in ("kind", "dimension", "text")}
+        row = workshops.contribute(
+            session, workshop=workshop, participant=guests[name], contribution_in=values
+        )
+        target = {"actor": SEED_ACTOR, "workshop": workshop, "contribution_id": row.id}
+        if entry.get("group"):
+            workshops.set_group(session, group_in={"group_label": entry["group"]}, **target)
+        if entry.get("state") == "archived":
+            workshops.archive(session, **target)
+        elif entry.get("state") == "accepted":
+            if entry["kind"] not in ("resource", "question"):
+                raise ValueError(f"{area.slug} workshop: accept only resources and questions")
+            workshops.accept(session, **target)
+    workshops.close_session(session, actor=SEED_ACTOR, workshop=workshop)
 
 
 def _demo_value(

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from app import live
 from app.models import KPI, Action, AuditEvent, Contribution, ProblemEntry, WorkshopSession
 from app.models.base import utcnow
-from app.services import plans, workshops
+from app.services import plans, seeding, workshops
 from app.services.errors import Conflict, NotFound, ValidationFailed
 from app.services.workshops import RateLimited, SessionEnded
 from tests import factories as f
@@ -332,3 +332,18 @@ def test_sessions_are_deleted_with_what_they_hold(session: Session) -> None:
     session.delete(session.get(WorkshopSession, workshop.id))
     session.commit()
     assert _count(session, Contribution) == 0
+
+
+def test_the_demo_workshop_is_a_closed_board_that_leaves_the_plan_as_written(
+    session: Session,
+) -> None:
+    seeding.seed_demo(session)
+    krabi = f.area(session, "krabi")
+    (workshop,) = workshops.sessions_of(session, krabi.id)
+    assert not workshops.is_open(workshop) and "ข้อมูลตัวอย่าง" in workshop.title
+    board = workshops.board_view(session, workshop)
+    assert board.participants == 4 and board.total == 10 and board.drafts == 0
+    assert board.groups == {"ครู": 2, "ท้องถิ่น": 2}
+    states = {c.contribution.state for c in board.cards}
+    assert states == {"new", "accepted", "archived"}
+    assert all(c.element is None for c in board.cards)

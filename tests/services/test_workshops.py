@@ -295,9 +295,9 @@ def test_group_archive_and_bring_back(session: Session) -> None:
     workshops.archive(session, archived=False, **target)
     assert session.get(Contribution, row.id).state == "new"
     ops = session.exec(
-        select(AuditEvent.op).where(
-            AuditEvent.entity_type == "contribution", AuditEvent.entity_id == row.id
-        )
+        select(AuditEvent.op)
+        .where(AuditEvent.entity_type == "contribution", AuditEvent.entity_id == row.id)
+        .order_by(AuditEvent.id)
     ).all()
     assert ops == ["create", "update", "update", "update"]
     workshops.accept(session, **target)

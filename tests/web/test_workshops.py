@@ -239,7 +239,9 @@ def test_closing_with_htmx_returns_the_board_without_the_join_panel(
     assert "join-panel" not in board.text and "state-ended" in board.text
     assert client.post(f"/areas/krabi/workshops/{workshop.id}/close").status_code == 200
     ops = session.exec(
-        select(AuditEvent.op).where(AuditEvent.entity_type == "workshop_session")
+        select(AuditEvent.op)
+        .where(AuditEvent.entity_type == "workshop_session")
+        .order_by(AuditEvent.id)
     ).all()
     assert ops == ["create", "update"]  # opened, closed: closing twice changes nothing
 

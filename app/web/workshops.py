@@ -133,8 +133,8 @@ def _board_ctx(
         "board": workshops.board_view(session, workshop),
         "readonly": readonly or not principal.can(Permission.facilitate, area.id),
         "join_url": join_url(request, workshop),
-        "events_url": events,
-        "board_trigger": "sse:workshop" if events else POLL,
+        "live_url": events,  # base.html opens the page's one event stream
+        "board_trigger": "sse:workshop, resync" if events else POLL,
         "notice": None,
         **extra,
     }

@@ -70,6 +70,8 @@ def test_a_facilitator_opens_a_session_and_sees_its_code_and_qr(
     assert workshops.format_code(workshop.join_code) in board.text
     assert '<svg role="img"' in board.text and "<?xml" not in board.text
     assert f'hx-get="/areas/krabi/workshops/{workshop.id}/board"' in board.text
+    assert 'sse-connect="/areas/krabi/events"' in board.text  # the page's one event stream
+    assert 'hx-trigger="sse:workshop, resync"' in board.text
     assert "testserver/join" in board.text  # the address to type, beside the QR code
     listed = facilitator.get("/areas/krabi/workshops").text
     assert "World Café รอบที่ 1" in listed and workshops.format_code(workshop.join_code) in listed

@@ -94,6 +94,21 @@ def entry_name(event: AuditEvent) -> str:
     return ""
 
 
+def entry_label(event: AuditEvent, limit: int = 90) -> str:
+    """The element's code and its text (title, name, statement), for a list of changes."""
+    snapshot = event.after or event.before or {}
+    text = next(
+        (
+            str(snapshot[k])
+            for k in ("title", "name", "text", "problem", "name_th")
+            if snapshot.get(k)
+        ),
+        "",
+    )
+    label = " ".join(p for p in (str(snapshot.get("code") or ""), text) if p)
+    return label if len(label) <= limit else label[: limit - 1] + "…"
+
+
 def _as_id(value: Any) -> Any:
     return int(value) if isinstance(value, str) and value.isdigit() else value
 

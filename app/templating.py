@@ -56,6 +56,7 @@ env.globals.update(
     msg=translate,
     show_value=display.show_value,
     entry_name=display.entry_name,
+    entry_label=display.entry_label,
     value_names=display.value_names,
     same_value=display.same_value,
     Permission=Permission,

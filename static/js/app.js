@@ -151,7 +151,8 @@
   });
 
   // ---- live updates (body[sse-connect], see app/web/events.py) ---------------------------
-  // Parts with hx-trigger="sse:…" reload themselves. Editors ([data-live]) reload just the
+  // Parts with hx-trigger="sse:…" reload themselves (the htmx SSE extension). Editors
+  // ([data-live]) listen on the page's one EventSource and reload just the
   // element that changed, from the page's own URL, unless the person is working in it: an open
   // form, a focused field, a question. After a dropped connection every part reloads ("resync").
   var LIVE_HEADER = "X-Phonlap-Live";
@@ -186,22 +187,27 @@
       reload("#progress-summary");
     }
   }
-  ["plan", "progress", "review"].forEach(function (kind) {
-    document.addEventListener("sse:" + kind, function (event) {
-      var change = null;
-      try { change = JSON.parse(event.detail.data); } catch (e) { return; }
-      onChange(kind, change);
+  function listen(source) {
+    if (!source || source.phonlapListening) { return; }
+    source.phonlapListening = true;
+    ["plan", "progress", "review"].forEach(function (kind) {
+      source.addEventListener(kind, function (event) {
+        var change = null;
+        try { change = JSON.parse(event.data); } catch (e) { return; }
+        onChange(kind, change);
+      });
     });
-  });
+  }
   // The connection's state, for a page that shows it; after a drop, every live part reloads.
   var dropped = false;
   function liveStatus(on) {
-    document.documentElement.setAttribute("data-live", on ? "on" : "off");
+    document.documentElement.setAttribute("data-live-state", on ? "on" : "off");
     document.querySelectorAll("[data-live-status]").forEach(function (el) {
       el.textContent = el.getAttribute(on ? "data-on" : "data-off");
     });
   }
-  document.addEventListener("htmx:sseOpen", function () {
+  document.addEventListener("htmx:sseOpen", function (event) {
+    listen(event.detail && event.detail.source);
     liveStatus(true);
     if (!dropped) { return; }
     dropped = false;
@@ -210,6 +216,10 @@
     if (page) { page.querySelectorAll("[data-live-part]").forEach(function (el) { if (el.id) { reload("#" + el.id); } }); }
   });
   document.addEventListener("htmx:sseError", function () { dropped = true; liveStatus(false); });
+  document.addEventListener("htmx:afterSettle", function () {  // a swapped-in status line
+    var state = document.documentElement.getAttribute("data-live-state");
+    if (state) { liveStatus(state === "on"); }
+  });
 
   // Cancel on a "new element" form: remove the form without a request.
   document.addEventListener("click", function (event) {

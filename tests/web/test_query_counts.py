@@ -17,6 +17,11 @@ PAGES = (
     "/areas/krabi/progress",
     "/areas/krabi/progress/charts",
     "/areas/krabi/progress/export.xlsx",
+    "/areas/krabi/map",
+    "/areas/krabi/map?as_of=2026-01-01",
+    "/areas/krabi/map/compare",
+    "/areas/krabi/present",
+    "/api/v1/areas/krabi/map",
     "/api/v1/areas/krabi/plan",
     "/api/v1/areas",
 )

@@ -1,0 +1,136 @@
+"""The outcome map's figure, built from plain plan data: layout, many-to-many links, status
+colours and shapes, gaps, comparison marks, labels."""
+
+import json
+import unicodedata
+
+from app.charts import STATUS_COLOURS
+from app.models.enums import KPIStatus
+from app.outcome_map import (
+    GAP_COLOUR,
+    STATUS_SYMBOLS,
+    Element,
+    PlanChain,
+    kra_summary,
+    map_data,
+    map_figure,
+    shorten,
+)
+
+NAMES = {
+    **{k: k.upper() for k in ("doe", "vision", "kra", "kpi", "action", "chain", "gap")},
+    **{k: k for k in ("added", "changed", "removed")},
+    **{f"gap_{k}": f"gap {k}" for k in ("no_kpi", "no_action", "unlinked")},
+    **{s.value: f"kpi {s.value}" for s in KPIStatus},
+    **{
+        f"action_{s}": f"action {s}"
+        for s in ("not_started", "on_track", "delayed", "done", "dropped")
+    },
+}
+
+
+def chain() -> PlanChain:
+    """Two KRAs; KPI 11 serves both; action 21 feeds KPIs 11 and 12; KPI 13 has no action;
+    action 23 is tied to nothing; KRA 3 has no KPI."""
+    return PlanChain(
+        doe=[Element(1, "", "ผู้เรียนอ่านออกเขียนได้", links=(100,))],
+        vision="กระบี่เป็นพื้นที่นวัตกรรม",
+        kras=[
+            Element(1, "KRA1", "การอ่าน", links=(100,)),
+            Element(2, "KRA2", "ครู"),
+            Element(3, "KRA3", "ไม่มีตัวชี้วัด"),
+        ],
+        kpis=[
+            Element(11, "KPI1", "ร้อยละอ่านออก", links=(1, 2), status="off_track", url="/k/11"),
+            Element(12, "KPI2", "ครูผ่านอบรม", links=(2,), status="on_track", url="/k/12"),
+            Element(13, "KPI3", "<b>ไม่มีโครงการ</b>", links=(1,), status="no_data"),
+        ],
+        actions=[
+            Element(21, "ACT1", "อบรมครู", links=(11, 12), status="on_track"),
+            Element(22, "ACT2", "ห้องสมุด", extra_links=(2,), status="delayed"),
+            Element(23, "ACT3", "ยังไม่ผูก", status="not_started"),
+        ],
+    )
+
+
+def test_many_to_many_links_are_drawn_once_each() -> None:
+    data = map_data(chain())
+    edges = set(data.edges)
+    assert {("kra:1", "kpi:11"), ("kra:2", "kpi:11")} <= edges  # one KPI, two KRAs
+    assert {("kpi:11", "action:21"), ("kpi:12", "action:21")} <= edges  # one action, two KPIs
+    assert ("kra:2", "action:22") in edges  # an action serving a KRA straight
+    assert ("doe:1", "vision:0") in edges and ("vision:0", "kra:3") in edges
+    assert len(edges) == len(data.edges)
+
+
+def test_layers_are_columns_and_gaps_are_found() -> None:
+    data = map_data(chain())
+    columns = {n.key: n.x for n in data.nodes}
+    assert columns["doe:1"] == 0 and columns["vision:0"] == 1 and columns["kra:1"] == 2
+    assert columns["kpi:11"] == 3 and columns["action:21"] == 4
+    assert {n.key: n.gap for n in data.gaps()} == {
+        "kra:3": "no_kpi",
+        "kpi:13": "no_action",
+        "action:23": "unlinked",
+    }
+    # each column is centred and its elements are evenly spaced
+    kras = sorted(n.y for n in data.nodes if n.layer == "kra")
+    assert kras[1] - kras[0] == kras[2] - kras[1] == 1
+
+
+def test_a_kra_takes_its_worst_kpi_status() -> None:
+    data = map_data(chain())
+    status = {n.key: n.status for n in data.nodes}
+    assert status["kra:1"] == "off_track"  # KPI1 off track, KPI3 no data
+    assert status["kra:2"] == "off_track"
+    assert status["kra:3"] == "no_data"
+    assert kra_summary(["on_track", "at_risk", None]) == "at_risk"
+    assert kra_summary([]) == "no_data"
+
+
+def test_the_figure_colours_and_shapes_each_status_and_rings_the_gaps() -> None:
+    figure = map_figure(map_data(chain()), NAMES)
+    traces = {t.get("name"): t for t in figure["data"]}
+    off = traces["kpi off_track"]
+    assert off["marker"]["color"] == STATUS_COLOURS[KPIStatus.off_track]
+    assert off["marker"]["symbol"] == STATUS_SYMBOLS[KPIStatus.off_track]
+    assert "KPI1 ร้อยละอ่านออก" in off["text"] and "/k/11" in off["customdata"]
+    assert traces["GAP"]["marker"]["line"]["color"] == GAP_COLOUR
+    assert len(traces["GAP"]["x"]) == 3
+    assert {"action on_track", "action delayed", "action not_started"} <= traces.keys()
+    headings = [a["text"] for a in figure["layout"]["annotations"]]
+    assert headings == ["DOE", "VISION", "KRA", "KPI", "ACTION"]
+    assert figure["config"]["modeBarButtons"] == [["toImage"]]  # Plotly's PNG download
+    json.dumps(figure)  # plain data, ready for the page and the API
+
+
+def test_plan_text_is_shown_as_text_not_markup() -> None:
+    figure = map_figure(map_data(chain()), NAMES)
+    hover = " ".join(h for t in figure["data"] for h in t.get("hovertext", []))
+    assert "&lt;b&gt;ไม่มีโครงการ&lt;/b&gt;" in hover and "<b>ไม่มี" not in hover
+
+
+def test_a_comparison_rings_added_changed_and_removed_elements() -> None:
+    marks = {"kpi:12": "added", "kra:1": "changed", "action:23": "removed"}
+    figure = map_figure(map_data(chain(), marks), NAMES)
+    rings = {t["name"]: len(t["x"]) for t in figure["data"] if t.get("mode") == "markers"}
+    assert rings["added"] == rings["changed"] == rings["removed"] == 1
+
+
+def test_a_projector_figure_has_bigger_type_and_no_mode_bar() -> None:
+    big = map_figure(map_data(chain()), NAMES, big=True)
+    small = map_figure(map_data(chain()), NAMES)
+    assert big["layout"]["font"]["size"] > small["layout"]["font"]["size"]
+    assert big["config"]["displayModeBar"] is False and "height" not in big["layout"]
+
+
+def test_labels_are_shortened_without_splitting_thai_marks() -> None:
+    text = "ร้อยละของนักเรียนชั้นประถมศึกษาปีที่ 1 ที่อ่านออกเขียนได้"
+    for limit in range(5, len(text)):
+        short = shorten(text, limit)
+        assert len(short) <= limit and short.endswith("…")
+        assert text.startswith(short[:-1].rstrip())
+        # never ends on a consonant whose vowel or tone mark was cut away
+        cut = len(short[:-1].rstrip())
+        assert unicodedata.category(text[cut]) != "Mn", (limit, short)
+    assert shorten("สั้น") == "สั้น"

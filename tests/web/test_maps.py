@@ -109,7 +109,7 @@ def test_the_plan_as_it_stood_and_a_comparison_of_two_dates(
     plans.delete_element(
         session, actor=f.ACTOR, plan=plan, kind="actions", element_id=action.id, force=True
     )
-    added = f.make_kra(session, plan, "KRA7", title="ภาคีเครือข่ายท้องถิ่น")
+    f.make_kra(session, plan, "KRA7", title="ภาคีเครือข่ายท้องถิ่น")
 
     then = client.get("/api/v1/areas/krabi/map?as_of=2024-06-30").json()
     codes = {n["code"] for n in then["nodes"]}

@@ -40,6 +40,16 @@ def _kpi_values_with_an_error(page: Page) -> None:
     expect(page.locator("details.period[open] [aria-invalid=true]").first).to_be_visible()
 
 
+def _map_drawn(page: Page) -> None:
+    expect(page.locator(".chart.map.drawn").first).to_be_visible()
+
+
+def _kpi_board(page: Page) -> None:
+    _map_drawn(page)
+    page.keyboard.press("n")
+    expect(page.locator("#present-board")).to_be_visible()
+
+
 def _open_a_workshop(page: Page) -> None:
     page.locator("input[name=title]").fill("World Café รอบที่ 1")
     follow(page, page.locator("form.form button.primary"))
@@ -76,6 +86,14 @@ PAGES: dict[str, tuple[str, Callable[[Page], None] | None]] = {
     "people": ("/admin/users", None),
     "a person": ("/admin/users/1", None),
     "not found": ("/areas/atlantis", None),
+    "outcome map": ("/areas/krabi/map", _map_drawn),
+    "outcome map, unknown period": ("/areas/krabi/map?period=AY2400", _map_drawn),
+    "outcome map compared between two dates": (
+        "/areas/krabi/map/compare?since=2020-01-01",
+        _map_drawn,
+    ),
+    "present: the map": ("/areas/krabi/present", _map_drawn),
+    "present: the KPI board": ("/areas/krabi/present", _kpi_board),
     "workshop sessions": ("/areas/krabi/workshops", None),
     "a workshop board": ("/areas/krabi/workshops", _open_a_workshop),
     "join a workshop": ("/join", None),

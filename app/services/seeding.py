@@ -5,7 +5,7 @@ into an area that has no plan yet, through the same service functions an editor 
 audit trail looks like real use.
 """
 
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from app.models import (
     Area,
     AreaGroup,
     AreaGroupMember,
+    AuditEvent,
     DOEAspect,
     DOEFramework,
     DOEItem,
@@ -29,6 +30,8 @@ from app.models.enums import AuditOp
 from app.services import audit, plans, progress, workshops
 from app.services.errors import ValidationFailed
 from app.services.plan_tree import current_plans
+from app.i18n import THAI_TZ
+from app.periods import period_span
 
 SEEDS = ROOT / "seeds"
 SEED_ACTOR = audit.Actor.process("seed")
@@ -271,8 +274,80 @@ def load_demo_plan(session: Session, area: Area, data: dict[str, Any]) -> None:
     for entry in data.get("kpis", []):
         for period, value in (entry.get("progress") or {}).items():
             _demo_value(session, plan, kpis[entry["code"]], str(period), value, units)
+    for change in data.get("history", []):
+        _demo_change(session, plan, change, {"kras": kras, "kpis": kpis, "actions": actions})
+    if p.get("drafted_on"):
+        _date_the_trail(session, area, data, {"kras": kras, "kpis": kpis, "actions": actions})
     for entry in data.get("workshops", []):
         _demo_workshop(session, area, entry)
+
+
+def _demo_change(
+    session: Session, plan: Plan, change: dict[str, Any], ids: dict[str, dict[str, int]]
+) -> None:
+    """A later change to the plan, with its reason (dated by `_date_the_trail`)."""
+    plans.update_element(
+        session,
+        actor=SEED_ACTOR,
+        plan=plan,
+        kind=change["kind"],
+        element_id=ids[change["kind"]][change["code"]],
+        element_in=change["set"],
+        partial=True,
+        reason=change.get("reason"),
+    )
+
+
+STRUCTURE = ("plan", "doe_statement", "problem", "kra", "kpi", "action", "agency", "kpi_target")
+
+
+def _date_the_trail(
+    session: Session, area: Area, data: dict[str, Any], ids: dict[str, dict[str, int]]
+) -> None:
+    """Give the demo's audit trail the dates it would have had, so that the outcome map can be
+    replayed and compared over time: the plan as drafted at the workshop (`plan.drafted_on`),
+    elements added later (`added_on`), the `history` changes on their dates, each value some
+    weeks after its period ended, each check-in on its own date."""
+    drafted = _at(data["plan"]["drafted_on"])
+    added = {
+        (kind[:-1], ids[kind][e["code"]]): _at(e["added_on"])
+        for kind in ("kras", "kpis", "actions")
+        for e in data.get(kind, [])
+        if e.get("added_on")
+    }
+    changes = [
+        ((c["kind"][:-1], ids[c["kind"]][c["code"]]), _at(c["date"]))
+        for c in data.get("history", [])
+    ]
+    now = datetime.now(UTC)
+    events = session.exec(
+        select(AuditEvent).where(AuditEvent.area_id == area.id).order_by(col(AuditEvent.id))
+    ).all()
+    for event in events:
+        key = (event.entity_type, event.entity_id)
+        snapshot = event.after or event.before or {}
+        if event.entity_type == "measurement" and snapshot.get("period"):
+            moment = _at(period_span(snapshot["period"]).ends_on + VALUE_DELAY)
+        elif event.entity_type == "action_update" and snapshot.get("on_date"):
+            moment = _at(snapshot["on_date"])
+        elif event.op == AuditOp.update.value and changes and changes[0][0] == key:
+            moment = changes.pop(0)[1]
+        elif event.entity_type in STRUCTURE:
+            moment = added.get(key, drafted) if event.op == AuditOp.create.value else drafted
+        else:
+            continue
+        event.at = min(moment, now)
+        session.add(event)
+    session.commit()
+
+
+VALUE_DELAY = timedelta(days=45)  # results come some weeks after a period ends
+
+
+def _at(day: Any) -> datetime:
+    """10 a.m. in Thailand on that day."""
+    day = date.fromisoformat(day) if isinstance(day, str) else day
+    return datetime.combine(day, time(10), tzinfo=THAI_TZ)
 
 
 def _demo_workshop(session: Session, area: Area, data: dict[str, Any]) -> None:

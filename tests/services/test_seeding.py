@@ -155,3 +155,29 @@ def test_demo_progress_has_details_and_unit_values_rolled_up(session: Session) -
     assert sorted(u.value for u in units) == [55.1, 60.2]
     reading = measured("KPI4", "AY2568")
     assert reading.n_measured == 4210 and "RT" in reading.note
+
+
+def test_the_demo_trail_replays_the_plan_as_drafted_and_its_later_changes(
+    session: Session,
+) -> None:
+    from datetime import date
+
+    from app.models import Area
+    from app.services import maps
+
+    seeding.seed_demo(session)
+    area = session.exec(select(Area).where(Area.slug == "krabi")).one()
+    plan = maps.current_plan(session, area)
+    link = lambda layer, element_id: None  # noqa: E731
+    drafted = maps.map_view(session, area, plan, link, as_of=date(2023, 6, 30))
+    codes = {n.code for n in drafted.data.nodes}
+    assert {"KRA1", "KPI5", "ACT12"} <= codes and "ACT11" not in codes  # ACT11 came in 2024
+    assert "AY2566" in drafted.periods and "AY2567" not in drafted.periods  # not begun then
+
+    view, differences = maps.compare_view(
+        session, area, plan, link, date(2023, 6, 30), date.today()
+    )
+    found = {(d.label.split()[0], d.change) for d in differences}
+    assert {("ACT11", "added"), ("KPI5", "changed"), ("ACT12", "changed")} <= found
+    kpi5 = next(d for d in differences if d.label.startswith("KPI5"))
+    assert ("target_value", 40.0, 38.0) in kpi5.fields

@@ -156,10 +156,13 @@
   // element that changed, from the page's own URL, unless the person is working in it: an open
   // form, a focused field, a question. After a dropped connection every part reloads ("resync").
   var LIVE_HEADER = "X-Phonlap-Live";
+  // Busy: an edit form or question open, something typed, or the keyboard focus inside
+  // (replacing the element would lose it).
   function busy(el) {
     var active = document.activeElement;
-    if (active && el.contains(active) && active.matches("input, textarea, select")) { return true; }
-    return !!el.querySelector(".editing, .confirming, .new-form, [data-unsaved]") || el.matches(".editing, .confirming");
+    if (active && active !== document.body && el.contains(active)) { return true; }
+    if (el.matches(".editing, .confirming, form") || el.querySelector(".editing, .confirming, .new-form, [data-unsaved]")) { return true; }
+    return Array.prototype.some.call(el.querySelectorAll("form"), edited);
   }
   function reload(selector) {
     var el = document.querySelector(selector);
@@ -187,6 +190,14 @@
       reload("#progress-summary");
     }
   }
+  // The answer comes a moment later: if a form opened meanwhile (or the element was replaced),
+  // keep what is on the screen.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var config = event.detail.requestConfig;
+    if (!config || !config.headers || !config.headers[LIVE_HEADER]) { return; }
+    var target = event.detail.target;
+    if (!target || !target.isConnected || busy(target)) { event.detail.shouldSwap = false; }
+  });
   function listen(source) {
     if (!source || source.phonlapListening) { return; }
     source.phonlapListening = true;

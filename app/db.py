@@ -44,3 +44,14 @@ def get_session() -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def release(session: Session) -> None:
+    """End a dependency's read transaction, giving its connection back to the pool.
+
+    Each plain `def` dependency runs on its own threadpool job. A request that kept its
+    connection while waiting for the next job would, with enough requests at once (a hall of
+    browsers reconnecting), leave every thread waiting for a connection and every connection
+    held by a request waiting for a thread. Loaded rows stay usable (expire_on_commit=False)."""
+    if session.in_transaction():
+        session.commit()

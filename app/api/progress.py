@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlmodel import Session
 
 from app.api.v1 import AUTH_RESPONSES
-from app.db import SessionDep
+from app.db import SessionDep, release
 from app.i18n import N_
 from app.models import KPI, Action, Area, Plan
 from app.periods import period_label
@@ -42,6 +42,7 @@ def _owned(session: Session, principal: Any, model: Any, row_id: int, permission
     if row is None or plan is None or area is None:
         raise NotFound(N_("No such KPI in this plan.") if model is KPI else N_("No such action."))
     principal.require(permission, area.id)
+    release(session)
     return Owned(area, plan, row_id)
 
 

@@ -13,6 +13,7 @@ import yaml
 from sqlmodel import Session, SQLModel, col, select
 
 from app import ROOT
+from app.i18n import THAI_TZ
 from app.models import (
     Agency,
     AgencyType,
@@ -27,11 +28,10 @@ from app.models import (
     StrategyTheme,
 )
 from app.models.enums import AuditOp
+from app.periods import period_span
 from app.services import audit, plans, progress, workshops
 from app.services.errors import ValidationFailed
 from app.services.plan_tree import current_plans
-from app.i18n import THAI_TZ
-from app.periods import period_span
 
 SEEDS = ROOT / "seeds"
 SEED_ACTOR = audit.Actor.process("seed")

@@ -23,7 +23,7 @@ from fastapi import Depends, Request
 from sqlmodel import Session
 
 from app.config import get_settings
-from app.db import SessionDep
+from app.db import SessionDep, release
 from app.middleware import CSRF_COOKIE
 from app.models import Area
 from app.services import accounts
@@ -78,6 +78,7 @@ def get_principal(request: Request, session: SessionDep) -> Principal:
     if cached is not None:
         return cached
     principal = _resolve(request, session)
+    release(session)
     request.state.principal = principal
     return principal
 
@@ -161,6 +162,7 @@ def area_access(permission: Permission) -> Callable[..., Area]:
         principal.require_signed_in()  # before the lookup: no 404s for the signed-out
         area = get_area(session, slug)
         principal.require(permission, area.id)
+        release(session)
         return area
 
     return load

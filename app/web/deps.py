@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import Depends
 from sqlmodel import Session
 
-from app.db import SessionDep
+from app.db import SessionDep, release
 from app.models import Area, Plan
 from app.services.errors import NotFound
 from app.services.plan_tree import current_plans
@@ -16,6 +16,7 @@ def _plan_of(area: Area, session: Session) -> Plan:
     plan = current_plans(session, [area.id]).get(area.id)
     if plan is None:
         raise NotFound(f"plan of {area.slug}")
+    release(session)
     return plan
 
 

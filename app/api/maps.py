@@ -13,7 +13,6 @@ from app.i18n import N_
 from app.outcome_map import map_figure
 from app.periods import period_label
 from app.services import maps
-from app.services.errors import ValidationFailed
 from app.templating import translate
 from app.web.auth import ReadArea
 from app.web.deps import ReadPlan
@@ -40,12 +39,10 @@ def read_map(
     day = parse_date(as_of) if as_of else None
     if as_of and day is None:
         return json_error(422, N_("The input is not valid."), errors={"as_of": translate(BAD_DATE)})
-    try:
-        view = maps.map_view(session, area, plan, linker(request, area), period=period, as_of=day)
-    except ValidationFailed as exc:
-        known = maps.map_view(session, area, plan, linker(request, area), as_of=day).periods
-        errors = {k: translate(m) for k, m in exc.errors.items()}
-        return json_error(422, N_("The input is not valid."), errors=errors, valid=known)
+    view = maps.map_view(session, area, plan, linker(request, area), period=period, as_of=day)
+    if view.unknown:
+        errors = {k: translate(m) for k, m in maps.unknown_period(view).items()}
+        return json_error(422, N_("The input is not valid."), errors=errors, valid=view.periods)
     data = view.data
     return JSONResponse(
         {

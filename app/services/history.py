@@ -51,8 +51,10 @@ class Filters:
     before_id: int | None = None  # paging: events older than this one
 
 
-def area_history(session: Session, area_id: int, filters: Filters) -> tuple[list[Entry], bool]:
-    """The newest changes first, one page at a time; also whether an older page exists."""
+def area_history(
+    session: Session, area_id: int, filters: Filters, size: int = PAGE_SIZE
+) -> tuple[list[Entry], bool]:
+    """The newest changes first, `size` at a time; also whether an older page exists."""
     query = select(AuditEvent).where(AuditEvent.area_id == area_id)
     if filters.actor_id is not None:
         query = query.where(AuditEvent.actor_id == filters.actor_id)
@@ -64,8 +66,8 @@ def area_history(session: Session, area_id: int, filters: Filters) -> tuple[list
         query = query.where(col(AuditEvent.at) < _start_of(filters.until + timedelta(days=1)))
     if filters.before_id:
         query = query.where(col(AuditEvent.id) < filters.before_id)
-    rows = session.exec(query.order_by(col(AuditEvent.id).desc()).limit(PAGE_SIZE + 1)).all()
-    return [entry(e) for e in rows[:PAGE_SIZE]], len(rows) > PAGE_SIZE
+    rows = session.exec(query.order_by(col(AuditEvent.id).desc()).limit(size + 1)).all()
+    return [entry(e) for e in rows[:size]], len(rows) > size
 
 
 def element_history(

@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 from typing import Any
 
 from sqlmodel import Session, SQLModel, col, select
@@ -29,9 +30,9 @@ from app.models import (
 )
 from app.models.enums import AuditOp, KPIStatus
 from app.outcome_map import Element, MapData, PlanChain, map_data
-from app.periods import period_label, period_span, sort_key
-from app.services.errors import Msg, ValidationFailed
-from app.services.plan_tree import PlanTree, current_plans, load_tree
+from app.periods import period_span, sort_key
+from app.services.errors import Msg
+from app.services.plan_tree import PlanTree, load_tree
 from app.services.progress import KPIProgress, kpi_row, kpi_rows
 from app.status import Judgement
 
@@ -66,6 +67,7 @@ class MapView:
     data: MapData
     as_of: date | None = None
     statuses: dict[int, Judgement | None] = field(default_factory=dict)
+    unknown: str | None = None  # a period code asked for that the plan does not have
 
     @property
     def step(self) -> int:
@@ -106,10 +108,10 @@ def status_at(row: KPIProgress, period: str) -> Judgement | None:
     return row.judgements[done[-1]] if done else None
 
 
-def check_period(periods: list[str], period: str) -> None:
-    if period not in periods:
-        codes = ", ".join(periods) or "-"
-        raise ValidationFailed({"period": Msg(UNKNOWN_PERIOD, {"codes": codes})})
+def unknown_period(view: "MapView") -> dict[str, Msg]:
+    """The message for a period code the map was asked for but the plan does not have."""
+    codes = ", ".join(view.periods) or "-"
+    return {"period": Msg(UNKNOWN_PERIOD, {"codes": codes})}
 
 
 # ---- the map --------------------------------------------------------------------------------
@@ -126,24 +128,36 @@ def map_view(
     today: date | None = None,
 ) -> MapView:
     """The map at `period` (the newest step with data when None), of the plan now or, with
-    `as_of`, as it stood at the end of that day. Raises ValidationFailed for an unknown period."""
+    `as_of`, as it stood at the end of that day. A period the plan does not have is shown as
+    the default one, with `unknown` set to the code asked for (see `unknown_period`)."""
     if as_of is not None:
         state = state_at(session, area, plan, end_of(as_of))
-        tree, rows = state.tree, state.rows(as_of)
-        today = as_of
-    else:
-        today = today or date.today()
-        tree = load_tree(session, plan, area)
-        rows = kpi_rows(session, plan, tree.kpis, today)
+        return _assemble(area, plan, link, state.tree, state.rows(as_of), as_of, period, as_of)
+    today = today or date.today()
+    tree = load_tree(session, plan, area)
+    rows = kpi_rows(session, plan, tree.kpis, today)
+    return _assemble(area, plan, link, tree, rows, today, period, None)
+
+
+def _assemble(
+    area: Area,
+    plan: Plan,
+    link: Link,
+    tree: PlanTree,
+    rows: dict[int, KPIProgress],
+    today: date,
+    period: str | None,
+    as_of: date | None,
+    extra: PlanTree | None = None,
+    marks: dict[str, str] | None = None,
+) -> MapView:
     periods = slider_periods(rows, today)
-    if period is None:
+    unknown = period if period is not None and period not in periods else None
+    if period is None or unknown:
         period = latest_with_data(rows, periods)
-    else:
-        check_period(periods, period)
     statuses = {kpi_id: status_at(row, period) if period else None for kpi_id, row in rows.items()}
-    chain = chain_of(tree, statuses, link)
-    view = MapView(area, plan, tree, rows, periods, period, map_data(chain), as_of, statuses)
-    return view
+    data = map_data(chain_of(tree, statuses, link, extra), marks)
+    return MapView(area, plan, tree, rows, periods, period, data, as_of, statuses, unknown)
 
 
 def chain_of(
@@ -235,8 +249,8 @@ class State:
     targets: dict[tuple[int, str], float]
     vision: str
 
-    @property
-    def tree(self) -> PlanTree:
+    @cached_property
+    def tree(self) -> PlanTree:  # built once, after the replay has filled the state
         plan = Plan.model_validate({**self.plan.model_dump(), "vision": self.vision})
         tree = PlanTree(plan=plan, area=self.area)
         by_type: dict[str, list[SQLModel]] = defaultdict(list)
@@ -370,19 +384,8 @@ def compare_view(
     old = state_at(session, area, plan, end_of(since))
     new = state_at(session, area, plan, end_of(until))
     differences = compare(old, new)
-    tree, rows = new.tree, new.rows(until)
-    periods = slider_periods(rows, until)
-    period = latest_with_data(rows, periods)
-    statuses = {kpi_id: status_at(row, period) if period else None for kpi_id, row in rows.items()}
-    chain = chain_of(tree, statuses, link, extra=old.tree)
     marks = {d.key: d.change for d in differences}
-    data = map_data(chain, marks)
-    return MapView(area, plan, tree, rows, periods, period, data, until, statuses), differences
-
-
-def period_names(periods: list[str]) -> list[tuple[str, str]]:
-    return [(p, period_label(p)) for p in periods]
-
-
-def current_plan(session: Session, area: Area) -> Plan | None:
-    return current_plans(session, [area.id]).get(area.id)
+    view = _assemble(
+        area, plan, link, new.tree, new.rows(until), until, None, until, old.tree, marks
+    )
+    return view, differences

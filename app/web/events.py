@@ -17,7 +17,6 @@ from fastapi import APIRouter
 from sse_starlette import EventSourceResponse
 
 from app import live
-from app.db import SessionDep
 from app.web.auth import ReadArea
 
 router = APIRouter()
@@ -32,9 +31,9 @@ def event_name(event: live.Event) -> str:
 
 
 @router.get("/areas/{slug}/events", name="area_events", include_in_schema=False)
-async def area_events(area: ReadArea, session: SessionDep) -> EventSourceResponse:
-    # The stream may stay open for half an hour: give the database connection back now.
-    session.close()
+async def area_events(area: ReadArea) -> EventSourceResponse:
+    # The access checks gave their database connection back (db.release): none is held while
+    # the stream stays open.
     return EventSourceResponse(_stream(live.area_channel(area.id)), ping=PING)
 
 

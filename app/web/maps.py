@@ -16,7 +16,7 @@ from app.models import Area, Plan
 from app.models.enums import ActionStatus, KPIStatus
 from app.outcome_map import map_figure
 from app.services import history, maps, workshops
-from app.services.errors import Msg, ValidationFailed
+from app.services.errors import Msg
 from app.services.maps import MapView
 from app.templating import dom_id, is_htmx, render
 from app.web.auth import CurrentPrincipal, ReadArea
@@ -92,12 +92,10 @@ def _view(
     errors: dict[str, Msg],
 ) -> MapView:
     """The map; with an unknown period, the newest one and the message beside the field."""
-    link = linker(request, area)
-    try:
-        return maps.map_view(session, area, plan, link, period=period, as_of=as_of)
-    except ValidationFailed as exc:
-        errors.update(exc.errors)
-        return maps.map_view(session, area, plan, link, as_of=as_of)
+    view = maps.map_view(session, area, plan, linker(request, area), period=period, as_of=as_of)
+    if view.unknown:
+        errors.update(maps.unknown_period(view))
+    return view
 
 
 @router.get("/map", name="area_map")
@@ -168,24 +166,46 @@ def present_page(
 ) -> Response:
     """Full screen for a projector: the map, a board of KPIs, the latest changes (and the
     workshop's join code while a session is open). A `part` answers one view for a live
-    refresh."""
-    errors: dict[str, Msg] = {}
-    view = _view(request, session, area, plan, period, None, errors)
+    refresh, reading only what that view shows."""
+    if part in PRESENT_VIEWS and is_htmx(request):
+        if part == "changes":
+            return render(
+                request, "present/_changes.html", {"area": area, **_changes(session, area)}
+            )
+        ctx = _present_view(request, session, area, plan, period, part)
+        return render(request, f"present/_{part}.html", ctx)
     ctx = {
-        "area": area,
-        "plan": plan,
-        "view": view,
-        "figure": map_figure(view.data, figure_names(area), big=True),
-        "kpi_board": _board(view),
-        "errors": errors,
+        **_present_view(request, session, area, plan, period, None),
         "live_url": request.app.url_path_for("area_events", slug=area.slug),
-        "present": True,
         **_changes(session, area),
         **_workshop(request, session, area),
     }
-    if part in PRESENT_VIEWS and is_htmx(request):
-        return render(request, f"present/_{part}.html", ctx)
-    return render(request, "present/page.html", ctx, status_code=422 if errors else 200)
+    return render(request, "present/page.html", ctx, status_code=422 if ctx["errors"] else 200)
+
+
+def _present_view(
+    request: Request,
+    session: SessionDep,
+    area: Area,
+    plan: Plan,
+    period: str | None,
+    part: str | None,
+) -> dict[str, Any]:
+    """The map and/or the KPI board at a period (`part` names one of them; None: both)."""
+    errors: dict[str, Msg] = {}
+    view = _view(request, session, area, plan, period, None, errors)
+    ctx: dict[str, Any] = {
+        "area": area,
+        "plan": plan,
+        "view": view,
+        "period": view.period,
+        "errors": errors,
+    }
+    if part in (None, "map"):
+        ctx["figure"] = map_figure(view.data, figure_names(area), big=True)
+    if part in (None, "board"):
+        ctx["kpi_board"] = _board(view)
+    return ctx
 
 
 def _board(view: MapView) -> list[dict[str, Any]]:
@@ -209,8 +229,7 @@ def _board(view: MapView) -> list[dict[str, Any]]:
 
 
 def _changes(session: SessionDep, area: Area) -> dict[str, Any]:
-    entries, _more = history.area_history(session, area.id, history.Filters())
-    entries = entries[:CHANGES_SHOWN]
+    entries, _more = history.area_history(session, area.id, history.Filters(), CHANGES_SHOWN)
     return {"entries": entries, "actor_names": history.actor_names(session, entries)}
 
 

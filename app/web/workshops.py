@@ -409,17 +409,9 @@ def contribution_create(request: Request, code: str, session: SessionDep, form: 
             message=exc.message,
             status_code=429,
         )
-    except SessionEnded as exc:
-        return _guest_page(
-            request,
-            session,
-            workshop,
-            participant,
-            values=values,
-            message=exc.message,
-            ended=True,
-            status_code=410,
-        )
+    except SessionEnded as exc:  # it ended while the guest was typing
+        session.rollback()
+        return _ended(request, session, code, values, exc)
     if is_htmx(request):  # the next one is often of the same kind: keep it chosen
         kept = {"kind": values["kind"], "dimension": values["dimension"]}
         return _guest_page(request, session, workshop, participant, values=kept, sent=True)

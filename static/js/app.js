@@ -164,13 +164,15 @@
     if (el.matches(".editing, .confirming, form") || el.querySelector(".editing, .confirming, .new-form, [data-unsaved]")) { return true; }
     return Array.prototype.some.call(el.querySelectorAll("form"), edited);
   }
-  function reload(selector) {
+  // From the element's own fragment route when it has one, else picked out of this page.
+  function reload(selector, url) {
     var el = document.querySelector(selector);
     if (!el || busy(el) || !window.htmx) { return; }
     var headers = {};
     headers[LIVE_HEADER] = "1";
-    window.htmx.ajax("GET", window.location.pathname + window.location.search,
-      { target: selector, select: selector, swap: "outerHTML", headers: headers });
+    var context = { target: selector, swap: "outerHTML", headers: headers };
+    if (!url) { context.select = selector; }
+    window.htmx.ajax("GET", url || window.location.pathname + window.location.search, context);
   }
   var SECTIONS = { doe_statement: "doe", problem: "problems", kra: "kras", kpi: "kpis", action: "actions", agency: "agencies" };
   function onChange(kind, change) {
@@ -178,11 +180,13 @@
     if (!page || !change) { return; }
     var mode = page.getAttribute("data-live");
     if (mode === "plan" && kind === "plan") {
-      if (change.entity === "plan") { reload("#plan-meta"); reload("#section-vision"); return; }
+      var base = page.getAttribute("data-plan-url");
       var row = change.entity && document.getElementById(change.entity.replace(/_/g, "-") + "-" + change.id);
-      if (row) { reload("#" + row.id); }
+      if (change.entity === "plan") { reload("#plan-meta", base + "/meta"); reload("#plan-vision", base + "/vision"); }
+      else if (row && change.op === "delete") { if (!busy(row)) { row.remove(); } }
+      else if (row) { reload("#" + row.id, base + "/" + SECTIONS[change.entity] + "/" + change.id); }
       else if (SECTIONS[change.entity]) { reload("#section-" + SECTIONS[change.entity]); }
-      reload("#plan-checks");
+      reload("#plan-checks", base + "/checks");
     } else if (mode === "progress" && (kind === "progress" || kind === "review")) {
       var tbody = change.id && document.getElementById("kpi-progress-" + change.id);
       if (tbody && change.entity !== "action_update") { reload("#" + tbody.id); }
@@ -192,12 +196,18 @@
   }
   // The answer comes a moment later: if a form opened meanwhile (or the element was replaced),
   // keep what is on the screen.
+  // A live reload that failed (the element is gone, the session ended) stays silent. Captured
+  // first, so the error notice below does not run for it.
   document.addEventListener("htmx:beforeSwap", function (event) {
     var config = event.detail.requestConfig;
     if (!config || !config.headers || !config.headers[LIVE_HEADER]) { return; }
     var target = event.detail.target;
-    if (!target || !target.isConnected || busy(target)) { event.detail.shouldSwap = false; }
-  });
+    if (event.detail.xhr.status >= 400 || !target || !target.isConnected || busy(target)) {
+      event.detail.shouldSwap = false;
+      event.detail.isError = false;
+      event.stopPropagation();
+    }
+  }, true);
   function listen(source) {
     if (!source || source.phonlapListening) { return; }
     source.phonlapListening = true;

@@ -164,10 +164,11 @@ def test_the_demo_trail_replays_the_plan_as_drafted_and_its_later_changes(
 
     from app.models import Area
     from app.services import maps
+    from app.services.plan_tree import current_plans
 
     seeding.seed_demo(session)
     area = session.exec(select(Area).where(Area.slug == "krabi")).one()
-    plan = maps.current_plan(session, area)
+    plan = current_plans(session, [area.id])[area.id]
     link = lambda layer, element_id: None  # noqa: E731
     drafted = maps.map_view(session, area, plan, link, as_of=date(2023, 6, 30))
     codes = {n.code for n in drafted.data.nodes}

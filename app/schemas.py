@@ -164,6 +164,7 @@ class KPIIn(InputModel):
     lead_agency_id: OptionalId = None
     co_owner_ids: Ids = []
     kra_ids: Ids = []
+    indicator_id: OptionalId = None  # the national common indicator it measures
 
     @field_validator("baseline_period", "target_period")
     @classmethod

@@ -102,6 +102,12 @@ def choices(view: Any, what: str) -> list[tuple[Any, str]]:
         return [(t.id, i18n.localized(t)) for t in ref.agency_types.values()]
     if what == "agencies":
         return [(a.id, i18n.localized(a)) for a in ref.sorted_agencies()]
+    if what == "indicators":
+        retired = i18n.gettext("(retired)")
+        return [
+            (i.id, i18n.localized(i) if i.is_active else f"{i18n.localized(i)} {retired}")
+            for i in ref.indicators.values()
+        ]
     if what == "kras":
         return [(k.id, f"{k.code} · {k.title}") for k in tree.kras] if tree else []
     if what == "kpis":

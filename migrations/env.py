@@ -15,6 +15,19 @@ def database_url() -> str:
     return config.attributes.get("database_url") or get_settings().database_url
 
 
+# SQLite cannot name a foreign key added with ALTER TABLE ADD COLUMN in a way reflection reads
+# back, and adding it by rebuilding the table would cascade-delete its children. These
+# (table, column) foreign keys are compared on PostgreSQL only.
+UNNAMED_ON_SQLITE = {("kpi", "indicator_id")}
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:  # noqa: ANN001
+    if type_ == "foreign_key_constraint" and context.get_bind().dialect.name == "sqlite":
+        columns = tuple(c.name for c in obj.columns)
+        return (obj.table.name, *columns) not in UNNAMED_ON_SQLITE
+    return True
+
+
 def run_migrations_offline() -> None:
     context.configure(
         url=database_url(),
@@ -44,6 +57,7 @@ def _run(connection) -> None:  # noqa: ANN001
         target_metadata=target_metadata,
         render_as_batch=True,
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -30,6 +30,7 @@ from app.main import create_app
 from app.models import (
     Agency,
     AuditEvent,
+    Comment,
     EvidenceFile,
     LoginFailure,
     OrgUnit,
@@ -94,7 +95,7 @@ def session(engine: Engine) -> Iterator[Session]:
 def _clean(engine: Engine) -> None:
     with Session(engine) as s:
         s.exec(delete(Plan))  # children go with it (ON DELETE CASCADE), measurements too
-        for table in (ReviewRound, EvidenceFile, OrgUnit, WorkshopSession):
+        for table in (Comment, ReviewRound, EvidenceFile, OrgUnit, WorkshopSession):
             s.exec(delete(table))
         s.exec(delete(AuditEvent))
         s.exec(delete(User))  # roles, sessions and tokens go with them

@@ -37,6 +37,13 @@ from app.models.reference import (
     DOEItem,
     StrategyTheme,
 )
+from app.models.review import (
+    Comment,
+    CommentTarget,
+    CommentVisibility,
+    CommonIndicator,
+    SeenMark,
+)
 from app.models.workshops import Contribution, WorkshopParticipant, WorkshopSession
 
 __all__ = [
@@ -75,6 +82,11 @@ __all__ = [
     "Plan",
     "ProblemEntry",
     "StrategyTheme",
+    "Comment",
+    "CommentTarget",
+    "CommentVisibility",
+    "CommonIndicator",
+    "SeenMark",
     "Contribution",
     "WorkshopParticipant",
     "WorkshopSession",

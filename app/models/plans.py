@@ -97,6 +97,10 @@ class KPI(SQLModel, table=True):
     tolerance: float | None = None  # within this distance short of the target: at risk
     data_source: str = Field(default="", sa_type=TEXT)
     lead_agency_id: int | None = Field(default=None, foreign_key="agency.id")
+    # the national common indicator it measures, so reviewers can compare areas
+    indicator_id: int | None = Field(
+        default=None, foreign_key="common_indicator.id", index=True, ondelete="SET NULL"
+    )
     version: int = 1
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import delete as sql_delete
 from sqlalchemy import func, update
 from sqlmodel import Session, SQLModel, col, or_, select
 
+from app import labels
 from app.models import (
     KPI,
     KPIKRA,
@@ -26,6 +27,7 @@ from app.models import (
     AgencyType,
     Area,
     AuditEvent,
+    CommonIndicator,
     DOEItem,
     DOEStatement,
     DOEStatementItem,
@@ -665,10 +667,17 @@ def _check_references(
         ("lead_agency_id", "agencies"),
         ("theme_id", "themes"),
         ("type_id", "agency_types"),
+        ("indicator_id", "indicators"),
     ):
         value = getattr(data, name, None)
         if value is not None and value not in allowed_ids(target):
             errors[name] = Msg("Pick from the list.")
+    if "indicator_id" in errors and _keeps_indicator(session, current_id, data.indicator_id):
+        del errors["indicator_id"]  # a retired indicator stays on the KPIs that measure it
+    if getattr(data, "indicator_id", None) is not None and "indicator_id" not in errors:
+        problem = _indicator_mismatch(session.get(CommonIndicator, data.indicator_id), data)
+        if problem:
+            errors["indicator_id"] = problem
     if spec.code_prefix and _code_taken(session, spec, plan, data.code, current_id):
         errors["code"] = Msg("This code is already used in this plan.")
     if errors:
@@ -682,6 +691,8 @@ def _allowed_ids(session: Session, target: str, plan: Plan) -> set[int]:
         query = select(StrategyTheme.id)
     elif target == "agency_types":
         query = select(AgencyType.id)
+    elif target == "indicators":
+        query = select(CommonIndicator.id).where(col(CommonIndicator.is_active).is_(True))
     elif target == "agencies":
         query = select(Agency.id).where(
             or_(col(Agency.area_id).is_(None), Agency.area_id == plan.area_id)
@@ -690,6 +701,25 @@ def _allowed_ids(session: Session, target: str, plan: Plan) -> set[int]:
         model = get_spec(target).model
         query = select(model.id).where(model.plan_id == plan.id)
     return set(session.exec(query).all())
+
+
+def _keeps_indicator(session: Session, kpi_id: int | None, indicator_id: int | None) -> bool:
+    if kpi_id is None or indicator_id is None:
+        return False
+    return session.get(KPI, kpi_id).indicator_id == indicator_id
+
+
+def _indicator_mismatch(indicator: CommonIndicator, data: InputModel) -> Msg | None:
+    """Values compare across areas only when they are the same kind, over the same periods."""
+    if indicator.kind != data.kind or indicator.period_type != data.period_type:
+        return Msg(
+            "This indicator is %(kind)s per %(period_type)s: a KPI that measures it must be too.",
+            {
+                "kind": labels.label("kpi_kind", indicator.kind),
+                "period_type": labels.label("period_type", indicator.period_type),
+            },
+        )
+    return None
 
 
 def _code_taken(

@@ -12,6 +12,7 @@ from app.models import (
     Area,
     AreaGroup,
     AreaGroupMember,
+    CommonIndicator,
     DOEAspect,
     DOEFramework,
     DOEItem,
@@ -56,6 +57,7 @@ class Reference:
     themes: dict[int, StrategyTheme] = field(default_factory=dict)
     agency_types: dict[int, AgencyType] = field(default_factory=dict)
     agencies: dict[int, Agency] = field(default_factory=dict)
+    indicators: dict[int, CommonIndicator] = field(default_factory=dict)  # retired ones too
 
     def item_codes(self, ids: list[int]) -> list[str]:
         return [self.items[i].code for i in ids if i in self.items]
@@ -98,4 +100,6 @@ def load_reference(session: Session, area_ids: list[int]) -> Reference:
         select(Agency).where(or_(col(Agency.area_id).is_(None), col(Agency.area_id).in_(area_ids)))
     ).all()
     ref.agencies = {a.id: a for a in agencies}
+    indicators = session.exec(select(CommonIndicator).order_by(CommonIndicator.position)).all()
+    ref.indicators = {i.id: i for i in indicators}
     return ref

@@ -21,6 +21,7 @@ from app.models import (
     AreaGroup,
     AreaGroupMember,
     AuditEvent,
+    CommonIndicator,
     DOEAspect,
     DOEFramework,
     DOEItem,
@@ -32,6 +33,7 @@ from app.periods import period_span
 from app.services import audit, plans, progress, workshops
 from app.services.errors import ValidationFailed
 from app.services.plan_tree import current_plans
+from app.services.reference import current_framework
 
 SEEDS = ROOT / "seeds"
 SEED_ACTOR = audit.Actor.process("seed")
@@ -81,6 +83,7 @@ def seed_reference(session: Session, seeds: Path = SEEDS) -> Counter:
     vocab = load_yaml(seeds / "vocabularies.yaml")
     _seed_vocabularies(session, vocab, counter)
     _seed_agencies(session, vocab, areas, counter)
+    _seed_indicators(session, load_yaml(seeds / "indicators.yaml"), counter)
     if counter.created or counter.updated:
         audit.record(
             session,
@@ -156,6 +159,44 @@ def _seed_vocabularies(session: Session, data: dict[str, Any], counter: Counter)
         for pos, entry in enumerate(entries):
             values = {"name_th": entry["name_th"], "name_en": entry["name_en"], "position": pos}
             _upsert(session, model, {"code": entry["code"]}, values, counter)
+
+
+INDICATOR_FIELDS = (
+    "name_th",
+    "name_en",
+    "definition",
+    "unit",
+    "kind",
+    "direction",
+    "period_type",
+    "data_source",
+    "needs_count",
+)
+
+
+def _seed_indicators(session: Session, data: dict[str, Any], counter: Counter) -> None:
+    """Add the library's starting indicators that are not there yet."""
+    themes = {t.code: t.id for t in session.exec(select(StrategyTheme)).all()}
+    framework = current_framework(session)
+    aspects = (
+        {
+            a.code: a.id
+            for a in session.exec(select(DOEAspect).where(DOEAspect.framework_id == framework.id))
+        }
+        if framework
+        else {}
+    )
+    for pos, entry in enumerate(data["indicators"]):
+        values = {key: entry[key] for key in INDICATOR_FIELDS if key in entry}
+        values["theme_id"] = themes[entry["theme"]] if entry.get("theme") else None
+        values["aspect_id"] = aspects[entry["aspect"]] if entry.get("aspect") else None
+        values["position"] = pos
+        if session.exec(
+            select(CommonIndicator).where(CommonIndicator.code == entry["code"])
+        ).first():
+            continue  # the library is kept in the app from then on: never overwrite an edit
+        session.add(CommonIndicator(code=entry["code"], **values))
+        counter.created += 1
 
 
 def _seed_agencies(
@@ -439,6 +480,7 @@ def _demo_kpi(entry: dict[str, Any], refs: "_DemoRefs", kras: dict[str, int]) ->
         "lead_agency_id": refs.agency(entry.get("lead")),
         "co_owner_ids": [refs.agency(c) for c in entry.get("co_owners", [])],
         "kra_ids": [kras[c] for c in entry.get("kras", [])],
+        "indicator_id": refs.indicator(entry.get("indicator")),
     }
 
 
@@ -467,6 +509,7 @@ class _DemoRefs:
         self.area = area
         self._items = {i.code: i.id for i in session.exec(select(DOEItem)).all()}
         self._themes = {t.code: t.id for t in session.exec(select(StrategyTheme)).all()}
+        self._indicators = {i.code: i.id for i in session.exec(select(CommonIndicator)).all()}
         self.reload_agencies()
 
     def reload_agencies(self) -> None:
@@ -481,6 +524,11 @@ class _DemoRefs:
 
     def theme(self, code: str | None) -> int | None:
         return self._themes[code] if code else None
+
+    def indicator(self, code: str | None) -> int | None:
+        if code and code not in self._indicators:
+            raise ValueError(f"{self.area.slug}: unknown common indicator {code!r}")
+        return self._indicators[code] if code else None
 
     def agency(self, code: str | None) -> int | None:
         if not code:

@@ -30,6 +30,7 @@ from app.web import (
     pages,
     plan_editor,
     progress,
+    review,
     spreadsheets,
     workshops,
 )
@@ -78,6 +79,7 @@ def create_app() -> FastAPI:
         plan_editor,
         progress,
         maps,
+        review,
         spreadsheets,
         history,
         workshops,

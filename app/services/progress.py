@@ -665,7 +665,15 @@ def _updates(session: Session, action_ids: list[int]) -> dict[int, list[ActionUp
 
 def kpi_rows(session: Session, plan: Plan, kpis: list[KPI], today: date) -> dict[int, KPIProgress]:
     """Each KPI's values, targets and judgements: three queries, whatever the number of KPIs."""
-    kpi_ids = [k.id for k in kpis]
+    return plans_kpi_rows(session, [(plan, kpis)], today)
+
+
+def plans_kpi_rows(
+    session: Session, plans: Iterable[tuple[Plan, list[KPI]]], today: date
+) -> dict[int, KPIProgress]:
+    """The same for the KPIs of several plans at once (the cross-area review): three queries."""
+    plans = list(plans)
+    kpi_ids = [k.id for _, kpis in plans for k in kpis]
     actuals: dict[int, dict[str, Measurement]] = defaultdict(dict)
     for m in session.exec(select(Measurement).where(col(Measurement.kpi_id).in_(kpi_ids))):
         actuals[m.kpi_id][m.period] = m
@@ -673,7 +681,11 @@ def kpi_rows(session: Session, plan: Plan, kpis: list[KPI], today: date) -> dict
     for t in session.exec(select(KPITarget).where(col(KPITarget.kpi_id).in_(kpi_ids))):
         targets[t.kpi_id][t.period] = t.value
     from_units = rolled_up(session, kpi_ids)
-    rows = {k.id: kpi_row(plan, k, actuals[k.id], targets[k.id], today) for k in kpis}
+    rows = {
+        k.id: kpi_row(plan, k, actuals[k.id], targets[k.id], today)
+        for plan, kpis in plans
+        for k in kpis
+    }
     for kpi_id, periods in from_units.items():
         rows[kpi_id].rolled_up = periods
     return rows

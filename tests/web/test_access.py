@@ -42,6 +42,7 @@ API = "/api/v1/areas/{slug}/plan"
 WORKSHOP_STEP = "/areas/{slug}/workshops/{workshop_id}/contributions/{contribution_id}/{step}"
 MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/"): SIGNED_IN,
+    ("GET", "/review"): SIGNED_IN,  # each sees the areas they may read
     ("GET", "/healthz"): EVERYONE,
     ("POST", "/lang"): EVERYONE,
     ("GET", "/docs"): EVERYONE,

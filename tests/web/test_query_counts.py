@@ -24,6 +24,8 @@ PAGES = (
     "/api/v1/areas/krabi/map",
     "/api/v1/areas/krabi/plan",
     "/api/v1/areas",
+    "/review",
+    "/review?group=all&year=AY2567&theme=learner_quality&heat=theme&measure=budget",
 )
 
 
@@ -60,7 +62,7 @@ def test_query_count_does_not_grow_with_the_plan(
         f.make_full_plan(session, slug, kras=5)
     large = _counts(client, count_queries)
     assert large == small
-    assert max(small.values()) < 30
+    assert max(small.values()) < 35  # the cross-area review reads the most: 30
 
 
 def _save_cell_queries(client: TestClient, session: Session, counter: QueryCounter) -> int:

@@ -7,7 +7,7 @@ the B.E. year it ends in), FY2567-Q2 (fiscal quarter), CY2566 (calendar year, B.
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import yaml
@@ -40,6 +40,7 @@ class PeriodCode:
         return PeriodType.calendar_year
 
 
+@lru_cache(maxsize=4096)  # pure, and called for every period of every KPI on review pages
 def parse_period(code: str) -> PeriodCode | None:
     match = _CODE.match(code.strip().upper())
     if not match:
@@ -154,10 +155,18 @@ def calendar() -> Calendar:
 
 def period_span(code: str, cal: Calendar | None = None) -> Span:
     """The first and last day of a period. Raises ValueError for a malformed code."""
+    return _span(code, cal) if cal is not None else _default_span(code)
+
+
+@lru_cache(maxsize=4096)
+def _default_span(code: str) -> Span:
+    return _span(code, calendar())
+
+
+def _span(code: str, cal: Calendar) -> Span:
     p = parse_period(code)
     if p is None:
         raise ValueError(f"not a period code: {code!r}")
-    cal = cal or calendar()
     ce = p.year_be - BE_OFFSET
     if p.prefix == "AY":
         return cal.semester(p.year_be, p.part) if p.part else cal.academic_year(p.year_be)

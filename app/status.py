@@ -15,6 +15,8 @@ The rules, as the progress page explains them:
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cached_property, lru_cache
+from typing import NamedTuple
 
 from app.models.enums import Aggregation, Direction, KPIStatus, Rollup
 from app.periods import parse_period, period_span
@@ -32,13 +34,12 @@ class Rule:
     end_period: str | None = None
     tolerance: float | None = None
 
-    @property
+    @cached_property
     def sign(self) -> int:
         return 1 if self.direction == Direction.higher else -1
 
 
-@dataclass(frozen=True)
-class Judgement:
+class Judgement(NamedTuple):  # a tuple: the review judges thousands of periods per page
     status: KPIStatus
     reason: str  # met, within_tolerance, better_than_baseline, short, no_value, no_target
     figure: float | None
@@ -88,6 +89,7 @@ def figures(
 # ---- targets --------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=4096)
 def period_index(code: str) -> int | None:
     """A running number within one period type: consecutive periods differ by one."""
     p = parse_period(code)
@@ -122,23 +124,23 @@ def target_for(period: str, rule: Rule, targets: dict[str, float]) -> tuple[floa
 def judge(
     figure: float | None, target: float | None, rule: Rule, interpolated: bool = False
 ) -> Judgement:
-    def result(status: KPIStatus, reason: str) -> Judgement:
-        return Judgement(status, reason, figure, target, interpolated)
-
     if figure is None:
-        return result(KPIStatus.no_data, "no_value")
+        return Judgement(KPIStatus.no_data, "no_value", figure, target, interpolated)
     if target is None:
-        return result(KPIStatus.no_data, "no_target")
+        return Judgement(KPIStatus.no_data, "no_target", figure, target, interpolated)
     shortfall = rule.sign * (target - figure)  # > 0: short of the target
     if shortfall <= 0:
-        return result(KPIStatus.on_track, "met")
-    if rule.tolerance is not None:
+        status, reason = KPIStatus.on_track, "met"
+    elif rule.tolerance is not None:
         if shortfall <= rule.tolerance:
-            return result(KPIStatus.at_risk, "within_tolerance")
-        return result(KPIStatus.off_track, "short")
-    if rule.baseline is not None and rule.sign * (figure - rule.baseline) > 0:
-        return result(KPIStatus.at_risk, "better_than_baseline")
-    return result(KPIStatus.off_track, "short")
+            status, reason = KPIStatus.at_risk, "within_tolerance"
+        else:
+            status, reason = KPIStatus.off_track, "short"
+    elif rule.baseline is not None and rule.sign * (figure - rule.baseline) > 0:
+        status, reason = KPIStatus.at_risk, "better_than_baseline"
+    else:
+        status, reason = KPIStatus.off_track, "short"
+    return Judgement(status, reason, figure, target, interpolated)
 
 
 def judge_periods(

@@ -669,13 +669,25 @@ def kpi_rows(session: Session, plan: Plan, kpis: list[KPI], today: date) -> dict
 
 
 def plans_kpi_rows(
-    session: Session, plans: Iterable[tuple[Plan, list[KPI]]], today: date
+    session: Session,
+    plans: Iterable[tuple[Plan, list[KPI]]],
+    today: date,
+    *,
+    details: bool = True,
 ) -> dict[int, KPIProgress]:
-    """The same for the KPIs of several plans at once (the cross-area review): three queries."""
+    """The same for the KPIs of several plans at once (the cross-area review): three queries.
+    Without `details` the actuals are plain rows of kpi_id, period, value and n_measured (no
+    note, evidence or author): several times faster for thousands of values."""
     plans = list(plans)
     kpi_ids = [k.id for _, kpis in plans for k in kpis]
     actuals: dict[int, dict[str, Measurement]] = defaultdict(dict)
-    for m in session.exec(select(Measurement).where(col(Measurement.kpi_id).in_(kpi_ids))):
+    columns = (
+        (Measurement,)
+        if details
+        else (Measurement.kpi_id, Measurement.period, Measurement.value, Measurement.n_measured)
+    )
+    query = select(*columns).where(col(Measurement.kpi_id).in_(kpi_ids))
+    for m in session.exec(query):
         actuals[m.kpi_id][m.period] = m
     targets: dict[int, dict[str, float]] = defaultdict(dict)
     for t in session.exec(select(KPITarget).where(col(KPITarget.kpi_id).in_(kpi_ids))):

@@ -210,6 +210,7 @@ def review_view(
         session,
         [(plans[a.id], counted[a.id][1]) for a in areas if a.id in plans],
         today,
+        details=False,
     )
     freshness = _last_updates(session, [a.id for a in areas])
     rounds = _round_counts(session, [a.id for a in areas])

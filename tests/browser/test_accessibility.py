@@ -97,6 +97,8 @@ PAGES: dict[str, tuple[str, Callable[[Page], None] | None]] = {
     "workshop sessions": ("/areas/krabi/workshops", None),
     "a workshop board": ("/areas/krabi/workshops", _open_a_workshop),
     "join a workshop": ("/join", None),
+    "cross-area review": ("/review", None),
+    "cross-area review, themes by budget": ("/review?heat=theme&measure=budget&year=AY25", None),
     "a guest's page, with an error": ("/areas/krabi/workshops", _join_as_a_guest),
 }
 

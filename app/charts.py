@@ -131,3 +131,40 @@ def yearly_statuses(
             ]
             counts[known[-1] if known else KPIStatus.no_data][index] += 1
     return counts
+
+
+# ---- a common indicator across areas ---------------------------------------------------------
+
+# Okabe-Ito: told apart with the common colour-vision deficiencies; markers differ too, for a
+# grey projector or a black-and-white print.
+AREA_COLOURS = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000")
+AREA_SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "star", "cross")
+
+
+@dataclass(frozen=True)
+class Line:
+    """One area's values of a common indicator over the compared periods."""
+
+    name: str  # the area, as the legend shows it
+    values: list[float | None]  # one per period label; None: no value then
+    hover: list[str] | None = None  # e.g. how many were tested, per period
+
+
+def indicator_figure(labels: Sequence[str], lines: Sequence[Line], y_title: str) -> dict[str, Any]:
+    """One line per area, the periods along the bottom, the unit (and direction) up the side."""
+    data = []
+    for index, line in enumerate(lines):
+        trace: dict[str, Any] = {
+            "type": "scatter",
+            "mode": "lines+markers",
+            "name": line.name,
+            "x": list(labels),
+            "y": line.values,
+            "line": {"color": AREA_COLOURS[index % len(AREA_COLOURS)], "width": 3},
+            "marker": {"size": 9, "symbol": AREA_SYMBOLS[index % len(AREA_SYMBOLS)]},
+            "connectgaps": False,
+        }
+        if line.hover is not None:
+            trace["text"] = line.hover
+        data.append(trace)
+    return {"data": data, "layout": _layout(y_title), "config": CONFIG}

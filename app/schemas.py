@@ -265,6 +265,40 @@ class AgencyIn(InputModel):
     type_id: int
 
 
+INDICATOR_CODE = re.compile(r"^[a-z0-9-]{2,40}$")
+
+
+def _indicator_code(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    value = value.strip().lower()
+    if value and not INDICATOR_CODE.match(value):
+        raise fail("Use 2 to 40 lower-case letters, digits and hyphens, e.g. p1-reading-good.")
+    return value
+
+
+def _checkbox(value: Any) -> Any:
+    """An unticked box is not sent at all; a ticked one sends "on" (or "1")."""
+    return False if value in (None, "") else value
+
+
+class CommonIndicatorIn(InputModel):
+    """A national indicator of the common-indicator library (its code never changes once made)."""
+
+    code: Annotated[str, BeforeValidator(_indicator_code), Field(min_length=1, max_length=40)]
+    name_th: Text = Field(min_length=1, max_length=300)
+    name_en: Text = Field(default="", max_length=300)
+    definition: Text = Field(default="", max_length=4000)
+    unit: Text = Field(default="", max_length=60)
+    kind: KPIKind
+    direction: Direction = Direction.higher
+    period_type: PeriodType
+    data_source: Text = Field(default="", max_length=2000)
+    needs_count: Annotated[bool, BeforeValidator(_checkbox)] = False
+    theme_id: OptionalId = None
+    aspect_id: OptionalId = None
+
+
 class MultiFieldError(ValueError):
     """Raised by model validators to put messages beside specific fields."""
 

@@ -31,9 +31,10 @@ from app.models import (
 )
 from app.models.enums import ActionStatus, KPIStatus, ReviewState
 from app.periods import parse_period, period_span
-from app.services import quality
+from app.services import indicators, quality
 from app.services.access import Principal
 from app.services.errors import Msg, ValidationFailed
+from app.services.indicators import Comparison
 from app.services.plan_tree import PlanTree, current_plans, load_trees
 from app.services.progress import KPIProgress, plans_kpi_rows
 from app.services.reference import Reference, load_reference
@@ -156,7 +157,13 @@ class ReviewView:
     areas: list[AreaReview]
     columns: list[HeatColumn]  # the heatmap's columns
     indicators: list[CommonIndicator]
-    indicator: CommonIndicator | None
+    indicator: CommonIndicator | None  # the one compared (the first active one by default)
+    comparison: Comparison | None = None
+
+    @property
+    def unmapped(self) -> list[tuple[Area, KPI]]:
+        """The KPIs counted that measure no common indicator, by area."""
+        return [(a.area, row.kpi) for a in self.areas for row in a.kpis if not row.kpi.indicator_id]
 
     @property
     def heat_max(self) -> float:
@@ -243,6 +250,7 @@ def review_view(
         )
     indicators = [i for i in ref.indicators.values() if i.is_active]
     chosen = next((i for i in ref.indicators.values() if i.code == filters.indicator), None)
+    chosen = chosen or (indicators[0] if indicators else None)
     return ReviewView(
         filters=filters,
         groups=groups,
@@ -254,6 +262,15 @@ def review_view(
         columns=columns,
         indicators=indicators,
         indicator=chosen,
+        comparison=_compare(chosen, reviews) if chosen else None,
+    )
+
+
+def _compare(indicator: CommonIndicator, reviews: list[AreaReview]) -> Comparison:
+    """The indicator across the areas, from the KPIs already read: no query of its own."""
+    return indicators.assemble(
+        indicator,
+        [(r.area, [k for k in r.kpis if k.kpi.indicator_id == indicator.id]) for r in reviews],
     )
 
 

@@ -29,8 +29,8 @@ from app.models import (
     StrategyTheme,
 )
 from app.models.enums import AuditOp
-from app.periods import period_span
-from app.services import audit, plans, progress, workshops
+from app.periods import parse_period, period_span
+from app.services import audit, comments, plans, progress, reviews, workshops
 from app.services.errors import ValidationFailed
 from app.services.plan_tree import current_plans
 from app.services.reference import current_framework
@@ -321,6 +321,9 @@ def load_demo_plan(session: Session, area: Area, data: dict[str, Any]) -> None:
         _date_the_trail(session, area, data, {"kras": kras, "kpis": kpis, "actions": actions})
     for entry in data.get("workshops", []):
         _demo_workshop(session, area, entry)
+    _demo_comments(
+        session, area, data.get("comments", []), {"kras": kras, "kpis": kpis, "actions": actions}
+    )
 
 
 def _demo_change(
@@ -418,6 +421,83 @@ def _demo_workshop(session: Session, area: Area, data: dict[str, Any]) -> None:
                 raise ValueError(f"{area.slug} workshop: accept only resources and questions")
             workshops.accept(session, **target)
     workshops.close_session(session, actor=SEED_ACTOR, workshop=workshop)
+
+
+def _demo_comments(
+    session: Session, area: Area, threads: list[dict[str, Any]], ids: dict[str, dict[str, int]]
+) -> None:
+    """Threads between the reviewers and the committee, written by named process actors and
+    dated `days_ago` before loading, so that "what's new" has something to show."""
+    moments = iter(range(10_000))  # minutes after 10 a.m.: a day's comments keep their order
+    for entry in threads:
+        values = {"visibility": entry.get("visibility", "area"), "body": entry["text"]}
+        try:
+            root = comments.add_comment(
+                session,
+                by=_demo_commenter(entry),
+                area=area,
+                comment_in={**_demo_target(entry["about"], ids), **values},
+            )
+        except ValidationFailed as exc:
+            raise ValueError(f"{area.slug} comment about {entry['about']}: {exc}") from None
+        _date_comment(session, root, entry["days_ago"], next(moments), AuditOp.create)
+        for reply in entry.get("replies", []):
+            row = comments.add_comment(
+                session,
+                by=_demo_commenter(reply),
+                area=area,
+                comment_in={"parent_id": root.id, "body": reply["text"]},
+            )
+            _date_comment(session, row, reply["days_ago"], next(moments), AuditOp.create)
+        if entry.get("resolved"):
+            done = entry["resolved"]
+            comments.set_resolved(
+                session, by=_demo_commenter(done), area=area, comment_id=root.id, resolved=True
+            )
+            _date_comment(session, root, done["days_ago"], next(moments), AuditOp.update)
+
+
+def _demo_commenter(entry: dict[str, Any]) -> comments.Commenter:
+    actor = audit.Actor.process(entry["by"])
+    return comments.Commenter(actor, entry["by"], internal=entry.get("role") == "reviewer")
+
+
+def _demo_target(about: str, ids: dict[str, dict[str, int]]) -> dict[str, Any]:
+    """`area`, a KRA, KPI or action code, or a year of the review rounds (AY2567, FY2568)."""
+    if about == "area":
+        return {"target_type": "area"}
+    year = parse_period(about)
+    if year is not None and year.period_type in reviews.ROUND_TYPES:
+        return {"target_type": "period", "period": year.code}
+    kind = next((k for k, codes in ids.items() if about in codes), None)
+    if kind is None:
+        raise ValueError(f"comment about {about!r}: no such code in the plan")
+    return {"target_type": kind, "target_id": ids[kind][about]}
+
+
+def _date_comment(session: Session, row: Any, days_ago: int, minute: int, op: AuditOp) -> None:
+    """Date a comment (op create) or its resolution (op update), and its audit event."""
+    moment = min(
+        _at(date.today() - timedelta(days=days_ago)) + timedelta(minutes=minute),
+        datetime.now(UTC),
+    ).astimezone(UTC)  # SQLite keeps the digits as given: store UTC like every other time
+    field = "created_at" if op == AuditOp.create else "resolved_at"
+    setattr(row, field, moment)
+    session.add(row)
+    event = session.exec(
+        select(AuditEvent)
+        .where(
+            AuditEvent.entity_type == "comment",
+            AuditEvent.entity_id == row.id,
+            AuditEvent.op == op.value,
+        )
+        .order_by(col(AuditEvent.id).desc())
+    ).first()
+    if event is not None:
+        event.at = moment
+        event.after = {**(event.after or {}), field: moment.isoformat()}
+        session.add(event)
+    session.commit()
 
 
 def _demo_value(

@@ -53,6 +53,7 @@ class Column:
     title: str  # message id
     width: int
     info: bool = False  # shown for the reader, ignored on import
+    number_format: str | None = None  # e.g. "#,##0" for baht
 
 
 PROGRESS_SHEET = N_("Progress")
@@ -110,21 +111,21 @@ def template_workbook(view: ProgressView) -> bytes:
     book = Workbook()
     _progress_sheet(book.active, progress_rows(view, open_periods(view)))
     _instructions_sheet(book.create_sheet(gettext("How to fill in")))
-    return _save(book)
+    return save_workbook(book)
 
 
 def export_workbook(view: ProgressView, updates: list[dict[str, Any]]) -> bytes:
     """The plan and all its progress: the progress sheet (importable), the plan, check-ins."""
     book = Workbook()
     _progress_sheet(book.active, progress_rows(view))
-    _table_sheet(book.create_sheet(gettext("Plan")), PLAN_COLUMNS, plan_rows(view))
-    _table_sheet(book.create_sheet(gettext("Check-ins")), CHECKIN_COLUMNS, updates)
-    return _save(book)
+    table_sheet(book.create_sheet(gettext("Plan")), PLAN_COLUMNS, plan_rows(view))
+    table_sheet(book.create_sheet(gettext("Check-ins")), CHECKIN_COLUMNS, updates)
+    return save_workbook(book)
 
 
 def _progress_sheet(sheet: Any, rows: list[dict[str, Any]]) -> None:
     sheet.title = gettext(PROGRESS_SHEET)
-    _table_sheet(sheet, PROGRESS_COLUMNS, rows)
+    table_sheet(sheet, PROGRESS_COLUMNS, rows)
     grey = PatternFill("solid", fgColor="EEEEEE")
     for column_index, column in enumerate(PROGRESS_COLUMNS, start=1):
         if column.info:
@@ -134,18 +135,26 @@ def _progress_sheet(sheet: Any, rows: list[dict[str, Any]]) -> None:
                 cell.fill = grey
 
 
-def _table_sheet(sheet: Any, columns: Iterable[Column], rows: list[dict[str, Any]]) -> None:
+def table_sheet(
+    sheet: Any, columns: Iterable[Column], rows: list[dict[str, Any]], first_row: int = 1
+) -> None:
+    """A table with its header at `first_row`: bold titles, column widths, numbers kept as
+    numbers, wrapped text. A table at the top keeps its header in view."""
     columns = list(columns)
-    sheet.append([gettext(c.title) for c in columns])
-    for row in rows:
-        sheet.append([row.get(c.key) for c in columns])
     for index, column in enumerate(columns, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = column.width
-        sheet.cell(row=1, column=index).font = Font(bold=True)
-    sheet.freeze_panes = "A2"
-    for line in sheet.iter_rows(min_row=2):
-        for cell in line:
-            cell.alignment = Alignment(vertical="top", wrap_text=isinstance(cell.value, str))
+        sheet.cell(row=first_row, column=index, value=gettext(column.title)).font = Font(bold=True)
+        dimension = sheet.column_dimensions[get_column_letter(index)]
+        below = first_row > 1 and dimension.width or 0  # a table under another: the wider
+        dimension.width = max(column.width, below)
+    for number, row in enumerate(rows, start=first_row + 1):
+        for index, column in enumerate(columns, start=1):
+            value = row.get(column.key)
+            cell = sheet.cell(row=number, column=index, value=value)
+            cell.alignment = Alignment(vertical="top", wrap_text=isinstance(value, str))
+            if column.number_format and isinstance(value, int | float):
+                cell.number_format = column.number_format
+    if first_row == 1:
+        sheet.freeze_panes = "A2"
 
 
 def _instructions_sheet(sheet: Any) -> None:
@@ -162,7 +171,7 @@ def _instructions_sheet(sheet: Any) -> None:
     sheet.column_dimensions["A"].width = 100
 
 
-def _save(book: Workbook) -> bytes:
+def save_workbook(book: Workbook) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -1,19 +1,23 @@
 """Home (areas of the default group), a plan as one readable page, health, language."""
 
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy import text
+from sqlmodel import Session
 
 from app import i18n
 from app.db import SessionDep
 from app.middleware import LANG_COOKIE
+from app.models import Area
+from app.services import comments
+from app.services.access import Permission, Principal
 from app.services.plan_views import plan_view, plan_views
 from app.services.reference import areas_by_ids, default_group, group_areas
 from app.templating import render
-from app.web.auth import ReadArea, SignedIn
+from app.web.auth import CurrentPrincipal, ReadArea, SignedIn
 
 router = APIRouter()
 
@@ -29,8 +33,33 @@ def home(request: Request, session: SessionDep, principal: SignedIn) -> Response
 
 
 @router.get("/areas/{slug}", name="area_overview")
-def area_overview(request: Request, area: ReadArea, session: SessionDep) -> Response:
-    return render(request, "area/overview.html", {"view": plan_view(session, area)})
+def area_overview(
+    request: Request, area: ReadArea, session: SessionDep, principal: CurrentPrincipal
+) -> Response:
+    return overview_page(request, session, area, principal)
+
+
+def overview_page(
+    request: Request,
+    session: Session,
+    area: Area,
+    principal: Principal,
+    *,
+    status_code: int = 200,
+    **extra: Any,
+) -> Response:
+    """The plan as one page, with its open comments inline (one query more) and the form for a
+    comment on the area (`extra`: that form sent back with its problem)."""
+    ctx = {
+        "view": plan_view(session, area),
+        "comments": comments.open_threads(session, area, principal),
+        "can_comment": principal.can(Permission.comment, area.id),
+        "internal": comments.sees_internal(principal),
+        "form_values": {"target": "area"},
+        "form_errors": {},
+        **extra,
+    }
+    return render(request, "area/overview.html", ctx, status_code=status_code)
 
 
 @router.get("/healthz", name="healthz")

@@ -19,7 +19,7 @@ from app.labels import label
 from app.models import EvidenceFile
 from app.models.enums import KPIStatus
 from app.periods import period_label
-from app.services import evidence, reviews
+from app.services import comments, evidence, reviews
 from app.services import progress as progress_service
 from app.services.access import Permission
 from app.services.errors import Conflict, Msg, NotFound, ValidationFailed
@@ -71,7 +71,16 @@ def progress_page(
 ) -> Response:
     view = progress_view(session, area)
     live = request.app.url_path_for("area_events", slug=area.slug)
-    return render(request, "progress/page.html", _ctx(view, principal, live_url=live))
+    ctx = _ctx(
+        view, principal, live_url=live, period_comments=_period_comments(session, area, principal)
+    )
+    return render(request, "progress/page.html", ctx)
+
+
+def _period_comments(session: SessionDep, area: Any, principal: CurrentPrincipal) -> dict[str, int]:
+    """Open comment threads per year, beside the review rounds (one query)."""
+    counts = comments.open_counts(session, area, principal)
+    return {key[7:]: n for key, n in counts.items() if key.startswith("period:")}
 
 
 @router.put("/kpis/{kpi_id}/{period}/{cell}", name="progress_cell")
@@ -362,6 +371,7 @@ def review_round_step(
             principal,
             round_problem=(period, action, problem),
             typed_comment=str(form.get("comment", "")),
+            period_comments=_period_comments(session, area, principal),
         )
         return render(request, "progress/page.html", ctx, status_code=exc.status_code)
     url = request.url_for("progress", slug=area.slug).path + f"?done={action}#round-{period}"

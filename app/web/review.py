@@ -41,6 +41,7 @@ def review_page(request: Request, session: SessionDep, principal: SignedIn) -> R
             **typed,
             "heat": view.filters.heat,
             "measure": view.filters.measure,
+            "indicator": view.indicator.code if view.indicator else "",
         },
         "errors": errors,
         "prefix": "review",
@@ -66,4 +67,5 @@ def _choices(view: review.ReviewView) -> dict[str, Any]:
         "theme": [(t.code, localized(t)) for t in ref.themes.values()],
         "aspect": [(a.code, f"{a.code} · {localized(a)}") for a in ref.aspects],
         "measure_label": measures[view.filters.measure],
+        "indicator": [(i.code, localized(i)) for i in view.indicators],
     }

@@ -28,26 +28,26 @@ router = APIRouter(prefix="/areas/{slug}/progress")
 IMPORTS = "imports"
 
 
-def _download(body: bytes | str, media_type: str, filename: str) -> Response:
+def download(body: bytes | str, media_type: str, filename: str) -> Response:
     headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
     return Response(body, media_type=media_type, headers=headers)
 
 
-def _stem(slug: str, what: str) -> str:
+def file_stem(slug: str, what: str) -> str:
     return f"phonlap-{slug}-{what}-{date.today().isoformat()}"
 
 
 @router.get("/template.xlsx", name="progress_template")
 def template(area: EditArea, plan: EditPlan, session: SessionDep) -> Response:
     body = sheets.template_workbook(progress_view(session, area))
-    return _download(body, sheets.XLSX_TYPE, _stem(area.slug, "template") + ".xlsx")
+    return download(body, sheets.XLSX_TYPE, file_stem(area.slug, "template") + ".xlsx")
 
 
 @router.get("/export.xlsx", name="progress_export")
 def export_xlsx(area: ReadArea, session: SessionDep) -> Response:
     view = progress_view(session, area)
     body = sheets.export_workbook(view, sheets.checkin_rows(view))
-    return _download(body, sheets.XLSX_TYPE, _stem(area.slug, "progress") + ".xlsx")
+    return download(body, sheets.XLSX_TYPE, file_stem(area.slug, "progress") + ".xlsx")
 
 
 @router.get("/export/{table}.csv", name="progress_export_csv")
@@ -55,7 +55,7 @@ def export_csv(table: str, area: ReadArea, session: SessionDep) -> Response:
     if table not in sheets.CSV_TABLES:
         raise NotFound(table)
     body = sheets.export_csv(progress_view(session, area), table)
-    return _download(body, "text/csv; charset=utf-8", _stem(area.slug, table) + ".csv")
+    return download(body, "text/csv; charset=utf-8", file_stem(area.slug, table) + ".csv")
 
 
 def _page(

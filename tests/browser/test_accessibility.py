@@ -70,6 +70,22 @@ def _join_as_a_guest(page: Page) -> None:
     expect(page.locator("#guest-dimension-error")).to_be_visible()
 
 
+def _indicator_form_with_an_error(page: Page) -> None:
+    form = page.locator("#new-indicator form")
+    form.locator("input[name=code]").fill("O-NET คณิต")
+    follow(page, form.get_by_role("button", name="เพิ่ม"))
+    expect(page.locator("#new-indicator [aria-invalid=true]").first).to_be_visible()
+
+
+def _comparison_drawn(page: Page) -> None:
+    expect(page.locator(".comparison .chart.drawn")).to_be_visible()
+
+
+def _comment_without_text(page: Page) -> None:
+    follow(page, page.locator("#comment-new button[type=submit]"))
+    expect(page.locator("#comment-new-body-error")).to_be_visible()
+
+
 PAGES: dict[str, tuple[str, Callable[[Page], None] | None]] = {
     "home": ("/", None),
     "overview": ("/areas/phuket", None),
@@ -99,7 +115,18 @@ PAGES: dict[str, tuple[str, Callable[[Page], None] | None]] = {
     "join a workshop": ("/join", None),
     "cross-area review": ("/review", None),
     "cross-area review, themes by budget": ("/review?heat=theme&measure=budget&year=AY25", None),
+    "comments": ("/areas/krabi/comments", None),
+    "comments, form with an error": ("/areas/krabi/comments", _comment_without_text),
+    "news": ("/news", None),
+    "common indicators": ("/indicators", None),
+    "common indicators, form with an error": ("/indicators", _indicator_form_with_an_error),
+    "an indicator compared across areas": ("/indicators/p1-reading-good", _comparison_drawn),
+    "KPIs mapped to no indicator": ("/indicators/unmapped", None),
     "a guest's page, with an error": ("/areas/krabi/workshops", _join_as_a_guest),
+    "provincial brief": ("/areas/krabi/brief?period=AY2567", None),
+    "provincial brief, unknown year": ("/areas/krabi/brief?period=AY2400", None),
+    "briefs of the review's areas": ("/review/briefs", None),
+    "annual summary": ("/review/annual?year=AY2567", None),
 }
 
 

@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from app.main import create_app
 from app.models import KPI, AuditEvent
-from app.services import accounts, plans
+from app.services import accounts, comments, plans
 from app.web import auth
 from tests import factories as f
 from tests.conftest import sign_in
@@ -34,15 +34,23 @@ SIGNED_IN = EVERYONE - {"anonymous"}
 READ = frozenset({"viewer", "editor", "reviewer", "facilitator", "admin"})  # Phuket's readers
 EDIT = frozenset({"editor", "admin"})
 FACILITATE = frozenset({"facilitator", "admin"})
+COMMENT = frozenset({"editor", "reviewer", "admin"})  # committee editors and reviewers
 ADMIN = frozenset({"admin"})
+LIBRARY = frozenset({"reviewer", "admin"})  # the common-indicator library is national
 
 PLAN = "/areas/{slug}/plan"
 ELEMENT = PLAN + "/{kind}/{element_id}"
 API = "/api/v1/areas/{slug}/plan"
 WORKSHOP_STEP = "/areas/{slug}/workshops/{workshop_id}/contributions/{contribution_id}/{step}"
+THREAD = "/areas/{slug}/comments/{comment_id}"
 MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/"): SIGNED_IN,
     ("GET", "/review"): SIGNED_IN,  # each sees the areas they may read
+    ("GET", "/review/briefs"): SIGNED_IN,  # reports, too, list only the readable areas
+    ("GET", "/review/briefs.pdf"): SIGNED_IN,
+    ("GET", "/review/annual"): SIGNED_IN,
+    ("GET", "/review/annual.xlsx"): SIGNED_IN,
+    ("GET", "/review/export.xlsx"): SIGNED_IN,
     ("GET", "/healthz"): EVERYONE,
     ("POST", "/lang"): EVERYONE,
     ("GET", "/docs"): EVERYONE,
@@ -55,6 +63,12 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/account/password"): SIGNED_IN,
     ("POST", "/account/tokens"): SIGNED_IN,
     ("POST", "/account/tokens/{token_id}/revoke"): SIGNED_IN,
+    ("GET", "/indicators"): SIGNED_IN,
+    ("POST", "/indicators"): LIBRARY,
+    ("GET", "/indicators/unmapped"): SIGNED_IN,
+    ("GET", "/indicators/{indicator_code}"): SIGNED_IN,
+    ("POST", "/indicators/{indicator_code}"): LIBRARY,
+    ("POST", "/indicators/{indicator_code}/active"): LIBRARY,
     ("GET", "/admin/users"): ADMIN,
     ("POST", "/admin/users"): ADMIN,
     ("GET", "/admin/users/{user_id}"): ADMIN,
@@ -64,6 +78,16 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/admin/users/{user_id}/password"): ADMIN,
     ("GET", "/areas/{slug}"): READ,
     ("GET", "/areas/{slug}/history"): READ,
+    ("GET", "/areas/{slug}/brief"): READ,
+    ("GET", "/areas/{slug}/brief.pdf"): READ,
+    ("GET", "/areas/{slug}/comments"): READ,
+    ("POST", "/areas/{slug}/comments"): COMMENT,
+    ("GET", THREAD): READ,
+    ("POST", THREAD + "/replies"): COMMENT,
+    ("POST", THREAD + "/resolve"): COMMENT,
+    ("POST", THREAD + "/reopen"): COMMENT,
+    ("GET", "/news"): SIGNED_IN,
+    ("POST", "/news/seen"): SIGNED_IN,
     ("GET", "/areas/{slug}/history/{entity_type}/{entity_id}"): READ,
     ("POST", "/areas/{slug}/history/{event_id}/restore"): EDIT,
     ("GET", "/areas/{slug}/progress"): READ,
@@ -186,6 +210,12 @@ def world(session: Session, app_client: Callable[[], TestClient]) -> World:
     workshop = f.make_workshop(session, "phuket")
     guest, _ = f.make_guest(session, workshop)
     contribution = f.make_contribution(session, workshop, guest)
+    thread = comments.add_comment(
+        session,
+        by=comments.Commenter(f.ACTOR, "ผู้ทดสอบ", internal=False),
+        area=f.area(session, "phuket"),
+        comment_in={"target_type": "area", "body": "ภาพรวมแผนภูเก็ต"},
+    )
     w = World(session)
     target = f.make_user(session, "viewer", "krabi")
     grant = accounts.grants_by_user(session, [target.id])[target.id][0]
@@ -228,8 +258,10 @@ def world(session: Session, app_client: Callable[[], TestClient]) -> World:
         "grant_id": str(grant.id),
         "workshop_id": str(workshop.id),
         "contribution_id": str(contribution.id),
+        "comment_id": str(thread.id),
         "step": "archive",
         "code": workshop.join_code,
+        "indicator_code": "p1-reading-good",
         "token_ids": token_ids,  # type: ignore[dict-item]
     }
     return w

@@ -14,6 +14,8 @@ PAGES = (
     "/areas/krabi",
     "/areas/krabi/plan",
     "/areas/krabi/history",
+    "/areas/krabi/comments",
+    "/news",
     "/areas/krabi/progress",
     "/areas/krabi/progress/charts",
     "/areas/krabi/progress/export.xlsx",
@@ -24,8 +26,17 @@ PAGES = (
     "/api/v1/areas/krabi/map",
     "/api/v1/areas/krabi/plan",
     "/api/v1/areas",
+    "/indicators",
+    "/indicators/p1-reading-good",
+    "/indicators/unmapped",
     "/review",
     "/review?group=all&year=AY2567&theme=learner_quality&heat=theme&measure=budget",
+    "/areas/krabi/brief",
+    "/areas/krabi/brief?period=AY2566",
+    "/review/briefs?group=all",
+    "/review/annual?group=all",
+    "/review/annual.xlsx?group=all&year=AY2567",
+    "/review/export.xlsx?group=all&year=AY2567",
 )
 
 

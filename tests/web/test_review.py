@@ -156,6 +156,8 @@ def test_filters_live_in_the_url(client: TestClient, session: Session) -> None:
     assert '<option value="2562" selected>' in page.text
     # the heatmap's own form carries the other filters along
     assert '<input type="hidden" name="year" value="AY2566">' in page.text
+    # and so do the reports of the same areas
+    assert 'href="/review/export.xlsx?group=all&amp;cohort=2562&amp;year=AY2566"' in page.text
 
 
 def test_a_bad_filter_is_refused_beside_its_field_and_the_rest_kept(

@@ -297,28 +297,24 @@ def _record(
     op: AuditOp,
     before: dict[str, Any] | None,
 ) -> None:
-    """The audit event, then commit and the live `review` event.
-
-    The event carries no area_id: the area's history page and the projector's "latest changes"
-    list every event of the area to all its readers, and a note for reviewers must not show
-    there. The comment's own snapshot names its area."""
-    audit.record(
+    """The audit event, then commit and the live `review` event. The area's history leaves
+    comment events out (`history.UNLISTED`): a note for reviewers must not show there."""
+    audit.commit(
         session,
         actor=by.actor,
-        area_id=None,
+        area_id=area.id,
         entity_type="comment",
         entity_id=row.id,
         op=op,
         before=before,
         after=audit.snapshot(row),
+        publish={
+            "type": "review.comment",
+            "thread": row.parent_id or row.id,
+            "target": key_of(row),
+            "op": op.value,
+        },
     )
-    publish = {
-        "type": "review.comment",
-        "thread": row.parent_id or row.id,
-        "target": key_of(row),
-        "op": op.value,
-    }
-    audit.finish(session, area_id=area.id, publish=publish)
 
 
 def _as_int(value: Any) -> int | None:
@@ -491,8 +487,6 @@ def open_counts(session: Session, area: Area, principal: Principal) -> dict[str,
 
 # ---- what's new -----------------------------------------------------------------------------
 
-PLAN_ENTITIES = ("plan", *plans.ENTITY_KINDS)  # their changes are news when given a reason
-
 
 @dataclass(frozen=True)
 class NewsItem:
@@ -630,7 +624,7 @@ def _news_events(
 ) -> list[NewsItem]:
     notable = or_(
         and_(
-            col(AuditEvent.entity_type).in_(PLAN_ENTITIES),
+            col(AuditEvent.entity_type).in_(plans.PLAN_ENTITIES),
             col(AuditEvent.reason).is_not(None),
             AuditEvent.reason != "",
         ),

@@ -51,11 +51,20 @@ class Filters:
     before_id: int | None = None  # paging: events older than this one
 
 
+# Audited with their area but shown by their own pages under their own visibility rules, never
+# in the area's history (a comment may be a note for reviewers only).
+UNLISTED = ("comment",)
+
+
+def listed() -> Any:
+    return col(AuditEvent.entity_type).not_in(UNLISTED)
+
+
 def area_history(
     session: Session, area_id: int, filters: Filters, size: int = PAGE_SIZE
 ) -> tuple[list[Entry], bool]:
     """The newest changes first, `size` at a time; also whether an older page exists."""
-    query = select(AuditEvent).where(AuditEvent.area_id == area_id)
+    query = select(AuditEvent).where(AuditEvent.area_id == area_id, listed())
     if filters.actor_id is not None:
         query = query.where(AuditEvent.actor_id == filters.actor_id)
     if filters.entity_type:
@@ -78,6 +87,7 @@ def element_history(
         .where(
             AuditEvent.area_id == area_id,
             AuditEvent.entity_type == entity_type,
+            listed(),
             AuditEvent.entity_id == entity_id,
         )
         .order_by(col(AuditEvent.id).desc())
@@ -89,7 +99,7 @@ def people(session: Session, area_id: int) -> list[tuple[int, str]]:
     """Who has changed this area (signed-in people only), for the filter."""
     rows = session.exec(
         select(AuditEvent.actor_id, AuditEvent.actor)
-        .where(AuditEvent.area_id == area_id, col(AuditEvent.actor_id).is_not(None))
+        .where(AuditEvent.area_id == area_id, col(AuditEvent.actor_id).is_not(None), listed())
         .distinct()
     ).all()
     return sorted({(uid, label) for uid, label in rows}, key=lambda p: p[1])

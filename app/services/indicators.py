@@ -9,7 +9,6 @@ in links (`/indicators/<code>`, `/review?indicator=<code>`) and the seeds add in
 """
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -35,7 +34,7 @@ from app.schemas import CommonIndicatorIn
 from app.services import audit
 from app.services.access import Permission, Principal
 from app.services.errors import Conflict, Msg, NotFound, ValidationFailed
-from app.services.plan_tree import current_plans
+from app.services.plan_tree import current_plan_ids, current_plans
 from app.services.progress import KPIProgress, kpi_row
 from app.services.validation import validate
 
@@ -284,14 +283,6 @@ def active_indicators(session: Session) -> list[CommonIndicator]:
     )
 
 
-def _current_plan_ids(area_ids: Iterable[int] | None) -> Any:
-    """The newest plan of each area (as plan_tree.current_plans picks it), as a subquery."""
-    query = select(func.max(Plan.id)).group_by(Plan.area_id)
-    if area_ids is not None:
-        query = query.where(col(Plan.area_id).in_(list(area_ids)))
-    return query
-
-
 def library(session: Session, area_ids: set[int] | None = None) -> list[LibraryRow]:
     """Every indicator (retired ones too) in the library's order, with how many KPIs of the
     areas' current plans (None: every area) measure it, and in how many areas. Two queries."""
@@ -302,7 +293,7 @@ def library(session: Session, area_ids: set[int] | None = None) -> list[LibraryR
         select(KPI.indicator_id, func.count(KPI.id), func.count(func.distinct(Plan.area_id)))
         .join(Plan, col(Plan.id) == col(KPI.plan_id))
         .where(col(KPI.indicator_id).is_not(None))
-        .where(col(KPI.plan_id).in_(_current_plan_ids(area_ids)))
+        .where(col(KPI.plan_id).in_(current_plan_ids(area_ids)))
         .group_by(KPI.indicator_id)
     ).all()
     found = {indicator_id: (kpis, areas) for indicator_id, kpis, areas in counts}
@@ -443,7 +434,7 @@ def unmapped_kpis(session: Session, areas: list[Area]) -> list[tuple[Area, KPI]]
         select(KPI, Plan.area_id)
         .join(Plan, col(Plan.id) == col(KPI.plan_id))
         .where(col(KPI.indicator_id).is_(None))
-        .where(col(KPI.plan_id).in_(_current_plan_ids(by_id)))
+        .where(col(KPI.plan_id).in_(current_plan_ids(by_id)))
     ).all()
     order = {area_id: index for index, area_id in enumerate(by_id)}
     rows = sorted(rows, key=lambda r: (order[r[1]], r[0].position, r[0].id))

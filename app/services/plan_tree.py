@@ -4,6 +4,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from sqlalchemy import Select, func
 from sqlmodel import Session, SQLModel, col, select
 
 from app.models import (
@@ -73,11 +74,18 @@ def _invert(links: Links) -> Links:
     return dict(inverted)
 
 
+def current_plan_ids(area_ids: Iterable[int] | None = None) -> Select:
+    """The ids of each area's newest plan (an area may later hold plans for successive
+    spans), as a subquery; every area when `area_ids` is None."""
+    query = select(func.max(Plan.id)).group_by(Plan.area_id)
+    if area_ids is not None:
+        query = query.where(col(Plan.area_id).in_(list(area_ids)))
+    return query
+
+
 def current_plans(session: Session, area_ids: Iterable[int]) -> dict[int, Plan]:
-    """The newest plan of each area (an area may later hold plans for successive spans)."""
-    plans = session.exec(
-        select(Plan).where(col(Plan.area_id).in_(list(area_ids))).order_by(col(Plan.id))
-    ).all()
+    """Each area's current plan, by area id."""
+    plans = session.exec(select(Plan).where(col(Plan.id).in_(current_plan_ids(area_ids)))).all()
     return {plan.area_id: plan for plan in plans}
 
 

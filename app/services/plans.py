@@ -447,6 +447,7 @@ def update_plan(
 # ---- restoring from the audit trail ---------------------------------------------------------
 
 ENTITY_KINDS = {spec.entity_type: spec.kind for spec in SPECS.values()}
+PLAN_ENTITIES = ("plan", *ENTITY_KINDS)  # audit entity types of the plan and its elements
 CANNOT_RESTORE = Msg("This change cannot be put back.")
 
 

@@ -564,7 +564,7 @@ def progress_view(session: Session, area: Area, today: date | None = None) -> Pr
             row.kpi.period_type, PeriodGroup(row.kpi.period_type, row.periods)
         )
         group.rows.append(row)
-    updates = _updates(session, [a.id for a in tree.actions])
+    updates = action_updates(session, [a.id for a in tree.actions])
     files = _update_files(session, updates)
     groups_ = list(groups.values())
     return ProgressView(area, plan, tree, groups_, rounds, kpis, names, updates, files)
@@ -640,7 +640,7 @@ def action_view(
 ) -> tuple[ProgressView, Action]:
     """Just one action and its check-ins."""
     action = _action(session, plan, action_id)
-    updates = _updates(session, [action.id])
+    updates = action_updates(session, [action.id])
     view = ProgressView(
         area, plan, None, [], {}, {}, updates=updates, files=_update_files(session, updates)
     )
@@ -652,7 +652,8 @@ def _rounds(session: Session, area_id: int) -> dict[str, ReviewRound]:
     return {r.period: r for r in session.exec(query)}
 
 
-def _updates(session: Session, action_ids: list[int]) -> dict[int, list[ActionUpdate]]:
+def action_updates(session: Session, action_ids: list[int]) -> dict[int, list[ActionUpdate]]:
+    """Each action's check-ins, newest first (one query)."""
     updates: dict[int, list[ActionUpdate]] = defaultdict(list)
     for u in session.exec(
         select(ActionUpdate)

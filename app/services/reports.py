@@ -29,16 +29,16 @@ from app.labels import label
 from app.models import Action, ActionUpdate, Area, AuditEvent, Plan, ReviewRound
 from app.models.enums import ActionStatus, KPIStatus, PeriodType
 from app.periods import Span, contains, parse_period, period_label, period_span, sort_key
+from app.services import plans
 from app.services.access import Principal
 from app.services.errors import Msg, ServiceError
 from app.services.plan_tree import PlanTree
-from app.services.progress import KPIProgress, progress_view, rule_of
+from app.services.progress import KPIProgress, action_updates, progress_view, rule_of
 from app.services.review import AreaReview, Filters, ReviewView, review_view
 from app.services.reviews import YEAR_PREFIX, round_periods
 from app.services.spreadsheets import Column, save_workbook, table_sheet
 from app.status import Judgement, Trend, distribution, trend
 
-PLAN_ENTITIES = ("plan", "doe_statement", "problem", "kra", "kpi", "action")
 MAX_CHANGES = 8
 OUTCOMES = {"met": N_("Met"), "not_met": N_("Not met"), "no_data": N_("No data")}
 # The annual summary's rules, shown under its tables and in its workbook.
@@ -269,7 +269,7 @@ def _plan_events(
     query = (
         select(AuditEvent)
         .where(col(AuditEvent.area_id).in_(area_ids))
-        .where(col(AuditEvent.entity_type).in_(PLAN_ENTITIES))
+        .where(col(AuditEvent.entity_type).in_(plans.PLAN_ENTITIES))
         .where(col(AuditEvent.at) >= _midnight(starts))
         .where(col(AuditEvent.at) < _midnight(ends + timedelta(days=1)))
         .order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
@@ -409,7 +409,7 @@ def annual_summary(
     span = period_span(chosen)
     ids = [r.area.id for r in view.areas]
     rounds = _rounds(session, ids)
-    checkins = _checkins(session, [a.id for r in view.areas for a in r.actions])
+    checkins = action_updates(session, [a.id for r in view.areas for a in r.actions])
     areas = [
         _annual_area(r, chosen, span, rounds.get((r.area.id, chosen)), checkins) for r in view.areas
     ]
@@ -442,40 +442,15 @@ def _runs_in(action: Action, span: Span) -> bool:
 
 
 def as_of(action: Action, checkins: list[ActionUpdate], day: date | None) -> tuple[str, int]:
-    """An action's status and money spent as of a day (its latest check-in by then, oldest
+    """An action's status and money spent as of a day (its latest check-in by then, newest
     first in `checkins`); with no check-in at all, the status it has now."""
     done = [u for u in checkins if day is None or u.on_date <= day]
     if done:
-        status = done[-1].status
+        status = done[0].status
     else:
         status = action.status if not checkins else ActionStatus.not_started.value
-    spent = next((u.spent_thb for u in reversed(done) if u.spent_thb is not None), 0)
+    spent = next((u.spent_thb for u in done if u.spent_thb is not None), 0)
     return status, spent
-
-
-def _checkins(session: Session, action_ids: list[int]) -> dict[int, list[ActionUpdate]]:
-    """Each action's check-ins, oldest first."""
-    if not action_ids:
-        return {}
-    query = (
-        select(ActionUpdate)
-        .where(col(ActionUpdate.action_id).in_(action_ids))
-        .order_by(col(ActionUpdate.on_date), col(ActionUpdate.id))
-    )
-    found: dict[int, list[ActionUpdate]] = defaultdict(list)
-    for u in session.exec(query):
-        found[u.action_id].append(u)
-    return found
-
-
-def action_spending(session: Session, action_ids: list[int]) -> dict[int, int]:
-    """Each action's spending to date (its newest check-in that states it)."""
-    checkins = _checkins(session, action_ids)
-    return {i: spent for i, ups in checkins.items() if (spent := _latest_spent(ups))}
-
-
-def _latest_spent(checkins: list[ActionUpdate]) -> int:
-    return next((u.spent_thb for u in reversed(checkins) if u.spent_thb is not None), 0)
 
 
 # ---- workbooks ----------------------------------------------------------------------------------
@@ -529,9 +504,9 @@ def sheet_name(wanted: str, taken: set[str]) -> str:
     return name
 
 
-def review_workbook(view: ReviewView, spending: dict[int, int]) -> bytes:
+def review_workbook(view: ReviewView) -> bytes:
     """A summary sheet (one row per area) and one sheet per area: its KPIs' values per period
-    and status at the filters' year, then its actions. `spending`: action id -> baht spent."""
+    and status at the filters' year, then its actions."""
     book = Workbook()
     summary = book.active
     taken: set[str] = set()
@@ -539,7 +514,7 @@ def review_workbook(view: ReviewView, spending: dict[int, int]) -> bytes:
     table_sheet(summary, SUMMARY_COLUMNS, [_summary_row(r) for r in view.areas])
     for r in view.areas:
         sheet = book.create_sheet(sheet_name(r.area.name_en or r.area.slug, taken))
-        _area_sheet(sheet, r, view.filters.year, spending)
+        _area_sheet(sheet, r, view.filters.year)
     return save_workbook(book)
 
 
@@ -561,7 +536,7 @@ def _summary_row(r: AreaReview) -> dict[str, Any]:
     return row
 
 
-def _area_sheet(sheet: Any, r: AreaReview, year: str | None, spending: dict[int, int]) -> None:
+def _area_sheet(sheet: Any, r: AreaReview, year: str | None) -> None:
     periods = sorted({p for row in r.kpis for p in row.periods}, key=_kind_then_time)
     status_title = (
         gettext("Status at the end of %(year)s", year=period_label(year))
@@ -597,7 +572,7 @@ def _area_sheet(sheet: Any, r: AreaReview, year: str | None, spending: dict[int,
             "title": a.title,
             "status": label("action_status", a.status),
             "budget_thb": a.budget_thb,
-            "spent_thb": spending.get(a.id, 0),
+            "spent_thb": r.spent.get(a.id, 0),
         }
         for a in r.actions
     ]
@@ -703,6 +678,4 @@ def review_export(
     session: Session, principal: Principal, filters: Filters, today: date | None = None
 ) -> bytes:
     """The cross-area workbook of the areas and year the review's filters show."""
-    view = review_view(session, principal, filters, today)
-    spending = action_spending(session, [a.id for r in view.areas for a in r.actions])
-    return review_workbook(view, spending)
+    return review_workbook(review_view(session, principal, filters, today))

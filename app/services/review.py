@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
+from functools import cached_property
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -31,7 +32,7 @@ from app.models import (
 )
 from app.models.enums import ActionStatus, KPIStatus, ReviewState
 from app.periods import parse_period, period_span
-from app.services import indicators, quality
+from app.services import history, indicators, quality
 from app.services.access import Principal
 from app.services.errors import Msg, ValidationFailed
 from app.services.indicators import Comparison
@@ -104,7 +105,7 @@ class AreaReview:
     last_update: datetime | None
     overdue: int  # periods past due without a value, over the KPIs counted
     rounds: dict[str, int]  # review state -> number of years in it
-    spent_thb: int
+    spent: dict[int, int]  # action id -> baht spent so far (its newest check-in that says)
     heat: dict[int, float] = field(default_factory=dict)  # column id -> the measure
 
     @property
@@ -125,6 +126,10 @@ class AreaReview:
         for action in self.actions:
             counts[ActionStatus(action.status)] += 1
         return counts
+
+    @property
+    def spent_thb(self) -> int:
+        return sum(self.spent.values())
 
     @property
     def budget_thb(self) -> int:
@@ -165,7 +170,7 @@ class ReviewView:
         """The KPIs counted that measure no common indicator, by area."""
         return [(a.area, row.kpi) for a in self.areas for row in a.kpis if not row.kpi.indicator_id]
 
-    @property
+    @cached_property
     def heat_max(self) -> float:
         return max((v for a in self.areas for v in a.heat.values()), default=0)
 
@@ -244,7 +249,7 @@ def review_view(
                 last_update=freshness.get(area.id),
                 overdue=sum(len(row.overdue) for row in kpi_rows),
                 rounds=rounds.get(area.id, {}),
-                spent_thb=sum(spent.get(a.id, 0) for a in actions),
+                spent={a.id: spent[a.id] for a in actions if a.id in spent},
                 heat=_heat(tree, kras, kpis, actions, filters, ref) if tree else {},
             )
         )
@@ -357,10 +362,11 @@ def _at(row: KPIProgress, year_end: date | None) -> Judgement | None:
 
 
 def _last_updates(session: Session, area_ids: list[int]) -> dict[int, datetime]:
-    """When each area last changed anything (its plan, values, check-ins, rounds)."""
+    """When each area last changed anything (its plan, values, check-ins, rounds); comments
+    are talk about the area, not its data."""
     query = (
         select(AuditEvent.area_id, func.max(AuditEvent.at))
-        .where(col(AuditEvent.area_id).in_(area_ids))
+        .where(col(AuditEvent.area_id).in_(area_ids), history.listed())
         .group_by(AuditEvent.area_id)
     )
     return {area_id: at for area_id, at in session.exec(query).all()}

@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 
 from app.models import KPI, Area, AuditEvent, Comment, Plan, User
 from app.models.enums import Role
-from app.services import accounts, comments, plans, progress, reviews, seeding
+from app.services import accounts, comments, history, plans, progress, reviews, seeding
 from app.services.access import Forbidden, Grant, Principal
 from app.services.audit import Actor
 from app.services.comments import Commenter
@@ -359,7 +359,9 @@ def test_a_process_writes_as_a_named_commenter(session: Session, plan: Plan) -> 
     row = _write(session, by, target_type="area", visibility="reviewers", body="บันทึก")
     assert row.author_id is None and row.author_name == "ศน.ตัวอย่าง สพฐ."
     event = session.exec(select(AuditEvent).where(col(AuditEvent.entity_type) == "comment")).one()
-    assert event.actor == "ศน.ตัวอย่าง สพฐ." and event.area_id is None  # not in the area's history
+    assert event.actor == "ศน.ตัวอย่าง สพฐ." and event.area_id == plan.area_id
+    entries, _ = history.area_history(session, plan.area_id, history.Filters())
+    assert "comment" not in {e.event.entity_type for e in entries}  # a note for reviewers
 
 
 def test_the_demo_holds_threads_of_every_kind(session: Session) -> None:

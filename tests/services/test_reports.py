@@ -238,8 +238,7 @@ def test_the_cross_area_workbook_matches_the_review(session: Session) -> None:
     data = report_plan(session)
     f.make_full_plan(session, "phuket", kras=1)
     view = review_view(session, EVERY_AREA, Filters(group="all", year="AY2567"), TODAY)
-    spending = reports.action_spending(session, [a.id for r in view.areas for a in r.actions])
-    book = load_workbook(io.BytesIO(reports.review_workbook(view, spending)))
+    book = load_workbook(io.BytesIO(reports.review_workbook(view)))
     summary = book.worksheets[0]
     assert summary.freeze_panes == "A2"
     rows = _rows(summary, reports.SUMMARY_COLUMNS, "name_en")

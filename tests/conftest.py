@@ -30,11 +30,21 @@ from app.main import create_app
 from app.models import (
     Agency,
     AuditEvent,
+    BoundaryPartner,
+    ChangeProposal,
     Comment,
+    DataItem,
+    EmergentOutcome,
     EvidenceFile,
+    GuidingPrinciple,
+    KeyDevelopment,
+    LearningQuestion,
     LoginFailure,
     OrgUnit,
     Plan,
+    PlanVersion,
+    Reflection,
+    Resource,
     ReviewRound,
     User,
     WorkshopSession,
@@ -46,6 +56,18 @@ from tests import factories
 atexit.register(shutil.rmtree, os.environ["PHONLAP_VAR_DIR"], ignore_errors=True)
 
 PLAN_TABLES = [Plan, AuditEvent]
+DE_TABLES = (
+    PlanVersion,
+    LearningQuestion,
+    Reflection,
+    ChangeProposal,
+    KeyDevelopment,
+    EmergentOutcome,
+    BoundaryPartner,
+    Resource,
+    DataItem,
+    GuidingPrinciple,
+)
 
 
 def pytest_report_header() -> str:
@@ -94,6 +116,8 @@ def session(engine: Engine) -> Iterator[Session]:
 
 def _clean(engine: Engine) -> None:
     with Session(engine) as s:
+        for table in DE_TABLES:  # the area's DE records; their link tables cascade
+            s.exec(delete(table))
         s.exec(delete(Plan))  # children go with it (ON DELETE CASCADE), measurements too
         for table in (Comment, ReviewRound, EvidenceFile, OrgUnit, WorkshopSession):
             s.exec(delete(table))

@@ -26,3 +26,8 @@ class AuditEvent(SQLModel, table=True):
     before: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON())
     after: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON())
     reason: str | None = Field(default=None, sa_type=sa.Text())
+    # an adaptation: why the plan changed (de.ReasonCategory) and the record behind it, by its
+    # entity type ("reflection", "emergent_outcome", "evidence_file", ...) and id
+    reason_category: str | None = Field(default=None, sa_type=sa.String(30))
+    cites_type: str | None = Field(default=None, sa_type=sa.String(40))
+    cites_id: int | None = None

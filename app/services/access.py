@@ -18,6 +18,7 @@ class Permission(StrEnum):
     read = "read"  # see the area's plan, progress and history
     edit = "edit"  # change the area's plan and progress
     facilitate = "facilitate"  # run presentation and workshop sessions
+    reflect = "reflect"  # keep the DE records: reflections, outcomes, partners, questions
     comment = "comment"  # talk back to the committee (reviewers, committees)
     review = "review"  # approve or return an area's submitted period, reopen an approved one
     manage = "manage"  # users and reference data
@@ -28,6 +29,7 @@ POLICY: dict[Permission, frozenset[Role]] = {
     Permission.read: frozenset(Role),
     Permission.edit: frozenset({Role.admin, Role.editor}),
     Permission.facilitate: frozenset({Role.admin, Role.facilitator}),
+    Permission.reflect: frozenset({Role.admin, Role.editor, Role.facilitator}),
     Permission.comment: frozenset({Role.admin, Role.reviewer, Role.editor}),
     Permission.review: frozenset({Role.admin, Role.reviewer}),
     Permission.manage: frozenset({Role.admin}),

@@ -52,6 +52,8 @@ def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     reason: str | None = None,
+    reason_category: str | None = None,
+    cites: tuple[str, int] | None = None,
 ) -> AuditEvent:
     event = AuditEvent(
         actor=actor.label,
@@ -63,6 +65,9 @@ def record(
         before=before,
         after=after,
         reason=reason,
+        reason_category=reason_category,
+        cites_type=cites[0] if cites else None,
+        cites_id=cites[1] if cites else None,
     )
     session.add(event)
     return event

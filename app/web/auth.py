@@ -171,3 +171,4 @@ def area_access(permission: Permission) -> Callable[..., Area]:
 ReadArea = Annotated[Area, Depends(area_access(Permission.read))]
 EditArea = Annotated[Area, Depends(area_access(Permission.edit))]
 FacilitateArea = Annotated[Area, Depends(area_access(Permission.facilitate))]
+ReflectArea = Annotated[Area, Depends(area_access(Permission.reflect))]

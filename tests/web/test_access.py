@@ -34,6 +34,7 @@ SIGNED_IN = EVERYONE - {"anonymous"}
 READ = frozenset({"viewer", "editor", "reviewer", "facilitator", "admin"})  # Phuket's readers
 EDIT = frozenset({"editor", "admin"})
 FACILITATE = frozenset({"facilitator", "admin"})
+REFLECT = frozenset({"editor", "facilitator", "admin"})  # the DE records
 COMMENT = frozenset({"editor", "reviewer", "admin"})  # committee editors and reviewers
 ADMIN = frozenset({"admin"})
 LIBRARY = frozenset({"reviewer", "admin"})  # the common-indicator library is national

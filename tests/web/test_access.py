@@ -82,6 +82,8 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/areas/{slug}/brief"): READ,
     ("GET", "/areas/{slug}/brief.pdf"): READ,
     ("GET", "/areas/{slug}/comments"): READ,
+    # the developmental-evaluation layer
+    ("GET", "/areas/{slug}/learning"): READ,
     ("POST", "/areas/{slug}/comments"): COMMENT,
     ("GET", THREAD): READ,
     ("POST", THREAD + "/replies"): COMMENT,

@@ -236,6 +236,8 @@ def create_element(
     kind: str,
     element_in: dict[str, Any],
     reason: str | None = None,
+    reason_category: str | None = None,
+    cites: tuple[str, int] | None = None,
 ) -> SQLModel:
     spec = get_spec(kind)
     data = validate(spec.schema, element_in)
@@ -254,6 +256,8 @@ def create_element(
         op=AuditOp.create,
         after=audit.snapshot(row, **links),
         reason=reason,
+        reason_category=reason_category,
+        cites=cites,
     )
     return row
 
@@ -269,6 +273,8 @@ def update_element(
     expected_version: int | None = None,
     partial: bool = False,
     reason: str | None = None,
+    reason_category: str | None = None,
+    cites: tuple[str, int] | None = None,
     op: AuditOp = AuditOp.update,  # restore() records AuditOp.restore
 ) -> SQLModel:
     spec = get_spec(kind)
@@ -294,6 +300,8 @@ def update_element(
         before=before,
         after=audit.snapshot(row, **links),
         reason=reason,
+        reason_category=reason_category,
+        cites=cites,
     )
     return row
 
@@ -308,6 +316,8 @@ def delete_element(
     force: bool = False,
     expected_version: int | None = None,
     reason: str | None = None,
+    reason_category: str | None = None,
+    cites: tuple[str, int] | None = None,
 ) -> dict[str, Any]:
     """Delete, unlinking what pointed at it. Without `force`, a linked element is refused with
     the list of what would be unlinked, so the caller can show it first."""
@@ -337,6 +347,8 @@ def delete_element(
         op=AuditOp.delete,
         before=before,
         reason=reason,
+        reason_category=reason_category,
+        cites=cites,
     )
     return before
 
@@ -415,6 +427,8 @@ def update_plan(
     plan_in: dict[str, Any],
     expected_version: int | None = None,
     reason: str | None = None,
+    reason_category: str | None = None,
+    cites: tuple[str, int] | None = None,
     op: AuditOp = AuditOp.update,
 ) -> Plan:
     """Fields missing from `plan_in` keep their values (the header and the vision are edited
@@ -440,6 +454,8 @@ def update_plan(
         before=before,
         after=audit.snapshot(plan),
         reason=reason,
+        reason_category=reason_category,
+        cites=cites,
     )
     return plan
 
@@ -775,8 +791,11 @@ def _finish(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     reason: str | None = None,
+    reason_category: str | None = None,
+    cites: tuple[str, int] | None = None,
 ) -> None:
-    """The tail of every plan write (see `audit.commit`)."""
+    """The tail of every plan write (see `audit.commit`). A change's reason, its category
+    (de.ReasonCategory) and the record it cites make it an adaptation."""
     audit.commit(
         session,
         actor=actor,
@@ -787,6 +806,8 @@ def _finish(
         before=before,
         after=after,
         reason=(reason or "").strip()[:1000] or None,
+        reason_category=reason_category or None,
+        cites=cites,
         publish={
             "type": "plan.changed",
             "plan_id": plan.id,

@@ -131,6 +131,13 @@ def format_date(
     return f"{value.day} {EN_MONTHS_SHORT[value.month - 1]} {value.year}"
 
 
+def format_month(value: date, locale: str | None = None) -> str:
+    """'มิถุนายน 2566' in Thai (Buddhist Era), 'June 2023' in English: a heading for a month."""
+    if (locale or get_locale()) == "th":
+        return f"{THAI_MONTHS_LONG[value.month - 1]} {be_year(value.year)}"
+    return value.strftime("%B %Y")
+
+
 THAI_TZ = timezone(timedelta(hours=7), "ICT")
 
 

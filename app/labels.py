@@ -307,6 +307,14 @@ LABELS: dict[str, dict[str, str]] = {
         "evaluable": N_("Evaluable: one can judge whether it is followed"),
     },
     "guide_rating": {"1": N_("Weak"), "2": N_("Partly"), "3": N_("Strong")},
+    "timeline_kind": {
+        "adaptation": N_("Adaptations"),
+        "version": N_("Plan versions"),
+        "reflection": N_("Reflections"),
+        "outcome": N_("Emergent outcomes"),
+        "review": N_("Review decisions"),
+        "development": N_("Key developments"),
+    },
     "contribution_kind": {
         "problem": N_("Problem"),
         "kpi_idea": N_("Idea for a KPI"),

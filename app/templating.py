@@ -44,6 +44,7 @@ def translate(message: Msg | str | None) -> str:
 
 env.globals.update(
     format_date=i18n.format_date,
+    format_month=i18n.format_month,
     format_datetime=i18n.format_datetime,
     format_year=i18n.format_year,
     format_number=i18n.format_number,

@@ -2,7 +2,7 @@
 each change did field by field."""
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -133,5 +133,6 @@ def changes(event: AuditEvent) -> list[Change]:
 
 
 def _start_of(day: date) -> datetime:
-    """Midnight in Thailand: people filter by the day they saw on the wall clock."""
-    return datetime.combine(day, time.min, tzinfo=THAI_TZ)
+    """Midnight in Thailand (people filter by the day they saw on the wall clock), in UTC as the
+    times are stored."""
+    return datetime.combine(day, time.min, tzinfo=THAI_TZ).astimezone(UTC)

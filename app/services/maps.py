@@ -10,7 +10,7 @@ KPI under a semester's step shows the last whole year).
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from typing import Any
 
@@ -287,7 +287,7 @@ def state_at(session: Session, area: Area, plan: Plan, moment: datetime) -> Stat
         .where(
             AuditEvent.area_id == area.id,
             col(AuditEvent.entity_type).in_(types),
-            col(AuditEvent.at) < moment,
+            col(AuditEvent.at) < moment.astimezone(UTC),  # stored in UTC (SQLite: naive)
         )
         .order_by(col(AuditEvent.id))
     ).all()

@@ -380,7 +380,7 @@ def _date_the_trail(
             moment = added.get(key, drafted) if event.op == AuditOp.create.value else drafted
         else:
             continue
-        event.at = min(moment, now)
+        event.at = min(moment, now).astimezone(UTC)  # stored in UTC like every other time
         session.add(event)
     session.commit()
 

@@ -15,11 +15,12 @@ from starlette.datastructures import FormData
 
 from app.db import SessionDep
 from app.models import Area, Plan
+from app.services import learning
 from app.services import plans as plan_service
 from app.services.access import Principal
 from app.services.errors import Conflict, NotFound, ValidationFailed
 from app.services.plan_views import PlanView, plan_view
-from app.templating import is_htmx, render
+from app.templating import dom_id, is_htmx, render
 from app.web.auth import CurrentPrincipal, EditArea
 from app.web.deps import EditPlan
 from app.web.forms import Form, field_int
@@ -27,6 +28,7 @@ from app.web.forms import Form, field_int
 router = APIRouter(prefix="/areas/{slug}/plan")
 CHANGED = {"HX-Trigger": "plan-changed"}
 SECTIONS = ("doe", "problems", "vision", "kras", "kpis", "actions", "agencies")
+REASON_KINDS = ("kras", "kpis", "actions")  # their forms ask why (see learning.material)
 
 
 @dataclass
@@ -63,6 +65,15 @@ def _values(kind: str, form: FormData) -> dict[str, Any]:
         elif name in form:
             values[name] = form.get(name)
     return values
+
+
+def _reason(s: "Scope", form: FormData | Any) -> learning.Reason:
+    """The reason fields the form sent (an htmx DELETE sends them in the query string)."""
+    raw = {name: form.get(name) or s.request.query_params.get(name) for name in REASON_FIELDS}
+    return learning.parse_reason(s.session, s.area, raw)
+
+
+REASON_FIELDS = learning.REASON_FIELDS
 
 
 def _ctx(view: PlanView, **extra: Any) -> dict[str, Any]:
@@ -133,28 +144,37 @@ def plan_part(part: str, s: PlanScope) -> Response:
 def plan_part_edit(part: str, s: PlanScope) -> Response:
     fields, _shown, form_template = _part(part)
     values = {name: getattr(s.plan, name) for name in fields}
-    return render(
-        s.request, form_template, _ctx(plan_view(s.session, s.area), values=values, errors={})
+    ctx = _ctx(
+        plan_view(s.session, s.area),
+        values=values,
+        errors={},
+        **_reason_ctx(s.session, s.area, part),
     )
+    return render(s.request, form_template, ctx)
 
 
 @router.put("/{part}", name="plan_part_update")
 def plan_part_update(part: str, s: PlanScope, form: Form) -> Response:
     fields, shown, form_template = _part(part)
     values = {name: form.get(name, "") for name in fields}
+    reasons = _reason_ctx(s.session, s.area, part)
+    if reasons:
+        values.update({name: form.get(name, "") for name in REASON_FIELDS})
     try:
+        reason = _reason(s, form) if reasons else learning.Reason()
         plan_service.update_plan(
             s.session,
             actor=s.principal.actor,
             plan=s.plan,
-            plan_in=values,
+            plan_in={name: values[name] for name in fields},
             expected_version=field_int(form, "version"),
+            **reason.as_kwargs(),
         )
     except ValidationFailed as exc:
-        ctx = _ctx(plan_view(s.session, s.area), values=values, errors=exc.errors)
+        ctx = _ctx(plan_view(s.session, s.area), values=values, errors=exc.errors, **reasons)
         return render(s.request, form_template, ctx, status_code=422)
     except Conflict as exc:
-        ctx = _ctx(plan_view(s.session, s.area), values=values, errors={}, conflict=exc)
+        ctx = _ctx(plan_view(s.session, s.area), values=values, errors={}, conflict=exc, **reasons)
         return render(s.request, form_template, ctx, status_code=409)
     return render(s.request, shown, _ctx(plan_view(s.session, s.area)), headers=CHANGED)
 
@@ -174,9 +194,16 @@ def element_new(kind: str, s: PlanScope) -> Response:
 def element_create(kind: str, s: PlanScope, form: Form) -> Response:
     request, session, area, plan = s.request, s.session, s.area, s.plan
     values = _values(kind, form)
+    values.update({name: form.get(name, "") for name in REASON_FIELDS})
     try:
+        reason = _reason(s, form) if kind in REASON_KINDS else learning.Reason()
         row = plan_service.create_element(
-            session, actor=s.principal.actor, plan=plan, kind=kind, element_in=values
+            session,
+            actor=s.principal.actor,
+            plan=plan,
+            kind=kind,
+            element_in=values,
+            **reason.as_kwargs(),
         )
     except ValidationFailed as exc:
         return _form(request, session, area, kind, None, values, exc.errors, status_code=422)
@@ -205,7 +232,9 @@ def element_update(kind: str, element_id: int, s: PlanScope, form: Form) -> Resp
     request, session, area, plan = s.request, s.session, s.area, s.plan
     row = plan_service.get_element(session, plan=plan, kind=kind, element_id=element_id)
     values = _values(kind, form)
+    values.update({name: form.get(name, "") for name in REASON_FIELDS})
     try:
+        reason = _reason(s, form) if kind in REASON_KINDS else learning.Reason()
         plan_service.update_element(
             session,
             actor=s.principal.actor,
@@ -214,6 +243,7 @@ def element_update(kind: str, element_id: int, s: PlanScope, form: Form) -> Resp
             element_id=element_id,
             element_in=values,
             expected_version=field_int(form, "version"),
+            **reason.as_kwargs(),
         )
     except ValidationFailed as exc:
         return _form(request, session, area, kind, row, values, exc.errors, status_code=422)
@@ -224,24 +254,62 @@ def element_update(kind: str, element_id: int, s: PlanScope, form: Form) -> Resp
 
 @router.get("/{kind}/{element_id}/delete", name="element_confirm_delete")
 def element_confirm_delete(kind: str, element_id: int, s: PlanScope) -> Response:
-    request, session, area, plan = s.request, s.session, s.area, s.plan
-    row = plan_service.get_element(session, plan=plan, kind=kind, element_id=element_id)
-    linked = plan_service.dependents(session, plan=plan, kind=kind, row=row)
+    row = plan_service.get_element(s.session, plan=s.plan, kind=kind, element_id=element_id)
+    return _confirm_delete(s, kind, row)
+
+
+def _confirm_delete(
+    s: Scope,
+    kind: str,
+    row: Any,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+    errors: dict | None = None,
+) -> Response:
+    linked = plan_service.dependents(s.session, plan=s.plan, kind=kind, row=row)
     ctx = _ctx(
-        plan_view(session, area),
+        plan_view(s.session, s.area),
         kind=kind,
         element=row,
         linked=linked,
         spec=plan_service.get_spec(kind),
+        values=dict(s.request.query_params),
+        errors=errors or {},
+        **_reason_ctx(s.session, s.area, kind),
     )
-    return render(request, "plan/_confirm_delete.html", ctx)
+    return render(
+        s.request, "plan/_confirm_delete.html", ctx, status_code=status_code, headers=headers
+    )
+
+
+def _reason_ctx(session: Session, area: Area, kind: str) -> dict[str, Any]:
+    """What a form that asks for a reason needs: the records a change may cite."""
+    if kind not in (*REASON_KINDS, "vision"):
+        return {}
+    return {"asks_reason": True, "citations": learning.citation_choices(session, area)}
 
 
 @router.delete("/{kind}/{element_id}", name="element_delete")
-def element_delete(kind: str, element_id: int, s: PlanScope) -> Response:
+def element_delete(kind: str, element_id: int, s: PlanScope, form: Form) -> Response:
     request, session, area, plan = s.request, s.session, s.area, s.plan
+    try:
+        reason = _reason(s, form) if kind in REASON_KINDS else learning.Reason()
+    except ValidationFailed as exc:
+        row = plan_service.get_element(session, plan=plan, kind=kind, element_id=element_id)
+        spec = plan_service.get_spec(kind)
+        headers = {
+            "HX-Retarget": f"#{dom_id(spec.entity_type, element_id)}",
+            "HX-Reswap": "outerHTML",
+        }
+        return _confirm_delete(s, kind, row, status_code=422, headers=headers, errors=exc.errors)
     plan_service.delete_element(
-        session, actor=s.principal.actor, plan=plan, kind=kind, element_id=element_id, force=True
+        session,
+        actor=s.principal.actor,
+        plan=plan,
+        kind=kind,
+        element_id=element_id,
+        force=True,
+        **reason.as_kwargs(),
     )
     return _section(request, session, area, kind, headers=CHANGED)
 
@@ -284,6 +352,7 @@ def _form(
         values=values,
         errors=errors,
         spec=plan_service.get_spec(kind),
+        **_reason_ctx(session, area, kind),
         **extra,
     )
     return render(request, "plan/_form.html", ctx, status_code=status_code)

@@ -252,4 +252,10 @@
     var add = section && section.querySelector("button.add");
     if (add) { add.focus(); }
   });
+
+  // A form with data-confirm asks first (deleting a record on a plain page, without htmx).
+  document.addEventListener("submit", function (event) {
+    var form = event.target.closest("form[data-confirm]");
+    if (form && !window.confirm(form.getAttribute("data-confirm"))) { event.preventDefault(); }
+  });
 })();

@@ -10,7 +10,7 @@ changed; the reasons come from the audit events of each element between the two 
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from pydantic import Field
@@ -55,7 +55,8 @@ def name_version(
         plan_id=plan.id,
         name=data.name,
         note=data.note,
-        as_of=moment,
+        # in UTC like every time; a past day's version is dated its last instant, on that day
+        as_of=(moment if moment is now else moment - timedelta(microseconds=1)).astimezone(UTC),
         snapshot=freeze(state),
         created_by=actor.id,
     )

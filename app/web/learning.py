@@ -209,7 +209,7 @@ def plan_versions_compare(
     request: Request, area: ReadArea, plan: ReadPlan, session: SessionDep
 ) -> Response:
     rows = versions.list_versions(session, area)
-    default_left = f"v{rows[-1].id}" if rows else ""
+    default_left = f"v{rows[0].id}" if rows else ""  # the first version: the whole story
     params = request.query_params
     raw = {  # a date typed for a side wins over the version chosen for it
         "a": (params.get("a_date") or params.get("a", default_left))[:40],

@@ -168,3 +168,70 @@ def indicator_figure(labels: Sequence[str], lines: Sequence[Line], y_title: str)
             trace["text"] = line.hover
         data.append(trace)
     return {"data": data, "layout": _layout(y_title), "config": CONFIG}
+
+
+# ---- outcome mapping: a boundary partner's ladder of progress markers -----------------------
+
+RUNG_COLOURS = ("#0072b2", "#009e73", "#d55e00")  # expect, like, love to see (Okabe-Ito)
+
+
+@dataclass(frozen=True)
+class LadderRow:
+    """One rung of a partner's ladder over the periods: how many of its active markers were
+    rated medium or high, out of how many were active (0 active: nothing to show then)."""
+
+    name: str  # the level, as the axis shows it
+    reached: list[int]  # one per period label
+    active: list[int]
+
+
+def ladder_figure(labels: Sequence[str], rows: Sequence[LadderRow], hover: str) -> dict[str, Any]:
+    """The ladder: periods along the bottom, the rungs up the side (expect at the bottom, love
+    at the top). Each cell is a square that grows with the share of the rung's markers rated
+    medium or high, labelled "2/3"; an open square: none yet. `hover` is a translated template
+    with %(reached)s and %(active)s."""
+    data = []
+    for index, row in enumerate(rows):
+        cells = [
+            (label, reached, active)
+            for label, reached, active in zip(labels, row.reached, row.active, strict=True)
+            if active
+        ]
+        colour = RUNG_COLOURS[index % len(RUNG_COLOURS)]
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "markers+text",
+                "name": row.name,
+                "x": [c[0] for c in cells],
+                "y": [row.name] * len(cells),
+                "text": [f"{c[1]}/{c[2]}" for c in cells],
+                "textposition": "top center",
+                "hovertext": [
+                    f"{row.name} · {c[0]}<br>{hover % {'reached': c[1], 'active': c[2]}}"
+                    for c in cells
+                ],
+                "hoverinfo": "text",
+                "marker": {
+                    "size": [14 + round(26 * c[1] / c[2]) for c in cells],
+                    "symbol": ["square" if c[1] else "square-open" for c in cells],
+                    "color": colour,
+                    "line": {"color": colour, "width": 2},
+                },
+                "cliponaxis": False,
+            }
+        )
+    layout = _layout("")
+    layout.update({"height": 300, "showlegend": False, "hovermode": "closest"})
+    layout["margin"] = {"l": 16, "r": 16, "t": 16, "b": 16}
+    layout["yaxis"].update(
+        {
+            "type": "category",
+            "categoryorder": "array",
+            "categoryarray": [row.name for row in rows],
+            "range": [-0.5, len(rows) - 0.15],  # room for the top rung's labels
+        }
+    )
+    layout["xaxis"]["categoryorder"] = "array"
+    layout["xaxis"]["categoryarray"] = list(labels)
+    return {"data": data, "layout": layout, "config": CONFIG}

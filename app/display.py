@@ -34,6 +34,20 @@ VOCABULARY = {
     "direction": "direction",
     "period_type": "period_type",
     "autonomy_domain": "autonomy_domain",
+    "substantiation": "substantiation",
+    "level": "marker_level",
+    "rating": "marker_rating",
+    "frequency": "data_frequency",
+    "access": "data_access",
+    "dimension": "resource_dimension",
+    "reason_category": "reason_category",
+}
+# The same field name in another entity's vocabulary: (entity type, field) -> vocabulary.
+ENTITY_VOCABULARY = {
+    ("key_development", "kind"): "development_kind",
+    ("reflection_follow_up", "kind"): "follow_up_kind",
+    ("learning_question", "state"): "question_state",
+    ("change_proposal", "state"): "proposal_state",
 }
 REFERENCES = {
     "kra_ids": "kras",
@@ -45,6 +59,10 @@ REFERENCES = {
     "doe_item_ids": "doe_items",
     "theme_id": "themes",
     "type_id": "agency_types",
+    "data_item_ids": "data_items",
+    "owner_agency_id": "agencies",
+    "custodian_agency_id": "agencies",
+    "action_ids": "actions",
 }
 
 
@@ -54,6 +72,8 @@ def value_names(view: Any) -> dict[str, dict[int, str]]:
     return {
         "kras": {k.id: k.code for k in tree.kras} if tree else {},
         "kpis": {k.id: k.code for k in tree.kpis} if tree else {},
+        "actions": {a.id: a.code for a in tree.actions} if tree else {},
+        "data_items": {i.id: i.name for i in getattr(view, "data_items", {}).values()},
         "agencies": {a.id: i18n.localized(a) for a in ref.agencies.values()},
         "doe_items": {i.id: i.code for i in ref.items.values()},
         "themes": {t.id: i18n.localized(t) for t in ref.themes.values()},
@@ -71,9 +91,10 @@ def show_value(entity_type: str, field: str, value: Any, names: dict[str, dict[i
     if field == "status":
         vocabulary = "plan_status" if entity_type == "plan" else "action_status"
         return labels.label(vocabulary, value)
-    if field in VOCABULARY:
-        return labels.label(VOCABULARY[field], value)
-    if field in ("start_on", "end_on"):
+    vocabulary = ENTITY_VOCABULARY.get((entity_type, field)) or VOCABULARY.get(field)
+    if vocabulary:
+        return labels.label(vocabulary, str(value))
+    if field.endswith("_on"):  # start_on, held_on, observed_on ...: a day, in Thai
         parsed = parse_date(str(value))
         return i18n.format_date(parsed) if parsed else str(value)
     if isinstance(value, bool):
@@ -87,7 +108,18 @@ def show_value(entity_type: str, field: str, value: Any, names: dict[str, dict[i
 
 def entry_name(event: AuditEvent) -> str:
     snapshot = event.after or event.before or {}
-    for key in ("code", "title", "name", "text", "problem", "name_th", "email"):
+    for key in (
+        "code",
+        "title",
+        "name",
+        "text",
+        "problem",
+        "name_th",
+        "email",
+        "who",
+        "statement",
+        "question",
+    ):
         if snapshot.get(key):
             text = str(snapshot[key])
             return text if len(text) <= 60 else text[:59] + "…"
@@ -100,7 +132,7 @@ def entry_label(event: AuditEvent, limit: int = 90) -> str:
     text = next(
         (
             str(snapshot[k])
-            for k in ("title", "name", "text", "problem", "name_th")
+            for k in ("title", "name", "text", "problem", "name_th", "who", "statement", "question")
             if snapshot.get(k)
         ),
         "",

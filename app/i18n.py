@@ -141,6 +141,11 @@ def format_month(value: date, locale: str | None = None) -> str:
 THAI_TZ = timezone(timedelta(hours=7), "ICT")
 
 
+def thai_today() -> date:
+    """Today on Thailand's wall clock (the server may keep UTC, seven hours behind)."""
+    return datetime.now(THAI_TZ).date()
+
+
 def local_time(value: datetime) -> datetime:
     """A stored UTC time in Thai time (UTC+7 all year). SQLite hands back naive UTC."""
     aware = value if value.tzinfo else value.replace(tzinfo=UTC)

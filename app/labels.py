@@ -134,6 +134,7 @@ LABELS: dict[str, dict[str, str]] = {
         "resource": N_("Resource"),
         "data_item": N_("Data item"),
         "guiding_principle": N_("Guiding principle"),
+        "reflection_follow_up": N_("Reflection follow-up"),
     },
     "field": {
         "title": N_("Title"),
@@ -218,8 +219,8 @@ LABELS: dict[str, dict[str, str]] = {
         "significance": N_("Significance"),
         "contribution": N_("Contribution of the area's actions"),
         "substantiation": N_("Substantiation"),
-        "positive": N_("Positive"),
-        "planned": N_("Planned"),
+        "positive": N_("Positive change"),
+        "planned": N_("Planned change"),
         "action_ids": N_("Actions"),
         "outcome_challenge": N_("Outcome challenge"),
         "level": N_("Level"),
@@ -231,7 +232,7 @@ LABELS: dict[str, dict[str, str]] = {
         "source_system": N_("Source system"),
         "frequency": N_("Frequency"),
         "access": N_("Access"),
-        "statement": N_("Statement"),
+        "statement": N_("Principle"),
         "explanation": N_("Explanation"),
         "guiding": N_("Guiding"),
         "useful": N_("Useful"),
@@ -240,6 +241,10 @@ LABELS: dict[str, dict[str, str]] = {
         "evaluable": N_("Evaluable"),
         "decision_note": N_("Decision"),
         "decided_on": N_("Decided on"),
+        "marker_id": N_("Progress marker"),
+        "partner_id": N_("Boundary partner"),
+        "rated_at": N_("Rated"),
+        "rated_by": N_("Rated by"),
     },
     # ---- the developmental-evaluation layer (app/models/de.py) ----
     "reason_category": {
@@ -257,7 +262,7 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "proposal_state": {
         "open": N_("Open"),
-        "adopted": N_("Adopted"),
+        "adopted": N_("Adopted by the committee"),
         "declined": N_("Declined"),
     },
     "question_state": {

@@ -6,6 +6,10 @@ static/js/charts.js hands to Plotly.
 Layers are columns, left to right. Within a column the elements are ordered by the mean position
 of what they link to on the left (a barycentre pass), so links cross as little as a plain sort
 allows. Many-to-many links stay visible: one action feeding three KPIs draws three lines.
+
+Boundary partners (outcome mapping), when given, stand in a column of their own beyond the
+actions: the plan does not link them to its elements, so they have no lines. Each shows its
+progress markers' levels at the map's period and is marked by the highest rung it reached.
 """
 
 import unicodedata
@@ -18,6 +22,15 @@ from app.charts import FONT, STATUS_COLOURS
 from app.models.enums import ActionStatus, KPIStatus
 
 LAYERS = ("doe", "vision", "kra", "kpi", "action")
+PARTNER_LAYER = "partner"
+RUNGS = ("expect", "like", "love")  # progress marker levels, bottom rung first
+# A partner's highest rung reached: a shape and a shade each, "none" an open hexagon.
+PARTNER_STYLES = {
+    "none": ("hexagon-open", "#8b95a5"),
+    "expect": ("triangle-up", "#a05195"),
+    "like": ("hexagram", "#7a3f9a"),
+    "love": ("star-diamond", "#4b2a85"),
+}
 ACTION_COLOURS = {
     ActionStatus.not_started: "#8b95a5",
     ActionStatus.on_track: "#1b7f3b",
@@ -59,6 +72,7 @@ class Element:
     detail: str = ""  # a line for the hover box: the figure against its target, say
     url: str | None = None
     extra_links: tuple[int, ...] = ()  # an action's KRAs (drawn when it serves no KPI)
+    levels: tuple[tuple[str, int, int], ...] = ()  # a partner's (rung, reached, active)
 
 
 @dataclass(frozen=True)
@@ -71,6 +85,7 @@ class PlanChain:
     kpis: Sequence[Element]  # links: KRA ids
     actions: Sequence[Element]  # links: KPI ids; extra_links: KRA ids
     vision_url: str | None = None
+    partners: Sequence[Element] = ()  # status: highest rung reached; detail: the rated period
 
 
 @dataclass(frozen=True)
@@ -86,6 +101,7 @@ class Node:
     change: str | None = None  # "added", "changed", "removed" in a compare view
     x: int = 0
     y: float = 0.0
+    levels: tuple[tuple[str, int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -99,6 +115,12 @@ class MapData:
 
     def layer(self, name: str) -> list[Node]:
         return sorted((n for n in self.nodes if n.layer == name), key=lambda n: -n.y)
+
+    def layers(self) -> tuple[str, ...]:
+        """The columns drawn, left to right: the partners' only when there are partners."""
+        if any(n.layer == PARTNER_LAYER for n in self.nodes):
+            return (*LAYERS, PARTNER_LAYER)
+        return LAYERS
 
 
 def kra_summary(statuses: Iterable[str | None]) -> str:
@@ -152,7 +174,8 @@ def map_data(chain: PlanChain, changes: dict[str, str] | None = None) -> MapData
         ]
         action_rank[a.id] = _mean(through_kpis or through_kras, len(chain.kpis))
 
-    columns: dict[str, list[Node]] = {layer: [] for layer in LAYERS}
+    layers = (*LAYERS, PARTNER_LAYER) if chain.partners else LAYERS
+    columns: dict[str, list[Node]] = {layer: [] for layer in layers}
     for s in sorted(chain.doe, key=lambda s: doe_rank[s.id]):
         columns["doe"].append(_node("doe", s, None, changes))
         edges.append((f"doe:{s.id}", "vision:0"))
@@ -175,13 +198,17 @@ def map_data(chain: PlanChain, changes: dict[str, str] | None = None) -> MapData
         edges += [(f"kpi:{i}", f"action:{action.id}") for i in to_kpis]
         if not to_kpis:  # served straight from its KRAs
             edges += [(f"kra:{i}", f"action:{action.id}") for i in to_kras]
+    for partner in chain.partners:
+        columns[PARTNER_LAYER].append(_node(PARTNER_LAYER, partner, None, changes))
 
     rows = max(len(c) for c in columns.values())
     nodes = []
-    for x, layer in enumerate(LAYERS):
+    for x, layer in enumerate(layers):
         column = columns[layer]
+        # partners are few and their labels take two lines: spread them out (up to 2.5 rows)
+        step = min(2.5, rows / len(column)) if layer == PARTNER_LAYER else 1.0
         for i, node in enumerate(column):
-            y = rows - 1 - (i + (rows - len(column)) / 2)  # centred, top to bottom
+            y = (rows - 1) / 2 + ((len(column) - 1) / 2 - i) * step  # centred, top to bottom
             nodes.append(_place(node, x, y))
     return MapData(nodes, edges, rows)
 
@@ -194,8 +221,9 @@ def _node(
     layer: str, e: Element, gap: str | None, changes: dict[str, str], status: str | None = None
 ) -> Node:
     key = f"{layer}:{e.id}"
+    status = status or e.status
     return Node(
-        key, layer, e.code, e.title, status or e.status, e.detail, e.url, gap, changes.get(key)
+        key, layer, e.code, e.title, status, e.detail, e.url, gap, changes.get(key), levels=e.levels
     )
 
 
@@ -218,8 +246,13 @@ def shorten(text: str, limit: int = LABEL_CHARS) -> str:
 def map_figure(data: MapData, names: dict[str, str], *, big: bool = False) -> dict[str, Any]:
     """The Plotly figure. `names` holds the translated layer headings (doe, vision, kra, kpi,
     action), status names (by status value, and `action_<status>` for actions), gap reasons
-    (`gap_<reason>`), change kinds and `gap`. `big` is for a projector: larger type and marks."""
+    (`gap_<reason>`), change kinds and `gap`; with partners also `partner` (their heading),
+    `partner_<rung>` (a rung reached, and `none`), `rung_<rung>` (the level's name),
+    `partner_levels` (a template with %(expect)s, %(like)s and %(love)s), `level_line` (with
+    %(level)s, %(reached)s and %(active)s) and `unrated`. `big` is for a projector: larger type
+    and marks."""
     by_key = {n.key: n for n in data.nodes}
+    layers = data.layers()
     font_size = 20 if big else 14
     mark = 22 if big else 15
     traces: list[dict[str, Any]] = [_edges(data, by_key)]
@@ -243,7 +276,7 @@ def map_figure(data: MapData, names: dict[str, str], *, big: bool = False) -> di
         "showlegend": True,
         "legend": {"orientation": "h", "x": 0, "y": -0.02, "yanchor": "top"},
         "xaxis": {
-            "range": [-0.12, len(LAYERS) + 0.05],
+            "range": [-0.12, len(layers) + (0.4 if PARTNER_LAYER in layers else 0.05)],
             "visible": False,
             "fixedrange": True,
         },
@@ -263,7 +296,7 @@ def map_figure(data: MapData, names: dict[str, str], *, big: bool = False) -> di
                 "showarrow": False,
                 "font": {"size": font_size + 2, "weight": "bold"},
             }
-            for x, layer in enumerate(LAYERS)
+            for x, layer in enumerate(layers)
         ],
     }
     if not big:  # on a projector the map fills the screen instead
@@ -290,6 +323,8 @@ def _config(names: dict[str, str], big: bool) -> dict[str, Any]:
 
 
 def _style_of(node: Node) -> tuple[str, str]:
+    if node.layer == PARTNER_LAYER:
+        return ("partner", node.status if node.status in PARTNER_STYLES else "none")
     if node.layer in ("doe", "vision"):
         return ("chain", "chain")
     if node.layer == "action":
@@ -298,7 +333,9 @@ def _style_of(node: Node) -> tuple[str, str]:
 
 
 def _legend_rank(family: str, status: str) -> tuple[int, int]:
-    order = {"chain": 0, "kpi": 1, "action": 2}[family]
+    order = {"chain": 0, "kpi": 1, "action": 2, "partner": 3}[family]
+    if family == "partner":
+        return order, list(PARTNER_STYLES).index(status)
     values = [s.value for s in (KPIStatus if family == "kpi" else ActionStatus)]
     return order, values.index(status) if status in values else 0
 
@@ -313,6 +350,9 @@ def _marks(
 ) -> dict[str, Any]:
     if family == "chain":
         colour, symbol, name = CHAIN_COLOUR, "circle", names["chain"]
+    elif family == "partner":
+        symbol, colour = PARTNER_STYLES[status]
+        name = names[f"partner_{status}"]
     elif family == "action":
         colour, symbol = ACTION_COLOURS[ActionStatus(status)], ACTION_SYMBOLS[ActionStatus(status)]
         name = names[f"action_{status}"]
@@ -325,7 +365,7 @@ def _marks(
         "name": name,
         "x": [n.x for n in nodes],
         "y": [n.y for n in nodes],
-        "text": [_label(n) for n in nodes],
+        "text": [_label(n, names) for n in nodes],
         "textposition": "middle right",
         "textfont": {"size": font_size - 1},
         "hovertext": [_hover(n, names) for n in nodes],
@@ -341,7 +381,9 @@ def _marks(
     }
 
 
-def _label(node: Node) -> str:
+def _label(node: Node, names: dict[str, str]) -> str:
+    if node.layer == PARTNER_LAYER:  # its name, and its levels under it
+        return f"{_escape(shorten(node.title, LABEL_CHARS - 10))}<br>{_levels(node, names)}"
     if node.layer == "vision":
         return shorten(node.title, LABEL_CHARS - 8)
     if node.code:
@@ -349,7 +391,31 @@ def _label(node: Node) -> str:
     return shorten(node.title, LABEL_CHARS - 10)
 
 
+def _levels(node: Node, names: dict[str, str]) -> str:
+    """'expect 2/3 · like 1/3 · love 0/2' (translated); 'not rated yet' before any rating."""
+    if not node.detail:
+        return names["unrated"]
+    counts = {
+        rung: f"{reached}/{active}" if active else "–" for rung, reached, active in node.levels
+    }
+    return names["partner_levels"] % {rung: counts.get(rung, "–") for rung in RUNGS}
+
+
+def _partner_hover(node: Node, names: dict[str, str]) -> str:
+    lines = [_escape(node.title), names[f"partner_{_style_of(node)[1]}"]]
+    if not node.detail:
+        lines.append(names["unrated"])
+    for rung, reached, active in node.levels if node.detail else ():
+        params = {"level": names[f"rung_{rung}"], "reached": reached, "active": active}
+        lines.append(names["level_line"] % params)
+    if node.detail:
+        lines.append(_escape(node.detail))
+    return "<br>".join(_wrap(line) for line in lines)
+
+
 def _hover(node: Node, names: dict[str, str]) -> str:
+    if node.layer == PARTNER_LAYER:
+        return _partner_hover(node, names)
     lines = [f"{_escape(node.code)} {_escape(node.title)}".strip()]
     if node.status and node.layer in ("kra", "kpi"):
         lines.append(names[node.status])

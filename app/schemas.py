@@ -165,6 +165,7 @@ class KPIIn(InputModel):
     co_owner_ids: Ids = []
     kra_ids: Ids = []
     indicator_id: OptionalId = None  # the national common indicator it measures
+    data_item_ids: Ids = []  # entries of the area's data catalogue it draws its values from
 
     @field_validator("baseline_period", "target_period")
     @classmethod

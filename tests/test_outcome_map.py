@@ -3,6 +3,7 @@ colours and shapes, gaps, comparison marks, labels."""
 
 import json
 import unicodedata
+from dataclasses import replace
 
 from app.charts import STATUS_COLOURS
 from app.models.enums import KPIStatus
@@ -134,3 +135,33 @@ def test_labels_are_shortened_without_splitting_thai_marks() -> None:
         cut = len(short[:-1].rstrip())
         assert unicodedata.category(text[cut]) != "Mn", (limit, short)
     assert shorten("สั้น") == "สั้น"
+
+
+def test_boundary_partners_stand_in_a_column_of_their_own_with_their_levels() -> None:
+    levels = (("expect", 2, 2), ("like", 1, 3), ("love", 0, 2))
+    partners = [
+        Element(7, "", "ครูโรงเรียนนำร่อง", status="expect", detail="ภาคเรียนที่ 2/2567", levels=levels),
+        Element(8, "", "อบต. <เกาะลันตา>", status="none"),  # never rated
+    ]
+    data = map_data(replace(chain(), partners=partners))
+    assert data.layers()[-1] == "partner" and map_data(chain()).layers()[-1] == "action"
+    column = data.layer("partner")
+    assert [n.key for n in column] == ["partner:7", "partner:8"] and {n.x for n in column} == {5}
+    assert not [e for e in data.edges if "partner" in e[0] or "partner" in e[1]]  # no links
+    names = {
+        **NAMES,
+        "partner": "PARTNERS",
+        "partner_none": "no rung",
+        "partner_expect": "reached expect",
+        "partner_levels": "E %(expect)s L %(like)s V %(love)s",
+        "level_line": "%(level)s %(reached)s/%(active)s",
+        "unrated": "unrated",
+        **{f"rung_{r}": r for r in ("expect", "like", "love")},
+    }
+    figure = map_figure(data, names)
+    traces = {t.get("name"): t for t in figure["data"]}
+    assert traces["reached expect"]["text"] == ["ครูโรงเรียนนำร่อง<br>E 2/2 L 1/3 V 0/2"]
+    assert "like 1/3" in traces["reached expect"]["hovertext"][0]
+    assert traces["no rung"]["text"] == ["อบต. &lt;เกาะลันตา&gt;<br>unrated"]
+    assert traces["no rung"]["marker"]["symbol"] == "hexagon-open"
+    assert figure["layout"]["annotations"][-1]["text"] == "PARTNERS"

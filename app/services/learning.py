@@ -11,11 +11,12 @@ from sqlalchemy import func
 from sqlmodel import Session, col, or_, select
 
 from app.display import entry_label
-from app.i18n import format_date, gettext, local_time
+from app.i18n import format_date, gettext, local_time, thai_today
 from app.models import (
     Area,
     AuditEvent,
     BoundaryPartner,
+    ChangeProposal,
     DataItem,
     EmergentOutcome,
     GuidingPrinciple,
@@ -36,6 +37,7 @@ COUNTED = {
     "versions": PlanVersion,
     "reflections": Reflection,
     "questions": LearningQuestion,
+    "proposals": ChangeProposal,
     "developments": KeyDevelopment,
     "outcomes": EmergentOutcome,
     "partners": BoundaryPartner,
@@ -310,8 +312,8 @@ class DevelopmentIn(InputModel):
     @field_validator("happened_on")
     @classmethod
     def _not_future(cls, value: date) -> date:
-        if value > local_time(datetime.now(UTC)).date():
-            raise fail("The date is in the future.")
+        if value > thai_today():
+            raise fail("This date is in the future.")
         return value
 
 

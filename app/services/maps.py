@@ -5,11 +5,14 @@ The period slider steps through every period of the plan's KPIs that had begun, 
 At a chosen period a KPI shows its status for that period when it is of the same kind; a KPI
 counted by another kind of period shows its latest own period that had ended by then (a yearly
 KPI under a semester's step shows the last whole year).
+
+With `partners`, the map also carries the area's boundary partners (outcome mapping), each with
+its progress markers' levels at the chosen period (see `partners.marks_at`).
 """
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from typing import Any
@@ -30,8 +33,10 @@ from app.models import (
 )
 from app.models.enums import AuditOp, KPIStatus
 from app.outcome_map import Element, MapData, PlanChain, map_data
-from app.periods import period_span, sort_key
+from app.periods import period_label, period_span, sort_key
+from app.services import partners as outcome_partners
 from app.services.errors import Msg
+from app.services.partners import PartnerMark
 from app.services.plan_tree import PlanTree, load_tree
 from app.services.progress import KPIProgress, kpi_row, kpi_rows
 from app.status import Judgement
@@ -68,6 +73,7 @@ class MapView:
     as_of: date | None = None
     statuses: dict[int, Judgement | None] = field(default_factory=dict)
     unknown: str | None = None  # a period code asked for that the plan does not have
+    partners: list[PartnerMark] | None = None  # None: the partners' layer is not shown
 
     @property
     def step(self) -> int:
@@ -126,17 +132,21 @@ def map_view(
     period: str | None = None,
     as_of: date | None = None,
     today: date | None = None,
+    partners: bool = False,
 ) -> MapView:
     """The map at `period` (the newest step with data when None), of the plan now or, with
     `as_of`, as it stood at the end of that day. A period the plan does not have is shown as
-    the default one, with `unknown` set to the code asked for (see `unknown_period`)."""
+    the default one, with `unknown` set to the code asked for (see `unknown_period`). With
+    `partners`, the boundary partners' column too (their ratings as they are now)."""
+    loaded = outcome_partners.load(session, area) if partners else None
     if as_of is not None:
         state = state_at(session, area, plan, end_of(as_of))
-        return _assemble(area, plan, link, state.tree, state.rows(as_of), as_of, period, as_of)
+        rows = state.rows(as_of)
+        return _assemble(area, plan, link, state.tree, rows, as_of, period, as_of, loaded=loaded)
     today = today or date.today()
     tree = load_tree(session, plan, area)
     rows = kpi_rows(session, plan, tree.kpis, today)
-    return _assemble(area, plan, link, tree, rows, today, period, None)
+    return _assemble(area, plan, link, tree, rows, today, period, None, loaded=loaded)
 
 
 def _assemble(
@@ -150,14 +160,38 @@ def _assemble(
     as_of: date | None,
     extra: PlanTree | None = None,
     marks: dict[str, str] | None = None,
+    loaded: outcome_partners.Loaded | None = None,
 ) -> MapView:
     periods = slider_periods(rows, today)
     unknown = period if period is not None and period not in periods else None
     if period is None or unknown:
         period = latest_with_data(rows, periods)
     statuses = {kpi_id: status_at(row, period) if period else None for kpi_id, row in rows.items()}
-    data = map_data(chain_of(tree, statuses, link, extra), marks)
-    return MapView(area, plan, tree, rows, periods, period, data, as_of, statuses, unknown)
+    chain = chain_of(tree, statuses, link, extra)
+    partner_marks = None
+    if loaded is not None:
+        partner_marks = outcome_partners.marks_at(loaded, period)
+        chain = replace(chain, partners=partner_elements(partner_marks, link))
+    data = map_data(chain, marks)
+    return MapView(
+        area, plan, tree, rows, periods, period, data, as_of, statuses, unknown, partner_marks
+    )
+
+
+def partner_elements(marks: list[PartnerMark], link: Link) -> list[Element]:
+    """The partners' column: each marked by its highest rung, its levels and rated period."""
+    return [
+        Element(
+            m.partner.id,
+            "",
+            m.partner.name,
+            status=m.rung,
+            detail=period_label(m.step.period) if m.step else "",
+            url=link("partner", m.partner.id),
+            levels=tuple((r.level, r.reached, r.active) for r in m.step.rungs) if m.step else (),
+        )
+        for m in marks
+    ]
 
 
 def chain_of(

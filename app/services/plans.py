@@ -28,11 +28,13 @@ from app.models import (
     Area,
     AuditEvent,
     CommonIndicator,
+    DataItem,
     DOEItem,
     DOEStatement,
     DOEStatementItem,
     KeyResultArea,
     KPICoOwner,
+    KPIDataItem,
     KRADOEItem,
     Plan,
     ProblemEntry,
@@ -53,7 +55,7 @@ from app.services import audit
 from app.services.errors import Conflict, Msg, NotFound, ValidationFailed
 from app.services.validation import validate
 
-Target = Literal["doe_items", "kras", "kpis", "agencies"]
+Target = Literal["doe_items", "kras", "kpis", "agencies", "data_items"]
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,7 @@ SPECS: dict[str, ElementSpec] = {
             links=(
                 LinkSpec("kra_ids", KPIKRA, "kpi_id", "kra_id", "kras"),
                 LinkSpec("co_owner_ids", KPICoOwner, "kpi_id", "agency_id", "agencies"),
+                LinkSpec("data_item_ids", KPIDataItem, "kpi_id", "data_item_id", "data_items"),
             ),
         ),
         ElementSpec(
@@ -714,6 +717,8 @@ def _allowed_ids(session: Session, target: str, plan: Plan) -> set[int]:
         query = select(Agency.id).where(
             or_(col(Agency.area_id).is_(None), Agency.area_id == plan.area_id)
         )
+    elif target == "data_items":  # the area's data catalogue
+        query = select(DataItem.id).where(DataItem.area_id == plan.area_id)
     else:
         model = get_spec(target).model
         query = select(model.id).where(model.plan_id == plan.id)

@@ -16,7 +16,7 @@ import logging
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -26,10 +26,10 @@ from sqlmodel import Session, col, select
 from app import ROOT
 from app.i18n import N_, THAI_TZ, gettext, local_time
 from app.labels import label
-from app.models import Action, ActionUpdate, Area, AuditEvent, Plan, ReviewRound
+from app.models import Action, ActionUpdate, Area, AuditEvent, Plan, Reflection, ReviewRound
 from app.models.enums import ActionStatus, KPIStatus, PeriodType
 from app.periods import Span, contains, parse_period, period_label, period_span, sort_key
-from app.services import plans
+from app.services import plans, reflections
 from app.services.access import Principal
 from app.services.errors import Msg, ServiceError
 from app.services.plan_tree import PlanTree
@@ -40,6 +40,7 @@ from app.services.spreadsheets import Column, save_workbook, table_sheet
 from app.status import Judgement, Trend, distribution, trend
 
 MAX_CHANGES = 8
+MAX_REFLECTIONS = 3  # the year's newest reflections on the brief
 OUTCOMES = {"met": N_("Met"), "not_met": N_("Not met"), "no_data": N_("No data")}
 # The annual summary's rules, shown under its tables and in its workbook.
 ANNUAL_RULES = (
@@ -147,6 +148,8 @@ class Brief:
     unexplained: int  # plan changes of the year without a reason
     round: ReviewRound | None
     unknown: str | None = None  # a year asked for that the plan does not have
+    reflections: list[Reflection] = field(default_factory=list)  # of the year, newest first
+    more_reflections: int = 0  # the year's reflections beyond those shown
 
     @property
     def status_counts(self) -> dict[KPIStatus, int]:
@@ -201,6 +204,7 @@ def area_brief(
         area, view.plan, view.tree, rows, years, year, view.rounds.get(year or ""), events
     )
     brief.unknown = asked if asked and asked not in years else None
+    _add_reflections(session, [brief])
     return brief
 
 
@@ -223,7 +227,25 @@ def review_briefs(
         years, year = chosen[r.area.id]
         round_ = rounds.get((r.area.id, year or ""))
         briefs.append(_brief(r.area, r.plan, r.tree, r.kpis, years, year, round_, events))
+    _add_reflections(session, briefs)
     return view, briefs
+
+
+def _add_reflections(session: Session, briefs: list[Brief]) -> None:
+    """Each brief's reflections held in its year: one query for all the briefs."""
+    spans = {b.area.id: period_span(b.year) for b in briefs if b.year}
+    if not spans:
+        return
+    starts = min(s.starts_on for s in spans.values())
+    ends = max(s.ends_on for s in spans.values())
+    found = reflections.reflections_between(session, list(spans), starts, ends)
+    for brief in briefs:
+        span = spans.get(brief.area.id)
+        if span is None:
+            continue
+        held = [r for r in found[brief.area.id] if span.starts_on <= r.held_on <= span.ends_on]
+        brief.reflections = held[:MAX_REFLECTIONS]
+        brief.more_reflections = max(0, len(held) - MAX_REFLECTIONS)
 
 
 def _brief(

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from sqlalchemy import func
 from sqlmodel import Session, SQLModel, col, select
 
 from app import ROOT
@@ -21,16 +22,32 @@ from app.models import (
     AreaGroup,
     AreaGroupMember,
     AuditEvent,
+    ChangeProposal,
     CommonIndicator,
     DOEAspect,
     DOEFramework,
     DOEItem,
+    LearningQuestion,
     Plan,
     StrategyTheme,
 )
 from app.models.enums import AuditOp
 from app.periods import parse_period, period_span
-from app.services import audit, comments, plans, progress, reviews, workshops
+from app.services import (
+    audit,
+    comments,
+    learning,
+    outcomes,
+    partners,
+    plans,
+    progress,
+    records,
+    reflections,
+    resources,
+    reviews,
+    versions,
+    workshops,
+)
 from app.services.errors import ValidationFailed
 from app.services.plan_tree import current_plans
 from app.services.reference import current_framework
@@ -292,9 +309,10 @@ def load_demo_plan(session: Session, area: Area, data: dict[str, Any]) -> None:
                 "doe_item_ids": refs.items(entry.get("doe_items", [])),
             },
         )
+    data_items = _demo_data_items(session, area, data, refs)
     kpis = {}
     for entry in data.get("kpis", []):
-        kpis[entry["code"]] = add("kpis", _demo_kpi(entry, refs, kras))
+        kpis[entry["code"]] = add("kpis", _demo_kpi(entry, refs, kras, data_items))
     actions = {}
     for entry in data.get("actions", []):
         actions[entry["code"]] = add("actions", _demo_action(entry, refs, kras, kpis))
@@ -319,11 +337,16 @@ def load_demo_plan(session: Session, area: Area, data: dict[str, Any]) -> None:
         _demo_change(session, plan, change, {"kras": kras, "kpis": kpis, "actions": actions})
     if p.get("drafted_on"):
         _date_the_trail(session, area, data, {"kras": kras, "kpis": kpis, "actions": actions})
+    _demo_resources(session, area, data, refs, actions)
     for entry in data.get("workshops", []):
         _demo_workshop(session, area, entry)
     _demo_comments(
         session, area, data.get("comments", []), {"kras": kras, "kpis": kpis, "actions": actions}
     )
+    _demo_outcomes(session, area, data, {"kras": kras, "kpis": kpis, "actions": actions})
+    _demo_reflections(session, area, data, {"kras": kras, "kpis": kpis, "actions": actions})
+    _demo_learning(session, area, plan, data)
+    _demo_partners(session, area, data)
 
 
 def _demo_change(
@@ -339,7 +362,24 @@ def _demo_change(
         element_in=change["set"],
         partial=True,
         reason=change.get("reason"),
+        reason_category=change.get("category"),
     )
+
+
+def _demo_learning(session: Session, area: Area, plan: Plan, data: dict[str, Any]) -> None:
+    """Named versions of the plan (as the dated trail had it on their day) and key developments
+    on the timeline."""
+    for entry in data.get("versions", []):
+        values = {"name": entry["name"], "note": entry.get("note", ""), "as_of": entry.get("as_of")}
+        versions.name_version(session, actor=SEED_ACTOR, area=area, plan=plan, version_in=values)
+    for entry in data.get("developments", []):
+        records.create(
+            session,
+            actor=SEED_ACTOR,
+            area=area,
+            spec=learning.DEVELOPMENTS,
+            record_in={**entry, "happened_on": str(entry["happened_on"])},
+        )
 
 
 STRUCTURE = ("plan", "doe_statement", "problem", "kra", "kpi", "action", "agency", "kpi_target")
@@ -457,6 +497,176 @@ def _demo_comments(
             _date_comment(session, root, done["days_ago"], next(moments), AuditOp.update)
 
 
+def _demo_outcomes(
+    session: Session, area: Area, data: dict[str, Any], ids: dict[str, dict[str, int]]
+) -> None:
+    """Emergent outcomes (`outcomes`) and guiding principles (`principles`), written through
+    the outcomes service; an outcome names the plan's action and KRA codes and DOE item codes."""
+    items = {i.code: i.id for i in session.exec(select(DOEItem)).all()}
+    for entry in data.get("outcomes", []):
+        values = {k: v for k, v in entry.items() if k not in ("actions", "kras", "doe_items")}
+        links = {
+            "observed_on": str(entry["observed_on"]),
+            "action_ids": [ids["actions"][code] for code in entry.get("actions", [])],
+            "kra_ids": [ids["kras"][code] for code in entry.get("kras", [])],
+            "doe_item_ids": [items[code] for code in entry.get("doe_items", [])],
+        }
+        try:
+            outcomes.create_outcome(
+                session, actor=SEED_ACTOR, area=area, outcome_in={**values, **links}
+            )
+        except ValidationFailed as exc:
+            raise ValueError(f"{area.slug} outcome {entry.get('who')!r}: {exc}") from None
+    for entry in data.get("principles", []):
+        values = {k: entry.get(k, "") for k in ("statement", "explanation")}
+        try:
+            outcomes.create_principle(
+                session,
+                actor=SEED_ACTOR,
+                area=area,
+                principle_in={**values, **(entry.get("ratings") or {})},
+            )
+        except ValidationFailed as exc:
+            raise ValueError(f"{area.slug} principle {values['statement']!r}: {exc}") from None
+
+
+def _demo_reflections(
+    session: Session, area: Area, data: dict[str, Any], ids: dict[str, dict[str, int]]
+) -> None:
+    """Reflections (`reflections`) with what their Now-what lines became, change proposals
+    (`proposals`) and learning questions (`questions`), written through the reflections
+    service; each is dated on its day (held, proposed, asked, decided, answered) in the trail.
+    Loaded before the named versions, so a version of later date holds the actions they made."""
+    elements = {
+        code: f"{kind[:-1]}:{i}" for kind, found in ids.items() for code, i in found.items()
+    }
+    keys: dict[str, int] = {}
+    later: list[tuple[str, int, dict[str, Any]]] = []  # decisions and answers, after all
+    for entry in data.get("reflections", []):
+        values = {k: entry.get(k, "") for k in ("title", "participants", "what", "so_what")}
+        values |= {
+            "held_on": str(entry["held_on"]),
+            "period": entry.get("period") or "",
+            "now_what": entry.get("now_what", ""),
+            "elements": [elements[code] for code in entry.get("elements", [])],
+        }
+        mark = _last_event(session)
+        try:
+            row = reflections.create_reflection(
+                session, actor=SEED_ACTOR, area=area, reflection_in=values
+            )
+        except ValidationFailed as exc:
+            raise ValueError(f"{area.slug} reflection {values['title']!r}: {exc}") from None
+        keys[entry.get("key") or row.title] = row.id
+        made: list[Any] = [row]
+        for follow in entry.get("follow_ups", []):
+            done = reflections.turn_line(
+                session,
+                actor=SEED_ACTOR,
+                area=area,
+                reflection_id=row.id,
+                follow_up_in={
+                    "line": follow["line"] - 1,
+                    "kind": follow["kind"],
+                    "text": follow.get("text", ""),
+                },
+            )
+            made.append(done)
+            if follow.get("links"):  # the new action linked to its KPIs and KRAs afterwards
+                plans.update_element(
+                    session,
+                    actor=SEED_ACTOR,
+                    plan=current_plans(session, [area.id])[area.id],
+                    kind="actions",
+                    element_id=done.target_id,
+                    element_in={
+                        f"{kind[:-1]}_ids": [ids[kind][code] for code in codes]
+                        for kind, codes in follow["links"].items()
+                    },
+                    partial=True,
+                )
+            target = _DE_TARGETS.get(done.target_type)
+            if target is not None:
+                made.append(session.get(target, done.target_id))
+            for step in ("decision", "answer"):
+                if follow.get(step):
+                    later.append((step, done.target_id, follow[step]))
+        _date_since(session, area, mark, entry["held_on"], made)
+    for entry in data.get("proposals", []):
+        about = elements.get(entry.get("about") or "", "")
+        mark = _last_event(session)
+        row = reflections.create_proposal(
+            session,
+            actor=SEED_ACTOR,
+            area=area,
+            proposal_in={"text": entry["text"], "element": about},
+        )
+        _date_since(session, area, mark, entry.get("proposed_on") or date.today(), [row])
+        if entry.get("decision"):
+            later.append(("decision", row.id, entry["decision"]))
+    for entry in data.get("questions", []):
+        mark = _last_event(session)
+        row = reflections.create_question(
+            session, actor=SEED_ACTOR, area=area, question_in={"question": entry["question"]}
+        )
+        _date_since(session, area, mark, entry.get("asked_on") or date.today(), [row])
+        if entry.get("answer"):
+            later.append(("answer", row.id, entry["answer"]))
+    for step, target_id, how in sorted(later, key=lambda item: str(item[2]["date"])):
+        mark = _last_event(session)
+        if step == "decision":
+            reflections.decide(
+                session,
+                actor=SEED_ACTOR,
+                area=area,
+                proposal_id=target_id,
+                decision_in={
+                    "state": how["state"],
+                    "decision_note": how.get("note", ""),
+                    "decided_on": str(how["date"]),
+                },
+            )
+        else:
+            reflections.update_question(
+                session,
+                actor=SEED_ACTOR,
+                area=area,
+                question_id=target_id,
+                question_in={
+                    "state": "answered",
+                    "answer": how["text"],
+                    "evidence": how.get("evidence", ""),
+                    "answered_on": str(how["date"]),
+                    "answer_reflection_id": keys.get(how.get("in") or "", ""),
+                },
+            )
+        _date_since(session, area, mark, how["date"], [])
+
+
+_DE_TARGETS: dict[str, type[SQLModel]] = {
+    "change_proposal": ChangeProposal,
+    "learning_question": LearningQuestion,
+}
+
+
+def _last_event(session: Session) -> int:
+    return session.exec(select(func.max(AuditEvent.id))).one() or 0
+
+
+def _date_since(session: Session, area: Area, mark: int, day: Any, rows: list[Any]) -> None:
+    """Date the area's audit events after `mark`, and the rows' `created_at`, on that day."""
+    moment = min(_at(day), datetime.now(UTC)).astimezone(UTC)
+    query = select(AuditEvent).where(AuditEvent.area_id == area.id, col(AuditEvent.id) > mark)
+    for event in session.exec(query):
+        event.at = moment
+        session.add(event)
+    for row in rows:
+        if hasattr(row, "created_at"):
+            row.created_at = moment
+            session.add(row)
+    session.commit()
+
+
 def _demo_commenter(entry: dict[str, Any]) -> comments.Commenter:
     actor = audit.Actor.process(entry["by"])
     return comments.Commenter(actor, entry["by"], internal=entry.get("role") == "reviewer")
@@ -535,7 +745,44 @@ def _demo_value(
     )
 
 
-def _demo_kpi(entry: dict[str, Any], refs: "_DemoRefs", kras: dict[str, int]) -> dict[str, Any]:
+def _demo_data_items(
+    session: Session, area: Area, data: dict[str, Any], refs: "_DemoRefs"
+) -> dict[str, int]:
+    """The area's data catalogue (`data_catalogue`), written before the KPIs that cite its
+    items by `key`; returns key -> data item id."""
+    found = {}
+    for entry in data.get("data_catalogue", []):
+        values = {k: entry.get(k, "") for k in ("name", "description", "source_system")}
+        values |= {k: entry[k] for k in ("frequency", "access") if k in entry}
+        values["custodian_agency_id"] = refs.agency(entry.get("custodian"))
+        try:
+            row = resources.create_data_item(session, actor=SEED_ACTOR, area=area, item_in=values)
+        except ValidationFailed as exc:
+            raise ValueError(f"{area.slug} data item {entry.get('key')!r}: {exc}") from None
+        found[entry["key"]] = row.id
+    return found
+
+
+def _demo_resources(
+    session: Session, area: Area, data: dict[str, Any], refs: "_DemoRefs", actions: dict[str, int]
+) -> None:
+    """The area's resource inventory (`resources`); a resource names the plan's action codes."""
+    for entry in data.get("resources", []):
+        values = {k: entry.get(k, "") for k in ("dimension", "name", "description")}
+        values["owner_agency_id"] = refs.agency(entry.get("owner"))
+        values["action_ids"] = [actions[code] for code in entry.get("actions", [])]
+        try:
+            resources.create_resource(session, actor=SEED_ACTOR, area=area, resource_in=values)
+        except ValidationFailed as exc:
+            raise ValueError(f"{area.slug} resource {values['name']!r}: {exc}") from None
+
+
+def _demo_kpi(
+    entry: dict[str, Any],
+    refs: "_DemoRefs",
+    kras: dict[str, int],
+    data_items: dict[str, int] | None = None,
+) -> dict[str, Any]:
     baseline = entry.get("baseline") or {}
     target = entry.get("target") or {}
     fields = (
@@ -561,6 +808,7 @@ def _demo_kpi(entry: dict[str, Any], refs: "_DemoRefs", kras: dict[str, int]) ->
         "co_owner_ids": [refs.agency(c) for c in entry.get("co_owners", [])],
         "kra_ids": [kras[c] for c in entry.get("kras", [])],
         "indicator_id": refs.indicator(entry.get("indicator")),
+        "data_item_ids": [(data_items or {})[key] for key in entry.get("data_items", [])],
     }
 
 
@@ -616,3 +864,86 @@ class _DemoRefs:
         if code not in self._agencies:
             raise ValueError(f"{self.area.slug}: unknown agency code {code!r}")
         return self._agencies[code]
+
+
+RATING_TYPES = ("boundary_partner", "progress_marker", "progress_marker_rating")
+
+
+def _demo_partners(session: Session, area: Area, data: dict[str, Any]) -> None:
+    """Outcome mapping: the boundary partners, their progress markers, and one rating sheet per
+    partner and semester; markers marked `retired` are retired after their ratings. The trail is
+    dated as it would have been: partners and markers at the start of the first semester rated
+    (or the one a marker was added in), ratings some weeks after their semester ended, a
+    retirement at the start of the semester it takes effect."""
+    semesters: set[str] = set()
+    for entry in data.get("boundary_partners", []):
+        values = {k: entry.get(k, "") for k in ("name", "description", "outcome_challenge")}
+        partner = partners.create_partner(session, actor=SEED_ACTOR, area=area, partner_in=values)
+        made = []
+        for m in entry.get("markers", []):
+            marker_in = {"level": m["level"], "text": m["text"], "added_period": m.get("added")}
+            made.append(
+                (
+                    partners.add_marker(
+                        session, actor=SEED_ACTOR, area=area, partner=partner, marker_in=marker_in
+                    ),
+                    {str(p): r for p, r in (m.get("ratings") or {}).items()},
+                    m,
+                )
+            )
+        rated = {p for _, ratings, _ in made for p in ratings}
+        semesters |= rated
+        for period in sorted(rated, key=lambda p: period_span(p).starts_on):
+            sheet = {
+                marker.id: {
+                    "rating": ratings[period],
+                    "note": (m.get("notes") or {}).get(period, ""),
+                }
+                for marker, ratings, m in made
+                if period in ratings
+            }
+            partners.save_ratings(
+                session,
+                actor=SEED_ACTOR,
+                area=area,
+                partner=partner,
+                period=period,
+                ratings_in=sheet,
+            )
+        for marker, _, m in made:
+            if m.get("retired"):
+                retire_in = {"retired_period": m["retired"]}
+                partners.retire_marker(
+                    session,
+                    actor=SEED_ACTOR,
+                    area=area,
+                    partner=partner,
+                    marker_id=marker.id,
+                    retire_in=retire_in,
+                )
+    if not semesters:
+        return
+    first = min(period_span(p).starts_on for p in semesters)
+    now = datetime.now(UTC)
+    events = session.exec(
+        select(AuditEvent).where(
+            AuditEvent.area_id == area.id, col(AuditEvent.entity_type).in_(RATING_TYPES)
+        )
+    ).all()
+    for event in events:
+        snap = event.after or event.before or {}
+        if event.entity_type == "progress_marker_rating":
+            day = period_span(snap["period"]).ends_on + VALUE_DELAY
+        elif event.op == AuditOp.update.value and snap.get("retired_period"):
+            day = period_span(snap["retired_period"]).starts_on
+        elif snap.get("added_period"):
+            day = period_span(snap["added_period"]).starts_on
+        else:
+            day = first
+        event.at = min(_at(day), now).astimezone(UTC)
+        session.add(event)
+    loaded = partners.load(session, area)
+    for rating in (r for rows in loaded.ratings.values() for r in rows):
+        rating.rated_at = min(_at(period_span(rating.period).ends_on + VALUE_DELAY), now)
+        session.add(rating)
+    session.commit()

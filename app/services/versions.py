@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import Field
 from sqlmodel import Session, col, select
 
-from app.i18n import N_, format_date, gettext, local_time
+from app.i18n import N_, format_date, gettext, thai_today
 from app.models import Area, AuditEvent, Plan, PlanVersion
 from app.models.enums import AuditOp
 from app.schemas import InputModel, OptionalDate, Text
@@ -39,8 +39,8 @@ def name_version(
     data = validate(VersionIn, version_in)
     now = datetime.now(UTC)
     errors: dict[str, Msg] = {}
-    if data.as_of is not None and data.as_of > _today():
-        errors["as_of"] = Msg(N_("The date is in the future."))
+    if data.as_of is not None and data.as_of > thai_today():
+        errors["as_of"] = Msg(N_("This date is in the future."))
     taken = session.exec(
         select(PlanVersion.id).where(PlanVersion.area_id == area.id, PlanVersion.name == data.name)
     ).first()
@@ -48,7 +48,7 @@ def name_version(
         errors["name"] = Msg(N_("This area already has a version with this name."))
     if errors:
         raise ValidationFailed(errors)
-    moment = now if data.as_of is None or data.as_of >= _today() else maps.end_of(data.as_of)
+    moment = now if data.as_of is None or data.as_of >= thai_today() else maps.end_of(data.as_of)
     state = maps.state_at(session, area, plan, moment)
     row = PlanVersion(
         area_id=area.id,
@@ -107,11 +107,6 @@ def list_versions(session: Session, area: Area) -> list[PlanVersion]:
             .order_by(col(PlanVersion.as_of), col(PlanVersion.id))
         ).all()
     )
-
-
-def _today() -> date:
-    """Today on Thailand's wall clock."""
-    return local_time(datetime.now(UTC)).date()
 
 
 def _summary(row: PlanVersion) -> dict[str, Any]:

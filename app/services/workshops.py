@@ -21,12 +21,19 @@ from sqlalchemy import func
 from sqlmodel import Session, SQLModel, col, select
 
 from app.i18n import N_, THAI_TZ, gettext
-from app.models import Contribution, WorkshopParticipant, WorkshopSession
+from app.models import (
+    Area,
+    Contribution,
+    LearningQuestion,
+    Resource,
+    WorkshopParticipant,
+    WorkshopSession,
+)
 from app.models.base import utcnow
 from app.models.enums import AuditOp
 from app.models.workshops import ContributionKind, ContributionState, ResourceDimension
 from app.schemas import InputModel, MultiFieldError, Text, fail
-from app.services import audit, plans
+from app.services import audit, plans, records, reflections, resources
 from app.services.errors import Conflict, Msg, NotFound, ServiceError, ValidationFailed
 from app.services.plan_tree import current_plans
 from app.services.validation import validate
@@ -45,7 +52,8 @@ PER_SESSION_PER_MINUTE = 120
 RATE_WINDOW = timedelta(minutes=1)
 QR_SCALE = 10  # pixels per module: about 370 px square, sharp when projected larger
 
-# What an accepted contribution becomes in the plan (resources and questions: nothing yet).
+# What an accepted contribution becomes in the plan (a resource goes into the area's resource
+# inventory, see `accept`; a question: nothing yet).
 ACCEPT_INTO = {
     ContributionKind.problem: "problems",
     ContributionKind.kpi_idea: "kpis",
@@ -255,7 +263,9 @@ class Card:
     @property
     def draft(self) -> bool:
         """Accepted into the plan and not edited by anyone since."""
-        return self.element is not None and getattr(self.element, "version", 0) == 1
+        if self.element is None or self.element_kind is None:  # a resource is no plan draft
+            return False
+        return getattr(self.element, "version", 0) == 1
 
 
 @dataclass
@@ -321,9 +331,14 @@ def _accepted_elements(
     found: dict[tuple[str, int], SQLModel] = {}
     for entity_type, ids in wanted.items():
         spec = next((s for s in plans.SPECS.values() if s.entity_type == entity_type), None)
-        if spec is None:
+        model = {
+            resources.RESOURCES.entity_type: Resource,
+            reflections.QUESTION.entity_type: LearningQuestion,
+        }.get(entity_type)
+        model = spec.model if spec is not None else model
+        if model is None:
             continue
-        rows = session.exec(select(spec.model).where(col(spec.model.id).in_(ids))).all()
+        rows = session.exec(select(model).where(col(model.id).in_(ids))).all()
         found.update({(entity_type, row.id): row for row in rows})
     return found
 
@@ -467,7 +482,8 @@ def accept(
 ) -> Contribution:
     """Accept a contribution. A problem, KPI idea or action idea becomes a draft element of the
     area's current plan, created like any other (its history gives the session as the reason);
-    a resource or a question is only marked accepted."""
+    a resource becomes an entry of the area's resource inventory and a question an open
+    learning question, in the same transaction as the contribution's change."""
     row = _contribution(session, workshop, contribution_id)
     if row.state == ContributionState.accepted:
         session.rollback()
@@ -499,6 +515,25 @@ def accept(
             session.rollback()
             raise
         row.accepted_id = element.id
+    elif row.kind == ContributionKind.resource:
+        try:
+            made = resources.from_contribution(
+                session, actor=actor, area=session.get(Area, workshop.area_id), contribution=row
+            )
+        except ServiceError:
+            session.rollback()
+            raise
+        row.accepted_entity, row.accepted_id = resources.RESOURCES.entity_type, made.id
+    elif row.kind == ContributionKind.question:  # a learning question of the area, open
+        made = records.create(
+            session,
+            actor=actor,
+            area=session.get(Area, workshop.area_id),
+            spec=reflections.QUESTION,
+            record_in={"question": row.text},
+            commit=False,
+        )
+        row.accepted_entity, row.accepted_id = reflections.QUESTION.entity_type, made.id
     session.add(row)
     _commit(session, actor, workshop, "contribution", row.id, AuditOp.update, before, row, reason)
     return row

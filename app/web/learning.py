@@ -43,8 +43,8 @@ HUB = (
         None,
         N_("Timeline"),
         N_(
-            "Adaptations, versions, reflections, outcomes, review decisions and key developments "
-            "in one chronological view."
+            "Adaptations, versions, reflections, outcomes, review decisions and key "
+            "developments in one chronological view."
         ),
     ),
     (
@@ -52,6 +52,60 @@ HUB = (
         "versions",
         N_("Plan versions"),
         N_("Named copies of the plan, compared side by side with the reasons for each change."),
+    ),
+    (
+        "reflections",
+        "reflections",
+        N_("Reflections"),
+        N_(
+            "What? So what? Now what? The committee's reflections on the figures, and what "
+            "came of them."
+        ),
+    ),
+    (
+        "questions",
+        "questions",
+        N_("Learning questions"),
+        N_("What the committee wants to learn while the plan runs, and what answered it."),
+    ),
+    (
+        "proposals",
+        "proposals",
+        N_("Change proposals"),
+        N_("Changes to the plan put to the committee, adopted or declined."),
+    ),
+    (
+        "outcomes",
+        "outcomes",
+        N_("Emergent outcomes"),
+        N_(
+            "Changes in people and organisations that were seen, planned or not, and how the "
+            "area's actions contributed."
+        ),
+    ),
+    (
+        "partners",
+        "partners",
+        N_("Boundary partners"),
+        N_("The actors the area works with directly, and their progress markers over time."),
+    ),
+    (
+        "resources",
+        "resources",
+        N_("Resources"),
+        N_("The area's capital in four dimensions, with who holds it and the actions using it."),
+    ),
+    (
+        "data_catalogue",
+        "data_items",
+        N_("Data catalogue"),
+        N_("Data items, their custodians and systems, and the KPIs that draw on them."),
+    ),
+    (
+        "principles",
+        "principles",
+        N_("Guiding principles"),
+        N_("The principles the committee works by, self-rated on the GUIDE criteria."),
     ),
 )
 

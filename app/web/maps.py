@@ -1,5 +1,9 @@
 """The outcome map (`/areas/{slug}/map`), its comparison of two dates, and the presentation page
 for a projector (`/areas/{slug}/present`). All of them update live from the area's event stream.
+
+The map shows the area's boundary partners in a column of their own, unless `partners=0` hides
+that layer (the map page's "Boundary partners" checkbox). The projector's map has no room for a
+sixth column and the comparison of two dates is about the plan: both leave them out.
 """
 
 from datetime import date
@@ -30,6 +34,13 @@ SINCE_AFTER_UNTIL = N_("The first date must be before the second.")
 CHANGES_SHOWN = 12
 Period = Annotated[str | None, Query(max_length=20)]
 Day = Annotated[str | None, Query(max_length=10)]
+# The partners' layer: shown unless "0". The map's form sends a hidden 0 then the checkbox's 1,
+# and the last value counts, so an unticked box hides the layer.
+Layer = Annotated[str | None, Query(max_length=1)]
+
+
+def layer_shown(value: str | None) -> bool:
+    return value != "0"
 
 
 def linker(request: Request, area: Area) -> maps.Link:
@@ -37,8 +48,11 @@ def linker(request: Request, area: Area) -> maps.Link:
     plan_url = request.app.url_path_for("plan_editor", slug=area.slug)
     kpi_page = "progress_kpi"
     types = {"doe": "doe_statement", "kra": "kra", "action": "action"}
+    partners_url = request.app.url_path_for("partners", slug=area.slug)
 
     def link(layer: str, element_id: int) -> str:
+        if layer == "partner":
+            return f"{partners_url}#boundary-partner-{element_id}"
         if layer == "kpi":
             return request.app.url_path_for(kpi_page, slug=area.slug, kpi_id=str(element_id))
         if layer == "vision":
@@ -64,7 +78,16 @@ def figure_names(area: Area) -> dict[str, str]:
         "changed": gettext("Changed"),
         "removed": gettext("Removed"),
         "filename": f"outcome-map-{area.slug}",
+        "partner": gettext("Boundary partners"),
+        "partner_none": gettext("Partner: no rung reached yet"),
+        "partner_levels": gettext("expect %(expect)s · like %(like)s · love %(love)s"),
+        "level_line": gettext("%(level)s: %(reached)s of %(active)s rated medium or high"),
+        "unrated": gettext("not rated yet"),
     }
+    for rung in ("expect", "like", "love"):
+        level = label("marker_level", rung)
+        names[f"rung_{rung}"] = level
+        names[f"partner_{rung}"] = gettext("Partner: reached “%(level)s”", level=level)
     names.update({s.value: label("kpi_status", s.value) for s in KPIStatus})
     for s in ActionStatus:
         names[f"action_{s.value}"] = gettext(
@@ -90,9 +113,11 @@ def _view(
     period: str | None,
     as_of: date | None,
     errors: dict[str, Msg],
+    partners: bool = True,
 ) -> MapView:
     """The map; with an unknown period, the newest one and the message beside the field."""
-    view = maps.map_view(session, area, plan, linker(request, area), period=period, as_of=as_of)
+    link = linker(request, area)
+    view = maps.map_view(session, area, plan, link, period=period, as_of=as_of, partners=partners)
     if view.unknown:
         errors.update(maps.unknown_period(view))
     return view
@@ -106,10 +131,11 @@ def map_page(
     session: SessionDep,
     period: Period = None,
     as_of: Day = None,
+    partners: Layer = None,
 ) -> Response:
     errors: dict[str, Msg] = {}
     day = _date(as_of, "as_of", errors)
-    view = _view(request, session, area, plan, period, day, errors)
+    view = _view(request, session, area, plan, period, day, errors, layer_shown(partners))
     ctx = {
         "area": area,
         "plan": plan,
@@ -117,6 +143,7 @@ def map_page(
         "figure": map_figure(view.data, figure_names(area)),
         "errors": errors,
         "typed": {"period": period or "", "as_of": as_of or ""},
+        "partners_shown": view.partners is not None,
         "live_url": None if day else request.app.url_path_for("area_events", slug=area.slug),
     }
     template = "map/_view.html" if is_htmx(request) else "map/page.html"
@@ -193,7 +220,7 @@ def _present_view(
 ) -> dict[str, Any]:
     """The map and/or the KPI board at a period (`part` names one of them; None: both)."""
     errors: dict[str, Msg] = {}
-    view = _view(request, session, area, plan, period, None, errors)
+    view = _view(request, session, area, plan, period, None, errors, partners=False)
     ctx: dict[str, Any] = {
         "area": area,
         "plan": plan,

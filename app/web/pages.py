@@ -12,7 +12,7 @@ from app import i18n
 from app.db import SessionDep
 from app.middleware import LANG_COOKIE
 from app.models import Area
-from app.services import comments
+from app.services import comments, outcomes
 from app.services.access import Permission, Principal
 from app.services.plan_views import plan_view, plan_views
 from app.services.reference import areas_by_ids, default_group, group_areas
@@ -55,6 +55,7 @@ def overview_page(
         "comments": comments.open_threads(session, area, principal),
         "can_comment": principal.can(Permission.comment, area.id),
         "internal": comments.sees_internal(principal),
+        "outcome_counts": outcomes.counts_by_action(session, area),
         "form_values": {"target": "area"},
         "form_errors": {},
         **extra,

@@ -19,7 +19,7 @@ from app.labels import label
 from app.models import EvidenceFile
 from app.models.enums import KPIStatus
 from app.periods import period_label
-from app.services import comments, evidence, reviews
+from app.services import comments, evidence, reflections, reviews
 from app.services import progress as progress_service
 from app.services.access import Permission
 from app.services.errors import Conflict, Msg, NotFound, ValidationFailed
@@ -53,6 +53,7 @@ def _ctx(view: ProgressView, principal: CurrentPrincipal, **extra: Any) -> dict[
         "can_review": principal.can(Permission.review, view.area.id),
         "checkin": None,
         "today": date.today(),
+        "origins": {},  # action id -> the reflection it came from (reflections.origins)
         **extra,
     }
 
@@ -72,9 +73,19 @@ def progress_page(
     view = progress_view(session, area)
     live = request.app.url_path_for("area_events", slug=area.slug)
     ctx = _ctx(
-        view, principal, live_url=live, period_comments=_period_comments(session, area, principal)
+        view,
+        principal,
+        live_url=live,
+        period_comments=_period_comments(session, area, principal),
+        origins=_origins(session, view),
     )
     return render(request, "progress/page.html", ctx)
+
+
+def _origins(session: SessionDep, view: ProgressView) -> dict[int, Any]:
+    """The reflections the page's actions came from (one query)."""
+    ids = [a.id for a in view.tree.actions] if view.tree else []
+    return reflections.origins(session, view.area.id, "action", ids)
 
 
 def _period_comments(session: SessionDep, area: Any, principal: CurrentPrincipal) -> dict[str, int]:
@@ -425,5 +436,6 @@ def action_update_create(
         session.rollback()
         status_code, checkin = 422, CheckIn(action_id, values, exc.errors)
     view, action = action_view(session, area, plan, action_id)
-    ctx = _ctx(view, principal, action=action, checkin=checkin)
+    origins = reflections.origins(session, area.id, "action", [action_id])
+    ctx = _ctx(view, principal, action=action, checkin=checkin, origins=origins)
     return render(request, "progress/_action.html", ctx, status_code=status_code)

@@ -1,5 +1,388 @@
-"""The area's resources in four dimensions and its data catalogue."""
+"""The area's resources in four dimensions and its data catalogue.
 
-from fastapi import APIRouter
+Both pages list for everyone who reads the area; those who may reflect (editors, facilitators,
+admins) get an add form, and edit or delete each entry in place (htmx) or on its own page
+(without JavaScript: plain POST forms that redirect). A form sent back with a problem comes
+with 422, the message beside the field and what was typed kept.
+"""
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlmodel import Session
+from starlette.datastructures import FormData
+
+from app.db import SessionDep
+from app.models import Area
+from app.models.de import DataAccess, DataFrequency
+from app.models.workshops import ResourceDimension
+from app.services import resources
+from app.services import spreadsheets as sheets
+from app.services.access import Permission, Principal
+from app.services.errors import Conflict, Msg, ValidationFailed
+from app.templating import is_htmx, render
+from app.web.auth import CurrentPrincipal, ReadArea, ReflectArea
+from app.web.forms import Form, field_int, field_text
+from app.web.spreadsheets import download, file_stem
 
 router = APIRouter(prefix="/areas/{slug}")
+
+RESOURCE_FIELDS = ("dimension", "name", "description", "owner_agency_id")
+NEW_ITEM = {"frequency": DataFrequency.yearly.value, "access": DataAccess.on_request.value}
+DATA_ITEM_FIELDS = (
+    "name",
+    "description",
+    "custodian_agency_id",
+    "source_system",
+    "frequency",
+    "access",
+)
+
+
+def _see_other(request: Request, name: str, area: Area, anchor: str = "") -> Response:
+    url = request.url_for(name, slug=area.slug).path
+    return Response(status_code=303, headers={"Location": f"{url}{anchor}"})
+
+
+def _fragment_headers(target: str) -> dict[str, str]:
+    return {"HX-Retarget": target, "HX-Reswap": "outerHTML"}
+
+
+# ---- resources ------------------------------------------------------------------------------
+
+
+def _resource_values(form: FormData) -> dict[str, Any]:
+    values: dict[str, Any] = {name: field_text(form, name, 5000) for name in RESOURCE_FIELDS}
+    values["action_ids"] = form.getlist("action_ids")
+    return values
+
+
+def _inventory(
+    request: Request,
+    session: Session,
+    area: Area,
+    principal: Principal,
+    *,
+    status_code: int = 200,
+    fragment: bool = False,
+    **extra: Any,
+) -> Response:
+    ctx = {
+        "area": area,
+        "inv": resources.inventory(session, area),
+        "can_reflect": principal.can(Permission.reflect, area.id),
+        "values": {},
+        "errors": {},
+        **extra,
+    }
+    if fragment:
+        headers = _fragment_headers("#inventory")
+        return render(request, "resources/_inventory.html", ctx, headers=headers)
+    template = "resources/_inventory.html" if is_htmx(request) else "resources/page.html"
+    return render(request, template, ctx, status_code=status_code)
+
+
+@router.get("/resources", name="resources")
+def resource_list(
+    request: Request, area: ReadArea, session: SessionDep, principal: CurrentPrincipal
+) -> Response:
+    """`?dimension=data` opens the add form with that dimension chosen."""
+    dimension = request.query_params.get("dimension", "")
+    if dimension in {d.value for d in ResourceDimension}:
+        return _inventory(request, session, area, principal, values={"dimension": dimension})
+    return _inventory(request, session, area, principal)
+
+
+@router.post("/resources", name="resource_create")
+def resource_create(
+    request: Request,
+    area: ReflectArea,
+    session: SessionDep,
+    form: Form,
+    principal: CurrentPrincipal,
+) -> Response:
+    values = _resource_values(form)
+    try:
+        row = resources.create_resource(
+            session, actor=principal.actor, area=area, resource_in=values
+        )
+    except ValidationFailed as exc:
+        session.rollback()
+        return _inventory(
+            request, session, area, principal, status_code=422, values=values, errors=exc.errors
+        )
+    return _see_other(request, "resources", area, f"#resource-{row.id}")
+
+
+def _resource_form(
+    request: Request,
+    session: Session,
+    area: Area,
+    resource_id: int,
+    values: dict[str, Any],
+    *,
+    errors: dict[str, Msg] | None = None,
+    conflict: Msg | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The edit form: in place of the entry (htmx) or on a page of its own."""
+    inv = resources.inventory(session, area)
+    ctx = {
+        "area": area,
+        "inv": inv,
+        "resource": resources.get_resource(session, area, resource_id),
+        "values": values,
+        "errors": errors or {},
+        "conflict": conflict,
+        "in_place": is_htmx(request),
+    }
+    template = "resources/_form.html" if is_htmx(request) else "resources/edit.html"
+    return render(request, template, ctx, status_code=status_code)
+
+
+@router.get("/resources/{resource_id}/edit", name="resource_edit")
+def resource_edit(
+    request: Request, resource_id: int, area: ReflectArea, session: SessionDep
+) -> Response:
+    row = resources.get_resource(session, area, resource_id)
+    values = resources.resource_values(session, row)
+    return _resource_form(request, session, area, resource_id, values)
+
+
+@router.post("/resources/{resource_id}", name="resource_update")
+def resource_update(
+    request: Request,
+    resource_id: int,
+    area: ReflectArea,
+    session: SessionDep,
+    form: Form,
+    principal: CurrentPrincipal,
+) -> Response:
+    resources.get_resource(session, area, resource_id)
+    values = _resource_values(form)
+    try:
+        resources.update_resource(
+            session,
+            actor=principal.actor,
+            area=area,
+            resource_id=resource_id,
+            resource_in=values,
+            expected_version=field_int(form, "version"),
+        )
+    except ValidationFailed as exc:
+        session.rollback()
+        return _resource_form(
+            request, session, area, resource_id, values, errors=exc.errors, status_code=422
+        )
+    except Conflict as exc:
+        session.rollback()
+        return _resource_form(
+            request, session, area, resource_id, values, conflict=exc.message, status_code=409
+        )
+    if is_htmx(request):
+        return _inventory(request, session, area, principal, fragment=True, focus=resource_id)
+    return _see_other(request, "resources", area, f"#resource-{resource_id}")
+
+
+@router.get("/resources/{resource_id}/delete", name="resource_confirm_delete")
+def resource_confirm_delete(
+    request: Request, resource_id: int, area: ReflectArea, session: SessionDep
+) -> Response:
+    inv = resources.inventory(session, area)
+    entry = inv.entry(resources.get_resource(session, area, resource_id).id)
+    ctx = {"area": area, "entry": entry, "in_place": is_htmx(request)}
+    template = "resources/_confirm.html" if is_htmx(request) else "resources/confirm.html"
+    return render(request, template, ctx)
+
+
+@router.post("/resources/{resource_id}/delete", name="resource_delete")
+def resource_delete(
+    request: Request,
+    resource_id: int,
+    area: ReflectArea,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+) -> Response:
+    resources.delete_resource(session, actor=principal.actor, area=area, resource_id=resource_id)
+    if is_htmx(request):
+        return _inventory(request, session, area, principal, fragment=True)
+    return _see_other(request, "resources", area)
+
+
+# ---- the data catalogue ---------------------------------------------------------------------
+
+
+def _item_values(form: FormData) -> dict[str, Any]:
+    """What was sent; a frequency or access left out takes its default."""
+    values = {name: field_text(form, name, 5000) for name in DATA_ITEM_FIELDS}
+    return {k: v for k, v in values.items() if v or k not in NEW_ITEM}
+
+
+def _catalogue(
+    request: Request,
+    session: Session,
+    area: Area,
+    principal: Principal,
+    *,
+    status_code: int = 200,
+    fragment: bool = False,
+    **extra: Any,
+) -> Response:
+    ctx = {
+        "area": area,
+        "cat": resources.catalogue(session, area),
+        "can_reflect": principal.can(Permission.reflect, area.id),
+        "values": NEW_ITEM,
+        "errors": {},
+        **extra,
+    }
+    if fragment:
+        headers = _fragment_headers("#catalogue")
+        return render(request, "resources/_catalogue.html", ctx, headers=headers)
+    template = "resources/_catalogue.html" if is_htmx(request) else "resources/data.html"
+    return render(request, template, ctx, status_code=status_code)
+
+
+@router.get("/data", name="data_catalogue")
+def data_catalogue(
+    request: Request, area: ReadArea, session: SessionDep, principal: CurrentPrincipal
+) -> Response:
+    return _catalogue(request, session, area, principal)
+
+
+@router.get("/data.xlsx", name="data_catalogue_xlsx")
+def data_catalogue_xlsx(area: ReadArea, session: SessionDep) -> Response:
+    body = resources.catalogue_workbook(resources.catalogue(session, area))
+    return download(body, sheets.XLSX_TYPE, file_stem(area.slug, "data-catalogue") + ".xlsx")
+
+
+@router.post("/data", name="data_item_create")
+def data_item_create(
+    request: Request,
+    area: ReflectArea,
+    session: SessionDep,
+    form: Form,
+    principal: CurrentPrincipal,
+) -> Response:
+    values = _item_values(form)
+    try:
+        row = resources.create_data_item(session, actor=principal.actor, area=area, item_in=values)
+    except ValidationFailed as exc:
+        session.rollback()
+        kept = {**NEW_ITEM, **values}
+        return _catalogue(
+            request, session, area, principal, status_code=422, values=kept, errors=exc.errors
+        )
+    return _see_other(request, "data_catalogue", area, f"#data-item-{row.id}")
+
+
+def _item_form(
+    request: Request,
+    session: Session,
+    area: Area,
+    item_id: int,
+    values: dict[str, Any],
+    *,
+    errors: dict[str, Msg] | None = None,
+    conflict: Msg | None = None,
+    status_code: int = 200,
+) -> Response:
+    ctx = {
+        "area": area,
+        "cat": resources.catalogue(session, area),
+        "item": resources.get_data_item(session, area, item_id),
+        "values": values,
+        "errors": errors or {},
+        "conflict": conflict,
+        "in_place": is_htmx(request),
+    }
+    template = "resources/_item_form.html" if is_htmx(request) else "resources/item_edit.html"
+    return render(request, template, ctx, status_code=status_code)
+
+
+@router.get("/data/{data_item_id}/edit", name="data_item_edit")
+def data_item_edit(
+    request: Request, data_item_id: int, area: ReflectArea, session: SessionDep
+) -> Response:
+    row = resources.get_data_item(session, area, data_item_id)
+    return _item_form(request, session, area, row.id, resources.data_item_values(session, row))
+
+
+@router.post("/data/{data_item_id}", name="data_item_update")
+def data_item_update(
+    request: Request,
+    data_item_id: int,
+    area: ReflectArea,
+    session: SessionDep,
+    form: Form,
+    principal: CurrentPrincipal,
+) -> Response:
+    resources.get_data_item(session, area, data_item_id)
+    values = _item_values(form)
+    try:
+        resources.update_data_item(
+            session,
+            actor=principal.actor,
+            area=area,
+            item_id=data_item_id,
+            item_in=values,
+            expected_version=field_int(form, "version"),
+        )
+    except ValidationFailed as exc:
+        session.rollback()
+        return _item_form(
+            request, session, area, data_item_id, values, errors=exc.errors, status_code=422
+        )
+    except Conflict as exc:
+        session.rollback()
+        return _item_form(
+            request, session, area, data_item_id, values, conflict=exc.message, status_code=409
+        )
+    if is_htmx(request):
+        return _catalogue(request, session, area, principal, fragment=True, focus=data_item_id)
+    return _see_other(request, "data_catalogue", area, f"#data-item-{data_item_id}")
+
+
+def _item_confirm(
+    request: Request, session: Session, area: Area, item_id: int, status_code: int = 200
+) -> Response:
+    cat = resources.catalogue(session, area)
+    entry = cat.entry(resources.get_data_item(session, area, item_id).id)
+    ctx = {"area": area, "entry": entry, "in_place": is_htmx(request)}
+    template = "resources/_item_confirm.html" if is_htmx(request) else "resources/item_confirm.html"
+    return render(request, template, ctx, status_code=status_code)
+
+
+@router.get("/data/{data_item_id}/delete", name="data_item_confirm_delete")
+def data_item_confirm_delete(
+    request: Request, data_item_id: int, area: ReflectArea, session: SessionDep
+) -> Response:
+    return _item_confirm(request, session, area, data_item_id)
+
+
+@router.post("/data/{data_item_id}/delete", name="data_item_delete")
+def data_item_delete(
+    request: Request,
+    data_item_id: int,
+    area: ReflectArea,
+    session: SessionDep,
+    form: Form,
+    principal: CurrentPrincipal,
+) -> Response:
+    """Deletes at once what no KPI cites; a cited item only from its confirmation, which
+    names the KPIs (a request without `confirm` gets the confirmation, 409)."""
+    try:
+        resources.delete_data_item(
+            session,
+            actor=principal.actor,
+            area=area,
+            item_id=data_item_id,
+            force=field_text(form, "confirm", 10) == "1",
+        )
+    except Conflict:
+        session.rollback()
+        return _item_confirm(request, session, area, data_item_id, status_code=409)
+    if is_htmx(request):
+        return _catalogue(request, session, area, principal, fragment=True)
+    return _see_other(request, "data_catalogue", area)

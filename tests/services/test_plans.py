@@ -35,7 +35,7 @@ def test_creating_a_kpi_stores_values_links_and_one_audit_event(session: Session
     assert stored.baseline_value == 62.5 and stored.target_value == 75.0
     assert stored.baseline_period == "AY2565"
     links = plans.element_links(session, plans.get_spec("kpis"), kpi.id)
-    assert links == {"kra_ids": [kra.id], "co_owner_ids": [lead.id]}
+    assert links == {"kra_ids": [kra.id], "co_owner_ids": [lead.id], "data_item_ids": []}
     event = _events(session)[-1]
     assert (event.entity_type, event.entity_id, event.op) == ("kpi", kpi.id, "create")
     assert event.after["kra_ids"] == [kra.id] and event.after["baseline_value"] == 62.5

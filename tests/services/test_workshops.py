@@ -8,7 +8,16 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from app import live
-from app.models import KPI, Action, AuditEvent, Contribution, ProblemEntry, WorkshopSession
+from app.models import (
+    KPI,
+    Action,
+    AuditEvent,
+    Contribution,
+    LearningQuestion,
+    ProblemEntry,
+    Resource,
+    WorkshopSession,
+)
 from app.models.base import utcnow
 from app.services import plans, seeding, workshops
 from app.services.errors import Conflict, NotFound, ValidationFailed
@@ -263,8 +272,19 @@ def test_accepting_problems_actions_resources_and_questions(session: Session) ->
     assert session.get(ProblemEntry, problem.accepted_id).problem == "ครูย้ายบ่อย"
     made = session.get(Action, action.accepted_id)
     assert (made.plan_id, made.code, made.title) == (plan.id, "ACT1", "ค่ายภาษา")
-    for row in (resource, question):
-        assert (row.state, row.accepted_entity, row.accepted_id) == ("accepted", None, None)
+    made = session.get(Resource, resource.accepted_id)
+    assert (resource.state, resource.accepted_entity) == ("accepted", "resource")
+    assert (made.area_id, made.dimension, made.name, made.contribution_id) == (
+        plan.area_id,
+        "knowledge",
+        "ห้องสมุดชุมชน",
+        resource.id,
+    )
+    asked = session.get(LearningQuestion, question.accepted_id)
+    assert (question.state, question.accepted_entity) == ("accepted", "learning_question")
+    assert (asked.area_id, asked.state) == (plan.area_id, "open")
+    assert asked.question == question.text
+    assert workshops.board_view(session, workshop).drafts == 2  # the resource is no plan draft
 
 
 def test_accepting_without_a_plan_is_refused_and_changes_nothing(session: Session) -> None:
@@ -346,4 +366,11 @@ def test_the_demo_workshop_is_a_closed_board_that_leaves_the_plan_as_written(
     assert board.groups == {"ครู": 2, "ท้องถิ่น": 2}
     states = {c.contribution.state for c in board.cards}
     assert states == {"new", "accepted", "archived"}
-    assert all(c.element is None for c in board.cards)
+    # nothing went into the plan; the accepted resource went into the resource inventory, the
+    # accepted question into the learning questions
+    kept = ("resource", "question")
+    assert all(c.element is None for c in board.cards if c.contribution.kind not in kept)
+    asked = next(c for c in board.cards if c.contribution.accepted_entity == "learning_question")
+    assert isinstance(asked.element, LearningQuestion)
+    (inventory_card,) = [c for c in board.cards if isinstance(c.element, Resource)]
+    assert inventory_card.element.contribution_id == inventory_card.contribution.id

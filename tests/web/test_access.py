@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from app.main import create_app
 from app.models import KPI, AuditEvent
-from app.services import accounts, comments, plans
+from app.services import accounts, comments, outcomes, partners, plans, resources
 from app.web import auth
 from tests import factories as f
 from tests.conftest import sign_in
@@ -44,6 +44,12 @@ ELEMENT = PLAN + "/{kind}/{element_id}"
 API = "/api/v1/areas/{slug}/plan"
 WORKSHOP_STEP = "/areas/{slug}/workshops/{workshop_id}/contributions/{contribution_id}/{step}"
 THREAD = "/areas/{slug}/comments/{comment_id}"
+REFLECTION = "/areas/{slug}/reflections/{reflection_id}"
+RESOURCE = "/areas/{slug}/resources/{resource_id}"
+DATA_ITEM = "/areas/{slug}/data/{data_item_id}"
+QUESTION = "/areas/{slug}/questions/{question_id}"
+PARTNER = "/areas/{slug}/partners/{partner_id}"
+MARKER = PARTNER + "/markers/{marker_id}"
 MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/"): SIGNED_IN,
     ("GET", "/review"): SIGNED_IN,  # each sees the areas they may read
@@ -84,6 +90,64 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/areas/{slug}/comments"): READ,
     # the developmental-evaluation layer
     ("GET", "/areas/{slug}/learning"): READ,
+    ("GET", "/areas/{slug}/partners"): READ,
+    ("POST", "/areas/{slug}/partners"): REFLECT,
+    ("POST", PARTNER): REFLECT,
+    ("POST", PARTNER + "/delete"): REFLECT,
+    ("POST", PARTNER + "/markers"): REFLECT,
+    ("POST", MARKER): REFLECT,
+    ("POST", MARKER + "/retire"): REFLECT,
+    ("POST", MARKER + "/reinstate"): REFLECT,
+    ("GET", PARTNER + "/ratings"): READ,  # a form for those who reflect, a table for the others
+    ("POST", PARTNER + "/ratings"): REFLECT,
+    ("GET", "/areas/{slug}/resources"): READ,
+    ("POST", "/areas/{slug}/resources"): REFLECT,
+    ("GET", RESOURCE + "/edit"): REFLECT,
+    ("POST", RESOURCE): REFLECT,
+    ("GET", RESOURCE + "/delete"): REFLECT,
+    ("POST", RESOURCE + "/delete"): REFLECT,
+    ("GET", "/areas/{slug}/data"): READ,
+    ("GET", "/areas/{slug}/data.xlsx"): READ,
+    ("POST", "/areas/{slug}/data"): REFLECT,
+    ("GET", DATA_ITEM + "/edit"): REFLECT,
+    ("POST", DATA_ITEM): REFLECT,
+    ("GET", DATA_ITEM + "/delete"): REFLECT,
+    ("POST", DATA_ITEM + "/delete"): REFLECT,
+    ("GET", "/areas/{slug}/reflections"): READ,
+    ("POST", "/areas/{slug}/reflections"): REFLECT,
+    ("GET", REFLECTION): READ,
+    ("PUT", REFLECTION): REFLECT,
+    ("POST", REFLECTION): REFLECT,  # the edit form without JavaScript
+    ("GET", REFLECTION + "/delete"): REFLECT,
+    ("POST", REFLECTION + "/delete"): REFLECT,
+    ("POST", REFLECTION + "/follow-ups"): REFLECT,
+    ("GET", "/areas/{slug}/proposals"): READ,
+    ("POST", "/areas/{slug}/proposals"): REFLECT,
+    ("POST", "/areas/{slug}/proposals/{proposal_id}/decision"): REFLECT,
+    ("GET", "/areas/{slug}/questions"): READ,
+    ("POST", "/areas/{slug}/questions"): REFLECT,
+    ("PUT", QUESTION): REFLECT,
+    ("POST", QUESTION): REFLECT,  # the edit form without JavaScript
+    ("POST", QUESTION + "/retire"): REFLECT,
+    ("GET", "/areas/{slug}/outcomes"): READ,
+    ("POST", "/areas/{slug}/outcomes"): REFLECT,
+    ("GET", "/areas/{slug}/outcomes/{outcome_id}"): READ,
+    ("PUT", "/areas/{slug}/outcomes/{outcome_id}"): REFLECT,
+    ("POST", "/areas/{slug}/outcomes/{outcome_id}"): REFLECT,  # the edit form without JavaScript
+    ("POST", "/areas/{slug}/outcomes/{outcome_id}/delete"): REFLECT,
+    ("GET", "/areas/{slug}/principles"): READ,
+    ("POST", "/areas/{slug}/principles"): REFLECT,
+    ("PUT", "/areas/{slug}/principles/{principle_id}"): REFLECT,
+    ("POST", "/areas/{slug}/principles/{principle_id}"): REFLECT,
+    ("POST", "/areas/{slug}/principles/{principle_id}/delete"): REFLECT,
+    ("GET", "/areas/{slug}/timeline"): READ,
+    ("POST", "/areas/{slug}/timeline/developments"): REFLECT,
+    ("POST", "/areas/{slug}/timeline/developments/{development_id}/delete"): REFLECT,
+    ("GET", "/areas/{slug}/versions"): READ,
+    ("POST", "/areas/{slug}/versions"): EDIT,
+    ("GET", "/areas/{slug}/versions/compare"): READ,
+    ("GET", "/areas/{slug}/versions/{version_id}"): READ,
+    ("POST", "/areas/{slug}/versions/{version_id}/delete"): EDIT,
     ("POST", "/areas/{slug}/comments"): COMMENT,
     ("GET", THREAD): READ,
     ("POST", THREAD + "/replies"): COMMENT,
@@ -219,6 +283,32 @@ def world(session: Session, app_client: Callable[[], TestClient]) -> World:
         area=f.area(session, "phuket"),
         comment_in={"target_type": "area", "body": "ภาพรวมแผนภูเก็ต"},
     )
+    phuket = f.area(session, "phuket")
+    outcome = outcomes.create_outcome(
+        session,
+        actor=f.ACTOR,
+        area=phuket,
+        outcome_in={"observed_on": "2025-02-14", "who": "ครูภูเก็ต", "change": "ตั้งวง PLC เอง"},
+    )
+    principle = outcomes.create_principle(
+        session, actor=f.ACTOR, area=phuket, principle_in={"statement": "ไม่ทิ้งใครไว้ข้างหลัง"}
+    )
+    resource = resources.create_resource(
+        session, actor=f.ACTOR, area=phuket, resource_in={"dimension": "data", "name": "ระบบ DMC"}
+    )
+    data_item = resources.create_data_item(
+        session, actor=f.ACTOR, area=phuket, item_in={"name": "ผลการประเมินการอ่าน ป.1"}
+    )
+    partner = partners.create_partner(
+        session, actor=f.ACTOR, area=phuket, partner_in={"name": "ผู้ปกครอง"}
+    )
+    marker = partners.add_marker(
+        session,
+        actor=f.ACTOR,
+        area=phuket,
+        partner=partner,
+        marker_in={"level": "expect", "text": "ผู้ปกครองมาร่วมประชุมชั้นเรียน"},
+    )
     w = World(session)
     target = f.make_user(session, "viewer", "krabi")
     grant = accounts.grants_by_user(session, [target.id])[target.id][0]
@@ -265,6 +355,17 @@ def world(session: Session, app_client: Callable[[], TestClient]) -> World:
         "step": "archive",
         "code": workshop.join_code,
         "indicator_code": "p1-reading-good",
+        "reflection_id": "999999",
+        "proposal_id": "999999",
+        "question_id": "999999",
+        "outcome_id": str(outcome.id),
+        "principle_id": str(principle.id),
+        "resource_id": str(resource.id),
+        "data_item_id": str(data_item.id),
+        "version_id": "999999",
+        "development_id": "999999",
+        "partner_id": str(partner.id),
+        "marker_id": str(marker.id),
         "token_ids": token_ids,  # type: ignore[dict-item]
     }
     return w

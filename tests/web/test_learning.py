@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from app.i18n import local_time
 from app.models import KPI, AuditEvent, KeyDevelopment, KeyResultArea, PlanVersion
-from app.services import plans, versions
+from app.services import plans, reviews, versions
 from tests import factories as f
 from tests.conftest import sign_in
 
@@ -237,3 +237,15 @@ def test_another_areas_editor_writes_nothing(app_client: Callable, session: Sess
         'action="/areas/krabi/timeline/developments"'
         not in viewer.get("/areas/krabi/timeline").text
     )
+
+
+def test_review_decisions_are_on_the_timeline(client: TestClient, session: Session) -> None:
+    f.make_full_plan(session, kras=1)
+    area = f.area(session)
+    for action, comment in (("submit", ""), ("return", "ขอหลักฐานผลการอ่านเพิ่ม")):
+        reviews.step_round(
+            session, actor=f.ACTOR, area=area, period="AY2566", action=action, comment=comment
+        )
+    page = client.get("/areas/krabi/timeline?kind=review").text
+    assert "ส่งกลับให้แก้ไข" in page and "ขอหลักฐานผลการอ่านเพิ่ม" in page
+    assert page.count('class="timeline-entry kind-review"') == 1  # a submission is no decision

@@ -196,7 +196,7 @@ def test_accepting_with_no_plan_says_so_on_the_board(client: TestClient, session
     assert _count(session, Plan) == 0
 
 
-def test_resources_and_questions_are_accepted_without_a_plan_element(
+def test_resources_join_the_inventory_and_questions_the_learning_questions(
     client: TestClient, session: Session
 ) -> None:
     f.make_plan(session)
@@ -207,8 +207,18 @@ def test_resources_and_questions_are_accepted_without_a_plan_element(
     )
     url = f"/areas/krabi/workshops/{workshop.id}/contributions/{resource.id}/accept"
     card = client.post(url, headers=HX)
-    assert card.status_code == 200 and "badge accepted" in card.text
-    assert "state-accepted" in card.text and "/plan#" not in card.text
+    session.refresh(resource)
+    assert card.status_code == 200 and "state-accepted" in card.text and "/plan#" not in card.text
+    assert resource.accepted_entity == "resource"
+    assert f'href="/areas/krabi/resources#resource-{resource.accepted_id}"' in card.text
+    assert "ศูนย์การเรียนรู้ชุมชน" in client.get("/areas/krabi/resources").text
+    question = f.make_contribution(session, workshop, guest, "question", text="ใครเก็บข้อมูล?")
+    url = f"/areas/krabi/workshops/{workshop.id}/contributions/{question.id}/accept"
+    card = client.post(url, headers=HX)
+    session.refresh(question)
+    assert card.status_code == 200 and question.accepted_entity == "learning_question"
+    assert f'href="/areas/krabi/questions#question-{question.accepted_id}"' in card.text
+    assert "ใครเก็บข้อมูล?" in client.get("/areas/krabi/questions").text
 
 
 def test_group_archive_and_bring_back_on_the_board(client: TestClient, session: Session) -> None:

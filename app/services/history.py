@@ -107,7 +107,12 @@ def people(session: Session, area_id: int) -> list[tuple[int, str]]:
 
 def actor_names(session: Session, entries: list[Entry]) -> dict[int, str]:
     """People's names as they are now (the trail keeps the email they acted under)."""
-    ids = {e.event.actor_id for e in entries if e.event.actor_id is not None}
+    return names_of(session, {e.event.actor_id for e in entries})
+
+
+def names_of(session: Session, user_ids: set[int | None]) -> dict[int, str]:
+    """People's display names by id, in one query."""
+    ids = {i for i in user_ids if i is not None}
     if not ids:
         return {}
     rows = session.exec(select(User.id, User.display_name).where(col(User.id).in_(ids))).all()

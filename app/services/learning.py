@@ -19,6 +19,7 @@ from app.models import (
     ChangeProposal,
     DataItem,
     EmergentOutcome,
+    EvidenceFile,
     GuidingPrinciple,
     KeyDevelopment,
     LearningQuestion,
@@ -60,7 +61,13 @@ def counts(session: Session, area: Area) -> dict[str, int]:
 # ---- adaptations: the reason asked for when the plan changes materially ---------------------
 
 REASON_FIELDS = ("reason_category", "reason", "cites")
-CITABLE = {"reflection": Reflection, "emergent_outcome": EmergentOutcome}
+# What a change may cite, by audit entity type: each model has the area's id.
+CITABLE = {
+    "reflection": Reflection,
+    "emergent_outcome": EmergentOutcome,
+    "evidence_file": EvidenceFile,
+}
+CITED_FILES = 50  # the newest evidence files offered
 
 
 @dataclass(frozen=True)
@@ -107,7 +114,8 @@ def _citation(session: Session, area: Area, value: str) -> tuple[str, int] | Non
 
 
 def citation_choices(session: Session, area: Area) -> list[tuple[str, str]]:
-    """What a change may cite: the area's reflections and emergent outcomes, newest first."""
+    """What a change may cite: the area's reflections, emergent outcomes and (newest) evidence
+    files, newest first. Three queries."""
     reflections = session.exec(
         select(Reflection.id, Reflection.title, Reflection.held_on)
         .where(Reflection.area_id == area.id)
@@ -118,11 +126,19 @@ def citation_choices(session: Session, area: Area) -> list[tuple[str, str]]:
         .where(EmergentOutcome.area_id == area.id)
         .order_by(col(EmergentOutcome.observed_on).desc(), col(EmergentOutcome.id).desc())
     ).all()
+    files = session.exec(
+        select(EvidenceFile.id, EvidenceFile.filename, EvidenceFile.uploaded_at)
+        .where(EvidenceFile.area_id == area.id)
+        .order_by(col(EvidenceFile.id).desc())
+        .limit(CITED_FILES)
+    ).all()
     reflection = gettext("Reflection")
     outcome = gettext("Emergent outcome")
+    evidence = gettext("Evidence file")
     return [
         *((f"reflection:{i}", f"{reflection} · {format_date(d)} · {t}") for i, t, d in reflections),
         *((f"emergent_outcome:{i}", f"{outcome} · {format_date(d)} · {w}") for i, w, d in outcomes),
+        *((f"evidence_file:{i}", f"{evidence} · {format_date(d)} · {n}") for i, n, d in files),
     ]
 
 
@@ -156,6 +172,15 @@ def _changed(a: Any, b: Any) -> bool:
     if isinstance(a, list) and isinstance(b, list):
         return sorted(a) != sorted(b)
     return (a or None) != (b or None)
+
+
+def stated_reason() -> Any:
+    """Audit events that say why: a reason, its category or the record behind the change."""
+    return or_(
+        col(AuditEvent.reason).is_not(None),
+        col(AuditEvent.reason_category).is_not(None),
+        col(AuditEvent.cites_type).is_not(None),
+    )
 
 
 # ---- the timeline ---------------------------------------------------------------------------
@@ -262,9 +287,7 @@ def _moment(value: datetime) -> datetime:
 def _trail_entries(
     session: Session, area: Area, filters: TimelineFilters, first_version: datetime | None
 ) -> list[TimelineEntry]:
-    explained = or_(
-        col(AuditEvent.reason).is_not(None), col(AuditEvent.reason_category).is_not(None)
-    )
+    explained = stated_reason()
     wanted = []
     if "adaptation" in filters.kinds:
         plan_changes = col(AuditEvent.entity_type).in_(PLAN_ENTITIES)
@@ -289,7 +312,7 @@ def _trail_entries(
                 title = (event.after or {}).get("period", "")
                 found.append(TimelineEntry("review", day, (event.at, event.id), title, event))
             continue
-        stated = bool(event.reason or event.reason_category)
+        stated = bool(event.reason or event.reason_category or event.cites_type)
         if stated or material(event):
             title = entry_label(event)
             found.append(

@@ -20,7 +20,7 @@ from app.i18n import N_, format_date, gettext, thai_today
 from app.models import Area, AuditEvent, Plan, PlanVersion
 from app.models.enums import AuditOp
 from app.schemas import InputModel, OptionalDate, Text
-from app.services import audit, maps
+from app.services import audit, learning, maps
 from app.services.errors import Msg, NotFound, ValidationFailed
 from app.services.plans import PLAN_ENTITIES
 from app.services.validation import validate
@@ -238,7 +238,7 @@ def _state(session: Session, area: Area, plan: Plan, side: Side) -> maps.State:
 def _reasons(
     session: Session, area: Area, start: datetime, end: datetime
 ) -> dict[tuple[str, int], list[AuditEvent]]:
-    """The plan changes between two moments that carry a reason or its category."""
+    """The plan changes between two moments that say why (`learning.stated_reason`)."""
     events = session.exec(
         select(AuditEvent)
         .where(
@@ -246,7 +246,7 @@ def _reasons(
             col(AuditEvent.entity_type).in_(PLAN_ENTITIES),
             col(AuditEvent.at) >= start.astimezone(UTC),
             col(AuditEvent.at) < end.astimezone(UTC),
-            (col(AuditEvent.reason).is_not(None)) | (col(AuditEvent.reason_category).is_not(None)),
+            learning.stated_reason(),
         )
         .order_by(col(AuditEvent.at), col(AuditEvent.id))
     ).all()

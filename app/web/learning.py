@@ -9,8 +9,8 @@ from fastapi.responses import RedirectResponse, Response
 from app.db import SessionDep
 from app.display import value_names
 from app.i18n import N_, format_date, gettext
-from app.models import Area, PlanVersion
-from app.services import learning, records, versions
+from app.models import Area, AuditEvent, PlanVersion
+from app.services import history, learning, records, versions
 from app.services.access import Permission, Principal
 from app.services.errors import Msg, ValidationFailed
 from app.services.plan_tree import current_plans
@@ -139,9 +139,11 @@ def _timeline(
         errors = exc.errors
         filters = learning.TimelineFilters()
     entries = learning.timeline(session, area, filters)
+    audited = {e.record.actor_id for e in entries if isinstance(e.record, AuditEvent)}
     ctx = {
         "area": area,
         "entries": entries,
+        "actor_names": history.names_of(session, audited),
         "filters": filters,
         "filter_values": {**params, "kind": kinds},
         "filter_errors": errors,
@@ -293,6 +295,10 @@ def plan_versions_compare(
         "errors": errors,
         "sides": _side_choices(rows),
         "names": names,
+        "actor_names": history.names_of(
+            session,
+            {r.actor_id for c in comparison.changes for r in c.reasons} if comparison else set(),
+        ),
     }
     return render(request, "learning/compare.html", ctx, status_code=422 if errors else 200)
 

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from app.i18n import local_time
 from app.models import KPI, AuditEvent, KeyDevelopment, KeyResultArea, PlanVersion
-from app.services import plans, reviews, versions
+from app.services import evidence, plans, reflections, reviews, versions
 from tests import factories as f
 from tests.conftest import sign_in
 
@@ -249,3 +249,47 @@ def test_review_decisions_are_on_the_timeline(client: TestClient, session: Sessi
     page = client.get("/areas/krabi/timeline?kind=review").text
     assert "ส่งกลับให้แก้ไข" in page and "ขอหลักฐานผลการอ่านเพิ่ม" in page
     assert page.count('class="timeline-entry kind-review"') == 1  # a submission is no decision
+
+
+def test_a_change_cites_the_reflection_or_the_evidence_behind_it(
+    client: TestClient, session: Session
+) -> None:
+    plan = f.make_plan(session)
+    kra = f.make_kra(session, plan, "KRA1", title="ยกระดับการอ่าน")
+    area = f.area(session)
+    seen = reflections.create_reflection(
+        session,
+        actor=f.ACTOR,
+        area=area,
+        reflection_in={"held_on": "2024-06-20", "title": "ทบทวนผลการอ่านปี 2566"},
+    )
+    pdf = evidence.store(
+        session,
+        actor=f.ACTOR,
+        area_id=area.id,
+        upload=evidence.Upload("ผลการอ่าน.pdf", b"%PDF-1.4\n%%EOF\n"),
+    )
+    session.commit()
+    form = client.get(f"/areas/krabi/plan/kras/{kra.id}/edit", headers=HX).text
+    assert f'value="reflection:{seen.id}"' in form and f'value="evidence_file:{pdf.id}"' in form
+    for cites, title in ((f"reflection:{seen.id}", "ใหม่ 1"), (f"evidence_file:{pdf.id}", "ใหม่ 2")):
+        current = session.exec(select(KeyResultArea)).one()
+        session.refresh(current)
+        saved = client.put(
+            f"/areas/krabi/plan/kras/{kra.id}",
+            headers=HX,
+            data={"code": "KRA1", "title": title, "cites": cites, "version": current.version},
+        )
+        assert saved.status_code == 200, saved.text
+    events = session.exec(
+        select(AuditEvent)
+        .where(AuditEvent.op == "update", AuditEvent.entity_type == "kra")
+        .order_by(AuditEvent.id)
+    ).all()
+    assert [(e.cites_type, e.cites_id) for e in events] == [
+        ("reflection", seen.id),
+        ("evidence_file", pdf.id),
+    ]
+    timeline = client.get("/areas/krabi/timeline?kind=adaptation").text
+    assert f'href="/areas/krabi/reflections/{seen.id}"' in timeline
+    assert f'href="/areas/krabi/progress/evidence/{pdf.id}"' in timeline

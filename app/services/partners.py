@@ -220,7 +220,9 @@ def add_marker(
     )
     session.add(marker)
     session.flush()
-    _audit(session, actor, area, MARKER, marker.id, AuditOp.create, None, audit.snapshot(marker))
+    records.record(
+        session, actor, area, MARKER, marker.id, AuditOp.create, None, audit.snapshot(marker)
+    )
     records.finish(session, area, MARKER, marker.id, AuditOp.create)
     return marker
 
@@ -303,31 +305,9 @@ def _change(
     marker.version += 1
     session.add(marker)
     after = audit.snapshot(marker)
-    _audit(session, actor, area, MARKER, marker.id, AuditOp.update, before, after)
+    records.record(session, actor, area, MARKER, marker.id, AuditOp.update, before, after)
     records.finish(session, area, MARKER, marker.id, AuditOp.update)
     return marker
-
-
-def _audit(
-    session: Session,
-    actor: audit.Actor,
-    area: Area,
-    spec: records.RecordSpec,
-    record_id: int | None,
-    op: AuditOp,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
-) -> None:
-    audit.record(
-        session,
-        actor=actor,
-        area_id=area.id,
-        entity_type=spec.entity_type,
-        entity_id=record_id,
-        op=op,
-        before=before,
-        after=after,
-    )
 
 
 def _periods(session: Session, area: Area) -> list[str]:
@@ -424,7 +404,7 @@ def _write_rating(
     if row is not None and rating is None:
         before = audit.snapshot(row, **label)
         session.delete(row)
-        _audit(session, actor, area, RATING, row.id, AuditOp.delete, before, None)
+        records.record(session, actor, area, RATING, row.id, AuditOp.delete, before, None)
         return 1
     if row is not None and (row.rating, row.note) == (rating, data.note):
         return 0
@@ -438,7 +418,7 @@ def _write_rating(
     session.add(row)
     session.flush()
     op = AuditOp.create if before is None else AuditOp.update
-    _audit(session, actor, area, RATING, row.id, op, before, audit.snapshot(row, **label))
+    records.record(session, actor, area, RATING, row.id, op, before, audit.snapshot(row, **label))
     return 1
 
 

@@ -130,7 +130,7 @@ def create(
     session.add(row)
     session.flush()
     links = _write_links(session, spec, row.id, data)
-    _record(session, actor, area, spec, row.id, AuditOp.create, None, audit.snapshot(row, **links))
+    record(session, actor, area, spec, row.id, AuditOp.create, None, audit.snapshot(row, **links))
     if commit:
         finish(session, area, spec, row.id, AuditOp.create)
     return row
@@ -164,9 +164,7 @@ def update(
     row.version += 1
     session.add(row)
     links = _write_links(session, spec, row.id, data, replace=True)
-    _record(
-        session, actor, area, spec, row.id, AuditOp.update, before, audit.snapshot(row, **links)
-    )
+    record(session, actor, area, spec, row.id, AuditOp.update, before, audit.snapshot(row, **links))
     finish(session, area, spec, row.id, AuditOp.update)
     return row
 
@@ -187,7 +185,7 @@ def delete(
     before = audit.snapshot(row, **links_of(session, spec, row.id))
     session.delete(row)
     session.flush()
-    _record(session, actor, area, spec, record_id, AuditOp.delete, before, None)
+    record(session, actor, area, spec, record_id, AuditOp.delete, before, None)
     finish(session, area, spec, record_id, AuditOp.delete)
     return before
 
@@ -204,7 +202,7 @@ def finish(
     audit.finish(session, area_id=area.id, publish={**publish, "op": op.value})
 
 
-def _record(
+def record(
     session: Session,
     actor: audit.Actor,
     area: Area,
@@ -214,6 +212,7 @@ def _record(
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
 ) -> None:
+    """Record one change of a record in the caller's transaction (see `finish`)."""
     audit.record(
         session,
         actor=actor,

@@ -11,13 +11,14 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from app.models import (
+    KPI,
     AuditEvent,
     BoundaryPartner,
     ProgressMarker,
     ProgressMarkerRating,
 )
 from app.outcome_map import PARTNER_STYLES
-from app.services import partners
+from app.services import partners, progress
 from tests import factories as f
 from tests.conftest import QueryCounter, sign_in
 
@@ -424,11 +425,8 @@ def test_the_map_shows_the_partners_with_their_levels_at_its_period(
     make_partner(session, name="อบต. คลองท่อมใต้")  # no marker, never rated
     rate(session, partner, "AY2566-S2", (m[0], "medium"), (m[1], "low"))
     rate(session, partner, "AY2567-S2", (m[0], "high"), (m[1], "high"), (m[2], "low"))
-    kpi = plan  # the map's periods come from the KPIs' values
-    from app.models import KPI
-    from app.services import progress
-
-    k = session.exec(select(KPI).where(KPI.plan_id == kpi.id)).first()
+    # the map's periods come from the KPIs' values
+    k = session.exec(select(KPI).where(KPI.plan_id == plan.id).order_by(KPI.id)).first()
     for period, value in (("AY2566", "60"), ("AY2567", "70")):
         progress.save_cell(
             session, actor=f.ACTOR, plan=plan, kpi_id=k.id, period=period, cell="actual", text=value

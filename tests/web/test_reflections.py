@@ -58,7 +58,9 @@ def _count(session: Session, model: type) -> int:
 def _krabi(session: Session) -> Krabi:
     """Krabi's plan with values for AY2566 and AY2567 and a check-in on its first action."""
     plan = f.make_full_plan(session, "krabi", kras=2)
-    kra = session.exec(select(KeyResultArea).where(KeyResultArea.plan_id == plan.id)).first()
+    kra = session.exec(
+        select(KeyResultArea).where(KeyResultArea.plan_id == plan.id, KeyResultArea.code == "KRA1")
+    ).one()
     kpi = session.exec(select(KPI).where(KPI.plan_id == plan.id, KPI.code == "KPI1")).one()
     action = session.exec(
         select(Action).where(Action.plan_id == plan.id, Action.code == "ACT1")

@@ -146,10 +146,14 @@ def thai_today() -> date:
     return datetime.now(THAI_TZ).date()
 
 
+def as_utc(moment: datetime) -> datetime:
+    """Aware UTC: SQLite hands back naive UTC (and compares the digits as written)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 def local_time(value: datetime) -> datetime:
-    """A stored UTC time in Thai time (UTC+7 all year). SQLite hands back naive UTC."""
-    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
-    return aware.astimezone(THAI_TZ)
+    """A stored UTC time in Thai time (UTC+7 all year)."""
+    return as_utc(value).astimezone(THAI_TZ)
 
 
 def format_datetime(value: datetime | None, locale: str | None = None) -> str:

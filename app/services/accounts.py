@@ -8,7 +8,7 @@ in the clear: passwords are argon2id hashes, tokens are stored as SHA-256 digest
 import hashlib
 import math
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -18,6 +18,7 @@ from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
 from app.config import get_settings
+from app.i18n import as_utc
 from app.models import ApiToken, Area, LoginFailure, LoginSession, RoleGrant, User
 from app.models.base import utcnow
 from app.models.enums import AuditOp, Role
@@ -62,11 +63,6 @@ def _dummy_hash() -> str:
 
 def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; every stored time is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _user_snapshot(user: User) -> dict[str, Any]:
@@ -353,7 +349,7 @@ def token_principal(session: Session, plain: str) -> Principal | None:
         return None
     token, user = row
     now = utcnow()
-    if token.last_used_at is None or now - _aware(token.last_used_at) > timedelta(minutes=5):
+    if token.last_used_at is None or now - as_utc(token.last_used_at) > timedelta(minutes=5):
         token.last_used_at = now  # coarse, so a busy script does not write on every call
         session.add(token)
         session.commit()
@@ -411,7 +407,7 @@ def _throttled_until(
             )
         ).one()
         if count >= limit and oldest is not None:
-            return _aware(oldest)
+            return as_utc(oldest)
     return None
 
 
@@ -452,14 +448,14 @@ def session_principal(session: Session, token: str) -> Principal | None:
         return None
     login, user = row
     now = utcnow()
-    if _aware(login.expires_at) <= now or not user.is_active:
+    if as_utc(login.expires_at) <= now or not user.is_active:
         return None
     settings = get_settings()
     renewed = min(
         now + timedelta(hours=settings.session_hours),
-        _aware(login.created_at) + timedelta(days=settings.session_max_days),
+        as_utc(login.created_at) + timedelta(days=settings.session_max_days),
     )
-    if renewed - _aware(login.expires_at) > timedelta(minutes=5):
+    if renewed - as_utc(login.expires_at) > timedelta(minutes=5):
         login.expires_at = renewed
         session.add(login)
         session.commit()

@@ -11,13 +11,13 @@ Reads load in a fixed number of queries whatever the number of comments.
 
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, and_, col, or_, select
 
-from app.i18n import N_, local_time
+from app.i18n import N_, as_utc, local_time
 from app.models import (
     KPI,
     Action,
@@ -526,11 +526,6 @@ class News:
         for item in self.items:
             groups.setdefault(item.area_id, []).append(item)
         return [(self.areas[a], items) for a, items in groups.items() if a in self.areas]
-
-
-def as_utc(moment: datetime) -> datetime:
-    """Aware UTC: SQLite hands back naive UTC, and compares the digits as written."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def seen_at(session: Session, user_id: int) -> datetime | None:

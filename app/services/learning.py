@@ -11,7 +11,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, or_, select
 
 from app.display import entry_label
-from app.i18n import format_date, gettext, local_time, thai_today
+from app.i18n import as_utc, format_date, gettext, local_time, thai_today
 from app.models import (
     Area,
     AuditEvent,
@@ -277,11 +277,7 @@ def timeline(session: Session, area: Area, filters: TimelineFilters) -> list[Tim
             for e in kept
             if e.kind == "adaptation" and e.record.reason_category == filters.category
         ]
-    return sorted(kept, key=lambda e: (e.day, _moment(e.order[0]), e.order[1]), reverse=True)
-
-
-def _moment(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return sorted(kept, key=lambda e: (e.day, as_utc(e.order[0]), e.order[1]), reverse=True)
 
 
 def _trail_entries(

@@ -374,7 +374,7 @@ def compare(before: State, after: State) -> list[Difference]:
         entity_type, element_id = key
         layer = NODE_LAYERS.get(entity_type, entity_type)
         snap = new or old or {}
-        label = _label_of(entity_type, snap)
+        label = label_of(entity_type, snap)
         if old is None:
             found.append(Difference(f"{layer}:{element_id}", layer, label, "added", []))
         elif new is None:
@@ -404,7 +404,7 @@ def _chain_order(key: tuple[str, int]) -> tuple[int, int]:
     return order.index(key[0]), key[1]
 
 
-def _label_of(entity_type: str, snap: dict[str, Any]) -> str:
+def label_of(entity_type: str, snap: dict[str, Any]) -> str:
     text = snap.get("title") or snap.get("name") or snap.get("text") or snap.get("problem") or ""
     code = snap.get("code") or ""
     return f"{code} {text}".strip()

@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import Field
 from sqlmodel import Session, col, select
 
-from app.i18n import N_, format_date, gettext, thai_today
+from app.i18n import N_, as_utc, format_date, gettext, thai_today
 from app.models import Area, AuditEvent, Plan, PlanVersion
 from app.models.enums import AuditOp
 from app.schemas import InputModel, OptionalDate, Text
@@ -178,7 +178,7 @@ class Comparison:
     left: Side
     right: Side
     changes: list[Change]
-    labels: dict[tuple[str, int], str]  # every element of either side, for linked id lists
+    codes: dict[tuple[str, int], str]  # every coded element of either side (linked id lists)
 
     def count(self, change: str) -> int:
         return sum(1 for c in self.changes if c.difference.change == change)
@@ -193,8 +193,7 @@ def parse_side(session: Session, area: Area, value: str) -> Side | None:
         row = session.get(PlanVersion, int(value[1:]))
         if row is None or row.area_id != area.id:
             return None
-        as_of = row.as_of if row.as_of.tzinfo else row.as_of.replace(tzinfo=UTC)  # SQLite: naive
-        return Side(value, row.name, as_of, row)
+        return Side(value, row.name, as_utc(row.as_of), row)
     try:
         day = date.fromisoformat(value)
     except ValueError:
@@ -218,12 +217,13 @@ def compare(session: Session, area: Area, plan: Plan, left: Side, right: Side) -
         if layer == "vision":
             found = [e for e in found if "vision" in (e.after or {})]
         changes.append(Change(difference, entity_type, element_id, found))
-    labels = {
-        key: maps._label_of(key[0], snap)
+    codes = {
+        key: str(snap["code"])
         for state in (old, new)
         for key, snap in state.snapshots.items()
+        if snap.get("code")
     }
-    return Comparison(left, right, changes, labels)
+    return Comparison(left, right, changes, codes)
 
 
 _ENTITY_OF_LAYER = {layer: entity for entity, layer in maps.NODE_LAYERS.items()}

@@ -20,7 +20,7 @@ from pydantic import BeforeValidator, Field, model_validator
 from sqlalchemy import func
 from sqlmodel import Session, SQLModel, col, select
 
-from app.i18n import N_, THAI_TZ, gettext
+from app.i18n import N_, THAI_TZ, as_utc, gettext
 from app.models import (
     Area,
     Contribution,
@@ -155,17 +155,12 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 # ---- reading --------------------------------------------------------------------------------
 
 
 def is_open(workshop: WorkshopSession, now: datetime | None = None) -> bool:
     now = now or utcnow()
-    return workshop.closed_at is None and _aware(workshop.expires_at) > now
+    return workshop.closed_at is None and as_utc(workshop.expires_at) > now
 
 
 def get_workshop(session: Session, *, area_id: int, workshop_id: int) -> WorkshopSession:

@@ -7,7 +7,7 @@ Replying, resolving and reopening swap the thread in place with htmx (without ht
 redirect). Who may see a thread is decided by the service for every route, fragments too.
 """
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -17,7 +17,7 @@ from sqlmodel import Session
 from app import labels
 from app.db import SessionDep
 from app.display import entry_label
-from app.i18n import N_, gettext
+from app.i18n import N_, as_utc, gettext
 from app.models import Area
 from app.periods import period_label
 from app.services import comments
@@ -407,4 +407,4 @@ def _moment(text: str) -> datetime | None:
         moment = datetime.fromisoformat(text)
     except ValueError:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return as_utc(moment)

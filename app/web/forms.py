@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
 from app.services import evidence
@@ -19,6 +20,16 @@ async def form_data(request: Request) -> AsyncIterator[FormData]:
 
 
 Form = Annotated[FormData, Depends(form_data)]
+
+
+def redirect(url: str) -> Response:
+    """After a plain form post: 303 See Other, so reloading the page does not post again."""
+    return RedirectResponse(url, status_code=303)
+
+
+def see_other(request: Request, name: str, anchor: str = "", **params: str) -> Response:
+    """303 to the named page (and an anchor on it) after a plain form post."""
+    return redirect(request.url_for(name, **params).path + (f"#{anchor}" if anchor else ""))
 
 
 def field_text(form: FormData, name: str, limit: int = 500) -> str:

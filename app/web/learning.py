@@ -1,10 +1,11 @@
 """The area's learning: the hub of the developmental-evaluation layer, its timeline (with the key
 developments entered on it), the plan's named versions and their comparison."""
 
+from types import SimpleNamespace
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from app.db import SessionDep
 from app.display import value_names
@@ -14,13 +15,14 @@ from app.services import history, learning, records, versions
 from app.services.access import Permission, Principal
 from app.services.errors import Msg, ValidationFailed
 from app.services.plan_tree import current_plans
-from app.services.plan_views import plan_view
+from app.services.reference import load_reference
 from app.templating import render
 from app.web.auth import CurrentPrincipal, EditArea, ReadArea, ReflectArea
 from app.web.deps import EditPlan, ReadPlan
-from app.web.forms import Form
+from app.web.forms import Form, see_other
 
 router = APIRouter(prefix="/areas/{slug}")
+CODED = {"kra": "kras", "kpi": "kpis", "action": "actions"}  # entity type -> value_names key
 
 
 @router.get("/learning", name="learning")
@@ -176,8 +178,7 @@ def development_create(
         return _timeline(
             request, area, session, principal, status_code=422, values=values, errors=exc.errors
         )
-    url = request.url_for("timeline", slug=area.slug).path
-    return RedirectResponse(f"{url}#development-{row.id}", status_code=303)
+    return see_other(request, "timeline", f"development-{row.id}", slug=area.slug)
 
 
 @router.post("/timeline/developments/{development_id}/delete", name="development_delete")
@@ -195,7 +196,7 @@ def development_delete(
         spec=learning.DEVELOPMENTS,
         record_id=development_id,
     )
-    return RedirectResponse(request.url_for("timeline", slug=area.slug).path, status_code=303)
+    return see_other(request, "timeline", slug=area.slug)
 
 
 # ---- named versions of the plan and their comparison ----------------------------------------
@@ -256,8 +257,7 @@ def plan_version_create(
         )
     except ValidationFailed as exc:
         return _versions(request, area, session, principal, 422, values, exc.errors)
-    url = request.url_for("plan_version", slug=area.slug, version_id=row.id).path
-    return RedirectResponse(url, status_code=303)
+    return see_other(request, "plan_version", slug=area.slug, version_id=str(row.id))
 
 
 @router.get("/versions/compare", name="plan_versions_compare")
@@ -281,13 +281,12 @@ def plan_versions_compare(
     comparison = None
     if not errors:
         comparison = versions.compare(session, area, plan, sides["a"], sides["b"])
-    view = plan_view(session, area)
-    names = value_names(view)
-    if comparison is not None:
-        for (entity_type, element_id), text in comparison.labels.items():
-            kind = {"kra": "kras", "kpi": "kpis"}.get(entity_type)
-            if kind:
-                names[kind].setdefault(element_id, text.split(" ", 1)[0])
+    # names for linked ids: reference data, and the codes the two sides themselves hold
+    names = value_names(SimpleNamespace(tree=None, ref=load_reference(session, [area.id])))
+    for (entity_type, element_id), code in comparison.codes.items() if comparison else ():
+        kind = CODED.get(entity_type)
+        if kind:
+            names[kind][element_id] = code
     ctx = {
         "area": area,
         "comparison": comparison,
@@ -331,4 +330,4 @@ def plan_version_delete(
     principal: CurrentPrincipal,
 ) -> Response:
     versions.delete_version(session, actor=principal.actor, area=area, version_id=version_id)
-    return RedirectResponse(request.url_for("plan_versions", slug=area.slug).path, status_code=303)
+    return see_other(request, "plan_versions", slug=area.slug)

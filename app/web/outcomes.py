@@ -26,21 +26,12 @@ from app.services.errors import Conflict, Msg, ValidationFailed
 from app.services.outcomes import CRITERIA, LINK_FIELDS, OutcomeIn, PlanChoices, PrincipleIn
 from app.templating import env, is_htmx, render
 from app.web.auth import CurrentPrincipal, ReadArea, ReflectArea
-from app.web.forms import Form, field_int, field_text
+from app.web.forms import Form, field_int, field_text, see_other
 
 router = APIRouter(prefix="/areas/{slug}")
 
 FILTERS = ("substantiation", "effect", "planned", "kra", "action")
 NEW_OUTCOME = {"substantiation": "draft", "positive": "positive", "planned": "unplanned"}
-
-
-def _can_reflect(principal: Principal, area: Area) -> bool:
-    return principal.can(Permission.reflect, area.id)
-
-
-def _see_other(request: Request, name: str, anchor: str = "", **params: Any) -> Response:
-    url = request.url_for(name, **params).path + (f"#{anchor}" if anchor else "")
-    return Response(status_code=303, headers={"Location": url})
 
 
 # ---- emergent outcomes ----------------------------------------------------------------------
@@ -140,7 +131,7 @@ def _harvest_page(
         "filter_errors": refused,
         "values": values or NEW_OUTCOME,
         "errors": errors or {},
-        "can_reflect": _can_reflect(principal, area),
+        "can_reflect": principal.can(Permission.reflect, area.id),
     }
     if refused and status_code == 200:
         status_code = 422
@@ -170,7 +161,7 @@ def outcome_create(
         return _harvest_page(
             request, session, area, principal, values=values, errors=exc.errors, status_code=422
         )
-    return _see_other(request, "outcomes", f"emergent-outcome-{row.id}", slug=area.slug)
+    return see_other(request, "outcomes", f"emergent-outcome-{row.id}", slug=area.slug)
 
 
 def _outcome_ctx(
@@ -193,7 +184,7 @@ def _outcome_ctx(
         "errors": errors or {},
         "conflict": conflict,
         "theirs": shown(conflict.current or {}) if conflict else {},
-        "can_reflect": _can_reflect(principal, area),
+        "can_reflect": principal.can(Permission.reflect, area.id),
     }
 
 
@@ -250,7 +241,7 @@ def outcome_update(
     if is_htmx(request):
         ctx = _outcome_ctx(session, area, principal, row)
         return render(request, "outcomes/_main.html", {**ctx, "saved": True})
-    return _see_other(request, "outcome", slug=area.slug, outcome_id=row.id)
+    return see_other(request, "outcome", slug=area.slug, outcome_id=row.id)
 
 
 @router.post("/outcomes/{outcome_id}/delete", name="outcome_delete")
@@ -269,7 +260,7 @@ def outcome_delete(
         outcome_id=outcome_id,
         expected_version=field_int(form, "version"),
     )
-    return _see_other(request, "outcomes", slug=area.slug)
+    return see_other(request, "outcomes", slug=area.slug)
 
 
 # ---- guiding principles ---------------------------------------------------------------------
@@ -296,7 +287,7 @@ def _principles_page(
         "errors": {},
         "edit_values": {},
         "edit_errors": {},
-        "can_reflect": _can_reflect(principal, area),
+        "can_reflect": principal.can(Permission.reflect, area.id),
         **extra,
     }
     return render(request, "principles/list.html", ctx, status_code=status_code)
@@ -327,7 +318,7 @@ def principle_create(
         return _principles_page(
             request, session, area, principal, values=values, errors=exc.errors, status_code=422
         )
-    return _see_other(request, "principles", f"guiding-principle-{row.id}", slug=area.slug)
+    return see_other(request, "principles", f"guiding-principle-{row.id}", slug=area.slug)
 
 
 @router.put("/principles/{principle_id}", name="principle_update")
@@ -362,7 +353,7 @@ def principle_update(
         row = outcomes.get_principle(session, area, principle_id)
     if not is_htmx(request):
         if not problem:
-            return _see_other(request, "principles", f"guiding-principle-{row.id}", slug=area.slug)
+            return see_other(request, "principles", f"guiding-principle-{row.id}", slug=area.slug)
         return _principles_page(
             request,
             session,
@@ -377,7 +368,7 @@ def principle_update(
         "area": area,
         "p": row,
         "criteria": CRITERIA,
-        "can_reflect": _can_reflect(principal, area),
+        "can_reflect": principal.can(Permission.reflect, area.id),
         "edit_values": {row.id: values} if problem else {},
         "edit_errors": {row.id: problem.get("errors", {})},
         "edit_conflict": {row.id: problem.get("conflict")},
@@ -403,4 +394,4 @@ def principle_delete(
         principle_id=principle_id,
         expected_version=field_int(form, "version"),
     )
-    return _see_other(request, "principles", slug=area.slug)
+    return see_other(request, "principles", slug=area.slug)

@@ -9,10 +9,12 @@ carry htmx attributes and get that section back instead. A semester's ratings ar
 their own page, all the partner's active markers at once.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 from starlette.datastructures import FormData
@@ -230,113 +232,120 @@ def _partner(session: Session, area: Area, partner_id: int) -> BoundaryPartner:
     return partners.get_partner(session, area, partner_id)
 
 
-@router.post("/partners/{partner_id}/markers", name="marker_create")
-def marker_create(
-    request: Request,
+@dataclass
+class MarkerScope:
+    """What every marker route works within: the request, its session, the area, the person."""
+
+    request: Request
+    session: Session
+    area: Area
+    principal: Principal
+
+
+def marker_scope(
+    request: Request, area: ReflectArea, session: SessionDep, principal: CurrentPrincipal
+) -> MarkerScope:
+    return MarkerScope(request, session, area, principal)
+
+
+MarkerScopeDep = Annotated[MarkerScope, Depends(marker_scope)]
+
+
+def _marker_write(
+    s: MarkerScope,
     partner_id: int,
-    area: ReflectArea,
-    session: SessionDep,
-    form: Form,
-    principal: CurrentPrincipal,
+    key: str,
+    values: dict[str, Any],
+    write: Callable[[BoundaryPartner], Any],
 ) -> Response:
-    partner = _partner(session, area, partner_id)
-    values = _values(form, MARKER_FIELDS)
-    key = f"marker-new-{partner_id}"
+    """Run one write on a partner's markers and answer with its section (or the page)."""
+    partner = _partner(s.session, s.area, partner_id)
     try:
-        partners.add_marker(
-            session, actor=principal.actor, area=area, partner=partner, marker_in=values
-        )
-    except ValidationFailed as exc:
+        write(partner)
+    except (ValidationFailed, Conflict) as exc:
         return _answer(
-            request, session, area, principal, partner_id, form_key=key, values=values, error=exc
+            s.request,
+            s.session,
+            s.area,
+            s.principal,
+            partner_id,
+            form_key=key,
+            values=values,
+            error=exc,
         )
-    return _answer(request, session, area, principal, partner_id, form_key=key)
+    return _answer(s.request, s.session, s.area, s.principal, partner_id, form_key=key)
+
+
+@router.post("/partners/{partner_id}/markers", name="marker_create")
+def marker_create(partner_id: int, s: MarkerScopeDep, form: Form) -> Response:
+    values = _values(form, MARKER_FIELDS)
+    return _marker_write(
+        s,
+        partner_id,
+        f"marker-new-{partner_id}",
+        values,
+        lambda partner: partners.add_marker(
+            s.session, actor=s.principal.actor, area=s.area, partner=partner, marker_in=values
+        ),
+    )
 
 
 @router.post("/partners/{partner_id}/markers/{marker_id}", name="marker_update")
-def marker_update(
-    request: Request,
-    partner_id: int,
-    marker_id: int,
-    area: ReflectArea,
-    session: SessionDep,
-    form: Form,
-    principal: CurrentPrincipal,
-) -> Response:
-    partner = _partner(session, area, partner_id)
+def marker_update(partner_id: int, marker_id: int, s: MarkerScopeDep, form: Form) -> Response:
     values = {"text": field_text(form, "text", 2500)}
-    key = f"marker-{marker_id}"
-    try:
-        partners.update_marker_text(
-            session,
-            actor=principal.actor,
-            area=area,
+    return _marker_write(
+        s,
+        partner_id,
+        f"marker-{marker_id}",
+        values,
+        lambda partner: partners.update_marker_text(
+            s.session,
+            actor=s.principal.actor,
+            area=s.area,
             partner=partner,
             marker_id=marker_id,
             marker_in=values,
             expected_version=field_int(form, "version"),
-        )
-    except (ValidationFailed, Conflict) as exc:
-        return _answer(
-            request, session, area, principal, partner_id, form_key=key, values=values, error=exc
-        )
-    return _answer(request, session, area, principal, partner_id, form_key=key)
+        ),
+    )
 
 
 @router.post("/partners/{partner_id}/markers/{marker_id}/retire", name="marker_retire")
-def marker_retire(
-    request: Request,
-    partner_id: int,
-    marker_id: int,
-    area: ReflectArea,
-    session: SessionDep,
-    form: Form,
-    principal: CurrentPrincipal,
-) -> Response:
-    partner = _partner(session, area, partner_id)
+def marker_retire(partner_id: int, marker_id: int, s: MarkerScopeDep, form: Form) -> Response:
     values = {"retired_period": field_text(form, "retired_period", 30)}
-    key = f"retire-{marker_id}"
-    try:
-        partners.retire_marker(
-            session,
-            actor=principal.actor,
-            area=area,
+    return _marker_write(
+        s,
+        partner_id,
+        f"retire-{marker_id}",
+        values,
+        lambda partner: partners.retire_marker(
+            s.session,
+            actor=s.principal.actor,
+            area=s.area,
             partner=partner,
             marker_id=marker_id,
             retire_in=values,
             expected_version=field_int(form, "version"),
-        )
-    except (ValidationFailed, Conflict) as exc:
-        return _answer(
-            request, session, area, principal, partner_id, form_key=key, values=values, error=exc
-        )
-    return _answer(request, session, area, principal, partner_id, form_key=key)
+        ),
+    )
 
 
 @router.post("/partners/{partner_id}/markers/{marker_id}/reinstate", name="marker_reinstate")
-def marker_reinstate(
-    request: Request,
-    partner_id: int,
-    marker_id: int,
-    area: ReflectArea,
-    session: SessionDep,
-    form: Form,
-    principal: CurrentPrincipal,
-) -> Response:
-    partner = _partner(session, area, partner_id)
-    key = f"reinstate-{marker_id}"
-    try:
-        partners.reinstate_marker(
-            session,
-            actor=principal.actor,
-            area=area,
+def marker_reinstate(partner_id: int, marker_id: int, s: MarkerScopeDep, form: Form) -> Response:
+    return _marker_write(
+        s,
+        partner_id,
+        f"reinstate-{marker_id}",
+        {},
+        lambda partner: partners.reinstate_marker(
+            s.session,
+            actor=s.principal.actor,
+            area=s.area,
             partner=partner,
             marker_id=marker_id,
             expected_version=field_int(form, "version"),
-        )
-    except Conflict as exc:
-        return _answer(request, session, area, principal, partner_id, form_key=key, error=exc)
-    return _answer(request, session, area, principal, partner_id, form_key=key)
+        ),
+    )
 
 
 # ---- a semester's ratings -------------------------------------------------------------------

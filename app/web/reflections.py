@@ -25,7 +25,7 @@ from app.services.access import Permission, Principal
 from app.services.errors import Conflict, Msg, ValidationFailed
 from app.templating import env, is_htmx, render
 from app.web.auth import CurrentPrincipal, ReadArea, ReflectArea
-from app.web.forms import Form, field_int, field_text
+from app.web.forms import Form, field_int, field_text, redirect
 
 router = APIRouter(prefix="/areas/{slug}")
 
@@ -74,14 +74,6 @@ env.globals.update(
 )
 
 
-def _see_other(url: str) -> Response:
-    return Response(status_code=303, headers={"Location": url})
-
-
-def _can_reflect(principal: Principal, area: Area) -> bool:
-    return principal.can(Permission.reflect, area.id)
-
-
 # ---- reflections ----------------------------------------------------------------------------
 
 
@@ -112,7 +104,7 @@ def _list_page(
         "summaries": reflections.reflection_list(session, area),
         "choices": choices,
         "period_options": [(p, period_label(p)) for p in choices.periods],
-        "can_reflect": _can_reflect(principal, area),
+        "can_reflect": principal.can(Permission.reflect, area.id),
         "values": values or {"held_on": thai_today().isoformat()},
         "errors": errors or {},
     }
@@ -144,7 +136,7 @@ def reflection_create(
         return _list_page(
             request, session, area, principal, values=values, errors=exc.errors, status_code=422
         )
-    return _see_other(reflection_url(request, area, row.id))
+    return redirect(reflection_url(request, area, row.id))
 
 
 def _page(
@@ -163,7 +155,7 @@ def _page(
         "area": area,
         "detail": detail,
         "reflection": row,
-        "can_reflect": _can_reflect(principal, area),
+        "can_reflect": principal.can(Permission.reflect, area.id),
         "editing": False,
         "values": reflections.edit_values(session, row),
         "errors": {},
@@ -185,7 +177,7 @@ def reflection_page(
     edit: bool = False,
     turned: int | None = None,
 ) -> Response:
-    editing = edit and _can_reflect(principal, area)
+    editing = edit and principal.can(Permission.reflect, area.id)
     return _page(request, session, area, principal, reflection_id, editing=editing, turned=turned)
 
 
@@ -224,7 +216,7 @@ def reflection_update(
             errors=errors,
             status_code=exc.status_code,
         )
-    return _see_other(reflection_url(request, area, reflection_id))
+    return redirect(reflection_url(request, area, reflection_id))
 
 
 @router.get("/reflections/{reflection_id}/delete", name="reflection_confirm_delete")
@@ -247,7 +239,7 @@ def reflection_delete(
     reflections.delete_reflection(
         session, actor=principal.actor, area=area, reflection_id=reflection_id
     )
-    return _see_other(request.url_for("reflections", slug=area.slug).path + "?deleted=1")
+    return redirect(request.url_for("reflections", slug=area.slug).path + "?deleted=1")
 
 
 @router.post("/reflections/{reflection_id}/follow-ups", name="reflection_follow_up")
@@ -291,7 +283,7 @@ def reflection_follow_up(
     if is_htmx(request) and index is not None:
         return _line_answer(request, session, area, principal, reflection_id, index, turned=True)
     url = reflection_url(request, area, reflection_id)
-    return _see_other(f"{url}?turned={index}#now-what-line-{index}")
+    return redirect(f"{url}?turned={index}#now-what-line-{index}")
 
 
 def _line_answer(
@@ -329,7 +321,7 @@ def _line_answer(
         "detail": detail,
         "reflection": detail.reflection,
         "line": line,
-        "can_reflect": _can_reflect(principal, area),
+        "can_reflect": principal.can(Permission.reflect, area.id),
         **extra,
     }
     return render(request, "reflections/_line.html", ctx, status_code=status_code)
@@ -353,7 +345,7 @@ def _proposals_page(
         "area": area,
         "view": reflections.proposals_view(session, area, state),
         "state": state or "all",
-        "can_reflect": _can_reflect(principal, area),
+        "can_reflect": principal.can(Permission.reflect, area.id),
         "values": {},
         "errors": {},
         "decision": None,  # (proposal id, values, errors) of a decision sent back
@@ -399,7 +391,7 @@ def proposal_create(
             errors=exc.errors,
             status_code=422,
         )
-    return _see_other(target_url(request, area, "change_proposal", row.id))
+    return redirect(target_url(request, area, "change_proposal", row.id))
 
 
 @router.post("/proposals/{proposal_id}/decision", name="proposal_decide")
@@ -433,7 +425,7 @@ def proposal_decide(
             decision=(proposal_id, values, errors),
             status_code=exc.status_code,
         )
-    return _see_other(target_url(request, area, "change_proposal", proposal_id))
+    return redirect(target_url(request, area, "change_proposal", proposal_id))
 
 
 # ---- learning questions ---------------------------------------------------------------------
@@ -455,7 +447,7 @@ def _questions_page(
         "reflection_options": [
             (r.id, f"{r.title} · {format_date(r.held_on)}") for r in view.reflections
         ],
-        "can_reflect": _can_reflect(principal, area),
+        "can_reflect": principal.can(Permission.reflect, area.id),
         "values": {},
         "errors": {},
         "sent": None,  # (question id, values, errors) of an edit sent back
@@ -490,7 +482,7 @@ def question_create(
         return _questions_page(
             request, session, area, principal, values=values, errors=exc.errors, status_code=422
         )
-    return _see_other(target_url(request, area, "learning_question", row.id))
+    return redirect(target_url(request, area, "learning_question", row.id))
 
 
 @router.put("/questions/{question_id}", name="question_update")
@@ -526,7 +518,7 @@ def question_update(
             sent=(question_id, values, errors),
             status_code=exc.status_code,
         )
-    return _see_other(target_url(request, area, "learning_question", question_id))
+    return redirect(target_url(request, area, "learning_question", question_id))
 
 
 @router.post("/questions/{question_id}/retire", name="question_retire")
@@ -538,4 +530,4 @@ def question_retire(
     principal: CurrentPrincipal,
 ) -> Response:
     reflections.retire_question(session, actor=principal.actor, area=area, question_id=question_id)
-    return _see_other(target_url(request, area, "learning_question", question_id))
+    return redirect(target_url(request, area, "learning_question", question_id))

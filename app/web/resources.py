@@ -23,7 +23,7 @@ from app.services.access import Permission, Principal
 from app.services.errors import Conflict, Msg, ValidationFailed
 from app.templating import is_htmx, render
 from app.web.auth import CurrentPrincipal, ReadArea, ReflectArea
-from app.web.forms import Form, field_int, field_text
+from app.web.forms import Form, field_int, field_text, see_other
 from app.web.spreadsheets import download, file_stem
 
 router = APIRouter(prefix="/areas/{slug}")
@@ -38,11 +38,6 @@ DATA_ITEM_FIELDS = (
     "frequency",
     "access",
 )
-
-
-def _see_other(request: Request, name: str, area: Area, anchor: str = "") -> Response:
-    url = request.url_for(name, slug=area.slug).path
-    return Response(status_code=303, headers={"Location": f"{url}{anchor}"})
 
 
 def _fragment_headers(target: str) -> dict[str, str]:
@@ -112,7 +107,7 @@ def resource_create(
         return _inventory(
             request, session, area, principal, status_code=422, values=values, errors=exc.errors
         )
-    return _see_other(request, "resources", area, f"#resource-{row.id}")
+    return see_other(request, "resources", f"resource-{row.id}", slug=area.slug)
 
 
 def _resource_form(
@@ -182,7 +177,7 @@ def resource_update(
         )
     if is_htmx(request):
         return _inventory(request, session, area, principal, fragment=True, focus=resource_id)
-    return _see_other(request, "resources", area, f"#resource-{resource_id}")
+    return see_other(request, "resources", f"resource-{resource_id}", slug=area.slug)
 
 
 @router.get("/resources/{resource_id}/delete", name="resource_confirm_delete")
@@ -207,7 +202,7 @@ def resource_delete(
     resources.delete_resource(session, actor=principal.actor, area=area, resource_id=resource_id)
     if is_htmx(request):
         return _inventory(request, session, area, principal, fragment=True)
-    return _see_other(request, "resources", area)
+    return see_other(request, "resources", slug=area.slug)
 
 
 # ---- the data catalogue ---------------------------------------------------------------------
@@ -274,7 +269,7 @@ def data_item_create(
         return _catalogue(
             request, session, area, principal, status_code=422, values=kept, errors=exc.errors
         )
-    return _see_other(request, "data_catalogue", area, f"#data-item-{row.id}")
+    return see_other(request, "data_catalogue", f"data-item-{row.id}", slug=area.slug)
 
 
 def _item_form(
@@ -341,7 +336,7 @@ def data_item_update(
         )
     if is_htmx(request):
         return _catalogue(request, session, area, principal, fragment=True, focus=data_item_id)
-    return _see_other(request, "data_catalogue", area, f"#data-item-{data_item_id}")
+    return see_other(request, "data_catalogue", f"data-item-{data_item_id}", slug=area.slug)
 
 
 def _item_confirm(
@@ -385,4 +380,4 @@ def data_item_delete(
         return _item_confirm(request, session, area, data_item_id, status_code=409)
     if is_htmx(request):
         return _catalogue(request, session, area, principal, fragment=True)
-    return _see_other(request, "data_catalogue", area)
+    return see_other(request, "data_catalogue", slug=area.slug)

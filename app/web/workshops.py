@@ -19,6 +19,7 @@ from sqlmodel import Session
 from starlette.routing import NoMatchFound
 
 from app.db import SessionDep
+from app.i18n import as_utc
 from app.models import Area, WorkshopParticipant, WorkshopSession
 from app.models.base import utcnow
 from app.services import workshops
@@ -353,7 +354,7 @@ def join_submit(request: Request, code: str, session: SessionDep, form: Form) ->
 def _set_guest_cookie(
     request: Request, response: Response, workshop: WorkshopSession, token: str
 ) -> None:
-    remaining = workshops._aware(workshop.expires_at) - utcnow()
+    remaining = as_utc(workshop.expires_at) - utcnow()
     response.set_cookie(
         GUEST_COOKIE,
         sign(token),

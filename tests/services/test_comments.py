@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import Session, col, select
 
+from app.i18n import as_utc
 from app.models import KPI, Area, AuditEvent, Comment, Plan, User
 from app.models.enums import Role
 from app.services import accounts, comments, history, plans, progress, reviews, seeding
@@ -371,7 +372,7 @@ def test_the_demo_holds_threads_of_every_kind(session: Session) -> None:
     ).all()
     assert {c.target_type for c in krabi} == {"kpis", "period", "area"}
     assert any(c.resolved_at for c in krabi) and any(c.visibility == "reviewers" for c in krabi)
-    assert all(comments.as_utc(c.created_at) < datetime.now(UTC) for c in krabi)
+    assert all(as_utc(c.created_at) < datetime.now(UTC) for c in krabi)
     reader = Principal(grants=(Grant(Role.viewer, krabi[0].area_id),), user=User(id=0))
     news = comments.whats_new(session, reader, comments.first_visit_since())
     assert {i.kind for i in news.items} >= {"comment", "reply"}

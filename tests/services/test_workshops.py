@@ -8,6 +8,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from app import live
+from app.i18n import as_utc
 from app.models import (
     KPI,
     Action,
@@ -63,7 +64,7 @@ def test_a_session_closes_after_twelve_hours_by_default_and_at_most_seven_days(
     session: Session,
 ) -> None:
     workshop = f.make_workshop(session)
-    left = workshops._aware(workshop.expires_at) - utcnow()
+    left = as_utc(workshop.expires_at) - utcnow()
     assert timedelta(hours=11, minutes=59) < left <= timedelta(hours=12)
     too_late = (utcnow() + timedelta(days=8)).astimezone(workshops.THAI_TZ)
     with pytest.raises(ValidationFailed) as refused:
@@ -76,7 +77,7 @@ def test_a_session_closes_after_twelve_hours_by_default_and_at_most_seven_days(
     # a browser's datetime-local is a time in Thailand: 18:00 there is 11:00 UTC
     tomorrow = (utcnow() + timedelta(days=1)).astimezone(workshops.THAI_TZ).date()
     evening = f.make_workshop(session, closes_at=f"{tomorrow.isoformat()}T18:00")
-    assert workshops._aware(evening.expires_at).hour == 11
+    assert as_utc(evening.expires_at).hour == 11
     with pytest.raises(ValidationFailed) as untitled:
         f.make_workshop(session, title="   ")
     assert "title" in untitled.value.errors

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from app import i18n, labels
+from app.inputs import parse_id
 from app.models import AuditEvent
 
 
@@ -142,7 +143,8 @@ def entry_label(event: AuditEvent, limit: int = 90) -> str:
 
 
 def _as_id(value: Any) -> Any:
-    return int(value) if isinstance(value, str) and value.isdigit() else value
+    number = parse_id(value) if isinstance(value, str) else None
+    return value if number is None else number
 
 
 def _normal(value: Any) -> Any:

@@ -4,23 +4,30 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from urllib.parse import quote
 
+import sqlalchemy as sa
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
 from app import ROOT, __version__
 from app.api import maps as api_maps
+from app.api import openapi, v1
 from app.api import progress as api_progress
-from app.api import v1
 from app.api.errors import json_error, validation_payload
 from app.config import check_for_serving, get_settings
+from app.db import get_engine
 from app.middleware import LocaleMiddleware, SecurityMiddleware
-from app.services.access import Forbidden, NotAuthenticated
+from app.models import User
+from app.services.access import ANONYMOUS, Forbidden, NotAuthenticated
+from app.services.audit import STALE
 from app.services.errors import Conflict, Msg, NotFound, ServiceError, ValidationFailed
 from app.templating import is_htmx, render, translate
 from app.web import (
@@ -120,6 +127,7 @@ def create_app() -> FastAPI:
     ):
         app.include_router(module.router)
     _error_handlers(app)
+    openapi.install(app)
     return app
 
 
@@ -177,6 +185,11 @@ def _error_handlers(app: FastAPI) -> None:
             return json_error(409, exc.message.msgid, current=exc.current)
         return _error(request, 409, exc.message)
 
+    @app.exception_handler(StaleDataError)
+    async def lost_race(request: Request, exc: StaleDataError) -> Response:
+        # a write outside audit.finish lost to another writer (see models.base.Versioned)
+        return await conflict(request, Conflict(Msg(STALE)))
+
     @app.exception_handler(ServiceError)
     async def service_error(request: Request, exc: ServiceError) -> Response:
         if _is_api(request):
@@ -202,8 +215,25 @@ def _error(request: Request, status: int, message: Msg | None = None) -> Respons
     form the person was filling in stays as it was."""
     if _is_api(request):
         return json_error(status, message.msgid if message else str(status))
+    _usable_principal(request)
     ctx = {"status": status, "message": translate(message) if message else ""}
     if is_htmx(request):
         headers = {"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"}
         return render(request, "_flash.html", ctx, status_code=status, headers=headers)
     return render(request, "error.html", ctx, status_code=status)
+
+
+def _usable_principal(request: Request) -> None:
+    """After a failed write the request's session was rolled back and closed, which leaves the
+    signed-in person's row expired and detached: the page header could not show their name.
+    Read it again in a session of its own."""
+    principal = getattr(request.state, "principal", None)
+    user = getattr(principal, "user", None)
+    if user is None:
+        return
+    state = sa.inspect(user)
+    if not state.expired_attributes or state.identity is None:
+        return
+    with Session(get_engine(), expire_on_commit=False) as session:
+        fresh = session.get(User, state.identity[0])
+    request.state.principal = replace(principal, user=fresh) if fresh else ANONYMOUS

@@ -16,7 +16,12 @@ def parse_number(text: str | float | int | None) -> float | None:
     if text is None or isinstance(text, bool):
         return None
     if isinstance(text, int | float):
-        return _finite(float(text))
+        try:
+            return _finite(float(text))
+        except OverflowError:  # an integer of hundreds of digits
+            raise NotANumber(str(text)[:50]) from None
+    if not isinstance(text, str):  # a list or an object sent where a number belongs
+        raise NotANumber(repr(text)[:50])
     cleaned = text.strip().translate(_THAI).replace(",", "").replace("\u00a0", "").replace(" ", "")
     cleaned = cleaned.replace("\u2212", "-")
     if cleaned.endswith("%"):
@@ -42,4 +47,19 @@ def parse_integer(text: str | float | int | None) -> int | None:
 def _finite(value: float) -> float:
     if not math.isfinite(value):
         raise NotANumber(str(value))
+    return value
+
+
+class TooLarge(ValueError):
+    """A whole number beyond what a count or an amount of baht can be (see WHOLE_MAX)."""
+
+
+WHOLE_MAX = 10**15  # a thousand trillion baht; well inside both databases' BIGINT
+
+
+def parse_whole_number(text: str | float | int | None) -> int | None:
+    """`parse_integer`, refusing numbers larger than WHOLE_MAX in either direction."""
+    value = parse_integer(text)
+    if value is not None and abs(value) > WHOLE_MAX:
+        raise TooLarge(str(text))
     return value

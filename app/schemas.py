@@ -2,7 +2,7 @@
 
 import re
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
 from pydantic import (
     BaseModel,
@@ -15,6 +15,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from app.inputs import ID_MAX
 from app.models.enums import (
     GLOBAL_ROLES,
     ActionStatus,
@@ -28,8 +29,10 @@ from app.models.enums import (
     Rollup,
     UnitKind,
 )
-from app.numbers import NotANumber, parse_integer, parse_number
+from app.numbers import WHOLE_MAX, NotANumber, TooLarge, parse_number, parse_whole_number
 from app.periods import EXAMPLES, parse_period
+
+YEAR_MIN, YEAR_MAX = 1900, 2600
 
 
 def fail(msgid: str, **params: object) -> PydanticCustomError:
@@ -58,14 +61,18 @@ def _non_negative(value: Any) -> float | None:
 
 def _integer(value: Any) -> int | None:
     try:
-        return parse_integer(value)
+        return parse_whole_number(value)
+    except TooLarge:
+        raise fail("Must be at most %(le)s.", le=f"{WHOLE_MAX:,}") from None
     except NotANumber:
         raise fail("Enter a whole number.") from None
 
 
 def _whole(value: Any) -> int | None:
     try:
-        amount = parse_integer(value)
+        amount = parse_whole_number(value)
+    except TooLarge:
+        raise fail("Must be at most %(le)s.", le=f"{WHOLE_MAX:,}") from None
     except NotANumber:
         raise fail("Enter a whole number of baht, e.g. 450,000.") from None
     if amount is not None and amount < 0:
@@ -92,14 +99,43 @@ Text = Annotated[str, BeforeValidator(_strip)]
 Number = Annotated[float | None, BeforeValidator(_number)]
 NonNegative = Annotated[float | None, BeforeValidator(_non_negative)]
 Baht = Annotated[int | None, BeforeValidator(_whole)]
-OptionalId = Annotated[int | None, BeforeValidator(_blank_to_none)]
-Ids = Annotated[list[int], BeforeValidator(_ids)]
+Id = Annotated[int, Field(ge=1, le=ID_MAX)]
+OptionalId = Annotated[Id | None, BeforeValidator(_blank_to_none)]
+Ids = Annotated[list[Id], BeforeValidator(_ids)]
 OptionalDate = Annotated[date | None, BeforeValidator(_blank_to_none)]
 OptionalPeriod = Annotated[str | None, BeforeValidator(lambda v: _strip(_blank_to_none(v)))]
 
 
 class InputModel(BaseModel):
     model_config = ConfigDict(extra="ignore", str_max_length=5000)
+
+    @model_validator(mode="after")
+    def _fits_the_database(self) -> Self:
+        """Every whole number within BIGINT and every date or time within the years 1900-2600
+        (B.E. 2443-3143), whatever field declared them: beyond, a database or a time zone
+        conversion fails, and no plan needs them."""
+        errors = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            for item in value if isinstance(value, list) else (value,):
+                problem = _out_of_range(item)
+                if problem is not None:
+                    errors[name] = problem
+        if errors:
+            raise MultiFieldError(errors)
+        return self
+
+
+def _out_of_range(value: Any) -> PydanticCustomError | None:
+    if type(value) is int and not -ID_MAX <= value <= ID_MAX:
+        return fail("Must be at most %(le)s.", le=f"{ID_MAX:,}")
+    if isinstance(value, date) and not YEAR_MIN <= value.year <= YEAR_MAX:
+        return fail(
+            "Enter a date between the years %(start)s and %(end)s.",
+            start=YEAR_MIN + 543,
+            end=YEAR_MAX + 543,
+        )
+    return None
 
 
 class PlanIn(InputModel):

@@ -7,22 +7,25 @@ locked periods, roll-up from units, stale versions) and the audit trail are the 
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from sqlmodel import Session
 
+from app.api.body import JSONObject, scalar, scalar_or_none, version_of
 from app.api.v1 import AUTH_RESPONSES
 from app.db import SessionDep, release
 from app.i18n import N_
+from app.inputs import parse_id
 from app.models import KPI, Action, Area, Plan
 from app.periods import period_label
 from app.services import progress
 from app.services.access import Permission
-from app.services.errors import NotFound
+from app.services.errors import Msg, NotFound, ValidationFailed
 from app.services.progress import KPIDetail, action_view, kpi_detail
 from app.web.auth import CurrentPrincipal
 
 router = APIRouter(prefix="/api/v1", tags=["progress"], responses=AUTH_RESPONSES)
+UNITS = N_("Send the units as an object: {unit id: {\"value\": …, \"n_measured\": …}}.")
 
 
 @dataclass
@@ -59,30 +62,25 @@ ReadAction = Annotated[Owned, Depends(_access(Action, Permission.read, "action_i
 EditAction = Annotated[Owned, Depends(_access(Action, Permission.edit, "action_id"))]
 
 
-@router.get("/kpis/{kpi_id}/measurements", name="api_measurements")
+@router.get("/kpis/{kpi_id:id}/measurements", name="api_measurements")
 def list_measurements(kpi_id: int, kpi: ReadKPI, session: SessionDep) -> dict[str, Any]:
     """Every period of the plan: value, figure (after aggregation), target, status, details."""
     return measurements_json(kpi_detail(session, kpi.area, kpi.plan, kpi_id))
 
 
-@router.put("/kpis/{kpi_id}/measurements/{period}", name="api_measurement_save")
+@router.put("/kpis/{kpi_id:id}/measurements/{period}", name="api_measurement_save")
 def save_measurement(
     kpi_id: int,
     period: str,
     kpi: EditKPI,
     session: SessionDep,
     principal: CurrentPrincipal,
-    body: dict[str, Any] = Body(...),
+    body: JSONObject,
 ) -> Response:
     """`value` (or `units`: {unit id: {value, n_measured}}), `n_measured`, `note`,
     `evidence_url`; send `version` to refuse stale writes (409). A null value clears it."""
-    units = {
-        int(unit_id): (_text(v.get("value")), _text(v.get("n_measured")))
-        for unit_id, v in (body.get("units") or {}).items()
-        if str(unit_id).isdigit() and isinstance(v, dict)
-    }
-    details = {k: body.get(k) for k in ("value", "n_measured", "note", "evidence_url")}
-    details = {k: _text(v) for k, v in details.items()}
+    units = _units(body)
+    details = {k: scalar(body, k) for k in ("value", "n_measured", "note", "evidence_url")}
     row = progress.save_measurement(
         session,
         actor=principal.actor,
@@ -91,20 +89,29 @@ def save_measurement(
         period=period,
         details_in=details,
         units_in=units,
-        expected_version=body.get("version"),
+        expected_version=version_of(body),
     )
     if row is None:
         return Response(status_code=204)
     return JSONResponse(_period_json(kpi_detail(session, kpi.area, kpi.plan, kpi_id), row.period))
 
 
-def _text(value: Any) -> str:
-    """A JSON value as the form text the services read (0 stays 0; null is blank)."""
-    return "" if value is None else str(value)
+def _units(body: dict[str, Any]) -> dict[int, tuple[str, str]]:
+    """`units`: {unit id: {"value": …, "n_measured": …}} as the texts the services read."""
+    units = body.get("units") or {}
+    if not isinstance(units, dict):
+        raise ValidationFailed({"units": Msg(UNITS)})
+    out = {}
+    for unit_id, values in units.items():
+        key = parse_id(unit_id)
+        if key is None or not isinstance(values, dict):
+            raise ValidationFailed({f"units.{unit_id}"[:80]: Msg(UNITS)})
+        out[key] = (scalar(values, "value"), scalar(values, "n_measured"))
+    return out
 
 
 @router.delete(
-    "/kpis/{kpi_id}/measurements/{period}", name="api_measurement_delete", status_code=204
+    "/kpis/{kpi_id:id}/measurements/{period}", name="api_measurement_delete", status_code=204
 )
 def delete_measurement(
     kpi_id: int, period: str, kpi: EditKPI, session: SessionDep, principal: CurrentPrincipal
@@ -121,17 +128,16 @@ def delete_measurement(
     return Response(status_code=204)
 
 
-@router.put("/kpis/{kpi_id}/targets/{period}", name="api_target_save")
+@router.put("/kpis/{kpi_id:id}/targets/{period}", name="api_target_save")
 def save_target(
     kpi_id: int,
     period: str,
     kpi: EditKPI,
     session: SessionDep,
     principal: CurrentPrincipal,
-    body: dict[str, Any] = Body(...),
+    body: JSONObject,
 ) -> Response:
     """`{"value": 70}` sets the period's target; `{"value": null}` goes back to the line."""
-    value = body.get("value")
     progress.save_cell(
         session,
         actor=principal.actor,
@@ -139,26 +145,26 @@ def save_target(
         kpi_id=kpi_id,
         period=period,
         cell="target",
-        text=value if isinstance(value, int | float | str) else None,
+        text=scalar_or_none(body, "value"),
     )
     detail = kpi_detail(session, kpi.area, kpi.plan, kpi_id)
     return JSONResponse(_period_json(detail, period.upper()))
 
 
-@router.get("/actions/{action_id}/updates", name="api_action_updates")
+@router.get("/actions/{action_id:id}/updates", name="api_action_updates")
 def list_updates(action_id: int, action: ReadAction, session: SessionDep) -> list[dict[str, Any]]:
     """Check-ins, newest first."""
     view, _ = action_view(session, action.area, action.plan, action_id)
     return [u.model_dump(mode="json") for u in view.updates.get(action_id, [])]
 
 
-@router.post("/actions/{action_id}/updates", name="api_action_update_create", status_code=201)
+@router.post("/actions/{action_id:id}/updates", name="api_action_update_create", status_code=201)
 def create_update(
     action_id: int,
     action: EditAction,
     session: SessionDep,
     principal: CurrentPrincipal,
-    body: dict[str, Any] = Body(...),
+    body: JSONObject,
 ) -> JSONResponse:
     """`on_date`, `status`, `what_changed`; optional `percent_complete`, `confidence` (0–10),
     `spent_thb`, `next_steps`, `evidence_url`. The action takes the check-in's status."""

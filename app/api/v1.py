@@ -2,10 +2,11 @@
 
 from typing import Any
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 from sqlmodel import SQLModel
 
+from app.api.body import JSONObject, version_of
 from app.db import SessionDep
 from app.i18n import get_locale
 from app.schemas import PlanIn
@@ -51,7 +52,7 @@ def create_plan(
     area: EditArea,
     session: SessionDep,
     principal: CurrentPrincipal,
-    body: dict[str, Any] = Body(...),
+    body: JSONObject,
 ) -> JSONResponse:
     plan_service.create_plan(session, actor=principal.actor, area=area, plan_in=body)
     return JSONResponse(plan_document(plan_view(session, area)), status_code=201)
@@ -63,7 +64,7 @@ def update_plan(
     plan: EditPlan,
     session: SessionDep,
     principal: CurrentPrincipal,
-    body: dict[str, Any] = Body(...),
+    body: JSONObject,
 ) -> dict[str, Any]:
     """Change the title, span, status or vision; send `version` to refuse stale writes."""
     plan_service.update_plan(
@@ -71,7 +72,7 @@ def update_plan(
         actor=principal.actor,
         plan=plan,
         plan_in=body,
-        expected_version=body.get("version"),
+        expected_version=version_of(body),
     )
     return plan_document(plan_view(session, area))
 
@@ -91,20 +92,20 @@ def _element_routes(kind: str, schema: type) -> None:
         plan: EditPlan,
         session: SessionDep,
         principal: CurrentPrincipal,
-        body: dict[str, Any] = Body(...),
+        body: JSONObject,
     ) -> JSONResponse:
         row = plan_service.create_element(
             session, actor=principal.actor, plan=plan, kind=kind, element_in=body
         )
         return JSONResponse(element_json(session, kind, row), status_code=201)
 
-    @router.get(f"/areas/{{slug}}/plan/{kind}/{{element_id}}", name=f"api_{kind}_read")
+    @router.get(f"/areas/{{slug}}/plan/{kind}/{{element_id:id}}", name=f"api_{kind}_read")
     def read(element_id: int, plan: ReadPlan, session: SessionDep) -> dict[str, Any]:
         row = plan_service.get_element(session, plan=plan, kind=kind, element_id=element_id)
         return element_json(session, kind, row)
 
     @router.patch(
-        f"/areas/{{slug}}/plan/{kind}/{{element_id}}",
+        f"/areas/{{slug}}/plan/{kind}/{{element_id:id}}",
         name=f"api_{kind}_update",
         openapi_extra=body_doc,
     )
@@ -113,7 +114,7 @@ def _element_routes(kind: str, schema: type) -> None:
         plan: EditPlan,
         session: SessionDep,
         principal: CurrentPrincipal,
-        body: dict[str, Any] = Body(...),
+        body: JSONObject,
     ) -> dict[str, Any]:
         """Fields left out keep their values; send `version` to refuse stale writes (409)."""
         row = plan_service.update_element(
@@ -123,13 +124,13 @@ def _element_routes(kind: str, schema: type) -> None:
             kind=kind,
             element_id=element_id,
             element_in=body,
-            expected_version=body.get("version"),
+            expected_version=version_of(body),
             partial=True,
         )
         return element_json(session, kind, row)
 
     @router.delete(
-        f"/areas/{{slug}}/plan/{kind}/{{element_id}}",
+        f"/areas/{{slug}}/plan/{kind}/{{element_id:id}}",
         name=f"api_{kind}_delete",
         status_code=204,
         responses={409: {"description": "Still linked"}},

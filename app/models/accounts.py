@@ -5,10 +5,10 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.models.base import created_at_field
+from app.models.base import Versioned, created_at_field
 
 
-class User(SQLModel, table=True):
+class User(Versioned, SQLModel, table=True):
     __tablename__ = "user_account"  # "user" is reserved in PostgreSQL
 
     id: int | None = Field(default=None, primary_key=True)

@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.models.base import created_at_field
+from app.models.base import Versioned, created_at_field
 
 TEXT = sa.Text()
 AREA_FK = {"foreign_key": "area.id", "index": True, "ondelete": "CASCADE"}
@@ -64,7 +64,7 @@ class PlanVersion(SQLModel, table=True):
 # ---- reflections, what came of them, learning questions, key developments -------------------
 
 
-class Reflection(SQLModel, table=True):
+class Reflection(Versioned, SQLModel, table=True):
     """A What? So what? Now what? reflection. `figures` is a frozen copy of the figures the
     committee looked at (codes, names, values, targets and statuses as they were shown)."""
 
@@ -124,7 +124,7 @@ class ProposalState(StrEnum):
     declined = "declined"
 
 
-class ChangeProposal(SQLModel, table=True):
+class ChangeProposal(Versioned, SQLModel, table=True):
     """A change to the plan put to the committee, optionally about one element."""
 
     __tablename__ = "change_proposal"
@@ -148,7 +148,7 @@ class QuestionState(StrEnum):
     retired = "retired"
 
 
-class LearningQuestion(SQLModel, table=True):
+class LearningQuestion(Versioned, SQLModel, table=True):
     """What the committee wants to learn while the plan runs, and what answered it."""
 
     __tablename__ = "learning_question"
@@ -175,7 +175,7 @@ class DevelopmentKind(StrEnum):
     surprise = "surprise"
 
 
-class KeyDevelopment(SQLModel, table=True):
+class KeyDevelopment(Versioned, SQLModel, table=True):
     """A free entry on the area's timeline."""
 
     __tablename__ = "key_development"
@@ -201,7 +201,7 @@ class Substantiation(StrEnum):
     disputed = "disputed"
 
 
-class EmergentOutcome(SQLModel, table=True):
+class EmergentOutcome(Versioned, SQLModel, table=True):
     """An observed change in a social actor: who changed what, when and where."""
 
     __tablename__ = "emergent_outcome"
@@ -260,7 +260,7 @@ class MarkerRating(StrEnum):
     high = "high"
 
 
-class BoundaryPartner(SQLModel, table=True):
+class BoundaryPartner(Versioned, SQLModel, table=True):
     """An actor the area influences directly, with its one outcome challenge."""
 
     __tablename__ = "boundary_partner"
@@ -274,7 +274,7 @@ class BoundaryPartner(SQLModel, table=True):
     version: int = 1
 
 
-class ProgressMarker(SQLModel, table=True):
+class ProgressMarker(Versioned, SQLModel, table=True):
     """A graduated progress marker. A retired marker keeps its ratings; it is not rated for
     periods from `retired_period` on."""
 
@@ -290,7 +290,7 @@ class ProgressMarker(SQLModel, table=True):
     version: int = 1
 
 
-class ProgressMarkerRating(SQLModel, table=True):
+class ProgressMarkerRating(Versioned, SQLModel, table=True):
     __tablename__ = "progress_marker_rating"
     __table_args__ = (sa.UniqueConstraint("marker_id", "period"),)
 
@@ -307,7 +307,7 @@ class ProgressMarkerRating(SQLModel, table=True):
 # ---- resources and the data catalogue -------------------------------------------------------
 
 
-class Resource(SQLModel, table=True):
+class Resource(Versioned, SQLModel, table=True):
     """Part of the area's capital, in one of the four dimensions (workshops.ResourceDimension).
     `contribution_id` names the workshop contribution it was accepted from."""
 
@@ -348,7 +348,7 @@ class DataFrequency(StrEnum):
     irregular = "irregular"
 
 
-class DataItem(SQLModel, table=True):
+class DataItem(Versioned, SQLModel, table=True):
     """One entry of the area's data catalogue, which KPIs cite as their data source."""
 
     __tablename__ = "data_item"
@@ -379,7 +379,7 @@ class KPIDataItem(SQLModel, table=True):
 GUIDE = ("guiding", "useful", "inspiring", "developmental", "evaluable")  # Patton's criteria
 
 
-class GuidingPrinciple(SQLModel, table=True):
+class GuidingPrinciple(Versioned, SQLModel, table=True):
     """A principle with the committee's self-rating on each GUIDE criterion (1 weak, 2 partly,
     3 strong; empty: not rated)."""
 

@@ -5,12 +5,12 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.models.base import created_at_field
+from app.models.base import Versioned, created_at_field
 
 TEXT = sa.Text()
 
 
-class Plan(SQLModel, table=True):
+class Plan(Versioned, SQLModel, table=True):
     __tablename__ = "plan"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -25,7 +25,7 @@ class Plan(SQLModel, table=True):
     created_at: datetime = created_at_field()
 
 
-class DOEStatement(SQLModel, table=True):
+class DOEStatement(Versioned, SQLModel, table=True):
     __tablename__ = "doe_statement"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -42,7 +42,7 @@ class DOEStatementItem(SQLModel, table=True):
     item_id: int = Field(foreign_key="doe_item.id", primary_key=True)
 
 
-class ProblemEntry(SQLModel, table=True):
+class ProblemEntry(Versioned, SQLModel, table=True):
     __tablename__ = "problem_entry"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -55,7 +55,7 @@ class ProblemEntry(SQLModel, table=True):
     version: int = 1
 
 
-class KeyResultArea(SQLModel, table=True):
+class KeyResultArea(Versioned, SQLModel, table=True):
     __tablename__ = "key_result_area"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -75,7 +75,7 @@ class KRADOEItem(SQLModel, table=True):
     item_id: int = Field(foreign_key="doe_item.id", primary_key=True)
 
 
-class KPI(SQLModel, table=True):
+class KPI(Versioned, SQLModel, table=True):
     __tablename__ = "kpi"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -120,7 +120,7 @@ class KPICoOwner(SQLModel, table=True):
     agency_id: int = Field(foreign_key="agency.id", primary_key=True)
 
 
-class Action(SQLModel, table=True):
+class Action(Versioned, SQLModel, table=True):
     __tablename__ = "action"
 
     id: int | None = Field(default=None, primary_key=True)

@@ -6,7 +6,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.models.base import created_at_field
+from app.models.base import Versioned, created_at_field
 
 TEXT = sa.Text()
 
@@ -48,7 +48,7 @@ class EvidenceFile(SQLModel, table=True):
     uploaded_at: datetime = created_at_field()
 
 
-class Measurement(SQLModel, table=True):
+class Measurement(Versioned, SQLModel, table=True):
     """The area's value of a KPI for one period: typed in, or rolled up from its units."""
 
     __tablename__ = "measurement"
@@ -78,7 +78,7 @@ class UnitMeasurement(SQLModel, table=True):
     n_measured: int | None = None
 
 
-class ActionUpdate(SQLModel, table=True):
+class ActionUpdate(Versioned, SQLModel, table=True):
     """A dated check-in on an action."""
 
     __tablename__ = "action_update"
@@ -99,7 +99,7 @@ class ActionUpdate(SQLModel, table=True):
     version: int = 1
 
 
-class ReviewRound(SQLModel, table=True):
+class ReviewRound(Versioned, SQLModel, table=True):
     """An area's period on its way to approval: submitted, returned, approved (locked)."""
 
     __tablename__ = "review_round"

@@ -5,7 +5,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-import app.models.base  # noqa: F401  (naming convention first)
+from app.models.base import Versioned  # also sets the naming convention first
 
 
 class Area(SQLModel, table=True):
@@ -38,7 +38,7 @@ class AreaGroupMember(SQLModel, table=True):
     area_id: int = Field(foreign_key="area.id", primary_key=True, ondelete="CASCADE")
 
 
-class DOEFramework(SQLModel, table=True):
+class DOEFramework(Versioned, SQLModel, table=True):
     """A version of the national desired-outcomes framework; items are edited per version."""
 
     __tablename__ = "doe_framework"
@@ -96,7 +96,7 @@ class AgencyType(SQLModel, table=True):
     position: int = 0
 
 
-class Agency(SQLModel, table=True):
+class Agency(Versioned, SQLModel, table=True):
     """An organisation that leads or partners in KPIs and actions.
 
     area_id is None for national agencies (OBEC, OPS-MOE) that every area may pick.

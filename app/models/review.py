@@ -7,12 +7,12 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.models.base import created_at_field
+from app.models.base import Versioned, created_at_field
 
 TEXT = sa.Text()
 
 
-class CommonIndicator(SQLModel, table=True):
+class CommonIndicator(Versioned, SQLModel, table=True):
     """A national indicator (e.g. P1 reading "good or above" %) that KPIs of several areas
     measure, so their values can be compared (a KPI names the one it measures in
     `kpi.indicator_id`). Retired indicators keep their KPIs but take no new ones."""
@@ -55,7 +55,7 @@ class CommentVisibility(StrEnum):
     reviewers = "reviewers"  # OBEC and ministry staff only (reviewers and administrators)
 
 
-class Comment(SQLModel, table=True):
+class Comment(Versioned, SQLModel, table=True):
     """A comment, or a reply (parent_id: the thread's first comment; threads are one level
     deep). Replies take the visibility of their thread. Resolving closes the whole thread."""
 

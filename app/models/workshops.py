@@ -8,7 +8,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.models.base import created_at_field
+from app.models.base import Versioned, created_at_field
 
 
 class ContributionKind(StrEnum):
@@ -34,7 +34,7 @@ class ContributionState(StrEnum):
     archived = "archived"
 
 
-class WorkshopSession(SQLModel, table=True):
+class WorkshopSession(Versioned, SQLModel, table=True):
     """One World Café round or meeting. Its join code is never reused, so an old QR code can
     never lead into a later session."""
 
@@ -65,7 +65,7 @@ class WorkshopParticipant(SQLModel, table=True):
     joined_at: datetime = created_at_field()
 
 
-class Contribution(SQLModel, table=True):
+class Contribution(Versioned, SQLModel, table=True):
     """A guest's idea, problem, resource or question. Accepted problems and ideas link to the
     plan element they became (`accepted_entity` is its audit entity type)."""
 

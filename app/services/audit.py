@@ -1,14 +1,22 @@
 """The audit trail: one AuditEvent per change, added to the caller's transaction."""
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError, InvalidRequestError
+from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, SQLModel
 
 from app import live
+from app.i18n import N_
 from app.models import AuditEvent
 from app.models.enums import AuditOp
+from app.services.errors import Conflict, Msg, NotFound
+
+STALE = N_("Someone else changed this since you opened it.")
 
 
 @dataclass(frozen=True)
@@ -81,8 +89,54 @@ def commit(session: Session, *, publish: dict[str, Any] | None = None, **change:
     return event
 
 
-def finish(session: Session, *, area_id: int | None, publish: dict[str, Any] | None) -> None:
-    """Commit what the caller recorded (one change or many), then publish the live event."""
-    session.commit()
+def finish(
+    session: Session,
+    *,
+    area_id: int | None,
+    publish: dict[str, Any] | None,
+    inserts: bool = False,
+) -> None:
+    """Commit what the caller recorded (one change or many), then publish the live event.
+    A lost race is a Conflict (see `lost_race_is_conflict`)."""
+    with lost_race_is_conflict(session, inserts=inserts):
+        session.commit()
     if publish is not None and area_id is not None:
         live.broker.publish(live.area_channel(area_id), publish)
+
+
+@contextmanager
+def lost_race_is_conflict(session: Session, *, inserts: bool = False) -> Iterator[None]:
+    """Turn a lost race into a 409 and leave nothing half-written.
+
+    Versioned rows (models.base.Versioned) are written with `WHERE version = <as read>`: when
+    another writer committed first, no row matches and the flush raises StaleDataError. With
+    `inserts`, a unique key taken meanwhile by another writer's new row counts as a lost race
+    too (two first values for one KPI and period)."""
+    try:
+        yield
+    except StaleDataError:
+        session.rollback()
+        raise Conflict(Msg(STALE)) from None
+    except IntegrityError:
+        if not inserts:
+            raise
+        session.rollback()
+        raise Conflict(Msg(STALE)) from None
+
+
+@contextmanager
+def lost_race(session: Session, row: SQLModel, conflict: Callable[[], Conflict]) -> Iterator[None]:
+    """Around a write, from its first change to its commit: when another writer committed `row`
+    between our read and our write (an autoflush or the commit finds its version moved on),
+    answer with `conflict()` built from the row as they left it (404 if they deleted it)."""
+    try:
+        yield
+    except (StaleDataError, Conflict) as exc:
+        if isinstance(exc, Conflict) and exc.current is not None:
+            raise
+        session.rollback()
+        try:
+            session.refresh(row)
+        except InvalidRequestError:
+            raise NotFound(f"{type(row).__name__}/{getattr(row, 'id', '')}") from None
+        raise conflict() from None

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, and_, col, or_, select
 
 from app.i18n import N_, as_utc, local_time
+from app.inputs import parse_id
 from app.models import (
     KPI,
     Action,
@@ -318,10 +319,7 @@ def _record(
 
 
 def _as_int(value: Any) -> int | None:
-    if isinstance(value, int):
-        return value
-    text = str(value or "").strip()
-    return int(text) if text.isdigit() else None
+    return parse_id(value)
 
 
 # ---- reading threads ------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, or_, select
 
 from app.display import entry_label
 from app.i18n import as_utc, format_date, gettext, local_time, thai_today
+from app.inputs import parse_id
 from app.models import (
     Area,
     AuditEvent,
@@ -105,9 +106,9 @@ def _citation(session: Session, area: Area, value: str) -> tuple[str, int] | Non
         return None
     entity_type, _, raw_id = value.partition(":")
     model = CITABLE.get(entity_type)
-    if model is None or not raw_id.isdigit():
+    if model is None or parse_id(raw_id) is None:
         return False
-    row = session.get(model, int(raw_id))
+    row = session.get(model, parse_id(raw_id))
     if row is None or row.area_id != area.id:
         return False
     return entity_type, row.id

@@ -288,24 +288,25 @@ def update_element(
     data = validate(spec.schema, merged)
     _check_references(session, spec, plan, data, current_id=row.id)
     before = audit.snapshot(row, **element_links(session, spec, row.id))
-    for name, value in _columns(spec, data).items():
-        setattr(row, name, value)
-    row.version += 1
-    session.add(row)
-    links = _write_links(session, spec, row.id, data, replace=True)
-    _finish(
-        session,
-        actor=actor,
-        plan=plan,
-        entity_type=spec.entity_type,
-        entity_id=row.id,
-        op=op,
-        before=before,
-        after=audit.snapshot(row, **links),
-        reason=reason,
-        reason_category=reason_category,
-        cites=cites,
-    )
+    with audit.lost_race(session, row, lambda: _conflict(session, spec, row)):
+        for name, value in _columns(spec, data).items():
+            setattr(row, name, value)
+        row.version += 1
+        session.add(row)
+        links = _write_links(session, spec, row.id, data, replace=True)
+        _finish(
+            session,
+            actor=actor,
+            plan=plan,
+            entity_type=spec.entity_type,
+            entity_id=row.id,
+            op=op,
+            before=before,
+            after=audit.snapshot(row, **links),
+            reason=reason,
+            reason_category=reason_category,
+            cites=cites,
+        )
     return row
 
 
@@ -339,20 +340,21 @@ def delete_element(
         unlinked=[{"kind": d.kind, "id": d.element_id} for d in linked],
         inbound=_inbound_links(session, kind, row.id),
     )
-    _unlink_inbound(session, kind, row.id)
-    session.delete(row)
-    _finish(
-        session,
-        actor=actor,
-        plan=plan,
-        entity_type=spec.entity_type,
-        entity_id=element_id,
-        op=AuditOp.delete,
-        before=before,
-        reason=reason,
-        reason_category=reason_category,
-        cites=cites,
-    )
+    with audit.lost_race(session, row, lambda: _conflict(session, spec, row)):
+        _unlink_inbound(session, kind, row.id)
+        session.delete(row)
+        _finish(
+            session,
+            actor=actor,
+            plan=plan,
+            entity_type=spec.entity_type,
+            entity_id=element_id,
+            op=AuditOp.delete,
+            before=before,
+            reason=reason,
+            reason_category=reason_category,
+            cites=cites,
+        )
     return before
 
 
@@ -439,27 +441,26 @@ def update_plan(
     current = {name: getattr(plan, name) for name in PlanIn.model_fields}
     values = validate(PlanIn, {**current, **plan_in}).model_dump()
     if expected_version is not None and expected_version != plan.version:
-        raise Conflict(
-            Msg("Someone else changed this since you opened it."), current=audit.snapshot(plan)
-        )
+        raise Conflict(Msg(audit.STALE), current=audit.snapshot(plan))
     before = audit.snapshot(plan)
     for name, value in values.items():
         setattr(plan, name, value)
     plan.version += 1
     session.add(plan)
-    _finish(
-        session,
-        actor=actor,
-        plan=plan,
-        entity_type="plan",
-        entity_id=plan.id,
-        op=op,
-        before=before,
-        after=audit.snapshot(plan),
-        reason=reason,
-        reason_category=reason_category,
-        cites=cites,
-    )
+    with audit.lost_race(session, plan, lambda: Conflict(Msg(audit.STALE), audit.snapshot(plan))):
+        _finish(
+            session,
+            actor=actor,
+            plan=plan,
+            entity_type="plan",
+            entity_id=plan.id,
+            op=op,
+            before=before,
+            after=audit.snapshot(plan),
+            reason=reason,
+            reason_category=reason_category,
+            cites=cites,
+        )
     return plan
 
 
@@ -662,10 +663,14 @@ def _check_version(
     session: Session, spec: ElementSpec, row: SQLModel, expected: int | None
 ) -> None:
     if expected is not None and expected != row.version:
-        raise Conflict(
-            Msg("Someone else changed this since you opened it."),
-            current={"version": row.version, **element_values(session, spec, row)},
-        )
+        raise _conflict(session, spec, row)
+
+
+def _conflict(session: Session, spec: ElementSpec, row: SQLModel) -> Conflict:
+    """A 409 carrying the element as it now is, for the conflict view and the API."""
+    return Conflict(
+        Msg(audit.STALE), current={"version": row.version, **element_values(session, spec, row)}
+    )
 
 
 def _check_references(

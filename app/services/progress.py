@@ -112,10 +112,7 @@ def write_measurement(
     in the caller's transaction. Returns the row and whether anything changed."""
     row = measurement_of(session, kpi.id, period)
     if row and expected_version is not None and row.version != expected_version:
-        raise Conflict(
-            Msg(N_("Someone else saved this value meanwhile: %(value)s."), {"value": row.value}),
-            current=audit.snapshot(row),
-        )
+        raise _measurement_conflict(row)
     if row is None and fields is None:
         return None, False
     before = audit.snapshot(row) if row else None
@@ -135,10 +132,24 @@ def write_measurement(
         row.entered_by = actor.id
         row.entered_at = utcnow()
     session.add(row)
-    session.flush()
+    try:
+        with audit.lost_race_is_conflict(session, inserts=True):
+            session.flush()
+    except Conflict:
+        # another writer saved this period's value between our read and our write
+        raise _measurement_conflict(measurement_of(session, kpi.id, period)) from None
     op = AuditOp.update if before else AuditOp.create
     _record(session, actor, plan, "measurement", row.id, op, before, audit.snapshot(row), reason)
     return row, True
+
+
+def _measurement_conflict(row: Measurement | None) -> Conflict:
+    if row is None:  # they cleared it
+        return Conflict(Msg(N_("Someone else cleared this value meanwhile.")), current={})
+    return Conflict(
+        Msg(N_("Someone else saved this value meanwhile: %(value)s."), {"value": row.value}),
+        current=audit.snapshot(row),
+    )
 
 
 def write_target(
@@ -485,7 +496,10 @@ def finish(
 ) -> None:
     """The tail of every progress write: commit what was recorded, then tell the live views."""
     publish = {"type": "progress.changed", "plan_id": plan.id, "entity": entity, "id": entity_id}
-    audit.finish(session, area_id=plan.area_id, publish=publish if changed else None)
+    # values and targets are keyed by KPI and period: a key taken meanwhile is a lost race
+    audit.finish(
+        session, area_id=plan.area_id, publish=publish if changed else None, inserts=True
+    )
 
 
 # ---- read model -----------------------------------------------------------------------------

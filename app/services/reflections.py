@@ -22,6 +22,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.i18n import N_, gettext, thai_today
+from app.inputs import parse_id
 from app.labels import label
 from app.models import (
     KPI,
@@ -79,7 +80,7 @@ def _element(value: Any) -> tuple[str, int] | None:
     if not text:
         return None
     kind, _, number = text.partition(":")
-    if kind not in ELEMENT_TARGETS or not number.isdigit():
+    if kind not in ELEMENT_TARGETS or parse_id(number) is None:
         raise fail("Pick from the list.")
     return kind, int(number)
 

@@ -17,6 +17,7 @@ from pydantic import Field
 from sqlmodel import Session, col, select
 
 from app.i18n import N_, as_utc, format_date, gettext, thai_today
+from app.inputs import parse_id
 from app.models import Area, AuditEvent, Plan, PlanVersion
 from app.models.enums import AuditOp
 from app.schemas import InputModel, OptionalDate, Text
@@ -189,8 +190,8 @@ def parse_side(session: Session, area: Area, value: str) -> Side | None:
     value = (value or "").strip()
     if value == "now":
         return Side("now", gettext("Today"), datetime.now(UTC))
-    if value.startswith("v") and value[1:].isdigit():
-        row = session.get(PlanVersion, int(value[1:]))
+    if value.startswith("v") and (version_id := parse_id(value[1:])) is not None:
+        row = session.get(PlanVersion, version_id)
         if row is None or row.area_id != area.id:
             return None
         return Side(value, row.name, as_utc(row.as_of), row)

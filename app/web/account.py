@@ -179,7 +179,7 @@ def account_token_create(
     return _account(request, session, principal, new_token=plain)
 
 
-@router.post("/account/tokens/{token_id}/revoke", name="account_token_revoke")
+@router.post("/account/tokens/{token_id:id}/revoke", name="account_token_revoke")
 def account_token_revoke(
     request: Request, token_id: int, session: SessionDep, principal: SignedIn
 ) -> Response:

@@ -76,12 +76,12 @@ def _user_page(
     return render(request, "admin/user.html", ctx, status_code=status_code)
 
 
-@router.get("/users/{user_id}", name="admin_user")
+@router.get("/users/{user_id:id}", name="admin_user")
 def user_detail(request: Request, user_id: int, session: SessionDep, _admin: Admin) -> Response:
     return _user_page(request, session, accounts.get_user(session, user_id))
 
 
-@router.post("/users/{user_id}/roles", name="admin_role_grant")
+@router.post("/users/{user_id:id}/roles", name="admin_role_grant")
 def role_grant(
     request: Request, user_id: int, session: SessionDep, admin: Admin, form: Form
 ) -> Response:
@@ -94,7 +94,7 @@ def role_grant(
     return _user_page(request, session, user, saved=Msg("The role was added."))
 
 
-@router.post("/users/{user_id}/roles/{grant_id}/delete", name="admin_role_revoke")
+@router.post("/users/{user_id:id}/roles/{grant_id:id}/delete", name="admin_role_revoke")
 def role_revoke(
     request: Request, user_id: int, grant_id: int, session: SessionDep, admin: Admin
 ) -> Response:
@@ -103,7 +103,7 @@ def role_revoke(
     return _user_page(request, session, user, saved=Msg("The role was removed."))
 
 
-@router.post("/users/{user_id}/active", name="admin_user_active")
+@router.post("/users/{user_id:id}/active", name="admin_user_active")
 def user_active(
     request: Request, user_id: int, session: SessionDep, admin: Admin, form: Form
 ) -> Response:
@@ -122,7 +122,7 @@ def user_active(
     return _user_page(request, session, user, saved=saved)
 
 
-@router.post("/users/{user_id}/password", name="admin_user_password")
+@router.post("/users/{user_id:id}/password", name="admin_user_password")
 def user_password(
     request: Request, user_id: int, session: SessionDep, admin: Admin, form: Form
 ) -> Response:

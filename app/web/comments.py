@@ -256,7 +256,7 @@ def _thread(
     return render(request, "comments/_thread.html", ctx, status_code=status_code)
 
 
-@router.get("/areas/{slug}/comments/{comment_id}", name="comment_thread")
+@router.get("/areas/{slug}/comments/{comment_id:id}", name="comment_thread")
 def comment_thread(
     request: Request,
     comment_id: int,
@@ -271,7 +271,7 @@ def comment_thread(
     return _redirect(request, area, "comments", t.root.id)
 
 
-@router.post("/areas/{slug}/comments/{comment_id}/replies", name="comment_reply")
+@router.post("/areas/{slug}/comments/{comment_id:id}/replies", name="comment_reply")
 def comment_reply(
     request: Request,
     comment_id: int,
@@ -350,7 +350,7 @@ def _set_resolved(
     return _answer(request, session, area, principal, back, row.id, 200)
 
 
-@router.post("/areas/{slug}/comments/{comment_id}/resolve", name="comment_resolve")
+@router.post("/areas/{slug}/comments/{comment_id:id}/resolve", name="comment_resolve")
 def comment_resolve(
     request: Request,
     comment_id: int,
@@ -362,7 +362,7 @@ def comment_resolve(
     return _set_resolved(request, comment_id, area, session, form, principal, True)
 
 
-@router.post("/areas/{slug}/comments/{comment_id}/reopen", name="comment_reopen")
+@router.post("/areas/{slug}/comments/{comment_id:id}/reopen", name="comment_reopen")
 def comment_reopen(
     request: Request,
     comment_id: int,

@@ -7,14 +7,18 @@ from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
+from app.inputs import clean_text, parse_whole
 from app.services import evidence
 from app.services.evidence import Upload
 
 
 async def form_data(request: Request) -> AsyncIterator[FormData]:
+    """The posted form, its text without control characters (see app.inputs)."""
     form = await request.form()  # cached on the request: the CSRF check may have read it
     try:
-        yield form
+        yield FormData(
+            [(key, clean_text(v) if isinstance(v, str) else v) for key, v in form.multi_items()]
+        )
     finally:
         await form.close()  # uploaded files are spooled to temporary files
 
@@ -40,8 +44,7 @@ def field_text(form: FormData, name: str, limit: int = 500) -> str:
 
 def field_int(form: FormData, name: str) -> int | None:
     """A whole number field (e.g. the `version` a form was rendered with), else None."""
-    value = form.get(name)
-    return int(value) if isinstance(value, str) and value.isdigit() else None
+    return parse_whole(form.get(name))
 
 
 def field_upload(form: FormData, name: str) -> Upload | None:

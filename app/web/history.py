@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from app import labels
 from app.db import SessionDep
 from app.display import entry_name, parse_date, value_names
+from app.inputs import parse_id
 from app.models import Area, AuditEvent
 from app.services import history
 from app.services import plans as plan_service
@@ -27,7 +28,7 @@ ENTITY_TYPES = ("plan", *(spec.entity_type for spec in plan_service.SPECS.values
 
 
 def _optional_int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+    return parse_id(value)
 
 
 @router.get("", name="area_history")
@@ -71,7 +72,7 @@ def _query(request: Request) -> str:
     return urlencode(kept)
 
 
-@router.get("/{entity_type}/{entity_id}", name="element_history")
+@router.get("/{entity_type}/{entity_id:id}", name="element_history")
 def element_history(
     request: Request,
     area: ReadArea,
@@ -116,7 +117,7 @@ def _title(entries: list[history.Entry]) -> str:
     return next((name for e in entries if (name := entry_name(e.event))), "")
 
 
-@router.post("/{event_id}/restore", name="history_restore")
+@router.post("/{event_id:id}/restore", name="history_restore")
 def restore(
     request: Request,
     event_id: int,

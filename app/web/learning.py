@@ -181,7 +181,7 @@ def development_create(
     return see_other(request, "timeline", f"development-{row.id}", slug=area.slug)
 
 
-@router.post("/timeline/developments/{development_id}/delete", name="development_delete")
+@router.post("/timeline/developments/{development_id:id}/delete", name="development_delete")
 def development_delete(
     request: Request,
     area: ReflectArea,
@@ -302,7 +302,7 @@ def plan_versions_compare(
     return render(request, "learning/compare.html", ctx, status_code=422 if errors else 200)
 
 
-@router.get("/versions/{version_id}", name="plan_version")
+@router.get("/versions/{version_id:id}", name="plan_version")
 def plan_version(
     request: Request,
     area: ReadArea,
@@ -321,7 +321,7 @@ def plan_version(
     return render(request, "learning/version.html", ctx)
 
 
-@router.post("/versions/{version_id}/delete", name="plan_version_delete")
+@router.post("/versions/{version_id:id}/delete", name="plan_version_delete")
 def plan_version_delete(
     request: Request,
     area: EditArea,

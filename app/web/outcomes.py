@@ -18,6 +18,7 @@ from starlette.datastructures import FormData
 from app.db import SessionDep
 from app.display import parse_date
 from app.i18n import N_, format_date, gettext
+from app.inputs import parse_id
 from app.labels import label
 from app.models import Area, EmergentOutcome
 from app.services import outcomes
@@ -74,7 +75,7 @@ def outcome_value(name: str, value: Any, choices: PlanChoices) -> str:
         "doe_item_ids": {i: d.code for i, d in choices.items.items()},
     }
     if name in names:
-        ids = [int(v) for v in value if str(v).isdigit()]
+        ids = [i for i in map(parse_id, value) if i is not None]
         return ", ".join(names[name].get(i, f"#{i}") for i in ids)
     return str(value)
 
@@ -193,7 +194,7 @@ def _outcome_page(request: Request, ctx: dict[str, Any], status_code: int = 200)
     return render(request, template, ctx, status_code=status_code)
 
 
-@router.get("/outcomes/{outcome_id}", name="outcome")
+@router.get("/outcomes/{outcome_id:id}", name="outcome")
 def outcome_page(
     request: Request,
     outcome_id: int,
@@ -206,8 +207,8 @@ def outcome_page(
 
 
 # Two routes, not one with two methods: each method needs its own OpenAPI operation id.
-@router.put("/outcomes/{outcome_id}", name="outcome_update")
-@router.post("/outcomes/{outcome_id}", name="outcome_save")
+@router.put("/outcomes/{outcome_id:id}", name="outcome_update")
+@router.post("/outcomes/{outcome_id:id}", name="outcome_save")
 def outcome_update(
     request: Request,
     outcome_id: int,
@@ -244,7 +245,7 @@ def outcome_update(
     return see_other(request, "outcome", slug=area.slug, outcome_id=row.id)
 
 
-@router.post("/outcomes/{outcome_id}/delete", name="outcome_delete")
+@router.post("/outcomes/{outcome_id:id}/delete", name="outcome_delete")
 def outcome_delete(
     request: Request,
     outcome_id: int,
@@ -321,8 +322,8 @@ def principle_create(
     return see_other(request, "principles", f"guiding-principle-{row.id}", slug=area.slug)
 
 
-@router.put("/principles/{principle_id}", name="principle_update")
-@router.post("/principles/{principle_id}", name="principle_save")
+@router.put("/principles/{principle_id:id}", name="principle_update")
+@router.post("/principles/{principle_id:id}", name="principle_save")
 def principle_update(
     request: Request,
     principle_id: int,
@@ -378,7 +379,7 @@ def principle_update(
     )
 
 
-@router.post("/principles/{principle_id}/delete", name="principle_delete")
+@router.post("/principles/{principle_id:id}/delete", name="principle_delete")
 def principle_delete(
     request: Request,
     principle_id: int,

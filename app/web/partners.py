@@ -22,6 +22,7 @@ from starlette.datastructures import FormData
 from app import charts
 from app.db import SessionDep
 from app.i18n import N_, gettext
+from app.inputs import parse_id
 from app.labels import label
 from app.models import Area, BoundaryPartner
 from app.periods import period_label
@@ -168,7 +169,7 @@ def partner_create(
     return _back(request, area, "created", row.id)
 
 
-@router.post("/partners/{partner_id}", name="partner_update")
+@router.post("/partners/{partner_id:id}", name="partner_update")
 def partner_update(
     request: Request,
     partner_id: int,
@@ -195,7 +196,7 @@ def partner_update(
     return _answer(request, session, area, principal, partner_id)
 
 
-@router.post("/partners/{partner_id}/delete", name="partner_delete")
+@router.post("/partners/{partner_id:id}/delete", name="partner_delete")
 def partner_delete(
     request: Request,
     partner_id: int,
@@ -276,7 +277,7 @@ def _marker_write(
     return _answer(s.request, s.session, s.area, s.principal, partner_id, form_key=key)
 
 
-@router.post("/partners/{partner_id}/markers", name="marker_create")
+@router.post("/partners/{partner_id:id}/markers", name="marker_create")
 def marker_create(partner_id: int, s: MarkerScopeDep, form: Form) -> Response:
     values = _values(form, MARKER_FIELDS)
     return _marker_write(
@@ -290,7 +291,7 @@ def marker_create(partner_id: int, s: MarkerScopeDep, form: Form) -> Response:
     )
 
 
-@router.post("/partners/{partner_id}/markers/{marker_id}", name="marker_update")
+@router.post("/partners/{partner_id:id}/markers/{marker_id:id}", name="marker_update")
 def marker_update(partner_id: int, marker_id: int, s: MarkerScopeDep, form: Form) -> Response:
     values = {"text": field_text(form, "text", 2500)}
     return _marker_write(
@@ -310,7 +311,7 @@ def marker_update(partner_id: int, marker_id: int, s: MarkerScopeDep, form: Form
     )
 
 
-@router.post("/partners/{partner_id}/markers/{marker_id}/retire", name="marker_retire")
+@router.post("/partners/{partner_id:id}/markers/{marker_id:id}/retire", name="marker_retire")
 def marker_retire(partner_id: int, marker_id: int, s: MarkerScopeDep, form: Form) -> Response:
     values = {"retired_period": field_text(form, "retired_period", 30)}
     return _marker_write(
@@ -330,7 +331,7 @@ def marker_retire(partner_id: int, marker_id: int, s: MarkerScopeDep, form: Form
     )
 
 
-@router.post("/partners/{partner_id}/markers/{marker_id}/reinstate", name="marker_reinstate")
+@router.post("/partners/{partner_id:id}/markers/{marker_id:id}/reinstate", name="marker_reinstate")
 def marker_reinstate(partner_id: int, marker_id: int, s: MarkerScopeDep, form: Form) -> Response:
     return _marker_write(
         s,
@@ -356,7 +357,7 @@ def _ratings_in(form: FormData) -> dict[int, dict[str, str]]:
     found: dict[int, dict[str, str]] = {}
     for key in form:
         kind, _, marker_id = key.partition("-")
-        if kind in ("rating", "note") and marker_id.isdigit():
+        if kind in ("rating", "note") and parse_id(marker_id) is not None:
             found.setdefault(int(marker_id), {})[kind] = field_text(form, key, 2500)
     return found
 
@@ -413,7 +414,7 @@ def _sheet_page(
     return render(request, "partners/ratings.html", ctx, status_code=status_code)
 
 
-@router.get("/partners/{partner_id}/ratings", name="partner_ratings")
+@router.get("/partners/{partner_id:id}/ratings", name="partner_ratings")
 def ratings_page(
     request: Request,
     partner_id: int,
@@ -427,7 +428,7 @@ def ratings_page(
     return _sheet_page(request, session, area, principal, partner, (period or "").strip() or None)
 
 
-@router.post("/partners/{partner_id}/ratings", name="partner_ratings_save")
+@router.post("/partners/{partner_id:id}/ratings", name="partner_ratings_save")
 def ratings_save(
     request: Request,
     partner_id: int,

@@ -211,14 +211,14 @@ def element_create(kind: str, s: PlanScope, form: Form) -> Response:
     return _section(request, session, area, kind, focus=row.id, headers=headers)
 
 
-@router.get("/{kind}/{element_id}", name="element_row")
+@router.get("/{kind}/{element_id:id}", name="element_row")
 def element_row(kind: str, element_id: int, s: PlanScope) -> Response:
     request, session, area, plan = s.request, s.session, s.area, s.plan
     row = plan_service.get_element(session, plan=plan, kind=kind, element_id=element_id)
     return _row(request, session, area, kind, row.id)
 
 
-@router.get("/{kind}/{element_id}/edit", name="element_edit")
+@router.get("/{kind}/{element_id:id}/edit", name="element_edit")
 def element_edit(kind: str, element_id: int, s: PlanScope) -> Response:
     request, session, area, plan = s.request, s.session, s.area, s.plan
     spec = plan_service.get_spec(kind)
@@ -227,7 +227,7 @@ def element_edit(kind: str, element_id: int, s: PlanScope) -> Response:
     return _form(request, session, area, kind, row, values, {})
 
 
-@router.put("/{kind}/{element_id}", name="element_update")
+@router.put("/{kind}/{element_id:id}", name="element_update")
 def element_update(kind: str, element_id: int, s: PlanScope, form: Form) -> Response:
     request, session, area, plan = s.request, s.session, s.area, s.plan
     row = plan_service.get_element(session, plan=plan, kind=kind, element_id=element_id)
@@ -252,7 +252,7 @@ def element_update(kind: str, element_id: int, s: PlanScope, form: Form) -> Resp
     return _row(request, session, area, kind, element_id, headers=CHANGED)
 
 
-@router.get("/{kind}/{element_id}/delete", name="element_confirm_delete")
+@router.get("/{kind}/{element_id:id}/delete", name="element_confirm_delete")
 def element_confirm_delete(kind: str, element_id: int, s: PlanScope) -> Response:
     row = plan_service.get_element(s.session, plan=s.plan, kind=kind, element_id=element_id)
     return _confirm_delete(s, kind, row)
@@ -289,7 +289,7 @@ def _reason_ctx(session: Session, area: Area, kind: str) -> dict[str, Any]:
     return {"asks_reason": True, "citations": learning.citation_choices(session, area)}
 
 
-@router.delete("/{kind}/{element_id}", name="element_delete")
+@router.delete("/{kind}/{element_id:id}", name="element_delete")
 def element_delete(kind: str, element_id: int, s: PlanScope, form: Form) -> Response:
     request, session, area, plan = s.request, s.session, s.area, s.plan
     try:
@@ -314,7 +314,7 @@ def element_delete(kind: str, element_id: int, s: PlanScope, form: Form) -> Resp
     return _section(request, session, area, kind, headers=CHANGED)
 
 
-@router.post("/{kind}/{element_id}/move", name="element_move")
+@router.post("/{kind}/{element_id:id}/move", name="element_move")
 def element_move(kind: str, element_id: int, s: PlanScope, form: Form) -> Response:
     request, session, area, plan = s.request, s.session, s.area, s.plan
     direction = str(form.get("direction", ""))

@@ -15,6 +15,7 @@ from fastapi.responses import Response
 from app import charts
 from app.db import SessionDep
 from app.i18n import N_, format_year, gettext
+from app.inputs import parse_id
 from app.labels import label
 from app.models import EvidenceFile
 from app.models.enums import KPIStatus
@@ -94,7 +95,7 @@ def _period_comments(session: SessionDep, area: Any, principal: CurrentPrincipal
     return {key[7:]: n for key, n in counts.items() if key.startswith("period:")}
 
 
-@router.put("/kpis/{kpi_id}/{period}/{cell}", name="progress_cell")
+@router.put("/kpis/{kpi_id:id}/{period}/{cell}", name="progress_cell")
 def save_cell(
     request: Request,
     kpi_id: int,
@@ -207,7 +208,7 @@ def _kpi_figure(row: KPIProgress) -> dict[str, Any]:
     return charts.kpi_figure(series, names)
 
 
-@router.get("/kpis/{kpi_id}", name="progress_kpi")
+@router.get("/kpis/{kpi_id:id}", name="progress_kpi")
 def kpi_page(
     request: Request,
     kpi_id: int,
@@ -253,7 +254,7 @@ def _kpi_page(
 DETAIL_FIELDS = ("value", "n_measured", "note", "evidence_url")
 
 
-@router.post("/kpis/{kpi_id}/{period}", name="measurement_save")
+@router.post("/kpis/{kpi_id:id}/{period}", name="measurement_save")
 def measurement_save(
     request: Request,
     kpi_id: int,
@@ -268,7 +269,7 @@ def measurement_save(
     units = {
         int(key.split("-")[1]): (field_text(form, key, 100), field_text(form, key[:-6] + "-n", 100))
         for key in form
-        if key.startswith("unit-") and key.endswith("-value") and key.split("-")[1].isdigit()
+        if key.startswith("unit-") and key.endswith("-value") and parse_id(key.split("-")[1])
     }
     try:
         progress_service.save_measurement(
@@ -335,7 +336,7 @@ def org_unit_create(
     return Response(status_code=303, headers={"Location": f"{url}?unit=added#units"})
 
 
-@router.get("/evidence/{evidence_id}", name="evidence_file")
+@router.get("/evidence/{evidence_id:id}", name="evidence_file")
 def evidence_file(evidence_id: int, area: ReadArea, session: SessionDep) -> Response:
     row = session.get(EvidenceFile, evidence_id)
     data = evidence.content(row) if row and row.area_id == area.id else None
@@ -411,7 +412,7 @@ CHECKIN_FIELDS = (
 )
 
 
-@router.post("/actions/{action_id}/updates", name="action_update_create")
+@router.post("/actions/{action_id:id}/updates", name="action_update_create")
 def action_update_create(
     request: Request,
     action_id: int,

@@ -167,7 +167,7 @@ def _page(
     return render(request, "reflections/page.html", ctx, status_code=status_code)
 
 
-@router.get("/reflections/{reflection_id}", name="reflection")
+@router.get("/reflections/{reflection_id:id}", name="reflection")
 def reflection_page(
     request: Request,
     reflection_id: int,
@@ -181,8 +181,8 @@ def reflection_page(
     return _page(request, session, area, principal, reflection_id, editing=editing, turned=turned)
 
 
-@router.put("/reflections/{reflection_id}", name="reflection_update")
-@router.post("/reflections/{reflection_id}", name="reflection_update_form")
+@router.put("/reflections/{reflection_id:id}", name="reflection_update")
+@router.post("/reflections/{reflection_id:id}", name="reflection_update_form")
 def reflection_update(
     request: Request,
     reflection_id: int,
@@ -219,7 +219,7 @@ def reflection_update(
     return redirect(reflection_url(request, area, reflection_id))
 
 
-@router.get("/reflections/{reflection_id}/delete", name="reflection_confirm_delete")
+@router.get("/reflections/{reflection_id:id}/delete", name="reflection_confirm_delete")
 def reflection_confirm_delete(
     request: Request, reflection_id: int, area: ReflectArea, session: SessionDep
 ) -> Response:
@@ -228,7 +228,7 @@ def reflection_confirm_delete(
     return render(request, "reflections/delete.html", ctx)
 
 
-@router.post("/reflections/{reflection_id}/delete", name="reflection_delete")
+@router.post("/reflections/{reflection_id:id}/delete", name="reflection_delete")
 def reflection_delete(
     request: Request,
     reflection_id: int,
@@ -242,7 +242,7 @@ def reflection_delete(
     return redirect(request.url_for("reflections", slug=area.slug).path + "?deleted=1")
 
 
-@router.post("/reflections/{reflection_id}/follow-ups", name="reflection_follow_up")
+@router.post("/reflections/{reflection_id:id}/follow-ups", name="reflection_follow_up")
 def reflection_follow_up(
     request: Request,
     reflection_id: int,
@@ -394,7 +394,7 @@ def proposal_create(
     return redirect(target_url(request, area, "change_proposal", row.id))
 
 
-@router.post("/proposals/{proposal_id}/decision", name="proposal_decide")
+@router.post("/proposals/{proposal_id:id}/decision", name="proposal_decide")
 def proposal_decide(
     request: Request,
     proposal_id: int,
@@ -485,8 +485,8 @@ def question_create(
     return redirect(target_url(request, area, "learning_question", row.id))
 
 
-@router.put("/questions/{question_id}", name="question_update")
-@router.post("/questions/{question_id}", name="question_update_form")
+@router.put("/questions/{question_id:id}", name="question_update")
+@router.post("/questions/{question_id:id}", name="question_update_form")
 def question_update(
     request: Request,
     question_id: int,
@@ -521,7 +521,7 @@ def question_update(
     return redirect(target_url(request, area, "learning_question", question_id))
 
 
-@router.post("/questions/{question_id}/retire", name="question_retire")
+@router.post("/questions/{question_id:id}/retire", name="question_retire")
 def question_retire(
     request: Request,
     question_id: int,

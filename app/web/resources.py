@@ -136,7 +136,7 @@ def _resource_form(
     return render(request, template, ctx, status_code=status_code)
 
 
-@router.get("/resources/{resource_id}/edit", name="resource_edit")
+@router.get("/resources/{resource_id:id}/edit", name="resource_edit")
 def resource_edit(
     request: Request, resource_id: int, area: ReflectArea, session: SessionDep
 ) -> Response:
@@ -145,7 +145,7 @@ def resource_edit(
     return _resource_form(request, session, area, resource_id, values)
 
 
-@router.post("/resources/{resource_id}", name="resource_update")
+@router.post("/resources/{resource_id:id}", name="resource_update")
 def resource_update(
     request: Request,
     resource_id: int,
@@ -180,7 +180,7 @@ def resource_update(
     return see_other(request, "resources", f"resource-{resource_id}", slug=area.slug)
 
 
-@router.get("/resources/{resource_id}/delete", name="resource_confirm_delete")
+@router.get("/resources/{resource_id:id}/delete", name="resource_confirm_delete")
 def resource_confirm_delete(
     request: Request, resource_id: int, area: ReflectArea, session: SessionDep
 ) -> Response:
@@ -191,7 +191,7 @@ def resource_confirm_delete(
     return render(request, template, ctx)
 
 
-@router.post("/resources/{resource_id}/delete", name="resource_delete")
+@router.post("/resources/{resource_id:id}/delete", name="resource_delete")
 def resource_delete(
     request: Request,
     resource_id: int,
@@ -296,7 +296,7 @@ def _item_form(
     return render(request, template, ctx, status_code=status_code)
 
 
-@router.get("/data/{data_item_id}/edit", name="data_item_edit")
+@router.get("/data/{data_item_id:id}/edit", name="data_item_edit")
 def data_item_edit(
     request: Request, data_item_id: int, area: ReflectArea, session: SessionDep
 ) -> Response:
@@ -304,7 +304,7 @@ def data_item_edit(
     return _item_form(request, session, area, row.id, resources.data_item_values(session, row))
 
 
-@router.post("/data/{data_item_id}", name="data_item_update")
+@router.post("/data/{data_item_id:id}", name="data_item_update")
 def data_item_update(
     request: Request,
     data_item_id: int,
@@ -349,14 +349,14 @@ def _item_confirm(
     return render(request, template, ctx, status_code=status_code)
 
 
-@router.get("/data/{data_item_id}/delete", name="data_item_confirm_delete")
+@router.get("/data/{data_item_id:id}/delete", name="data_item_confirm_delete")
 def data_item_confirm_delete(
     request: Request, data_item_id: int, area: ReflectArea, session: SessionDep
 ) -> Response:
     return _item_confirm(request, session, area, data_item_id)
 
 
-@router.post("/data/{data_item_id}/delete", name="data_item_delete")
+@router.post("/data/{data_item_id:id}/delete", name="data_item_delete")
 def data_item_delete(
     request: Request,
     data_item_id: int,

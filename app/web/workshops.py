@@ -141,7 +141,7 @@ def _board_ctx(
     }
 
 
-@facilitator.get("/{workshop_id}", name="workshop_board")
+@facilitator.get("/{workshop_id:id}", name="workshop_board")
 def workshop_board(
     request: Request,
     area: FacilitateArea,
@@ -153,7 +153,7 @@ def workshop_board(
     return render(request, "workshop/board.html", ctx)
 
 
-@facilitator.get("/{workshop_id}/board", name="workshop_board_fragment")
+@facilitator.get("/{workshop_id:id}/board", name="workshop_board_fragment")
 def workshop_board_fragment(
     request: Request,
     area: ReadArea,
@@ -168,7 +168,7 @@ def workshop_board_fragment(
     return render(request, "workshop/_board.html", ctx)
 
 
-@facilitator.post("/{workshop_id}/close", name="workshop_close")
+@facilitator.post("/{workshop_id:id}/close", name="workshop_close")
 def workshop_close(
     request: Request,
     area: FacilitateArea,
@@ -187,7 +187,7 @@ def workshop_close(
 STEPS = ("accept", "archive", "unarchive", "group")
 
 
-@facilitator.post("/{workshop_id}/contributions/{contribution_id}/{step}", name="contribution_step")
+@facilitator.post("/{workshop_id:id}/contributions/{contribution_id:id}/{step}", name="contribution_step")
 def contribution_step(
     request: Request,
     contribution_id: int,

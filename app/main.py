@@ -13,7 +13,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm.exc import StaleDataError
-from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
@@ -23,7 +22,7 @@ from app.api import openapi, v1
 from app.api import progress as api_progress
 from app.api.errors import json_error, validation_payload
 from app.config import check_for_serving, get_settings
-from app.db import get_engine
+from app.db import get_session
 from app.middleware import LocaleMiddleware, SecurityMiddleware
 from app.models import User
 from app.services.access import ANONYMOUS, Forbidden, NotAuthenticated
@@ -234,6 +233,9 @@ def _usable_principal(request: Request) -> None:
     state = sa.inspect(user)
     if not state.expired_attributes or state.identity is None:
         return
-    with Session(get_engine(), expire_on_commit=False) as session:
-        fresh = session.get(User, state.identity[0])
+    sessions = request.app.dependency_overrides.get(get_session, get_session)()
+    try:
+        fresh = next(sessions).get(User, state.identity[0])
+    finally:
+        sessions.close()
     request.state.principal = replace(principal, user=fresh) if fresh else ANONYMOUS

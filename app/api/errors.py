@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
@@ -11,8 +12,9 @@ from app.templating import translate
 
 
 def json_error(status: int, detail: str, **extra: Any) -> JSONResponse:
+    """`extra` may hold a record with dates in it (a 409's `current`)."""
     body = {"detail": gettext(detail), **{k: v for k, v in extra.items() if v is not None}}
-    return JSONResponse(body, status_code=status)
+    return JSONResponse(jsonable_encoder(body), status_code=status)
 
 
 def validation_payload(exc: ValidationFailed | RequestValidationError) -> dict[str, Any]:

@@ -45,15 +45,21 @@ def login(request: Request, session: SessionDep, form: Form) -> Response:
         if not password:
             errors["password"] = Msg("This field is required.")
         return _login_form(request, values, errors, status_code=422)
-    address = request.client.host if request.client else "unknown"
     try:
-        user = accounts.authenticate(session, email=email, password=password, address=address)
+        user = accounts.authenticate(
+            session, email=email, password=password, address=_address(request)
+        )
     except accounts.LoginRefused as exc:
         return _login_form(request, values, {}, notice=exc.message, status_code=exc.status_code)
     token = accounts.start_session(session, user=user)
     response = RedirectResponse(target, status_code=303)
     _set_session_cookie(request, response, token)
     return response
+
+
+def _address(request: Request) -> str:
+    """The client's address, which sign-in throttling counts by."""
+    return request.client.host if request.client else "unknown"
 
 
 def _login_form(
@@ -151,10 +157,14 @@ def account_password(
             user=principal.user,
             password=new,
             current_password=current,
+            address=_address(request),
             keep_session=unsign(request.cookies.get(SESSION_COOKIE)),
         )
     except ValidationFailed as exc:
         return _account(request, session, principal, status_code=422, errors=exc.errors)
+    except accounts.LoginRefused as exc:  # too many wrong current passwords: paused
+        errors = {"current_password": exc.message}
+        return _account(request, session, principal, status_code=exc.status_code, errors=errors)
     return _account(
         request,
         session,

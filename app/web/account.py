@@ -12,8 +12,7 @@ from app.services.errors import Msg, ValidationFailed
 from app.services.reference import areas_by_ids
 from app.templating import render
 from app.web.auth import SESSION_COOKIE, CurrentPrincipal, SignedIn, sign, unsign
-from app.web.forms import Form, field_text
-from app.web.pages import local_path
+from app.web.forms import Form, field_text, safe_next
 
 router = APIRouter()
 
@@ -25,7 +24,7 @@ router = APIRouter()
 def login_page(
     request: Request, principal: CurrentPrincipal, next: str = "/", expired: bool = False
 ) -> Response:
-    target = next if local_path(next) else "/"
+    target = safe_next(next)
     if not principal.is_anonymous:
         return RedirectResponse(target, status_code=303)
     notice = Msg("Your session has expired. Sign in again.") if expired else None
@@ -35,8 +34,7 @@ def login_page(
 @router.post("/login", name="login_submit")
 def login(request: Request, session: SessionDep, form: Form) -> Response:
     email, password = field_text(form, "email", 254), field_text(form, "password", 200)
-    target = field_text(form, "next", 2000)
-    target = target if local_path(target) else "/"
+    target = safe_next(field_text(form, "next", 2000))
     values = {"email": email, "next": target}
     if not email or not password:
         errors = {}

@@ -21,6 +21,17 @@ FONT = {"family": "Sarabun, sans-serif", "size": 14, "color": "#1f2937"}
 CONFIG = {"displayModeBar": False, "responsive": True}
 
 
+def plotly_text(text: str) -> str:
+    """Text from people as Plotly shows it: literally.
+
+    Plotly reads a subset of HTML in every text it draws (labels, hover boxes, legend names,
+    axis titles and ticks, annotations): `<a href>` becomes a link, `<b>` bold. It splits text
+    at tags first and only then turns the entities `&lt;`, `&gt;` and `&amp;` into characters,
+    so with these three escaped no tag can be made, and the characters still show. Markup of
+    our own (`<br>` between lines) goes around escaped text, never through this."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 @dataclass(frozen=True)
 class Series:
     """One KPI over its periods, as the chart and its table show it."""
@@ -69,7 +80,7 @@ def kpi_figure(series: Series, names: dict[str, str]) -> dict[str, Any]:
                 "hoverinfo": "skip",
             },
         )
-    return {"data": data, "layout": _layout(series.unit), "config": CONFIG}
+    return {"data": data, "layout": _layout(plotly_text(series.unit)), "config": CONFIG}
 
 
 def status_figure(
@@ -157,7 +168,7 @@ def indicator_figure(labels: Sequence[str], lines: Sequence[Line], y_title: str)
         trace: dict[str, Any] = {
             "type": "scatter",
             "mode": "lines+markers",
-            "name": line.name,
+            "name": plotly_text(line.name),
             "x": list(labels),
             "y": line.values,
             "line": {"color": AREA_COLOURS[index % len(AREA_COLOURS)], "width": 3},
@@ -165,9 +176,9 @@ def indicator_figure(labels: Sequence[str], lines: Sequence[Line], y_title: str)
             "connectgaps": False,
         }
         if line.hover is not None:
-            trace["text"] = line.hover
+            trace["text"] = [plotly_text(text) for text in line.hover]
         data.append(trace)
-    return {"data": data, "layout": _layout(y_title), "config": CONFIG}
+    return {"data": data, "layout": _layout(plotly_text(y_title)), "config": CONFIG}
 
 
 # ---- outcome mapping: a boundary partner's ladder of progress markers -----------------------

@@ -52,6 +52,7 @@ from app.web import (
     workshops,
 )
 from app.web.auth import csrf_guard, get_principal
+from app.web.forms import safe_next
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +144,8 @@ def _error_handlers(app: FastAPI) -> None:
             response.headers["WWW-Authenticate"] = "Bearer"
             return response
         if request.method == "GET" and not is_htmx(request):
-            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            target = safe_next(path)  # a path like //host/x must not come back as next
             query = f"next={quote(target)}" + ("&expired=1" if expired else "")
             return RedirectResponse(f"/login?{query}", status_code=303)
         message = Msg("Your session has expired.") if expired else Msg("You are not signed in.")

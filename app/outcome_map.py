@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from app.charts import FONT, STATUS_COLOURS
+from app.charts import FONT, STATUS_COLOURS, plotly_text
 from app.models.enums import ActionStatus, KPIStatus
 
 LAYERS = ("doe", "vision", "kra", "kpi", "action")
@@ -382,13 +382,16 @@ def _marks(
 
 
 def _label(node: Node, names: dict[str, str]) -> str:
+    """The text beside a mark: plan text, escaped (people may type `<` in a title)."""
     if node.layer == PARTNER_LAYER:  # its name, and its levels under it
-        return f"{_escape(shorten(node.title, LABEL_CHARS - 10))}<br>{_levels(node, names)}"
+        name = plotly_text(shorten(node.title, LABEL_CHARS - 10))
+        return f"{name}<br>{plotly_text(_levels(node, names))}"
     if node.layer == "vision":
-        return shorten(node.title, LABEL_CHARS - 8)
+        return plotly_text(shorten(node.title, LABEL_CHARS - 8))
     if node.code:
-        return f"{node.code} {shorten(node.title, LABEL_CHARS - len(node.code) - 10)}"
-    return shorten(node.title, LABEL_CHARS - 10)
+        title = shorten(node.title, LABEL_CHARS - len(node.code) - 10)
+        return plotly_text(f"{node.code} {title}")
+    return plotly_text(shorten(node.title, LABEL_CHARS - 10))
 
 
 def _levels(node: Node, names: dict[str, str]) -> str:
@@ -401,44 +404,39 @@ def _levels(node: Node, names: dict[str, str]) -> str:
     return names["partner_levels"] % {rung: counts.get(rung, "–") for rung in RUNGS}
 
 
-def _partner_hover(node: Node, names: dict[str, str]) -> str:
-    lines = [_escape(node.title), names[f"partner_{_style_of(node)[1]}"]]
+def _partner_hover(node: Node, names: dict[str, str]) -> list[str]:
+    lines = [node.title, names[f"partner_{_style_of(node)[1]}"]]
     if not node.detail:
         lines.append(names["unrated"])
     for rung, reached, active in node.levels if node.detail else ():
         params = {"level": names[f"rung_{rung}"], "reached": reached, "active": active}
         lines.append(names["level_line"] % params)
     if node.detail:
-        lines.append(_escape(node.detail))
-    return "<br>".join(_wrap(line) for line in lines)
+        lines.append(node.detail)
+    return lines
 
 
 def _hover(node: Node, names: dict[str, str]) -> str:
+    """The hover box: plain lines, wrapped, then escaped, joined by our own line breaks."""
     if node.layer == PARTNER_LAYER:
-        return _partner_hover(node, names)
-    lines = [f"{_escape(node.code)} {_escape(node.title)}".strip()]
-    if node.status and node.layer in ("kra", "kpi"):
-        lines.append(names[node.status])
-    elif node.status and node.layer == "action":
-        lines.append(names[f"action_{node.status}"])
-    if node.detail:
-        lines.append(_escape(node.detail))
-    if node.gap:
-        lines.append(names[f"gap_{node.gap}"])
-    if node.change:
-        lines.append(names[node.change])
-    return "<br>".join(_wrap(line) for line in lines)
+        lines = _partner_hover(node, names)
+    else:
+        lines = [f"{node.code} {node.title}".strip()]
+        if node.status and node.layer in ("kra", "kpi"):
+            lines.append(names[node.status])
+        elif node.status and node.layer == "action":
+            lines.append(names[f"action_{node.status}"])
+        if node.detail:
+            lines.append(node.detail)
+        if node.gap:
+            lines.append(names[f"gap_{node.gap}"])
+        if node.change:
+            lines.append(names[node.change])
+    return "<br>".join(plotly_text(part) for line in lines for part in _wrap(line))
 
 
-def _wrap(line: str, width: int = 60) -> str:
-    if len(line) <= width:
-        return line
-    return "<br>".join(line[i : i + width] for i in range(0, len(line), width))
-
-
-def _escape(text: str) -> str:
-    """Plotly renders a subset of HTML in labels: plan text must show as text."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+def _wrap(line: str, width: int = 60) -> list[str]:
+    return [line[i : i + width] for i in range(0, len(line), width)] or [""]
 
 
 def _edges(data: MapData, by_key: dict[str, Node]) -> dict[str, Any]:

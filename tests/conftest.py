@@ -39,7 +39,7 @@ from app.models import (
     GuidingPrinciple,
     KeyDevelopment,
     LearningQuestion,
-    LoginFailure,
+    LoginThrottle,
     OrgUnit,
     Plan,
     PlanVersion,
@@ -123,7 +123,7 @@ def _clean(engine: Engine) -> None:
             s.exec(delete(table))
         s.exec(delete(AuditEvent))
         s.exec(delete(User))  # roles, sessions and tokens go with them
-        s.exec(delete(LoginFailure))
+        s.exec(delete(LoginThrottle))
         standard = _standard_agency_codes()
         s.exec(delete(Agency).where(col(Agency.code).not_in(standard)))
         s.commit()

@@ -48,3 +48,18 @@ def test_yearly_statuses_take_each_kpis_last_known_status_of_the_year() -> None:
     bars = {t["name"]: t for t in figure["data"]}
     assert bars["on_track"]["y"] == [1, 0]
     assert bars["off_track"]["marker"]["color"] == charts.STATUS_COLOURS[KPIStatus.off_track]
+
+
+def test_text_from_people_reaches_plotly_escaped_and_our_markup_stays() -> None:
+    assert charts.plotly_text("<a href='//e.example'>R&D</a>") == (
+        "&lt;a href='//e.example'&gt;R&amp;D&lt;/a&gt;"
+    )
+    series = charts.Series(["2567"], [1.0], [1.0], None, "<b>คน</b>")
+    kpi = charts.kpi_figure(series, NAMES)
+    assert kpi["layout"]["yaxis"]["title"]["text"] == "&lt;b&gt;คน&lt;/b&gt;"
+    lines = [charts.Line("<i>ตราด</i>", [1.0], ["<b>30</b> measured"])]
+    compared = charts.indicator_figure(["2567"], lines, "<sup>%</sup>")
+    (trace,) = compared["data"]
+    assert trace["name"] == "&lt;i&gt;ตราด&lt;/i&gt;"
+    assert trace["text"] == ["&lt;b&gt;30&lt;/b&gt; measured"]
+    assert compared["layout"]["yaxis"]["title"]["text"] == "&lt;sup&gt;%&lt;/sup&gt;"

@@ -109,6 +109,19 @@ def test_plan_text_is_shown_as_text_not_markup() -> None:
     figure = map_figure(map_data(chain()), NAMES)
     hover = " ".join(h for t in figure["data"] for h in t.get("hovertext", []))
     assert "&lt;b&gt;ไม่มีโครงการ&lt;/b&gt;" in hover and "<b>ไม่มี" not in hover
+    labels = [label for t in figure["data"] for label in t.get("text", [])]
+    assert "KPI3 &lt;b&gt;ไม่มีโครงการ&lt;/b&gt;" in labels
+
+
+def test_a_long_hover_line_is_wrapped_before_it_is_escaped() -> None:
+    title = "ก" * 58 + "<a href='//e.example'>x</a>"  # the tag straddles the wrap at 60
+    plan = replace(chain(), kras=[Element(1, "KRA1", title, links=(100,))])
+    figure = map_figure(map_data(plan), NAMES)
+    hover = next(h for t in figure["data"] for h in t.get("hovertext", []) if "KRA1" in h)
+    assert "<a" not in hover and "&lt;a href='//e.example'&gt;x&lt;/a&gt;" in hover.replace(
+        "<br>", ""
+    )
+    assert all(part.count("&") == part.count(";") for part in hover.split("<br>"))
 
 
 def test_a_comparison_rings_added_changed_and_removed_elements() -> None:

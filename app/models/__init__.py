@@ -1,6 +1,6 @@
 """All table models, imported here so SQLModel.metadata is complete."""
 
-from app.models.accounts import ApiToken, LoginFailure, LoginSession, RoleGrant, User
+from app.models.accounts import ApiToken, LoginSession, LoginThrottle, RoleGrant, User
 from app.models.audit import AuditEvent
 from app.models.de import (
     BoundaryPartner,
@@ -69,8 +69,8 @@ from app.models.workshops import Contribution, WorkshopParticipant, WorkshopSess
 
 __all__ = [
     "ApiToken",
-    "LoginFailure",
     "LoginSession",
+    "LoginThrottle",
     "RoleGrant",
     "User",
     "KPI",

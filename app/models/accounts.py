@@ -62,12 +62,15 @@ class ApiToken(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
 
 
-class LoginFailure(SQLModel, table=True):
-    """Failed sign-ins, kept for throttling (per account and per address)."""
+class LoginThrottle(SQLModel, table=True):
+    """Password checks per key (`account:<email>` or `address:<ip>`) in the current window.
 
-    __tablename__ = "login_failure"
+    A password is checked only after its keys were counted up here in one atomic upsert that
+    answered "still under the limit"; so parallel guesses, from any number of workers, cannot
+    all be checked before the first failure is written."""
 
-    id: int | None = Field(default=None, primary_key=True)
-    at: datetime = created_at_field()
-    email: str = Field(sa_type=sa.String(254), index=True)
-    address: str = Field(sa_type=sa.String(64), index=True)
+    __tablename__ = "login_throttle"
+
+    key: str = Field(sa_type=sa.String(320), primary_key=True)
+    window_start: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    attempts: int = 0

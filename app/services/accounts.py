@@ -8,18 +8,20 @@ in the clear: passwords are argon2id hashes, tokens are stored as SHA-256 digest
 import hashlib
 import math
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
-from sqlalchemy import delete, func
+from sqlalchemy import case, delete, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from app.config import get_settings
 from app.i18n import as_utc
-from app.models import ApiToken, Area, LoginFailure, LoginSession, RoleGrant, User
+from app.models import ApiToken, Area, LoginSession, LoginThrottle, RoleGrant, User
 from app.models.base import utcnow
 from app.models.enums import AuditOp, Role
 from app.schemas import GrantIn, PasswordIn, TokenIn, UserIn
@@ -223,11 +225,19 @@ def set_password(
     user: User,
     password: str,
     current_password: str | None = None,
+    address: str | None = None,
     keep_session: str | None = None,
 ) -> None:
     """Set a new password and end the user's other sign-ins. With `current_password` (a
-    person changing their own), the old password must be right."""
-    if current_password is not None and not _verify(current_password, user.password_hash):
+    person changing their own), the old password must be right; that check is throttled like
+    signing in (LoginRefused, 429, when paused)."""
+    if current_password is not None and not check_password(
+        session,
+        email=user.email,
+        address=address,
+        password=current_password,
+        password_hash=user.password_hash,
+    ):
         raise ValidationFailed({"current_password": Msg("This is not your current password.")})
     validate(PasswordIn, {"password": password})
     user.password_hash = _hasher().hash(password)
@@ -366,17 +376,76 @@ def _verify(password: str, password_hash: str | None) -> bool:
     return _hasher().verify(password, password_hash)
 
 
+def check_password(
+    session: Session, *, email: str, address: str | None, password: str, password_hash: str | None
+) -> bool:
+    """Whether the password is right, checked only when the throttle allows it: otherwise
+    LoginRefused (429) without a check. Every check counts against the account's email and the
+    client's address; a right password clears the account's count and does not count against
+    the address. Commits."""
+    now = utcnow()
+    keys = _throttle_keys(email, address)
+    _claim(session, keys, now)
+    if _verify(password, password_hash):
+        _release(session, keys)
+        return True
+    _forget_stale(session, now)
+    return False
+
+
 def authenticate(session: Session, *, email: str, password: str, address: str) -> User:
     """The user behind an email and password, or LoginRefused. After too many failures for
     the account or for the address within the window, refuse without checking (429)."""
-    settings = get_settings()
     email = email.strip().lower()[:254]
-    address = address[:64]
-    now = utcnow()
+    user = find_user(session, email) if email else None
+    usable = user.password_hash if user is not None and user.is_active else None
+    ok = check_password(
+        session, email=email, address=address, password=password, password_hash=usable
+    )
+    if not ok or user is None:
+        raise LoginRefused(WRONG_LOGIN)
+    return user
+
+
+# ---- the throttle: claim a check before making it -------------------------------------------
+
+
+def _throttle_keys(email: str, address: str | None) -> list[str]:
+    keys = [f"account:{email[:254]}"]
+    if address:
+        keys.append(f"address:{address[:64]}")
+    return sorted(keys)  # one lock order for every caller: claims never deadlock
+
+
+def _claim(session: Session, keys: list[str], now: datetime) -> None:
+    """Count one check against each key in one transaction, each with an atomic upsert that
+    starts a new window when the last one is over. When a key was already at the limit,
+    nothing is counted and LoginRefused (429) says how long the pause lasts."""
+    settings = get_settings()
     window = timedelta(minutes=settings.login_window_minutes)
-    until = _throttled_until(session, email, address, now - window, settings.login_attempts)
-    if until is not None:
-        minutes = max(1, math.ceil((until + window - now).total_seconds() / 60))
+    table = LoginThrottle.__table__
+    over = table.c.window_start < now - window
+    insert = _insert_for(session)
+    ends = []
+    for key in keys:
+        upsert = (
+            insert(table)
+            .values(key=key, window_start=now, attempts=1)
+            .on_conflict_do_update(
+                index_elements=[table.c.key],
+                set_={
+                    "attempts": case((over, 1), else_=table.c.attempts + 1),
+                    "window_start": case((over, now), else_=table.c.window_start),
+                },
+            )
+            .returning(table.c.attempts, table.c.window_start)
+        )
+        attempts, start = session.exec(upsert).one()
+        if attempts > settings.login_attempts:
+            ends.append(as_utc(start) + window)
+    if ends:
+        session.rollback()
+        minutes = max(1, math.ceil((max(ends) - now).total_seconds() / 60))
         raise LoginRefused(
             Msg(
                 "Too many failed sign-ins. Wait %(minutes)s minutes and try again.",
@@ -384,31 +453,38 @@ def authenticate(session: Session, *, email: str, password: str, address: str) -
             ),
             status_code=429,
         )
-    user = find_user(session, email) if email else None
-    ok = _verify(password, user.password_hash if user else None)
-    if not ok or user is None or not user.is_active:
-        session.add(LoginFailure(email=email, address=address, at=now))
-        session.exec(delete(LoginFailure).where(col(LoginFailure.at) < now - 4 * window))
-        session.commit()
-        raise LoginRefused(WRONG_LOGIN)
-    session.exec(delete(LoginFailure).where(col(LoginFailure.email) == email))
     session.commit()
-    return user
 
 
-def _throttled_until(
-    session: Session, email: str, address: str, since: datetime, limit: int
-) -> datetime | None:
-    """The oldest failure that counts, when the account or the address is at the limit."""
-    for column, value in ((LoginFailure.email, email), (LoginFailure.address, address)):
-        count, oldest = session.exec(
-            select(func.count(), func.min(LoginFailure.at)).where(
-                column == value, col(LoginFailure.at) >= since
-            )
-        ).one()
-        if count >= limit and oldest is not None:
-            return as_utc(oldest)
-    return None
+def _insert_for(session: Session) -> Callable[..., Any]:
+    """INSERT ... ON CONFLICT, which SQLAlchemy spells per dialect (the SQL is the same)."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def _release(session: Session, keys: list[str]) -> None:
+    """A right password: the account starts afresh, and the address is not charged for it."""
+    table = LoginThrottle.__table__
+    for key in keys:
+        query = update(table).where(table.c.key == key)
+        if key.startswith("account:"):
+            session.exec(query.values(attempts=0))
+        else:
+            session.exec(query.where(table.c.attempts > 0).values(attempts=table.c.attempts - 1))
+    session.commit()
+
+
+def _forget_stale(session: Session, now: datetime) -> None:
+    """Drop counts whose window is over. Rows a claim holds are skipped (PostgreSQL), so this
+    never waits for a claim nor a claim for it; SQLite has one writer at a time anyway."""
+    window = timedelta(minutes=get_settings().login_window_minutes)
+    stale = (
+        select(LoginThrottle.key)
+        .where(col(LoginThrottle.window_start) < now - window)
+        .limit(100)
+        .with_for_update(skip_locked=True)
+    )
+    session.exec(delete(LoginThrottle).where(col(LoginThrottle.key).in_(stale)))
+    session.commit()
 
 
 def start_session(session: Session, *, user: User) -> str:

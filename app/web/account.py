@@ -12,8 +12,7 @@ from app.services.errors import Msg, ValidationFailed
 from app.services.reference import areas_by_ids
 from app.templating import render
 from app.web.auth import SESSION_COOKIE, CurrentPrincipal, SignedIn, sign, unsign
-from app.web.forms import Form, field_text
-from app.web.pages import local_path
+from app.web.forms import Form, field_text, safe_next
 
 router = APIRouter()
 
@@ -25,7 +24,7 @@ router = APIRouter()
 def login_page(
     request: Request, principal: CurrentPrincipal, next: str = "/", expired: bool = False
 ) -> Response:
-    target = next if local_path(next) else "/"
+    target = safe_next(next)
     if not principal.is_anonymous:
         return RedirectResponse(target, status_code=303)
     notice = Msg("Your session has expired. Sign in again.") if expired else None
@@ -35,8 +34,7 @@ def login_page(
 @router.post("/login", name="login_submit")
 def login(request: Request, session: SessionDep, form: Form) -> Response:
     email, password = field_text(form, "email", 254), field_text(form, "password", 200)
-    target = field_text(form, "next", 2000)
-    target = target if local_path(target) else "/"
+    target = safe_next(field_text(form, "next", 2000))
     values = {"email": email, "next": target}
     if not email or not password:
         errors = {}
@@ -45,15 +43,21 @@ def login(request: Request, session: SessionDep, form: Form) -> Response:
         if not password:
             errors["password"] = Msg("This field is required.")
         return _login_form(request, values, errors, status_code=422)
-    address = request.client.host if request.client else "unknown"
     try:
-        user = accounts.authenticate(session, email=email, password=password, address=address)
+        user = accounts.authenticate(
+            session, email=email, password=password, address=_address(request)
+        )
     except accounts.LoginRefused as exc:
         return _login_form(request, values, {}, notice=exc.message, status_code=exc.status_code)
     token = accounts.start_session(session, user=user)
     response = RedirectResponse(target, status_code=303)
     _set_session_cookie(request, response, token)
     return response
+
+
+def _address(request: Request) -> str:
+    """The client's address, which sign-in throttling counts by."""
+    return request.client.host if request.client else "unknown"
 
 
 def _login_form(
@@ -151,10 +155,14 @@ def account_password(
             user=principal.user,
             password=new,
             current_password=current,
+            address=_address(request),
             keep_session=unsign(request.cookies.get(SESSION_COOKIE)),
         )
     except ValidationFailed as exc:
         return _account(request, session, principal, status_code=422, errors=exc.errors)
+    except accounts.LoginRefused as exc:  # too many wrong current passwords: paused
+        errors = {"current_password": exc.message}
+        return _account(request, session, principal, status_code=exc.status_code, errors=errors)
     return _account(
         request,
         session,

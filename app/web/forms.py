@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
@@ -29,6 +30,20 @@ Form = Annotated[FormData, Depends(form_data)]
 def redirect(url: str) -> Response:
     """After a plain form post: 303 See Other, so reloading the page does not post again."""
     return RedirectResponse(url, status_code=303)
+
+
+def safe_next(value: str | None, default: str = "/") -> str:
+    """A user-supplied redirect target (`next`) if it is a path on this site, else `default`.
+
+    Only one leading `/`: browsers read `//host`, `///host` and `/\\host` as another site, and
+    they drop tabs and newlines and turn backslashes into `/` before reading, so neither may
+    appear anywhere; nor may anything in which a URL parser finds a scheme or a host."""
+    if not value or not value.startswith("/") or value[1:2] in ("/", "\\"):
+        return default
+    if "\\" in value or any(ord(c) < 32 or ord(c) == 127 for c in value):
+        return default
+    parts = urlsplit(value)
+    return default if parts.scheme or parts.netloc else value
 
 
 def see_other(request: Request, name: str, anchor: str = "", **params: str) -> Response:

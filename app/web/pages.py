@@ -1,7 +1,6 @@
 """Home (areas of the default group), a plan as one readable page, health, language."""
 
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -18,6 +17,7 @@ from app.services.plan_views import plan_view, plan_views
 from app.services.reference import areas_by_ids, default_group, group_areas
 from app.templating import render
 from app.web.auth import CurrentPrincipal, ReadArea, SignedIn
+from app.web.forms import safe_next
 
 router = APIRouter()
 
@@ -78,15 +78,9 @@ def healthz(session: SessionDep) -> Response:
 
 @router.post("/lang", name="set_language")
 def set_language(lang: Annotated[str, Form()], next: Annotated[str, Form()] = "/") -> Response:
-    target = next if local_path(next) else "/"
-    response = RedirectResponse(target, status_code=303)
+    response = RedirectResponse(safe_next(next), status_code=303)
     if lang in i18n.LOCALES:
         response.set_cookie(
             LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="lax", httponly=True
         )
     return response
-
-
-def local_path(url: str) -> bool:
-    parts = urlsplit(url)
-    return not parts.scheme and not parts.netloc and url.startswith("/") and "\\" not in url

@@ -19,7 +19,7 @@ WRITES = {
     "revoke_token",
 }
 # sign-in bookkeeping: not changes to people or plans, so not in the audit trail
-SESSIONS = {"authenticate", "start_session", "end_session"}
+SESSIONS = {"authenticate", "check_password", "start_session", "end_session"}
 
 
 def _events(session: Session) -> list[AuditEvent]:

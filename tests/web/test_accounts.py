@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from app import ROOT
 from app.config import Settings, UnsafeSettings, check_for_serving
-from app.models import AuditEvent, LoginFailure, LoginSession, Plan, RoleGrant, User
+from app.models import AuditEvent, LoginSession, LoginThrottle, Plan, RoleGrant, User
 from app.models.base import utcnow
 from app.services import accounts
 from app.web import auth
@@ -84,7 +84,7 @@ def test_five_failures_pause_the_account_with_a_clear_message(
     assert paused.status_code == 429 and "15" in paused.text
     assert auth.SESSION_COOKIE not in paused.cookies
     # after the window, the right password works again
-    session.exec(update(LoginFailure).values(at=utcnow() - timedelta(minutes=16)))
+    session.exec(update(LoginThrottle).values(window_start=utcnow() - timedelta(minutes=16)))
     session.commit()
     assert _login(app_client(), "target@example.go.th").status_code == 303
 

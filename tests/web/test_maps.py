@@ -157,3 +157,31 @@ def test_the_present_page_has_the_map_the_board_and_the_latest_changes(
     assert events is not None
     changes = client.get("/areas/krabi/present?part=changes", headers={"HX-Request": "true"})
     assert "KPI1" in changes.text or "AY2567" in changes.text
+
+
+ESCAPED_TITLES = ("&lt;a href='//e.example'&gt;x&lt;/a&gt;", "&lt;b&gt;bold&lt;/b&gt;")
+
+
+def test_plan_text_that_looks_like_markup_reaches_plotly_only_escaped(
+    client: TestClient, session: Session
+) -> None:
+    plan = f.make_plan(session, "krabi", vision="ผู้เรียนเป็นสุข")
+    link = f.make_kra(session, plan, "KRA1", title="<a href='//e.example'>x</a>")
+    f.make_kra(session, plan, "KRA2", title="<b>bold</b>")
+    kpi = f.make_kpi(session, plan, "KPI1", kra_ids=[link.id], unit="<i>คน</i>")
+    _value(session, plan, kpi, "AY2566", "60")
+    api = client.get("/api/v1/areas/krabi/map").json()["figure"]
+    page = client.get("/areas/krabi/map").text
+    shown = json.loads(html.unescape(page.split("data-figure='")[1].split("'")[0]))
+    charts = client.get("/areas/krabi/progress/charts").text
+    kpi_chart = json.loads(html.unescape(charts.split("data-figure='")[-1].split("'")[0]))
+    for figure in (api, shown):
+        text = json.dumps(figure, ensure_ascii=False)
+        assert "<a" not in text and "<b>" not in text and "<i>" not in text
+        labels = [label for trace in figure["data"] for label in trace.get("text", [])]
+        hovers = " ".join(h for trace in figure["data"] for h in trace.get("hovertext", []))
+        assert "KRA1 &lt;a href='//e.exampl…" in labels  # shortened, then escaped
+        assert "KRA2 &lt;b&gt;bold&lt;/b&gt;" in labels
+        assert all(escaped in hovers for escaped in ESCAPED_TITLES)
+        assert "&lt;i&gt;คน&lt;/i&gt;" in hovers  # the KPI's figure line names its unit
+    assert kpi_chart["layout"]["yaxis"]["title"]["text"] == "&lt;i&gt;คน&lt;/i&gt;"

@@ -1,6 +1,7 @@
 """The input boundary: what a path, a query string, a form or a JSON body may carry.
 
-- Ids (path and query) are whole numbers from 1 to 2^63 - 1 written in ASCII digits; a path
+- Ids (path and query) are whole numbers from 1 to 2^31 - 1 (the id columns are INTEGER, and
+  PostgreSQL's INTEGER holds no more) written in ASCII digits; a path
   whose id is anything else matches no route (404), a query id that is not one counts as absent
   or is refused by the page that reads it.
 - Free text loses its C0 control characters (NUL and the like; tab, line feed and carriage
@@ -13,8 +14,9 @@ from typing import Any
 
 from starlette.convertors import Convertor, register_url_convertor
 
-ID_MAX = 2**63 - 1  # the largest id PostgreSQL's BIGINT and SQLite's INTEGER hold
-VERSION_MAX = 2**31 - 1
+ID_MAX = 2**31 - 1  # ids and versions are INTEGER columns: PostgreSQL's hold at most this
+VERSION_MAX = ID_MAX
+BIGINT_MAX = 2**63 - 1  # the largest whole number any column holds (amounts of baht)
 
 
 def _at_most(limit: str) -> str:
@@ -37,7 +39,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 class IdConvertor(Convertor[int]):
-    """`{kpi_id:id}` in a route path: 1..2^63-1 in ASCII digits, else the route does not match."""
+    """`{kpi_id:id}` in a route path: 1..2^31-1 in ASCII digits, else the route does not match."""
 
     regex = ID_PATTERN
 

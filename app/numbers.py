@@ -55,6 +55,7 @@ class TooLarge(ValueError):
 
 
 WHOLE_MAX = 10**15  # a thousand trillion baht; well inside both databases' BIGINT
+COUNT_MAX = 2**31 - 1  # a count kept in an INTEGER column (people measured)
 
 
 def parse_whole_number(text: str | float | int | None) -> int | None:

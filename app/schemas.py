@@ -15,7 +15,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from app.inputs import ID_MAX
+from app.inputs import BIGINT_MAX, ID_MAX
 from app.models.enums import (
     GLOBAL_ROLES,
     ActionStatus,
@@ -29,7 +29,7 @@ from app.models.enums import (
     Rollup,
     UnitKind,
 )
-from app.numbers import WHOLE_MAX, NotANumber, TooLarge, parse_number, parse_whole_number
+from app.numbers import COUNT_MAX, WHOLE_MAX, NotANumber, TooLarge, parse_number, parse_whole_number
 from app.periods import EXAMPLES, parse_period
 
 YEAR_MIN, YEAR_MAX = 1900, 2600
@@ -127,8 +127,8 @@ class InputModel(BaseModel):
 
 
 def _out_of_range(value: Any) -> PydanticCustomError | None:
-    if type(value) is int and not -ID_MAX <= value <= ID_MAX:
-        return fail("Must be at most %(le)s.", le=f"{ID_MAX:,}")
+    if type(value) is int and not -BIGINT_MAX <= value <= BIGINT_MAX:
+        return fail("Must be at most %(le)s.", le=f"{BIGINT_MAX:,}")
     if isinstance(value, date) and not YEAR_MIN <= value.year <= YEAR_MAX:
         return fail(
             "Enter a date between the years %(start)s and %(end)s.",
@@ -284,7 +284,9 @@ class ActionUpdateIn(InputModel):
 class MeasurementIn(InputModel):
     """What goes with a period's value: how many were measured, a note, an evidence link."""
 
-    n_measured: Annotated[int | None, BeforeValidator(_integer)] = Field(default=None, ge=0)
+    n_measured: Annotated[int | None, BeforeValidator(_integer)] = Field(
+        default=None, ge=0, le=COUNT_MAX
+    )
     note: Text = Field(default="", max_length=2000)
     evidence_url: Link = ""
 

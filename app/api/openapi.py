@@ -83,4 +83,6 @@ def _declare_errors(method: str, operation: dict[str, Any]) -> None:
     wanted = {**ERRORS, **(WRITE_ERRORS if method in WRITES else {})}
     for code, description in wanted.items():
         response = responses.setdefault(code, {"description": description})
-        response["content"] = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+        response["content"] = {
+            "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+        }

@@ -25,7 +25,7 @@ from app.services.progress import KPIDetail, action_view, kpi_detail
 from app.web.auth import CurrentPrincipal
 
 router = APIRouter(prefix="/api/v1", tags=["progress"], responses=AUTH_RESPONSES)
-UNITS = N_("Send the units as an object: {unit id: {\"value\": …, \"n_measured\": …}}.")
+UNITS = N_('Send the units as an object: {unit id: {"value": …, "n_measured": …}}.')
 
 
 @dataclass

@@ -37,7 +37,7 @@ from app.models.enums import (
     ReviewState,
     Rollup,
 )
-from app.numbers import NotANumber, parse_integer, parse_number
+from app.numbers import COUNT_MAX, NotANumber, parse_integer, parse_number
 from app.periods import contains, parse_period, period_span, periods_of
 from app.schemas import KPI_RANGES, ActionUpdateIn, MeasurementIn, OrgUnitIn
 from app.services import audit, evidence
@@ -260,6 +260,9 @@ def _unit_values(
         try:
             n = parse_integer(n_text)
         except NotANumber:
+            errors[f"unit-{unit_id}-n"] = Msg(N_("Enter a whole number, e.g. 120."))
+            continue
+        if n is not None and not 0 <= n <= COUNT_MAX:
             errors[f"unit-{unit_id}-n"] = Msg(N_("Enter a whole number, e.g. 120."))
             continue
         if value is not None:
@@ -497,9 +500,7 @@ def finish(
     """The tail of every progress write: commit what was recorded, then tell the live views."""
     publish = {"type": "progress.changed", "plan_id": plan.id, "entity": entity, "id": entity_id}
     # values and targets are keyed by KPI and period: a key taken meanwhile is a lost race
-    audit.finish(
-        session, area_id=plan.area_id, publish=publish if changed else None, inserts=True
-    )
+    audit.finish(session, area_id=plan.area_id, publish=publish if changed else None, inserts=True)
 
 
 # ---- read model -----------------------------------------------------------------------------

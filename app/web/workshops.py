@@ -187,7 +187,9 @@ def workshop_close(
 STEPS = ("accept", "archive", "unarchive", "group")
 
 
-@facilitator.post("/{workshop_id:id}/contributions/{contribution_id:id}/{step}", name="contribution_step")
+@facilitator.post(
+    "/{workshop_id:id}/contributions/{contribution_id:id}/{step}", name="contribution_step"
+)
 def contribution_step(
     request: Request,
     contribution_id: int,

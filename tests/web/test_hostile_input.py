@@ -253,7 +253,7 @@ def _stored(session: Session, kpi_id: int) -> list[tuple]:
 
 def test_every_numeric_path_parameter_is_a_bounded_id() -> None:
     """A route that declares an int path parameter spells it `{name:id}` (app.inputs), so an
-    id that is not 1..2^63-1 in ASCII digits matches no route instead of reaching the database."""
+    id that is not 1..2^31-1 in ASCII digits matches no route instead of reaching the database."""
     missing = []
     for route in create_app().router.routes:
         for context in getattr(route, "effective_route_contexts", list)():

@@ -28,11 +28,12 @@ def test_a_stale_patch_of_an_action_is_a_409_with_its_dates(
         ("/api/v1/kpis/abc/measurements", 404),
         ("/api/v1/kpis/9223372036854775808/measurements", 404),
         ("/api/v1/kpis/0/measurements", 404),
+        ("/api/v1/kpis/2147483648/measurements", 404),
         ("/api/v1/kpis/²/measurements", 404),
         ("/areas/krabi/plan/kpis/99999999999999999999/edit", 404),
     ],
 )
-def test_ids_outside_1_to_2_63_name_nothing(client: TestClient, path: str, status: int) -> None:
+def test_ids_outside_1_to_2_31_name_nothing(client: TestClient, path: str, status: int) -> None:
     response = client.get(path)
     assert response.status_code == status
 

@@ -1,17 +1,20 @@
 """`phonlap backup DIR` and `phonlap restore DIR`: a filled database and its evidence files come
 back whole in a fresh database; a damaged backup or a database already in use is refused."""
 
+import json
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic.script import ScriptDirectory
 from fastapi.testclient import TestClient
 from sqlalchemy import inspect
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, select
 
+from app import __version__, migrate
 from app.cli import main
 from app.config import get_settings
 from app.db import get_session, make_engine
@@ -168,3 +171,52 @@ def test_a_damaged_backup_or_a_database_in_use_is_refused_and_nothing_is_written
 
     assert main(["restore", str(tmp_path)]) == 1
     assert "not a Phonlap backup" in capsys.readouterr().err
+
+
+def test_a_backup_of_an_older_schema_restores_and_asks_for_phonlap_migrate(
+    new_database: Callable[[str], str],
+    use_settings: Callable[[str, Path], None],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    older = new_database("phonlap_older_test")
+    first = ScriptDirectory.from_config(migrate.alembic_config()).get_base()
+    migrate.upgrade(older, first)
+    use_settings(older, tmp_path / "var")
+    assert main(["backup", str(tmp_path / "backup")]) == 0
+    manifest = json.loads((tmp_path / "backup" / "manifest.json").read_text())
+    assert manifest["database"]["revision"] == first and manifest["app_version"] == __version__
+
+    target = new_database("phonlap_restore_test")
+    use_settings(target, tmp_path / "restored-var")
+    assert main(["restore", str(tmp_path / "backup")]) == 0
+    assert "run `phonlap migrate`" in capsys.readouterr().out
+    migrate.upgrade(target)
+
+
+def test_a_backup_from_a_newer_version_or_another_kind_of_database_is_refused(
+    session: Session,
+    database_url: str,
+    use_settings: Callable[[str, Path], None],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    backup = tmp_path / "backup"
+    use_settings(database_url, Path(os.environ["PHONLAP_VAR_DIR"]))
+    assert main(["backup", str(backup)]) == 0
+    kind = make_url(database_url).get_backend_name()
+    other = (
+        f"sqlite:///{tmp_path / 'other.db'}"
+        if kind == "postgresql"
+        else "postgresql+psycopg://nobody@127.0.0.1:9/nothing"
+    )
+    use_settings(other, tmp_path / "other-var")
+    assert main(["restore", str(backup)]) == 1
+    assert f"This backup holds a {kind} database" in capsys.readouterr().err
+
+    manifest = json.loads((backup / "manifest.json").read_text())
+    manifest["database"]["revision"] = "0123456789ab"
+    (backup / "manifest.json").write_text(json.dumps(manifest))
+    use_settings(database_url, tmp_path / "other-var")
+    assert main(["restore", str(backup)]) == 1
+    assert "made by a newer version" in capsys.readouterr().err

@@ -209,7 +209,7 @@ def _backup(args: argparse.Namespace) -> int:
             var_dir=Path(settings.var_dir),
             pg_bin=args.pg_bin,
         )
-    except backups.BackupError as exc:
+    except (backups.BackupError, OSError) as exc:
         print(f"phonlap: backup failed: {exc}", file=sys.stderr)
         return 1
     db = done.manifest["database"]
@@ -231,7 +231,7 @@ def _restore(args: argparse.Namespace) -> int:
             var_dir=Path(settings.var_dir),
             pg_bin=args.pg_bin,
         )
-    except backups.BackupError as exc:
+    except (backups.BackupError, OSError) as exc:
         print(f"phonlap: restore failed: {exc}", file=sys.stderr)
         return 1
     made = done.manifest

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
-from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import __version__, migrate
@@ -197,12 +197,8 @@ def _dump(database_url: str, work: Path, pg_bin: Path | None) -> tuple[str, str]
     return kind, revision
 
 
-def _connect(database_url: str) -> Engine:
-    return make_engine(database_url)
-
-
 def _revision_of(database_url: str) -> str | None:
-    engine = _connect(database_url)
+    engine = make_engine(database_url)
     try:
         with engine.connect() as conn:
             if not _tables(conn):
@@ -214,7 +210,7 @@ def _revision_of(database_url: str) -> str | None:
         engine.dispose()
 
 
-def _tables(conn) -> list[str]:  # noqa: ANN001
+def _tables(conn: Connection) -> list[str]:
     if conn.dialect.name == "sqlite":
         query = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
     else:
@@ -231,7 +227,7 @@ def _tables(conn) -> list[str]:  # noqa: ANN001
 def _refuse_non_empty(database_url: str) -> None:
     if _kind(database_url) == "sqlite" and not Path(_sqlite_path(database_url)).exists():
         return
-    engine = _connect(database_url)
+    engine = make_engine(database_url)
     try:
         with engine.connect() as conn:
             tables = _tables(conn)
@@ -329,7 +325,7 @@ def _libpq(database_url: str) -> tuple[str, dict[str, str]]:
 
 
 def _server_major(database_url: str) -> int:
-    engine = _connect(database_url)
+    engine = make_engine(database_url)
     try:
         with engine.connect() as conn:
             return int(conn.execute(text("SHOW server_version_num")).scalar()) // 10000

@@ -3,6 +3,7 @@
 import argparse
 import getpass
 import sys
+from pathlib import Path
 
 from sqlmodel import Session, select
 
@@ -43,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     create_token = sub.add_parser("create-token", help="make a personal API token")
     create_token.add_argument("--email", required=True)
     create_token.add_argument("--name", default="command line", help="what the token is for")
+    _backup_parsers(sub)
     args = parser.parse_args(argv)
     commands = {
         "serve": _serve,
@@ -52,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
         "create-user": _create_user,
         "set-password": _set_password,
         "create-token": _create_token,
+        "backup": _backup,
+        "restore": _restore,
     }
     try:
         return commands[args.command](args)
@@ -176,6 +180,69 @@ def _demo_users(session: Session) -> None:
         print(f"demo accounts (demo mode only), from {demo_users.ACCOUNTS_FILE}:")
         for line in demo_users.ACCOUNTS_FILE.read_text(encoding="utf-8").splitlines():
             print("  " + "  ".join(part for part in line.split("\t") if part))
+
+
+def _backup_parsers(sub: argparse._SubParsersAction) -> None:
+    pg_bin = {
+        "type": Path,
+        "help": "folder of pg_dump/pg_restore of the server's version "
+        "(default: found under /usr/lib/postgresql)",
+    }
+    backup = sub.add_parser(
+        "backup", help="back up the database and the evidence files into a new directory"
+    )
+    backup.add_argument("dir", type=Path, help="a new (or empty) directory")
+    backup.add_argument("--pg-bin", **pg_bin)
+    restore = sub.add_parser("restore", help="restore a backup into an empty database")
+    restore.add_argument("dir", type=Path, help="a directory written by `phonlap backup`")
+    restore.add_argument("--pg-bin", **pg_bin)
+
+
+def _backup(args: argparse.Namespace) -> int:
+    from app.services import backups
+
+    settings = get_settings()
+    try:
+        done = backups.backup(
+            args.dir,
+            database_url=settings.database_url,
+            var_dir=Path(settings.var_dir),
+            pg_bin=args.pg_bin,
+        )
+    except (backups.BackupError, OSError) as exc:
+        print(f"phonlap: backup failed: {exc}", file=sys.stderr)
+        return 1
+    db = done.manifest["database"]
+    print(
+        f"backup written to {done.folder}: the {db['kind']} database at schema revision "
+        f"{db['revision']} and {done.evidence_files} evidence files"
+    )
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from app.services import backups
+
+    settings = get_settings()
+    try:
+        done = backups.restore(
+            args.dir,
+            database_url=settings.database_url,
+            var_dir=Path(settings.var_dir),
+            pg_bin=args.pg_bin,
+        )
+    except (backups.BackupError, OSError) as exc:
+        print(f"phonlap: restore failed: {exc}", file=sys.stderr)
+        return 1
+    made = done.manifest
+    print(
+        f"restored {done.folder} (made {made['created_at']} by Phonlap {made['app_version']}): "
+        f"the database at schema revision {made['database']['revision']} and "
+        f"{done.evidence_files} evidence files"
+    )
+    if done.needs_migrate:
+        print("the backup's schema is older than this version's: run `phonlap migrate` now")
+    return 0
 
 
 def _translations(_args: argparse.Namespace) -> int:

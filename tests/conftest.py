@@ -19,7 +19,7 @@ os.environ["PHONLAP_VAR_DIR"] = tempfile.mkdtemp(prefix="phonlap-test-var-")
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import delete, event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel, col
 
 import app.models  # noqa: F401
@@ -104,6 +104,31 @@ def _reset_schema(engine: Engine) -> None:
         with engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
+
+
+@pytest.fixture
+def new_database(tmp_path) -> Iterator[Callable[[str], str]]:  # noqa: ANN001
+    """Make empty databases beside the test one: a SQLite file, or a database on the same
+    PostgreSQL server (dropped after the test)."""
+    url = test_database_url()
+    made: list[str] = []
+    admin = make_engine(url).execution_options(isolation_level="AUTOCOMMIT") if url else None
+
+    def make(name: str) -> str:
+        if admin is None:
+            return f"sqlite:///{tmp_path / (name + '.db')}"
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            conn.execute(text(f"CREATE DATABASE {name}"))
+        made.append(name)
+        return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+    yield make
+    if admin is not None:
+        with admin.connect() as conn:
+            for name in made:
+                conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
 
 
 @pytest.fixture

@@ -75,6 +75,10 @@ def parse_whole(value: Any, maximum: int = VERSION_MAX) -> int | None:
     return None
 
 
+def has_control(value: str) -> bool:
+    return _CONTROL.search(value) is not None
+
+
 def clean_text(value: str) -> str:
     return _CONTROL.sub("", value) if _CONTROL.search(value) else value
 

@@ -23,7 +23,7 @@ from app.api import progress as api_progress
 from app.api.errors import json_error, validation_payload
 from app.config import check_for_serving, get_settings
 from app.db import get_session
-from app.middleware import LocaleMiddleware, SecurityMiddleware
+from app.middleware import InputMiddleware, LocaleMiddleware, SecurityMiddleware
 from app.models import User
 from app.services.access import ANONYMOUS, Forbidden, NotAuthenticated
 from app.services.audit import STALE
@@ -99,6 +99,7 @@ def create_app() -> FastAPI:
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     app.add_middleware(LocaleMiddleware)
     app.add_middleware(SecurityMiddleware)
+    app.add_middleware(InputMiddleware)
     app.mount("/static", CachedStatic(directory=ROOT / "static"), name="static")
     for module in (
         pages,

@@ -2,11 +2,14 @@
 
 import secrets
 from http.cookies import SimpleCookie
+from urllib.parse import parse_qsl, unquote_to_bytes, urlencode
 
 from starlette.datastructures import MutableHeaders
+from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import i18n
+from app.inputs import clean_text, has_control
 
 LANG_COOKIE = "phonlap_lang"
 CSRF_COOKIE = "phonlap_csrf"  # the per-browser seed of the CSRF token (see app.web.auth)
@@ -34,6 +37,33 @@ SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
+
+
+class InputMiddleware:
+    """The input boundary for what no route parameter can refuse (see app.inputs): a path with a
+    control character in it names nothing (404, before any route or query runs); control
+    characters are removed from the query string's values."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if has_control(scope["path"]):
+            api = scope["path"].startswith("/api/")
+            answer = (
+                JSONResponse({"detail": "Not found"}, 404) if api else PlainTextResponse("", 404)
+            )
+            await answer(scope, receive, send)
+            return
+        query = scope.get("query_string", b"")
+        if query and has_control(unquote_to_bytes(query).decode("utf-8", "replace")):
+            pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+            cleaned = [(clean_text(k), clean_text(v)) for k, v in pairs]
+            scope = {**scope, "query_string": urlencode(cleaned).encode("latin-1")}
+        await self.app(scope, receive, send)
 
 
 class LocaleMiddleware:

@@ -152,3 +152,16 @@ def test_the_error_page_shows_the_person_after_a_failed_write(
     assert response.status_code == 500
     assert admin.display_name in response.text
     assert "Traceback" not in response.text and "the disk is full" not in response.text
+
+
+@pytest.mark.parametrize("path", ["/areas/%00/plan", "/api/v1/areas/krabi%01/plan"])
+def test_a_control_character_in_a_path_names_nothing(client: TestClient, path: str) -> None:
+    assert client.get(path).status_code == 404
+
+
+def test_control_characters_are_removed_from_query_values(
+    client: TestClient, session: Session
+) -> None:
+    f.make_plan(session)
+    response = client.get("/areas/krabi/history?person=%00&type=kpi%00")
+    assert response.status_code in (200, 422)

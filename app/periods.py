@@ -19,6 +19,7 @@ from app.models.enums import PeriodType
 CALENDAR_FILE = ROOT / "seeds" / "calendar.yaml"
 
 _CODE = re.compile(r"^(AY|FY|CY)(\d{4})(?:-(S[12]|Q[1-4]))?$")
+YEAR_MIN_BE, YEAR_MAX_BE = 2443, 3143  # 1900-2600 CE, as dates are bounded (app.schemas)
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,8 @@ def parse_period(code: str) -> PeriodCode | None:
     if prefix == "CY" and part or prefix == "AY" and part and part[0] == "Q":
         return None
     if prefix == "FY" and part and part[0] == "S":
+        return None
+    if not YEAR_MIN_BE <= int(year) <= YEAR_MAX_BE:  # AY0000 names no period anyone plans
         return None
     return PeriodCode(prefix, int(year), part)
 

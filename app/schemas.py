@@ -30,9 +30,9 @@ from app.models.enums import (
     UnitKind,
 )
 from app.numbers import COUNT_MAX, WHOLE_MAX, NotANumber, TooLarge, parse_number, parse_whole_number
-from app.periods import EXAMPLES, parse_period
+from app.periods import EXAMPLES, YEAR_MAX_BE, YEAR_MIN_BE, parse_period
 
-YEAR_MIN, YEAR_MAX = 1900, 2600
+YEAR_MIN, YEAR_MAX = YEAR_MIN_BE - 543, YEAR_MAX_BE - 543  # dates, in the Common Era
 
 
 def fail(msgid: str, **params: object) -> PydanticCustomError:
@@ -132,8 +132,8 @@ def _out_of_range(value: Any) -> PydanticCustomError | None:
     if isinstance(value, date) and not YEAR_MIN <= value.year <= YEAR_MAX:
         return fail(
             "Enter a date between the years %(start)s and %(end)s.",
-            start=YEAR_MIN + 543,
-            end=YEAR_MAX + 543,
+            start=YEAR_MIN_BE,
+            end=YEAR_MAX_BE,
         )
     return None
 

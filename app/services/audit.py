@@ -75,14 +75,14 @@ def record(
 
 def commit(session: Session, *, publish: dict[str, Any] | None = None, **change: Any) -> AuditEvent:
     """The tail of every write: record the change (see `record`) in the caller's transaction,
-    commit both, then publish `publish` (if given) on the area's live channel."""
+    commit both, with `publish` (if given) on the area's live channel."""
     event = record(session, **change)
     finish(session, area_id=change.get("area_id"), publish=publish)
     return event
 
 
 def finish(session: Session, *, area_id: int | None, publish: dict[str, Any] | None) -> None:
-    """Commit what the caller recorded (one change or many), then publish the live event."""
-    session.commit()
-    if publish is not None and area_id is not None:
-        live.broker.publish(live.area_channel(area_id), publish)
+    """Commit what the caller recorded (one change or many) with its live event: published
+    after the commit in-process (SQLite), sent in the transaction on PostgreSQL (see `live`)."""
+    channel = live.area_channel(area_id) if area_id is not None else None
+    live.commit(session, channel, publish)

@@ -43,8 +43,9 @@ async def _stream(channel: str) -> AsyncIterator[dict[str, Any]]:
         loop = asyncio.get_running_loop()
         ends = loop.time() + LIFETIME
         while (left := ends - loop.time()) > 0:
-            try:
-                event = await asyncio.wait_for(queue.get(), timeout=left)
+            try:  # asyncio.timeout, not wait_for: no task per event and stream (Python 3.11)
+                async with asyncio.timeout(left):
+                    event = await queue.get()
             except TimeoutError:
                 break
             yield {"event": event_name(event), "data": json.dumps(event, ensure_ascii=False)}

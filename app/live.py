@@ -53,6 +53,10 @@ def commit(session: Session, channel: str | None, event: Event | None) -> None:
         current.publish(channel, event, session=session)
         session.commit()
     else:
+        if session.get_bind().dialect.name == "postgresql":
+            # A process that does not listen (the command line, a script, the test suite) still
+            # tells the servers on the same database.
+            notify(session, channel, event)
         session.commit()
         current.publish(channel, event)
 
@@ -101,6 +105,12 @@ def encode(channel: str, event: Event) -> str:
     return json.dumps({"c": channel, "e": RESYNC})
 
 
+def notify(session: Session, channel: str, event: Event) -> None:
+    """Send the event in the session's transaction: delivered when (if) it commits."""
+    params = {"c": PG_CHANNEL, "p": encode(channel, event)}
+    session.execute(text("SELECT pg_notify(:c, :p)"), params)
+
+
 def decode(payload: str) -> tuple[str, Event] | None:
     try:
         data = json.loads(payload)
@@ -137,12 +147,11 @@ class PostgresBroker:
         self.connections = 0  # connections made so far (1 + reconnections)
 
     def publish(self, channel: str, event: Event, *, session: Session | None = None) -> None:
-        payload = encode(channel, event)
-        if session is not None:  # delivered when (if) the session's transaction commits
-            session.execute(text("SELECT pg_notify(:c, :p)"), {"c": PG_CHANNEL, "p": payload})
+        if session is not None:
+            notify(session, channel, event)
             return
         with psycopg.connect(self._conninfo, autocommit=True) as conn:
-            conn.execute("SELECT pg_notify(%s, %s)", (PG_CHANNEL, payload))
+            conn.execute("SELECT pg_notify(%s, %s)", (PG_CHANNEL, encode(channel, event)))
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         return self._local.subscribe(listener)

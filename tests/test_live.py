@@ -99,6 +99,21 @@ def test_a_service_write_reaches_the_listeners_of_every_worker(
         assert got.get(timeout=WAIT) == (channel, _plan_event(plan.id, "kra", kra.id))
 
 
+def test_a_write_from_a_process_that_does_not_listen_still_reaches_the_servers(
+    session: Session, pg_broker: live.PostgresBroker, heard: Heard
+) -> None:
+    assert isinstance(live.broker, live.InProcessBroker)  # the command line, a script
+    here: list[tuple[str, live.Event]] = []
+    unsubscribe = live.broker.subscribe(lambda channel, event: here.append((channel, event)))
+    try:
+        plan = f.make_plan(session)
+    finally:
+        unsubscribe()
+    expected = (live.area_channel(plan.area_id), _plan_event(plan.id, "plan", plan.id))
+    assert here == [expected]  # its own listeners, at once
+    assert heard.get(timeout=WAIT) == expected  # and the servers' workers, through PostgreSQL
+
+
 def _plan_event(plan_id: int, entity: str, entity_id: int) -> dict:
     return {"type": "plan.changed", "plan_id": plan_id, "entity": entity, "id": entity_id,
             "op": "create"}  # fmt: skip

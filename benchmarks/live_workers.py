@@ -65,7 +65,8 @@ class StreamReader(asyncio.Protocol):
 
     def __init__(self, request: bytes, index: int, tally: Tally) -> None:
         self.request, self.index, self.tally = request, index, tally
-        self.buffer = b""
+        self.chunks: list[tuple[float, bytes]] = []
+        self.started = self.ready = False
         self.transport: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -73,25 +74,32 @@ class StreamReader(asyncio.Protocol):
         transport.write(self.request)  # type: ignore[attr-defined]
 
     def data_received(self, data: bytes) -> None:
-        now = time.perf_counter()
-        if (
-            not self.buffer
-            and data.startswith(b"HTTP/1.1 ")
-            and not data.startswith(b"HTTP/1.1 200")
-        ):
-            self.tally.failed.append(data[:12].decode(errors="replace"))
-        self.buffer += data
-        end = 0
-        for match in EVENT.finditer(self.buffer):
-            end = match.end()
-            name = match.group(1)
-            if name == b"plan":
-                self.tally.arrivals[self.index][json.loads(match.group(2))["id"]] = now
-            elif name == b"ready":
-                self.tally.ready += 1
-            else:
-                self.tally.other += 1
-        self.buffer = self.buffer[end:] if end else self.buffer[-4096:]
+        # Only the time and the bytes here (read later, in `settle`): the client's own work
+        # must not delay the arrival times it measures.
+        self.chunks.append((time.perf_counter(), data))
+        if not self.started:
+            self.started = True
+            if not data.startswith(b"HTTP/1.1 200"):
+                self.tally.failed.append(data[:12].decode(errors="replace"))
+        if not self.ready and b"event: ready" in data:
+            self.ready = True
+            self.tally.ready += 1
+
+    def settle(self) -> None:
+        """Read what arrived: when each `plan` event (by KRA id) came, and other events."""
+        buffer = b""
+        for at, data in self.chunks:
+            buffer += data
+            end = 0
+            for match in EVENT.finditer(buffer):
+                end = match.end()
+                name = match.group(1)
+                if name == b"plan":
+                    self.tally.arrivals[self.index][json.loads(match.group(2))["id"]] = at
+                elif name != b"ready":
+                    self.tally.other += 1
+            buffer = buffer[end:]
+        self.chunks = []
 
     def connection_lost(self, exc: Exception | None) -> None:
         if not self.tally.closing:
@@ -162,11 +170,12 @@ def start_server(url: str, var: str, log: Path) -> tuple[subprocess.Popen, str, 
 
 async def open_streams(
     hosts: list[str], cookie: str, tally: Tally, args: argparse.Namespace
-) -> list[asyncio.Transport]:
+) -> tuple[list[asyncio.Transport], list[StreamReader]]:
     """`--streams` on each host, in waves of `--open-batch` per host, each wave waiting for its
     `ready` events; gives up after `--open-timeout` seconds."""
     loop = asyncio.get_running_loop()
     transports: list[asyncio.Transport] = []
+    readers: list[StreamReader] = []
     deadline = time.perf_counter() + args.open_timeout
     per_host = args.streams
     opened = 0
@@ -180,16 +189,17 @@ async def open_streams(
             ip, port = host.split(":")
             for i in wave:
                 index = k * per_host + i
-                transport, _ = await loop.create_connection(
+                transport, reader = await loop.create_connection(
                     lambda r=request, n=index: StreamReader(r, n, tally), ip, int(port)
                 )
                 transports.append(transport)
+                readers.append(reader)
         opened = wave.stop
         while tally.ready + len(tally.failed) < len(transports):
             if time.perf_counter() > deadline:
                 break
             await asyncio.sleep(0.01)
-    return transports
+    return transports, readers
 
 
 async def run(hosts: list[str], pids: list[int], cookie: str, token: str, kra_ids: list[int],
@@ -205,7 +215,7 @@ async def run(hosts: list[str], pids: list[int], cookie: str, token: str, kra_id
         assert (await editor.get("/healthz")).json()["dialect"] == "postgresql"
     result["rss_idle"] = [rss_mib(p) for p in pids]
     started = time.perf_counter()
-    transports = await open_streams(hosts, cookie, tally, args)
+    transports, readers = await open_streams(hosts, cookie, tally, args)
     result.update(open_s=time.perf_counter() - started, ready=tally.ready)
     result["rss_open"] = [rss_mib(p) for p in pids]
     sent: dict[int, float] = {}
@@ -222,16 +232,13 @@ async def run(hosts: list[str], pids: list[int], cookie: str, token: str, kra_id
             await patch(editor, kra_id, f"แก้ไขครั้งที่ {k + 1}")
             patch_ms.append((time.perf_counter() - sent[kra_id]) * 1000)
             await asyncio.sleep(args.spacing)
-        deadline = time.perf_counter() + 5
-        expected = tally.count * len(sent)
-        while time.perf_counter() < deadline:
-            if sum(1 for a in tally.arrivals for k in sent if k in a) >= expected:
-                break
-            await asyncio.sleep(0.05)
+        await asyncio.sleep(5)  # the last edit's events (read afterwards, in `settle`)
         result["rss_after"] = [rss_mib(p) for p in pids]
     tally.closing = True
     for transport in transports:
         transport.close()
+    for reader in readers:
+        reader.settle()
     for editor in editors:
         await editor.aclose()
     latencies = [
@@ -240,12 +247,16 @@ async def run(hosts: list[str], pids: list[int], cookie: str, token: str, kra_id
         for a in tally.arrivals
         if kra_id in a
     ]
+    per_edit = [
+        [(a[kra_id] - t0) * 1000 for a in tally.arrivals if kra_id in a]
+        for kra_id, t0 in sent.items()
+    ]
     per_server = []
     for k in range(len(hosts)):
         own = tally.arrivals[k * args.streams : (k + 1) * args.streams]
         per_server.append(sum(1 for a in own for kra_id in sent if kra_id in a))
     result.update(latencies=latencies, edits=len(sent), patch_ms=patch_ms, tally=tally,
-                  per_server=per_server)  # fmt: skip
+                  per_server=per_server, per_edit=per_edit)  # fmt: skip
     return result
 
 
@@ -282,6 +293,11 @@ def report(args: argparse.Namespace, r: dict[str, object], logs: list[str]) -> N
         for name, q in (("p50", 50), ("p95", 95), ("p99", 99)):
             print(f"{'delivery latency ' + name:44} {percentile(latencies, q):10.1f} ms")
         print(f"{'delivery latency max':44} {max(latencies):10.1f} ms")
+    per_edit: list[list[float]] = r["per_edit"]  # type: ignore[assignment]
+    medians = ", ".join(f"{statistics.median(e):.0f}" if e else "-" for e in per_edit)
+    print(f"{'median per edit (ms)':44} {medians}")
+    lasts = ", ".join(f"{max(e):.0f}" if e else "-" for e in per_edit)
+    print(f"{'last stream reached, per edit (ms)':44} {lasts}")
     patch_ms: list[float] = r["patch_ms"]  # type: ignore[assignment]
     print(f"{'PATCH response time median':44} {statistics.median(patch_ms):10.1f} ms")
     for label, key in (("idle", "rss_idle"), ("streams open", "rss_open"), ("after", "rss_after")):

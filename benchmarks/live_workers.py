@@ -129,6 +129,12 @@ def rss_mib(pid: int) -> float | None:
     return None
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def prepare(url: str, kras: int) -> tuple[str, str, list[int]]:
     """An empty schema, migrated and seeded; a plan with one KRA per edit, an administrator with
     a browser session and an API token."""
@@ -226,6 +232,7 @@ async def run(hosts: list[str], pids: list[int], cookie: str, token: str, kra_id
         for editor, kra_id in zip(editors, warm_ups, strict=True):  # each route's first call
             await patch(editor, kra_id, "แก้ไขก่อนวัด")
         await asyncio.sleep(args.spacing)
+        cpu = [cpu_seconds(p) for p in pids]
         for k, kra_id in enumerate(measured[: args.edits]):
             editor = editors[k % len(editors)]
             sent[kra_id] = time.perf_counter()
@@ -233,6 +240,8 @@ async def run(hosts: list[str], pids: list[int], cookie: str, token: str, kra_id
             patch_ms.append((time.perf_counter() - sent[kra_id]) * 1000)
             await asyncio.sleep(args.spacing)
         await asyncio.sleep(5)  # the last edit's events (read afterwards, in `settle`)
+        result["cpu_ms"] = [(cpu_seconds(p) - c) * 1000 for p, c in zip(pids, cpu, strict=True)]
+        result["load"] = os.getloadavg()
         result["rss_after"] = [rss_mib(p) for p in pids]
     tally.closing = True
     for transport in transports:
@@ -298,6 +307,12 @@ def report(args: argparse.Namespace, r: dict[str, object], logs: list[str]) -> N
     print(f"{'median per edit (ms)':44} {medians}")
     lasts = ", ".join(f"{max(e):.0f}" if e else "-" for e in per_edit)
     print(f"{'last stream reached, per edit (ms)':44} {lasts}")
+    cpu: list[float] = r["cpu_ms"]  # type: ignore[assignment]
+    edits = int(r["edits"])  # type: ignore[call-overload]
+    shown = " / ".join(f"{c / edits:.0f}" for c in cpu)
+    print(f"{'server CPU per edit (ms, A / B)':44} {shown:>10}  (PATCH, NOTIFY, fan-out, pings)")
+    load = ", ".join(f"{v:.1f}" for v in r["load"])  # type: ignore[attr-defined]
+    print(f"{'machine load average (1, 5, 15 min)':44} {load:>10}  on {os.cpu_count()} CPUs")
     patch_ms: list[float] = r["patch_ms"]  # type: ignore[assignment]
     print(f"{'PATCH response time median':44} {statistics.median(patch_ms):10.1f} ms")
     for label, key in (("idle", "rss_idle"), ("streams open", "rss_open"), ("after", "rss_after")):

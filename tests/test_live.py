@@ -9,11 +9,13 @@ import queue
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app import live
+from app.models import Plan
+from app.services import plans
 from tests import factories as f
 
 Heard = queue.Queue[tuple[str, live.Event]]
@@ -97,6 +99,35 @@ def test_a_service_write_reaches_the_listeners_of_every_worker(
     for got in (heard, there):
         assert got.get(timeout=WAIT) == (channel, _plan_event(plan.id, "plan", plan.id))
         assert got.get(timeout=WAIT) == (channel, _plan_event(plan.id, "kra", kra.id))
+
+
+def test_a_service_write_whose_commit_fails_sends_nothing(
+    session: Session, pg_broker: live.PostgresBroker, heard: Heard
+) -> None:
+    plan = f.make_plan(session)
+    assert heard.get(timeout=WAIT)[1]["entity"] == "plan"  # made before the broker was used
+    previous = live.install(pg_broker)
+
+    def refuse(_session: Session) -> None:  # what a failing commit does, after the NOTIFY
+        raise RuntimeError("commit refused")
+
+    try:
+        event.listen(session, "before_commit", refuse, once=True)
+        with pytest.raises(RuntimeError):
+            plans.update_plan(session, actor=f.ACTOR, plan=plan, plan_in={"vision": "ไม่บันทึก"})
+        session.rollback()
+        plans.update_plan(session, actor=f.ACTOR, plan=plan, plan_in={"vision": "บันทึก"})
+    finally:
+        live.install(previous)
+    channel, sent = heard.get(timeout=WAIT)  # the saved one only
+    assert (channel, sent["entity"], sent["op"]) == (
+        live.area_channel(plan.area_id),
+        "plan",
+        "update",
+    )
+    session.expire_all()
+    assert session.get(Plan, plan.id).vision == "บันทึก"
+    assert heard.empty()
 
 
 def test_a_write_from_a_process_that_does_not_listen_still_reaches_the_servers(

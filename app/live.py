@@ -136,6 +136,17 @@ class PostgresBroker:
     BACKOFF = (0.1, 5.0)  # the first and the longest wait before connecting again
     CHECK_EVERY = 10.0  # seconds between checks that a quiet listening connection still works
     POLL = 0.5  # how often the listening thread looks whether it should stop
+    # A network that drops the connection silently is noticed within a minute (TCP keepalives;
+    # unanswered data times out after 30 s), not after the kernel's quarter of an hour.
+    CONNECT: dict[str, Any] = {
+        "autocommit": True,
+        "connect_timeout": 5,
+        "keepalives": 1,
+        "keepalives_idle": 30,
+        "keepalives_interval": 10,
+        "keepalives_count": 3,
+        "tcp_user_timeout": 30000,
+    }
 
     def __init__(self, conninfo: str) -> None:
         self._conninfo = conninfo
@@ -173,14 +184,11 @@ class PostgresBroker:
             self._thread.join(timeout=self.POLL + 5)
             self._thread = None
 
-    def wait_listening(self, timeout: float) -> bool:
-        return self._listening.wait(timeout)
-
     def _run(self) -> None:
         delay, gap = self.BACKOFF[0], False
         while not self._stop.is_set():
             try:
-                with psycopg.connect(self._conninfo, autocommit=True, connect_timeout=5) as conn:
+                with psycopg.connect(self._conninfo, **self.CONNECT) as conn:
                     conn.execute(f"LISTEN {PG_CHANNEL}")
                     self.backend_pid = conn.info.backend_pid
                     self.connections += 1
@@ -202,8 +210,8 @@ class PostgresBroker:
     def _listen(self, conn: psycopg.Connection) -> None:
         checked = time.monotonic()
         while not self._stop.is_set():
-            for notify in conn.notifies(timeout=self.POLL):
-                self._dispatch(notify.payload)
+            for message in conn.notifies(timeout=self.POLL):
+                self._dispatch(message.payload)
             if time.monotonic() - checked > self.CHECK_EVERY:
                 conn.execute("SELECT 1")  # raises if the connection died without a word
                 checked = time.monotonic()

@@ -7,6 +7,7 @@ import asyncio
 import json
 import queue
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import event, text
@@ -188,4 +189,7 @@ def test_a_resync_for_every_stream_reaches_the_streams_of_every_channel() -> Non
             source.publish("area:2", {"type": "plan.changed"})
             return [await one.get(), await two.get(), await two.get()]
 
-    assert asyncio.run(run()) == [live.RESYNC, live.RESYNC, {"type": "plan.changed"}]
+    # on a thread of its own: the browser suite's Playwright keeps a loop running on this one
+    with ThreadPoolExecutor(1) as pool:
+        got = pool.submit(lambda: asyncio.run(run())).result(timeout=WAIT)
+    assert got == [live.RESYNC, live.RESYNC, {"type": "plan.changed"}]

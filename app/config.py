@@ -11,7 +11,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PHONLAP_", extra="ignore")
 
     database_url: str = "sqlite:///var/phonlap.db"
-    var_dir: str = "var"  # uploaded evidence and imports waiting for confirmation live here
+    var_dir: str = "var"  # uploaded evidence files live here
     demo: bool = False
     dev: bool = False  # a developer's machine: the default secret key is allowed
     sql_echo: bool = False

@@ -1,5 +1,6 @@
 """The app factory: middleware, static files, routers, error handlers."""
 
+import asyncio
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -16,7 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
-from app import ROOT, __version__
+from app import ROOT, __version__, live
 from app.api import maps as api_maps
 from app.api import openapi, v1
 from app.api import progress as api_progress
@@ -72,12 +73,17 @@ class CachedStatic(StaticFiles):
 
 @asynccontextmanager
 async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    # Live updates: on PostgreSQL this worker listens for every worker's changes (app.live).
+    stop_live = await asyncio.to_thread(live.start, get_settings().database_url)
     # Everything loaded so far (modules, routes, templates, translations) lives as long as the
     # process: keep it out of the collector's full scans, which otherwise pause a request for
     # 50-150 ms now and then (measured by benchmarks/review_page.py).
     gc.collect()
     gc.freeze()
-    yield
+    try:
+        yield
+    finally:
+        await asyncio.to_thread(stop_live)
 
 
 def create_app() -> FastAPI:

@@ -1,5 +1,4 @@
-"""Files kept under the var directory, named by their SHA-256 digest: uploaded evidence, and
-workbooks waiting between an import's preview and its confirmation."""
+"""Files kept under the var directory, named by their SHA-256 digest: uploaded evidence."""
 
 import hashlib
 import os

@@ -41,6 +41,7 @@ from app.models import (
     LearningQuestion,
     LoginThrottle,
     OrgUnit,
+    PendingImport,
     Plan,
     PlanVersion,
     Reflection,
@@ -144,7 +145,7 @@ def _clean(engine: Engine) -> None:
         for table in DE_TABLES:  # the area's DE records; their link tables cascade
             s.exec(delete(table))
         s.exec(delete(Plan))  # children go with it (ON DELETE CASCADE), measurements too
-        for table in (Comment, ReviewRound, EvidenceFile, OrgUnit, WorkshopSession):
+        for table in (Comment, ReviewRound, EvidenceFile, OrgUnit, WorkshopSession, PendingImport):
             s.exec(delete(table))
         s.exec(delete(AuditEvent))
         s.exec(delete(User))  # roles, sessions and tokens go with them

@@ -44,6 +44,7 @@ from app.models.progress import (
     KPITarget,
     Measurement,
     OrgUnit,
+    PendingImport,
     ReviewRound,
     UnitMeasurement,
 )
@@ -79,6 +80,7 @@ __all__ = [
     "KPITarget",
     "Measurement",
     "OrgUnit",
+    "PendingImport",
     "ReviewRound",
     "UnitMeasurement",
     "Action",

@@ -48,6 +48,20 @@ class EvidenceFile(SQLModel, table=True):
     uploaded_at: datetime = created_at_field()
 
 
+class PendingImport(SQLModel, table=True):
+    """A workbook waiting between an import's preview and its confirmation. Kept in the
+    database, not on one server's disk, so that the confirmation may reach any worker or host."""
+
+    __tablename__ = "pending_import"
+    __table_args__ = (sa.UniqueConstraint("area_id", "sha256"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    area_id: int = Field(foreign_key="area.id", ondelete="CASCADE")
+    sha256: str = Field(sa_type=sa.String(64))
+    data: bytes = Field(sa_type=sa.LargeBinary())
+    created_at: datetime = created_at_field()
+
+
 class Measurement(Versioned, SQLModel, table=True):
     """The area's value of a KPI for one period: typed in, or rolled up from its units."""
 

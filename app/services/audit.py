@@ -83,7 +83,7 @@ def record(
 
 def commit(session: Session, *, publish: dict[str, Any] | None = None, **change: Any) -> AuditEvent:
     """The tail of every write: record the change (see `record`) in the caller's transaction,
-    commit both, then publish `publish` (if given) on the area's live channel."""
+    commit both, with `publish` (if given) on the area's live channel."""
     event = record(session, **change)
     finish(session, area_id=change.get("area_id"), publish=publish)
     return event
@@ -96,12 +96,12 @@ def finish(
     publish: dict[str, Any] | None,
     inserts: bool = False,
 ) -> None:
-    """Commit what the caller recorded (one change or many), then publish the live event.
-    A lost race is a Conflict (see `lost_race_is_conflict`)."""
+    """Commit what the caller recorded (one change or many) with its live event: published
+    after the commit in-process (SQLite), sent in the transaction on PostgreSQL (see `live`).
+    A lost race is a Conflict (see `lost_race_is_conflict`) and publishes nothing."""
+    channel = live.area_channel(area_id) if area_id is not None else None
     with lost_race_is_conflict(session, inserts=inserts):
-        session.commit()
-    if publish is not None and area_id is not None:
-        live.broker.publish(live.area_channel(area_id), publish)
+        live.commit(session, channel, publish)
 
 
 @contextmanager

@@ -8,22 +8,25 @@ cell clears the stored value, as in the grid.
 """
 
 import csv
+import hashlib
 import io
 import math
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from sqlmodel import Session
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, delete, select
 
 from app.i18n import LOCALES, N_, gettext, translations
 from app.labels import label
-from app.models import KPI, Plan
+from app.models import KPI, PendingImport, Plan
+from app.models.base import utcnow
 from app.periods import parse_period, period_label
 from app.schemas import MeasurementIn
 from app.services import audit
@@ -44,6 +47,7 @@ from app.services.validation import validate
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5000
+PENDING_FOR = timedelta(days=1)  # how long an uploaded workbook waits for its confirmation
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -364,6 +368,53 @@ def apply_import(
     finish(session, plan, "import", None, changed=preview.change_count > 0)
     preview.applied = True
     return preview
+
+
+def hold_import(session: Session, *, area_id: int, data: bytes) -> str:
+    """Keep an uploaded workbook until its import is confirmed (a day at most) and return its
+    digest. It waits in the database, so any worker or host may take the confirmation. Waiting
+    workbooks are scratch data, not changes: nothing is audited or published."""
+    digest = hashlib.sha256(data).hexdigest()
+    stale = utcnow() - PENDING_FOR
+    session.exec(delete(PendingImport).where(col(PendingImport.created_at) < stale))
+    row = _held(session, area_id, digest)
+    if row is None:
+        session.add(PendingImport(area_id=area_id, sha256=digest, data=data))
+    else:
+        row.created_at = utcnow()
+    try:
+        session.commit()
+    except IntegrityError:  # the same workbook, held by another request meanwhile
+        session.rollback()
+    return digest
+
+
+def apply_held_import(
+    session: Session,
+    *,
+    actor: audit.Actor,
+    view: ProgressView,
+    area_id: int,
+    digest: str,
+    filename: str,
+) -> ImportPreview | None:
+    """Apply a held workbook (see `apply_import`); once applied it stops waiting, in the same
+    transaction. None if it is not waiting (confirmed already, too old, another area's)."""
+    row = _held(session, area_id, digest)
+    if row is None:
+        return None
+    data = row.data
+    session.delete(row)
+    return apply_import(session, actor=actor, view=view, data=data, filename=filename)
+
+
+def _held(session: Session, area_id: int, digest: str) -> PendingImport | None:
+    query = select(PendingImport).where(
+        PendingImport.area_id == area_id,
+        PendingImport.sha256 == digest,
+        col(PendingImport.created_at) >= utcnow() - PENDING_FOR,
+    )
+    return session.exec(query).first()
 
 
 def _apply_row(

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter
-from sse_starlette import EventSourceResponse
+from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from app import live
 from app.web.auth import ReadArea
@@ -30,6 +30,21 @@ def event_name(event: live.Event) -> str:
     return str(event.get("type", "change")).split(".", 1)[0]
 
 
+_last: tuple[live.Event | None, bytes] = (None, b"")
+
+
+def frame(event: live.Event) -> bytes:
+    """The event as sent. The hub hands one event object to every stream of the worker, so it is
+    encoded once for all of them, not once per stream (thousands in a hall)."""
+    global _last
+    cached, encoded = _last
+    if cached is not event:
+        data = json.dumps(event, ensure_ascii=False)
+        encoded = ServerSentEvent(data=data, event=event_name(event)).encode()
+        _last = (event, encoded)
+    return encoded
+
+
 @router.get("/areas/{slug}/events", name="area_events", include_in_schema=False)
 async def area_events(area: ReadArea) -> EventSourceResponse:
     # The access checks gave their database connection back (db.release): none is held while
@@ -37,14 +52,15 @@ async def area_events(area: ReadArea) -> EventSourceResponse:
     return EventSourceResponse(_stream(live.area_channel(area.id)), ping=PING)
 
 
-async def _stream(channel: str) -> AsyncIterator[dict[str, Any]]:
+async def _stream(channel: str) -> AsyncIterator[dict[str, Any] | bytes]:
     async with live.hub.listen(channel) as queue:
         yield {"event": "ready", "data": "{}", "retry": RETRY_MS}
         loop = asyncio.get_running_loop()
         ends = loop.time() + LIFETIME
         while (left := ends - loop.time()) > 0:
-            try:
-                event = await asyncio.wait_for(queue.get(), timeout=left)
+            try:  # asyncio.timeout, not wait_for: no task per event and stream (Python 3.11)
+                async with asyncio.timeout(left):
+                    event = await queue.get()
             except TimeoutError:
                 break
-            yield {"event": event_name(event), "data": json.dumps(event, ensure_ascii=False)}
+            yield frame(event)

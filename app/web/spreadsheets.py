@@ -1,7 +1,7 @@
 """Spreadsheets of an area's progress: template, import (preview, then confirm), exports.
 
-The uploaded workbook waits under var/imports/ between the preview and the confirmation; the
-confirmation reads it again against the database as it is then, so nothing seen in an old
+The uploaded workbook waits in the database between the preview and the confirmation (any worker
+or host may take the confirmation); the confirmation reads it again against the database as it is then, so nothing seen in an old
 preview is written blindly.
 """
 
@@ -12,7 +12,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
-from app import storage
 from app.db import SessionDep
 from app.i18n import N_
 from app.services import spreadsheets as sheets
@@ -25,7 +24,6 @@ from app.web.deps import EditPlan
 from app.web.forms import Form
 
 router = APIRouter(prefix="/areas/{slug}/progress")
-IMPORTS = "imports"
 
 
 def download(body: bytes | str, media_type: str, filename: str) -> Response:
@@ -86,7 +84,8 @@ def import_preview(
         return _page(request, area, None, problem=problem, status_code=422)
     data = upload.file.read(sheets.MAX_BYTES + 1)
     preview = sheets.preview_import(progress_view(session, area), data, upload.filename)
-    digest = storage.put(IMPORTS, data) if preview.ok and preview.change_count else ""
+    held = preview.ok and preview.change_count
+    digest = sheets.hold_import(session, area_id=area.id, data=data) if held else ""
     return _page(request, area, preview, digest=digest, status_code=200 if preview.ok else 422)
 
 
@@ -100,18 +99,17 @@ def import_apply(
     form: Form,
     principal: CurrentPrincipal,
 ) -> Response:
-    data = storage.get(IMPORTS, digest)
-    if data is None:
-        problem = Msg(N_("That upload is no longer waiting: please upload the file again."))
-        return _page(request, area, None, problem=problem, status_code=422)
     filename = str(form.get("filename", ""))[:255] or "upload.xlsx"
     view = progress_view(session, area)
-    preview = sheets.apply_import(
-        session, actor=principal.actor, view=view, data=data, filename=filename
-    )
+    preview = sheets.apply_held_import(
+        session, actor=principal.actor, view=view, area_id=area.id, digest=digest,
+        filename=filename,
+    )  # fmt: skip
+    if preview is None:
+        problem = Msg(N_("That upload is no longer waiting: please upload the file again."))
+        return _page(request, area, None, problem=problem, status_code=422)
     if not preview.applied:
-        session.rollback()
+        session.rollback()  # it keeps waiting
         return _page(request, area, preview, status_code=422)
-    storage.discard(IMPORTS, digest)
     url = request.url_for("progress", slug=area.slug).path
     return Response(status_code=303, headers={"Location": f"{url}?imported={preview.change_count}"})

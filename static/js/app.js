@@ -208,6 +208,18 @@
       event.stopPropagation();
     }
   }, true);
+  // Every live part reloads: after a dropped connection, or when the server says "resync"
+  // (this stream fell behind, or the server's own link to the database had a gap).
+  function resync() {
+    document.querySelectorAll("[hx-trigger*='resync']").forEach(function (el) { window.htmx.trigger(el, "resync"); });
+    var page = document.querySelector("[data-live]");
+    if (!page) { return; }
+    page.querySelectorAll("[data-live-part]").forEach(function (el) { if (el.id) { reload("#" + el.id); } });
+    if (page.getAttribute("data-live") === "plan") {  // each section, unless someone works in it
+      Object.keys(SECTIONS).forEach(function (entity) { reload("#section-" + SECTIONS[entity]); });
+      reload("#plan-checks", page.getAttribute("data-plan-url") + "/checks");
+    }
+  }
   function listen(source) {
     if (!source || source.phonlapListening) { return; }
     source.phonlapListening = true;
@@ -218,6 +230,7 @@
         onChange(kind, change);
       });
     });
+    source.addEventListener("resync", resync);
   }
   // The connection's state, for a page that shows it; after a drop, every live part reloads.
   var dropped = false;
@@ -232,9 +245,7 @@
     liveStatus(true);
     if (!dropped) { return; }
     dropped = false;
-    document.querySelectorAll("[hx-trigger*='resync']").forEach(function (el) { window.htmx.trigger(el, "resync"); });
-    var page = document.querySelector("[data-live]");
-    if (page) { page.querySelectorAll("[data-live-part]").forEach(function (el) { if (el.id) { reload("#" + el.id); } }); }
+    resync();
   });
   document.addEventListener("htmx:sseError", function () { dropped = true; liveStatus(false); });
   document.addEventListener("htmx:afterSettle", function () {  // a swapped-in status line

@@ -89,3 +89,29 @@ def test_the_map_replays_period_by_period(browser, server: str) -> None:  # noqa
         problems = unexpected_problems(page)
         page.context.close()
     assert problems == []
+
+
+def test_a_resync_event_reloads_the_live_parts_of_the_page(browser, server: str) -> None:  # noqa: ANN001
+    """The server says `resync` when a stream fell behind or its worker's link to the database
+    had a gap: the page reloads what it shows at once, without waiting for a reconnection."""
+    page = open_page(browser, server, {"width": 1280, "height": 720})
+    # This stream sends `ready` then `resync`, then ends; the browser would reconnect a minute
+    # later, so a reload seen before that came from the `resync` event.
+    stream = "retry: 60000\nevent: ready\ndata: {}\n\nevent: resync\ndata: {}\n\n"
+    try:
+        sign_in(page)
+        page.route(
+            "**/areas/*/events",
+            lambda route: route.fulfill(
+                status=200, headers={"Content-Type": "text/event-stream"}, body=stream
+            ),
+        )
+        with page.expect_request(lambda r: "part=map" in r.url, timeout=10_000) as reload:
+            page.goto(server + AREA + "/present")
+        assert reload.value.headers.get("hx-request") == "true"
+        expect(page.locator("#present-map .chart.map.drawn")).to_be_visible()
+    finally:
+        # the SSE extension logs the planted stream's end as an error event
+        problems = [p for p in unexpected_problems(page) if p != "console: [object Event]"]
+        page.context.close()
+    assert problems == []

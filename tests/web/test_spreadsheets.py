@@ -1,14 +1,19 @@
 """The import page: upload, a preview with every change and problem, confirm; and downloads."""
 
 import io
+import os
+from datetime import timedelta
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlmodel import Session, select
 
-from app.models import Measurement
+from app.models import Measurement, PendingImport
+from app.models.base import utcnow
 from app.services import progress
 from tests import factories as f
+from tests.conftest import sign_in
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -63,6 +68,53 @@ def test_upload_shows_the_changes_and_saves_them_only_when_confirmed(
 
     again = client.post(f"/areas/krabi/progress/import/{action}", data={"filename": "x.xlsx"})
     assert again.status_code == 422 and "โปรดอัปโหลดไฟล์อีกครั้ง" in again.text
+
+
+def test_a_preview_made_on_one_worker_is_confirmed_on_another_and_only_in_its_own_area(
+    client: TestClient,
+    app_client,
+    session: Session,
+    admin,  # noqa: ANN001
+) -> None:
+    plan = f.make_plan(session)
+    f.make_kpi(session, plan)
+    f.make_plan(session, "phuket")
+    data = _filled_template(client, {("KPI1", "AY2567"): 70})
+    preview = _upload(client, data)
+    digest = preview.text.split('action="/areas/krabi/progress/import/')[1].split('"')[0]
+    held = session.exec(select(PendingImport)).one()  # in the database, not on this server's disk
+    assert (held.sha256, held.data) == (digest, data)
+    assert not (Path(os.environ["PHONLAP_VAR_DIR"]) / "imports").exists()
+
+    other = sign_in(app_client(), session, admin)  # another worker (or host): a new app
+    elsewhere = other.post(f"/areas/phuket/progress/import/{digest}", data={"filename": "x.xlsx"})
+    assert elsewhere.status_code == 422 and "โปรดอัปโหลดไฟล์อีกครั้ง" in elsewhere.text
+    done = other.post(
+        f"/areas/krabi/progress/import/{digest}",
+        data={"filename": "x.xlsx"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303 and done.headers["location"].endswith("?imported=1")
+    session.expire_all()
+    assert session.exec(select(Measurement.value)).all() == [70]
+    assert session.exec(select(PendingImport)).all() == []  # it stopped waiting with the import
+
+
+def test_a_workbook_waits_a_day_at_most(client: TestClient, session: Session) -> None:
+    plan = f.make_plan(session)
+    f.make_kpi(session, plan)
+    old = _filled_template(client, {("KPI1", "AY2567"): 70})
+    digest = _upload(client, old).text.split("progress/import/")[1].split('"')[0]
+    held = session.exec(select(PendingImport)).one()
+    held.created_at = utcnow() - timedelta(days=1, minutes=1)
+    session.add(held)
+    session.commit()
+    late = client.post(f"/areas/krabi/progress/import/{digest}", data={"filename": "x.xlsx"})
+    assert late.status_code == 422 and "โปรดอัปโหลดไฟล์อีกครั้ง" in late.text
+    _upload(client, _filled_template(client, {("KPI1", "AY2567"): 71}))  # clears the old one
+    session.expire_all()
+    assert [p.sha256 == digest for p in session.exec(select(PendingImport))] == [False]
+    assert session.exec(select(Measurement)).all() == []
 
 
 def test_a_bad_file_is_refused_with_row_numbers_and_nothing_is_saved(

@@ -458,8 +458,14 @@ def _plain(value: Any) -> Any:
     return value
 
 
+DROPPED = {"login_failure"}  # 5e1a7c93b0d4: a 15-minute count, replaced by login_throttle
+
+
 def _assert_all_there(conn: Connection, put: dict[str, list[dict[str, Any]]]) -> None:
     for name, rows in put.items():
+        if name in DROPPED:
+            assert not inspect(conn).has_table(name)
+            continue
         table = Table(name, MetaData(), autoload_with=conn)
         key_columns = [c.name for c in table.primary_key.columns]
         found = {

@@ -4,6 +4,7 @@ Every write goes through the same services as the pages, so the rules (Thai digi
 locked periods, roll-up from units, stale versions) and the audit trail are the same.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -83,6 +84,7 @@ def save_measurement(
     }
     details = {k: body.get(k) for k in ("value", "n_measured", "note", "evidence_url")}
     details = {k: _text(v) for k, v in details.items()}
+    answer: dict[str, Any] = {}
     row = progress.save_measurement(
         session,
         actor=principal.actor,
@@ -92,10 +94,24 @@ def save_measurement(
         details_in=details,
         units_in=units,
         expected_version=body.get("version"),
+        before_commit=_answer(answer, session, kpi, period),
     )
     if row is None:
         return Response(status_code=204)
-    return JSONResponse(_period_json(kpi_detail(session, kpi.area, kpi.plan, kpi_id), row.period))
+    return JSONResponse(answer)
+
+
+def _answer(
+    answer: dict[str, Any], session: Session, kpi: Owned, period: str
+) -> Callable[[], None]:
+    """Fill `answer` with the period as saved, inside the save's transaction (the service has
+    checked the period by then): an answer that cannot be built stores nothing."""
+
+    def build() -> None:
+        detail = kpi_detail(session, kpi.area, kpi.plan, kpi.id)
+        answer.update(_period_json(detail, progress.period_code(period)))
+
+    return build
 
 
 def _text(value: Any) -> str:
@@ -132,6 +148,7 @@ def save_target(
 ) -> Response:
     """`{"value": 70}` sets the period's target; `{"value": null}` goes back to the line."""
     value = body.get("value")
+    answer: dict[str, Any] = {}
     progress.save_cell(
         session,
         actor=principal.actor,
@@ -140,9 +157,9 @@ def save_target(
         period=period,
         cell="target",
         text=value if isinstance(value, int | float | str) else None,
+        before_commit=_answer(answer, session, kpi, period),
     )
-    detail = kpi_detail(session, kpi.area, kpi.plan, kpi_id)
-    return JSONResponse(_period_json(detail, period.upper()))
+    return JSONResponse(answer)
 
 
 @router.get("/actions/{action_id}/updates", name="api_action_updates")

@@ -16,7 +16,7 @@ from app import storage
 from app.db import SessionDep
 from app.i18n import N_
 from app.services import spreadsheets as sheets
-from app.services.errors import Msg, NotFound
+from app.services.errors import Conflict, Msg, NotFound
 from app.services.progress import progress_view
 from app.services.spreadsheets import ImportPreview
 from app.templating import render
@@ -106,9 +106,14 @@ def import_apply(
         return _page(request, area, None, problem=problem, status_code=422)
     filename = str(form.get("filename", ""))[:255] or "upload.xlsx"
     view = progress_view(session, area)
-    preview = sheets.apply_import(
-        session, actor=principal.actor, view=view, data=data, filename=filename
-    )
+    try:
+        preview = sheets.apply_import(
+            session, actor=principal.actor, view=view, data=data, filename=filename
+        )
+    except Conflict as exc:  # a value changed while this import was being written
+        session.rollback()
+        preview = ImportPreview(filename, problems=[exc.message])
+        return _page(request, area, preview, status_code=409)
     if not preview.applied:
         session.rollback()
         return _page(request, area, preview, status_code=422)

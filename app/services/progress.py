@@ -321,7 +321,7 @@ def _insert_measurements(
     for start in range(0, len(params), BATCH):
         session.connection().execute(insert(_M), params[start : start + BATCH])
     query = select(Measurement.id, Measurement.kpi_id, Measurement.period).where(
-        col(Measurement.kpi_id).in_({values["kpi_id"] for _, values in inserts})
+        col(Measurement.kpi_id).in_(sorted({values["kpi_id"] for _, values in inserts}))
     )
     ids = {(kpi_id, period): id_ for id_, kpi_id, period in session.exec(query)}
     for (i, _), row in zip(inserts, params, strict=True):

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-import httpx
+import httpx2 as httpx  # the dev extras install httpx2 (as Starlette's TestClient wants)
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 from sqlmodel import Session

@@ -29,6 +29,7 @@ from app.models import KPI  # noqa: E402
 from app.services import progress, seeding  # noqa: E402
 from app.services.reference import default_group, group_areas  # noqa: E402
 from app.web import auth  # noqa: E402
+from benchmarks.progress_import import import_workbook  # noqa: E402
 from tests.factories import ACTOR, PASSWORD, make_full_plan, make_user  # noqa: E402
 
 PAGES = [
@@ -108,33 +109,16 @@ def _import(client: TestClient, queries: dict[str, int], token: str) -> None:
     """The template of 30 KPIs × open periods, every value changed: preview, then import."""
     book = load_workbook(io.BytesIO(client.get("/areas/krabi/progress/template.xlsx").content))
     sheet = book.worksheets[0]
-    rows = 0
     for row in sheet.iter_rows(min_row=2):
         if row[5].value is not None:
             row[5].value += 1
-            rows += 1
     out = io.BytesIO()
     book.save(out)
-    files = {"file": ("bench.xlsx", out.getvalue(), "application/octet-stream")}
-    queries["n"] = 0
-    start = time.perf_counter()
-    preview = client.post("/areas/krabi/progress/import", files=files, data={"csrf_token": token})
-    preview_ms = (time.perf_counter() - start) * 1000
-    preview_queries = queries["n"]
-    digest = preview.text.split('action="/areas/krabi/progress/import/')[1].split('"')[0]
-    queries["n"] = 0
-    start = time.perf_counter()
-    done = client.post(
-        f"/areas/krabi/progress/import/{digest}",
-        data={"filename": "bench.xlsx", "csrf_token": token},
-        follow_redirects=False,
-    )
-    apply_ms = (time.perf_counter() - start) * 1000
-    assert done.status_code == 303, done.status_code
+    preview, done, changes = import_workbook(client, queries, token, out.getvalue(), "krabi")
     print(
-        f"import of {sheet.max_row - 1} rows, {rows} values changed: "
-        f"preview {preview_ms:.0f} ms ({preview_queries} queries), "
-        f"import {apply_ms:.0f} ms ({queries['n']} queries)"
+        f"import of {sheet.max_row - 1} rows, {changes} values changed: "
+        f"preview {preview.seconds * 1000:.0f} ms ({preview.n} queries), "
+        f"import {done.seconds * 1000:.0f} ms ({done.n} queries)"
     )
 
 

@@ -4,6 +4,7 @@ Every write goes through the same services as the pages, so the rules (Thai digi
 locked periods, roll-up from units, stale versions) and the audit trail are the same.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -81,6 +82,7 @@ def save_measurement(
     `evidence_url`; send `version` to refuse stale writes (409). A null value clears it."""
     units = _units(body)
     details = {k: scalar(body, k) for k in ("value", "n_measured", "note", "evidence_url")}
+    answer: dict[str, Any] = {}
     row = progress.save_measurement(
         session,
         actor=principal.actor,
@@ -90,10 +92,24 @@ def save_measurement(
         details_in=details,
         units_in=units,
         expected_version=version_of(body),
+        before_commit=_answer(answer, session, kpi, period),
     )
     if row is None:
         return Response(status_code=204)
-    return JSONResponse(_period_json(kpi_detail(session, kpi.area, kpi.plan, kpi_id), row.period))
+    return JSONResponse(answer)
+
+
+def _answer(
+    answer: dict[str, Any], session: Session, kpi: Owned, period: str
+) -> Callable[[], None]:
+    """Fill `answer` with the period as saved, inside the save's transaction (the service has
+    checked the period by then): an answer that cannot be built stores nothing."""
+
+    def build() -> None:
+        detail = kpi_detail(session, kpi.area, kpi.plan, kpi.id)
+        answer.update(_period_json(detail, progress.period_code(period)))
+
+    return build
 
 
 def _units(body: dict[str, Any]) -> dict[int, tuple[str, str]]:
@@ -138,6 +154,7 @@ def save_target(
     body: JSONObject,
 ) -> Response:
     """`{"value": 70}` sets the period's target; `{"value": null}` goes back to the line."""
+    answer: dict[str, Any] = {}
     progress.save_cell(
         session,
         actor=principal.actor,
@@ -146,9 +163,9 @@ def save_target(
         period=period,
         cell="target",
         text=scalar_or_none(body, "value"),
+        before_commit=_answer(answer, session, kpi, period),
     )
-    detail = kpi_detail(session, kpi.area, kpi.plan, kpi_id)
-    return JSONResponse(_period_json(detail, period.upper()))
+    return JSONResponse(answer)
 
 
 @router.get("/actions/{action_id:id}/updates", name="api_action_updates")

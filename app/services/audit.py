@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError, InvalidRequestError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, SQLModel
@@ -63,7 +64,59 @@ def record(
     reason_category: str | None = None,
     cites: tuple[str, int] | None = None,
 ) -> AuditEvent:
-    event = AuditEvent(
+    event = new_event(
+        actor=actor,
+        area_id=area_id,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        op=op,
+        before=before,
+        after=after,
+        reason=reason,
+        reason_category=reason_category,
+        cites=cites,
+    )
+    session.add(event)
+    return event
+
+
+def record_many(
+    session: Session,
+    *,
+    actor: Actor,
+    area_id: int | None,
+    changes: list[dict[str, Any]],
+    reason: str | None = None,
+    batch: int = 1000,
+) -> None:
+    """Many `record`s by one actor at one moment (an import's): `changes` hold each event's
+    entity_type, entity_id, op, before and after. Inserted in a few multi-row statements,
+    without building an object per event; the caller does not need their ids."""
+    if not changes:
+        return
+    first = changes[0]
+    base = new_event(actor=actor, area_id=area_id, reason=reason, **first).model_dump()
+    del base["id"]
+    rows = [{**base, **change, "op": AuditOp(change["op"]).value} for change in changes]
+    for start in range(0, len(rows), batch):
+        session.execute(insert(AuditEvent.__table__), rows[start : start + batch])  # type: ignore[attr-defined]
+
+
+def new_event(
+    *,
+    actor: Actor,
+    area_id: int | None,
+    entity_type: str,
+    entity_id: int | None,
+    op: AuditOp,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    reason: str | None = None,
+    reason_category: str | None = None,
+    cites: tuple[str, int] | None = None,
+) -> AuditEvent:
+    """The event `record` adds, not yet added to a session."""
+    return AuditEvent(
         actor=actor.label,
         actor_id=actor.id,
         area_id=area_id,
@@ -77,8 +130,6 @@ def record(
         cites_type=cites[0] if cites else None,
         cites_id=cites[1] if cites else None,
     )
-    session.add(event)
-    return event
 
 
 def commit(session: Session, *, publish: dict[str, Any] | None = None, **change: Any) -> AuditEvent:

@@ -5,11 +5,15 @@ publishes `progress.changed` on the area's channel.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from sqlalchemy import bindparam, delete, insert, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
 from app.i18n import N_
@@ -34,11 +38,12 @@ from app.models.enums import (
     Direction,
     KPIKind,
     KPIStatus,
+    PeriodType,
     ReviewState,
     Rollup,
 )
 from app.numbers import COUNT_MAX, NotANumber, parse_integer, parse_number
-from app.periods import contains, parse_period, period_span, periods_of
+from app.periods import EXAMPLES, contains, parse_period, period_label, period_span, periods_of
 from app.schemas import KPI_RANGES, ActionUpdateIn, MeasurementIn, OrgUnitIn
 from app.services import audit, evidence
 from app.services.errors import Conflict, Msg, NotFound, ValidationFailed
@@ -74,10 +79,12 @@ def save_cell(
     cell: str,
     text: str | float | None,
     expected_version: int | None = None,
+    before_commit: Callable[[], None] | None = None,
 ) -> Measurement | KPITarget | None:
-    """Store, change or (when blank) clear a KPI's actual value or target for one period."""
+    """Store, change or (when blank) clear a KPI's actual value or target for one period.
+    `before_commit` runs after the write, in its transaction (see `finish`)."""
     kpi = _kpi(session, plan, kpi_id)
-    period = _check_period(kpi, period)
+    period = _check_period(plan, kpi, period)
     value = parse_value(kpi, text)
     if cell == "target":
         row, changed = write_target(session, actor, plan, kpi, period, value)
@@ -93,7 +100,7 @@ def save_cell(
         entity = "measurement"
     else:
         raise NotFound(cell)
-    finish(session, plan, entity, kpi.id, changed=changed)
+    finish(session, plan, entity, kpi.id, changed=changed, before_commit=before_commit)
     return row
 
 
@@ -182,6 +189,207 @@ def write_target(
     return row, True
 
 
+@dataclass(frozen=True)
+class PeriodWrite:
+    """One KPI and period for `write_many`: a new target (`set_target`) and/or new measurement
+    columns (`fields`, None to delete it; `set_measurement`), against `stored`, the measurement
+    as it was read, whose version guards the write."""
+
+    kpi: KPI
+    period: str
+    stored: Measurement | None
+    set_target: bool = False
+    target: float | None = None
+    set_measurement: bool = False
+    fields: dict[str, Any] | None = None
+
+
+STALE_IMPORT = N_(
+    "Someone else changed some of these values after the file was checked, so nothing was "
+    "saved. Upload the file again to see the values as they are now."
+)
+BATCH = 1000  # rows per statement
+MEASURED = ("value", "n_measured", "note")
+
+
+def write_many(
+    session: Session,
+    actor: audit.Actor,
+    plan: Plan,
+    writes: list[PeriodWrite],
+    *,
+    reason: str | None = None,
+) -> int:
+    """What `write_target` and `write_measurement` do one by one, for many periods at once:
+    one read of the stored targets, then a few statements per `BATCH` rows, and one audit event
+    per changed value, in the order of `writes` (the target before the measurement), with the
+    same content. A measurement changed or deleted since it was read (its version moved) fails
+    the whole write with `Conflict`; the caller rolls back. Returns the number of events.
+
+    New measurements are inserted without going through the session (it would insert them one
+    by one to learn their ids), so they are not in its identity map until read."""
+    events: dict[tuple[int, int], dict[str, Any]] = {}
+    _write_targets(session, writes, events)
+    try:
+        session.flush()  # the targets, in batches
+        _write_measurements(session, actor, writes, events)
+    except (IntegrityError, StaleDataError):  # a row added or removed meanwhile
+        raise Conflict(Msg(STALE_IMPORT)) from None
+    changes = [events[key] for key in sorted(events)]
+    audit.record_many(session, actor=actor, area_id=plan.area_id, changes=changes, reason=reason)
+    return len(changes)
+
+
+def _event(
+    entity_type: str, entity_id: int | None, op: AuditOp, before: Any, after: Any
+) -> dict[str, Any]:
+    return {
+        "entity_type": entity_type,
+        "entity_id": entity_id,
+        "op": op,
+        "before": before,
+        "after": after,
+    }
+
+
+def _write_targets(
+    session: Session, writes: list[PeriodWrite], events: dict[tuple[int, int], Any]
+) -> None:
+    """Set, change or clear targets through the session (flushed in batches by the caller)."""
+    wanted = [(i, w) for i, w in enumerate(writes) if w.set_target]
+    if not wanted:
+        return
+    kpi_ids = list({w.kpi.id for _, w in wanted})
+    query = select(KPITarget).where(col(KPITarget.kpi_id).in_(kpi_ids))
+    stored = {(t.kpi_id, t.period): t for t in session.exec(query)}
+    for i, w in wanted:
+        row = stored.get((w.kpi.id, w.period))
+        if row is None and w.target is None or row is not None and row.value == w.target:
+            continue
+        before = audit.snapshot(row) if row else None
+        if w.target is None:
+            session.delete(row)
+            events[(i, 0)] = _event("kpi_target", w.kpi.id, AuditOp.delete, before, None)
+            continue
+        if row is None:
+            row = KPITarget(kpi_id=w.kpi.id, period=w.period, value=w.target)
+        else:
+            row.value = w.target
+        session.add(row)
+        op = AuditOp.update if before else AuditOp.create
+        events[(i, 0)] = _event("kpi_target", w.kpi.id, op, before, audit.snapshot(row))
+
+
+def _write_measurements(
+    session: Session,
+    actor: audit.Actor,
+    writes: list[PeriodWrite],
+    events: dict[tuple[int, int], dict[str, Any]],
+) -> None:
+    """Update and delete measurements with statements guarded by their versions; insert the
+    new ones in multi-row statements."""
+    now = utcnow()
+    updates: list[tuple[Measurement, dict[str, Any]]] = []
+    deletes: list[Measurement] = []
+    inserts: list[tuple[int, dict[str, Any]]] = []
+    for i, w in enumerate(writes):
+        row, fields = w.stored, w.fields
+        if not w.set_measurement or row is None and fields is None:
+            continue
+        assert fields is None or set(fields) <= set(MEASURED), fields
+        if fields is None:
+            assert row is not None
+            deletes.append(row)
+            events[(i, 1)] = _event(
+                "measurement", row.id, AuditOp.delete, audit.snapshot(row), None
+            )
+        elif row is None:
+            inserts.append((i, {"kpi_id": w.kpi.id, "period": w.period, **fields}))
+        elif any(getattr(row, k) != v for k, v in fields.items()):
+            changes = {**fields, "version": row.version + 1, "entered_by": actor.id}
+            changes["entered_at"] = now
+            updates.append((row, changes))
+            before, after = audit.snapshot(row), audit.snapshot(row, **changes)
+            events[(i, 1)] = _event("measurement", row.id, AuditOp.update, before, after)
+    _guarded_updates(session, updates)
+    _guarded_deletes(session, deletes)
+    _insert_measurements(session, actor, inserts, events)
+
+
+def _insert_measurements(
+    session: Session,
+    actor: audit.Actor,
+    inserts: list[tuple[int, dict[str, Any]]],
+    events: dict[tuple[int, int], dict[str, Any]],
+) -> None:
+    """Insert new measurements in multi-row statements, read their ids back (one query), and
+    record each as `write_measurement` would (the row's columns, defaults included)."""
+    if not inserts:
+        return
+    blank = Measurement(kpi_id=0, period="", value=0, entered_by=actor.id)  # the defaults
+    defaults = blank.model_dump(exclude={"id"})
+    params = [{**defaults, **values} for _, values in inserts]
+    for start in range(0, len(params), BATCH):
+        session.connection().execute(insert(_M), params[start : start + BATCH])
+    query = select(Measurement.id, Measurement.kpi_id, Measurement.period).where(
+        col(Measurement.kpi_id).in_(sorted({values["kpi_id"] for _, values in inserts}))
+    )
+    ids = {(kpi_id, period): id_ for id_, kpi_id, period in session.exec(query)}
+    for (i, _), row in zip(inserts, params, strict=True):
+        after = audit.snapshot(blank, id=ids[(row["kpi_id"], row["period"])], **row)
+        events[(i, 1)] = _event("measurement", after["id"], AuditOp.create, None, after)
+
+
+_M = Measurement.__table__  # type: ignore[attr-defined]
+_GUARD = (_M.c.id == bindparam("m_id"), _M.c.version == bindparam("m_version"))
+_UPDATE = (
+    update(_M)
+    .where(*_GUARD)
+    .values(
+        value=bindparam("m_value"),
+        n_measured=bindparam("m_n_measured"),
+        note=bindparam("m_note"),
+        version=bindparam("m_new_version"),
+        entered_by=bindparam("m_entered_by"),
+        entered_at=bindparam("m_entered_at"),
+    )
+)
+_DELETE = delete(_M).where(*_GUARD)
+
+
+def _guarded_updates(session: Session, updates: list[tuple[Measurement, dict[str, Any]]]) -> None:
+    params = [
+        {
+            "m_id": row.id,
+            "m_version": row.version,
+            **{f"m_{k}": changes.get(k, getattr(row, k)) for k in MEASURED},
+            "m_new_version": changes["version"],
+            "m_entered_by": changes["entered_by"],
+            "m_entered_at": changes["entered_at"],
+        }
+        for row, changes in updates
+    ]
+    _execute_guarded(session, _UPDATE, params)
+    for row, changes in updates:  # the session's copy as stored, without writing it again
+        for name, value in changes.items():
+            set_committed_value(row, name, value)
+
+
+def _guarded_deletes(session: Session, deletes: list[Measurement]) -> None:
+    params = [{"m_id": row.id, "m_version": row.version} for row in deletes]
+    _execute_guarded(session, _DELETE, params)
+    for row in deletes:
+        session.expunge(row)
+
+
+def _execute_guarded(session: Session, statement: Any, params: list[dict[str, Any]]) -> None:
+    """Run a statement guarded by each row's version, in batches; every row must match."""
+    for start in range(0, len(params), BATCH):
+        batch = params[start : start + BATCH]
+        if session.connection().execute(statement, batch).rowcount != len(batch):
+            raise Conflict(Msg(STALE_IMPORT))
+
+
 def measurement_of(session: Session, kpi_id: int, period: str) -> Measurement | None:
     query = select(Measurement).where(Measurement.kpi_id == kpi_id, Measurement.period == period)
     return session.exec(query).first()
@@ -198,11 +406,13 @@ def save_measurement(
     units_in: dict[int, tuple[str, str]] | None = None,
     upload: evidence.Upload | None = None,
     expected_version: int | None = None,
+    before_commit: Callable[[], None] | None = None,
 ) -> Measurement | None:
     """A period's value with what goes with it: the number measured, a note, evidence (a link
-    or a file), and the units' own values, from which the area's value is then rolled up."""
+    or a file), and the units' own values, from which the area's value is then rolled up.
+    `before_commit` runs after the write, in its transaction (see `finish`)."""
     kpi = _kpi(session, plan, kpi_id)
-    period = _check_period(kpi, period)
+    period = _check_period(plan, kpi, period)
     check_open(session, plan.area_id, period)
     errors: dict[str, Msg] = {}
     pairs = _unit_values(session, plan.area_id, kpi, units_in or {}, errors)
@@ -235,7 +445,7 @@ def save_measurement(
         session, actor, plan, kpi, period, fields, expected_version=expected_version
     )
     changed = _write_units(session, actor, plan, row, pairs) or changed
-    finish(session, plan, "measurement", kpi.id, changed=changed)
+    finish(session, plan, "measurement", kpi.id, changed=changed, before_commit=before_commit)
     return row
 
 
@@ -420,10 +630,34 @@ def _kpi(session: Session, plan: Plan, kpi_id: int) -> KPI:
     return kpi
 
 
-def _check_period(kpi: KPI, period: str) -> str:
+def _check_period(plan: Plan, kpi: KPI, period: str) -> str:
+    problem = period_problem(plan, kpi, period)
+    if problem:
+        raise ValidationFailed({"value": problem})
+    return period_code(period)
+
+
+def period_problem(plan: Plan, kpi: KPI, period: str) -> Msg | None:
+    """Why a KPI takes no value or target in a period: the code is not one of its period type,
+    or the period lies outside the plan's years. The one check of the grid, the KPI page, the
+    API and the import."""
+    periods = periods_of(kpi.period_type, plan.span_start_be, plan.span_end_be)
     parsed = parse_period(period)
     if parsed is None or parsed.period_type != kpi.period_type:
-        raise ValidationFailed({"value": Msg(N_("This KPI is not measured in that period."))})
+        msg = N_("“%(period)s” is not a period code of this KPI (e.g. %(example)s).")
+        example = periods[0] if periods else EXAMPLES[PeriodType(kpi.period_type)]
+        return Msg(msg, {"period": period, "example": example})
+    if parsed.code not in periods:
+        msg = N_("%(period)s is outside the plan's years: from %(first)s to %(last)s.")
+        first, last = period_label(periods[0]), period_label(periods[-1])
+        return Msg(msg, {"period": period_label(parsed.code), "first": first, "last": last})
+    return None
+
+
+def period_code(period: str) -> str:
+    """The period's code as stored ("ay2567 " -> "AY2567"); for a code already checked."""
+    parsed = parse_period(period)
+    assert parsed is not None, period
     return parsed.code
 
 
@@ -495,9 +729,22 @@ def _record(
 
 
 def finish(
-    session: Session, plan: Plan, entity: str, entity_id: int | None, *, changed: bool = True
+    session: Session,
+    plan: Plan,
+    entity: str,
+    entity_id: int | None,
+    *,
+    changed: bool = True,
+    before_commit: Callable[[], None] | None = None,
 ) -> None:
-    """The tail of every progress write: commit what was recorded, then tell the live views."""
+    """The tail of every progress write: commit what was recorded, then tell the live views.
+
+    `before_commit` is where a caller builds its answer from what was written: it runs inside
+    the transaction, so if it fails nothing is stored, and a client is never told that a save
+    failed when it was in fact committed."""
+    if before_commit is not None:
+        session.flush()
+        before_commit()
     publish = {"type": "progress.changed", "plan_id": plan.id, "entity": entity, "id": entity_id}
     # values and targets are keyed by KPI and period: a key taken meanwhile is a lost race
     audit.finish(session, area_id=plan.area_id, publish=publish if changed else None, inserts=True)

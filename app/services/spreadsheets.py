@@ -27,7 +27,7 @@ from app.i18n import LOCALES, N_, gettext, translations
 from app.labels import label
 from app.models import KPI, PendingImport, Plan
 from app.models.base import utcnow
-from app.periods import parse_period, period_label
+from app.periods import period_label
 from app.schemas import MeasurementIn
 from app.services import audit
 from app.services.errors import Msg, ValidationFailed
@@ -35,13 +35,14 @@ from app.services.progress import (
     NEEDS_VALUE,
     ROLLED_UP,
     KPIProgress,
+    PeriodWrite,
     ProgressView,
     finish,
     lock_of,
     open_problem,
     parse_value,
-    write_measurement,
-    write_target,
+    period_problem,
+    write_many,
 )
 from app.services.validation import validate
 
@@ -354,7 +355,9 @@ def preview_import(view: ProgressView, data: bytes, filename: str) -> ImportPrev
 def apply_import(
     session: Session, *, actor: audit.Actor, view: ProgressView, data: bytes, filename: str
 ) -> ImportPreview:
-    """Write every change of a workbook in one transaction, or nothing if any row is wrong."""
+    """Write every change of a workbook in one transaction, or nothing if any row is wrong.
+    The values are written in batches against the rows `view` read; one changed since then
+    raises `Conflict` (the caller rolls back)."""
     preview = preview_import(view, data, filename)
     if not preview.ok:
         return preview
@@ -362,9 +365,12 @@ def apply_import(
         raise ValidationFailed({"file": Msg(N_("This area has no plan yet."))})
     plan: Plan = view.plan
     reason = gettext("Imported from %(file)s", file=filename)[:1000]
-    for row in preview.rows:
-        if row.changes and row.kpi is not None:
-            _apply_row(session, actor, plan, view.kpis[row.kpi.id], row, reason)
+    writes = [
+        _write_of(view.kpis[row.kpi.id], row)
+        for row in preview.rows
+        if row.changes and row.kpi is not None
+    ]
+    write_many(session, actor, plan, writes, reason=reason)
     finish(session, plan, "import", None, changed=preview.change_count > 0)
     preview.applied = True
     return preview
@@ -417,22 +423,22 @@ def _held(session: Session, area_id: int, digest: str) -> PendingImport | None:
     return session.exec(query).first()
 
 
-def _apply_row(
-    session: Session,
-    actor: audit.Actor,
-    plan: Plan,
-    progress: KPIProgress,
-    row: ImportRow,
-    reason: str,
-) -> None:
+def _write_of(progress: KPIProgress, row: ImportRow) -> PeriodWrite:
+    """What one row writes: its target if that changed, its measurement if any of its value,
+    number measured or note did (a blank value deletes the measurement)."""
     changed = {c.column for c in row.changes}
-    kpi, period, values = progress.kpi, row.period, row.values
-    if "target" in changed:
-        write_target(session, actor, plan, kpi, period, values["target"], reason=reason)
-    if changed & {"actual", "n_measured", "note"}:
-        details = {k: values[k] for k in ("n_measured", "note") if k in changed}
-        fields = None if values["actual"] is None else {"value": values["actual"], **details}
-        write_measurement(session, actor, plan, kpi, period, fields, reason=reason)
+    values = row.values
+    measured = bool(changed & {"actual", "n_measured", "note"})
+    details = {k: values[k] for k in ("n_measured", "note") if k in changed}
+    return PeriodWrite(
+        kpi=progress.kpi,
+        period=row.period,
+        stored=progress.actuals.get(row.period),
+        set_target="target" in changed,
+        target=values.get("target"),
+        set_measurement=measured,
+        fields=None if values["actual"] is None else {"value": values["actual"], **details},
+    )
 
 
 def read_progress_sheet(data: bytes) -> tuple[list[tuple[int, dict[str, Any]]], list[Msg]]:
@@ -508,8 +514,9 @@ def _check_row(
         row.errors["kpi"] = Msg(N_("No KPI with the code “%(code)s” in this plan."), {"code": code})
         return row
     row.kpi = progress.kpi
-    if period not in progress.periods:
-        row.errors["period"] = _period_problem(progress, period)
+    problem = period_problem(view.plan, progress.kpi, period) if view.plan else None
+    if problem:
+        row.errors["period"] = problem
         return row
     key = (progress.kpi.code, period)
     if key in seen:
@@ -522,14 +529,6 @@ def _check_row(
         row.changes = _changes(progress, period, cells, row.values)
         _check_changes(view, progress, row)
     return row
-
-
-def _period_problem(progress: KPIProgress, period: str) -> Msg:
-    parsed = parse_period(period)
-    if parsed is None or parsed.period_type != progress.kpi.period_type:
-        msg = N_("“%(period)s” is not a period code of this KPI (e.g. %(example)s).")
-        return Msg(msg, {"period": period, "example": progress.periods[0]})
-    return Msg(N_("%(period)s is outside the plan's years."), {"period": period_label(period)})
 
 
 def _row_values(kpi: KPI, cells: dict[str, Any], errors: dict[str, Msg]) -> dict[str, Any]:

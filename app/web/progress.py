@@ -109,6 +109,7 @@ def save_cell(
 ) -> Response:
     text = str(form.get("value", ""))
     status_code, errors = 200, {}
+    saved: list[ProgressView] = []  # the row as saved, read inside the save's transaction
     try:
         progress_service.save_cell(
             session,
@@ -119,6 +120,7 @@ def save_cell(
             cell=cell,
             text=text,
             expected_version=field_int(form, "version"),
+            before_commit=lambda: saved.append(kpi_view(session, area, plan, kpi_id)),
         )
     except ValidationFailed as exc:
         session.rollback()
@@ -126,7 +128,7 @@ def save_cell(
     except Conflict as exc:
         session.rollback()
         status_code, errors = 409, {(period, cell): exc.message}
-    view = kpi_view(session, area, plan, kpi_id)
+    view = saved[0] if saved else kpi_view(session, area, plan, kpi_id)
     row = view.kpis[kpi_id]
     typed = {(period, cell): text} if errors else {}
     ctx = _ctx(view, principal, row=row, errors=errors, typed=typed)

@@ -15,7 +15,7 @@ from starlette.datastructures import UploadFile
 from app.db import SessionDep
 from app.i18n import N_
 from app.services import spreadsheets as sheets
-from app.services.errors import Msg, NotFound
+from app.services.errors import Conflict, Msg, NotFound
 from app.services.progress import progress_view
 from app.services.spreadsheets import ImportPreview
 from app.templating import render
@@ -101,10 +101,15 @@ def import_apply(
 ) -> Response:
     filename = str(form.get("filename", ""))[:255] or "upload.xlsx"
     view = progress_view(session, area)
-    preview = sheets.apply_held_import(
-        session, actor=principal.actor, view=view, area_id=area.id, digest=digest,
-        filename=filename,
-    )  # fmt: skip
+    try:
+        preview = sheets.apply_held_import(
+            session, actor=principal.actor, view=view, area_id=area.id, digest=digest,
+            filename=filename,
+        )  # fmt: skip
+    except Conflict as exc:  # a value changed while this import was being written
+        session.rollback()
+        preview = ImportPreview(filename, problems=[exc.message])
+        return _page(request, area, preview, status_code=409)
     if preview is None:
         problem = Msg(N_("That upload is no longer waiting: please upload the file again."))
         return _page(request, area, None, problem=problem, status_code=422)

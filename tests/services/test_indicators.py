@@ -70,8 +70,14 @@ def _count(session: Session) -> int:
     return session.exec(select(func.count()).select_from(CommonIndicator)).one()
 
 
-def mapped_kpi(session: Session, slug: str, code: str = "p1-reading-good", **values: object) -> KPI:
-    plan = f.make_plan(session, slug)
+def mapped_kpi(
+    session: Session,
+    slug: str,
+    code: str = "p1-reading-good",
+    first_year: int = 2566,
+    **values: object,
+) -> KPI:
+    plan = f.make_plan(session, slug, span_start_be=first_year)
     return f.make_kpi(session, plan, indicator_id=indicator(session, code).id, **values)
 
 
@@ -297,7 +303,9 @@ def _areas(session: Session, *slugs: str) -> list[Area]:
 
 def test_the_comparison_shows_the_stored_values_by_area_and_period(session: Session) -> None:
     krabi = mapped_kpi(session, "krabi", code="onet-p6-thai-mean", kind="mean", **_no_baseline())
-    phuket = mapped_kpi(session, "phuket", code="onet-p6-thai-mean", kind="mean", **_no_baseline())
+    phuket = mapped_kpi(  # a plan that began a year earlier, so it has a value for AY2565
+        session, "phuket", code="onet-p6-thai-mean", first_year=2565, kind="mean", **_no_baseline()
+    )
     f.make_plan(session, "trat")  # a plan without the indicator
     measure(session, krabi, "AY2566", "38.5", "1,204")
     measure(session, krabi, "AY2567", "41.2", "1,180")
@@ -382,7 +390,7 @@ def test_the_comparison_reads_a_fixed_number_of_queries(
     measure(session, krabi, "AY2566", "63")
     small = queries(("krabi",), 1)
     for slug in ("phuket", "trat", "sa-kaeo"):
-        kpi = mapped_kpi(session, slug)
+        kpi = mapped_kpi(session, slug, first_year=2565)
         plan = session.get(Plan, kpi.plan_id)
         f.make_kpi(session, plan, "KPI2", indicator_id=p1.id)
         for period, value in (("AY2565", "60"), ("AY2566", "62"), ("AY2567", "65")):

@@ -343,7 +343,7 @@ def _counts(client: TestClient, counter: QueryCounter) -> dict[str, int]:
 
 
 def _mapped_plan(session: Session, slug: str, kpis: int, periods: tuple[str, ...]) -> None:
-    plan = f.make_plan(session, slug)
+    plan = f.make_plan(session, slug, span_start_be=2565)  # values from AY2565
     p1 = indicator(session)
     for n in range(1, kpis + 1):
         kpi = f.make_kpi(session, plan, f"KPI{n}", indicator_id=p1.id if n % 2 else None)

@@ -4,8 +4,9 @@ saved, and read in a fresh subprocess, so one case's memory cannot hide another'
 
 Cases: empty rows (~250 KB and ~2.5 MB, under a declared size of the whole sheet), compact empty
 rows (~250 KB), a shared-strings bomb (~100 KB), one row numbered 1,048,576, one row as wide as
-Excel allows, malformed sheet XML, a "billion laughs" DTD; and, for comparison, a legitimate
-workbook of 5,000 filled rows, which must be read, not refused.
+Excel allows, malformed sheet XML, a "billion laughs" DTD, a style sheet of 240,000 cell
+formats; and, for comparison, a legitimate workbook of 5,000 filled rows, which must be read,
+not refused.
 
     .venv/bin/python benchmarks/spreadsheet_bombs.py [--unguarded]
 
@@ -57,6 +58,7 @@ CASES: dict[str, Callable[[], bytes]] = {
     "16,384 columns": bombs.wide_row,
     "malformed XML": bombs.malformed,
     "billion laughs": bombs.entities,
+    "240,000 cell formats": bombs.styles,
     "legitimate, 5,000 rows": legitimate,
 }
 

@@ -12,6 +12,7 @@ from openpyxl.utils import get_column_letter
 
 SHEET = "xl/worksheets/sheet1.xml"
 STRINGS = "xl/sharedStrings.xml"
+STYLES = "xl/styles.xml"
 HEADER = ("KPI code", "KPI", "Unit", "Period code", "Period", "Actual value", "Target")
 RELS = "xl/_rels/workbook.xml.rels"
 TYPES = "[Content_Types].xml"
@@ -151,3 +152,23 @@ def entities() -> bytes:
         f'<sst xmlns="{MAIN}"><si><t>&a9;</t></si></sst>'
     )
     return build({STRINGS: (lambda: iter([doc.encode()]), b"")})
+
+
+def styles(formats: int = 240_000) -> bytes:
+    """A style sheet of many cell formats, each a little different so that it packs less
+    tightly than 100:1: openpyxl builds an object for each when it opens the workbook."""
+
+    def part() -> Iterator[bytes]:
+        yield (
+            f'<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="{MAIN}">'
+            '<fonts count="1"><font/></fonts><fills count="1"><fill/></fills>'
+            '<borders count="1"><border/></borders><cellStyleXfs count="1"><xf/></cellStyleXfs>'
+            f'<cellXfs count="{formats}">'
+        ).encode()
+        for i in range(formats):
+            yield (
+                f'<xf numFmtId="{(i * 7919) % 50}" fontId="0" fillId="0" borderId="0" xfId="0">'
+                f'<alignment horizontal="left" indent="{i % 7}"/></xf>'
+            ).encode()
+
+    return build({STYLES: (part, b"</cellXfs></styleSheet>")})

@@ -3,8 +3,9 @@
 Reading: an uploaded .xlsx is a zip of XML parts, so a small file can unpack to gigabytes or
 declare a million rows. Before openpyxl sees it, `check_package` reads only the zip's directory
 (members, sizes, ratios), then streams every XML part once through defusedxml's SAX parser
-(no DTD, no entities), counting elements, nesting, rows and columns and stopping at the first
-limit passed. openpyxl itself parses with defusedxml when it is installed (`openpyxl.DEFUSEDXML`).
+(no DTD, no entities), counting elements (those outside cell data more strictly), nesting,
+rows and columns, and stopping at the first limit passed. openpyxl itself parses with
+defusedxml when it is installed (`openpyxl.DEFUSEDXML`).
 
 Writing: text that a spreadsheet would run as a formula (=, +, -, @, tab, carriage return first)
 goes out as plain text, and characters an .xlsx cannot hold are dropped, so an export never
@@ -34,6 +35,10 @@ MAX_UNPACKED_BYTES = 64 * 1024 * 1024  # all parts, unpacked
 MAX_RATIO = 100  # unpacked : packed, for a part over RATIO_FLOOR bytes unpacked
 RATIO_FLOOR = 1024 * 1024
 MAX_ELEMENTS = 500_000  # XML elements in one part
+# elements outside cell data (rows of sheetData, strings of the shared-strings table): openpyxl
+# builds an object for each (styles, names, merged cells, ...), which costs far more than a cell
+MAX_STRUCTURE = 10_000
+CELL_DATA = ("sheetData", "si")
 MAX_DEPTH = 64  # XML nesting
 MAX_ROWS = 5000  # rows under the header
 MAX_ROW_NUMBER = MAX_ROWS + 1  # no row of any sheet below this one
@@ -143,22 +148,31 @@ def _scan(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> None:
 class _Counter(ContentHandler):
     def __init__(self) -> None:
         super().__init__()
-        self.elements = self.depth = 0
+        self.elements = self.depth = self.structure = 0
+        self.data_depth = 0  # the depth of the sheetData or shared string being read, if any
         self.rows = self.row = 0  # rows seen; the current row's number, as openpyxl counts
         self.cells = 0  # cells in the current row
 
     def startElement(self, name: str, attrs: Any) -> None:  # noqa: N802 (SAX's name)
         self.depth += 1
         self.elements += 1
-        if self.depth > MAX_DEPTH or self.elements > MAX_ELEMENTS:
-            raise Refused(Msg(TOO_COMPLEX))
         tag = name.rpartition(":")[2]
+        if not self.data_depth:
+            if tag in CELL_DATA:
+                self.data_depth = self.depth
+            else:
+                self.structure += 1
+        too_many = self.elements > MAX_ELEMENTS or self.structure > MAX_STRUCTURE
+        if too_many or self.depth > MAX_DEPTH:
+            raise Refused(Msg(TOO_COMPLEX))
         if tag == "row":
             self._row(attrs.get("r"))
         elif tag == "c" and self.rows:
             self._cell(attrs.get("r"))
 
     def endElement(self, name: str) -> None:  # noqa: N802
+        if self.depth == self.data_depth:
+            self.data_depth = 0
         self.depth -= 1
 
     def _row(self, number: str | None) -> None:

@@ -415,7 +415,7 @@ def read_progress_sheet(data: bytes) -> tuple[list[tuple[int, dict[str, Any]]], 
 
 
 def _progress_sheet_rows(data: bytes) -> tuple[list[tuple[int, dict[str, Any]]], list[Msg]]:
-    book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    book = load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
     names = {translations(code).gettext(PROGRESS_SHEET).casefold() for code in LOCALES}
     sheet = next((s for s in book.worksheets if s.title.strip().casefold() in names), None)
     if sheet is None:

@@ -35,6 +35,7 @@ BOMBS: dict[str, tuple[Callable[[], bytes], str]] = {
     "every column": (bombs.wide_row, "เลยคอลัมน์ AX"),
     "malformed XML": (bombs.malformed, "ไม่ใช่สมุดงาน Excel"),
     "billion laughs": (bombs.entities, "DTD หรือ entity"),
+    "styles": (lambda: bombs.styles(6000), "ซ้อนกันลึกเกินกว่าจะอ่านได้อย่างปลอดภัย"),
 }
 
 

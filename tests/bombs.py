@@ -108,12 +108,12 @@ def empty_rows(
 
 
 def shared_strings(target_bytes: int | None = None, strings: int | None = None) -> bytes:
-    """A shared-strings part of the same long string again and again: parsed in full, and held
-    in memory, when the workbook is opened, before any row is read."""
+    """A shared-strings part of the same short string again and again: parsed in full, and
+    held in memory string by string, when the workbook is opened, before any row is read."""
 
     def part() -> Iterator[bytes]:
         yield f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{MAIN}">'.encode()
-        text = "A" * 1000
+        text = "A" * 20
         for _ in _until(strings):
             yield f"<si><t>{text}</t></si>".encode()
 
@@ -161,7 +161,8 @@ def styles(formats: int = 240_000) -> bytes:
     def part() -> Iterator[bytes]:
         yield (
             f'<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="{MAIN}">'
-            '<fonts count="1"><font/></fonts><fills count="1"><fill/></fills>'
+            '<fonts count="1"><font/></fonts>'
+            '<fills count="1"><fill><patternFill patternType="none"/></fill></fills>'
             '<borders count="1"><border/></borders><cellStyleXfs count="1"><xf/></cellStyleXfs>'
             f'<cellXfs count="{formats}">'
         ).encode()

@@ -512,11 +512,12 @@ ACTION_COLUMNS = (
     Column("budget_thb", N_("Budget (baht)"), 15, number_format=BAHT),
     Column("spent_thb", N_("Spent (baht)"), 15, number_format=BAHT),
 )
-SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
+SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
 
 
 def sheet_name(wanted: str, taken: set[str]) -> str:
-    """A valid sheet name (at most 31 characters, none of []:*?/\\), unique in the workbook."""
+    """A valid sheet name (at most 31 characters, none of []:*?/\\ nor a control character),
+    unique in the workbook."""
     base = SHEET_NAME_BAD.sub(" ", wanted).strip().strip("'")[:31].strip() or "Sheet"
     name, n = base, 2
     while name.casefold() in taken:

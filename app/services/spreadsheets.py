@@ -10,8 +10,8 @@ cell clears the stored value, as in the grid.
 import csv
 import hashlib
 import io
+import logging
 import math
-import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -29,7 +29,7 @@ from app.models import KPI, PendingImport, Plan
 from app.models.base import utcnow
 from app.periods import period_label
 from app.schemas import MeasurementIn
-from app.services import audit
+from app.services import audit, safe_sheets
 from app.services.errors import Msg, ValidationFailed
 from app.services.progress import (
     NEEDS_VALUE,
@@ -44,11 +44,12 @@ from app.services.progress import (
     period_problem,
     write_many,
 )
+from app.services.safe_sheets import MAX_BYTES, MAX_COLUMNS, MAX_ROWS
 from app.services.validation import validate
 
-MAX_BYTES = 5 * 1024 * 1024
-MAX_ROWS = 5000
+log = logging.getLogger(__name__)
 PENDING_FOR = timedelta(days=1)  # how long an uploaded workbook waits for its confirmation
+
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -144,7 +145,8 @@ def table_sheet(
     sheet: Any, columns: Iterable[Column], rows: list[dict[str, Any]], first_row: int = 1
 ) -> None:
     """A table with its header at `first_row`: bold titles, column widths, numbers kept as
-    numbers, wrapped text. A table at the top keeps its header in view."""
+    numbers, wrapped text, and text never run as a formula. A table at the top keeps its
+    header in view."""
     columns = list(columns)
     for index, column in enumerate(columns, start=1):
         sheet.cell(row=first_row, column=index, value=gettext(column.title)).font = Font(bold=True)
@@ -154,7 +156,7 @@ def table_sheet(
     for number, row in enumerate(rows, start=first_row + 1):
         for index, column in enumerate(columns, start=1):
             value = row.get(column.key)
-            cell = sheet.cell(row=number, column=index, value=value)
+            cell = safe_sheets.write_cell(sheet, number, index, value)
             cell.alignment = Alignment(vertical="top", wrap_text=isinstance(value, str))
             if column.number_format and isinstance(value, int | float):
                 cell.number_format = column.number_format
@@ -170,9 +172,22 @@ def _instructions_sheet(sheet: Any) -> None:
         N_("A blank value clears what is stored; delete a row to leave it as it is."),
         N_("Periods that were submitted or approved are not in the template and cannot change."),
         N_("Upload the file on the progress page: you will see every change before it is saved."),
+        N_(
+            "Limits: at most %(mb)s MB, %(rows)s rows under the header and %(columns)s columns "
+            "(A to %(last)s) in any sheet. A larger workbook, or one that unpacks to more than "
+            "%(unpacked)s MB, is refused without being read."
+        ),
     )
+    params = {
+        "sheet": gettext(PROGRESS_SHEET),
+        "mb": MAX_BYTES // (1024 * 1024),
+        "rows": f"{MAX_ROWS:,}",
+        "columns": MAX_COLUMNS,
+        "last": get_column_letter(MAX_COLUMNS),
+        "unpacked": safe_sheets.MAX_UNPACKED_BYTES // (1024 * 1024),
+    }
     for line in lines:
-        sheet.append([gettext(line, sheet=gettext(PROGRESS_SHEET))])
+        sheet.append([gettext(line, **params)])
     sheet.column_dimensions["A"].width = 100
 
 
@@ -278,7 +293,8 @@ CSV_TABLES = {"progress": PROGRESS_COLUMNS, "plan": PLAN_COLUMNS, "checkins": CH
 
 
 def export_csv(view: ProgressView, table: str) -> str:
-    """One table as CSV (UTF-8 with a byte-order mark, so Excel shows Thai)."""
+    """One table as CSV (UTF-8 with a byte-order mark, so Excel shows Thai); text that looks
+    like a formula starts with an apostrophe."""
     rows = {
         "progress": lambda: progress_rows(view),
         "plan": lambda: plan_rows(view),
@@ -290,7 +306,7 @@ def export_csv(view: ProgressView, table: str) -> str:
     columns = CSV_TABLES[table]
     writer.writerow([gettext(c.title) for c in columns])
     for row in rows:
-        writer.writerow(["" if row.get(c.key) is None else row.get(c.key) for c in columns])
+        writer.writerow([safe_sheets.csv_value(row.get(c.key)) for c in columns])
     return out.getvalue()
 
 
@@ -442,21 +458,29 @@ def _write_of(progress: KPIProgress, row: ImportRow) -> PeriodWrite:
 
 
 def read_progress_sheet(data: bytes) -> tuple[list[tuple[int, dict[str, Any]]], list[Msg]]:
-    """The progress sheet's rows as {column key: cell value}, or what stops the file being read."""
-    if len(data) > MAX_BYTES:
-        return [], [Msg(N_("The file is larger than 5 MB."))]
+    """The progress sheet's rows as {column key: cell value}, or what stops the file being read.
+    The file is checked for size and shape before it is parsed (see safe_sheets)."""
     try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError):
-        # openpyxl raises any of these for a file that is not a readable .xlsx workbook
-        return [], [Msg(N_("This file is not an Excel workbook (.xlsx)."))]
+        safe_sheets.check_package(data)
+        return _progress_sheet_rows(data)
+    except safe_sheets.Refused as refused:
+        return [], [refused.msg]
+    except Exception:
+        # openpyxl raises many kinds of error on a damaged part; none may become a 500
+        log.info("unreadable workbook upload", exc_info=True)
+        return [], [Msg(safe_sheets.NOT_A_WORKBOOK)]
+
+
+def _progress_sheet_rows(data: bytes) -> tuple[list[tuple[int, dict[str, Any]]], list[Msg]]:
+    book = load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
     names = {translations(code).gettext(PROGRESS_SHEET).casefold() for code in LOCALES}
     sheet = next((s for s in book.worksheets if s.title.strip().casefold() in names), None)
     if sheet is None:
         found = ", ".join(s.title for s in book.worksheets)
         msg = N_("The workbook has no sheet named “%(sheet)s” (it has: %(found)s).")
         return [], [Msg(msg, {"sheet": gettext(PROGRESS_SHEET), "found": found})]
-    lines = sheet.iter_rows()
+    sheet.reset_dimensions()  # the declared size may be wrong, or a million rows on purpose
+    lines = sheet.iter_rows(max_col=MAX_COLUMNS)
     header = next(lines, ())
     keys, problems = _header_keys([c.value for c in header])
     if problems:

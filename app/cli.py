@@ -172,9 +172,10 @@ def _demo_users(session: Session) -> None:
     from app.services import demo_users
 
     demo_users.create(session)
-    if demo_users.ACCOUNTS_FILE.exists():
-        print(f"demo accounts (demo mode only), from {demo_users.ACCOUNTS_FILE}:")
-        for line in demo_users.ACCOUNTS_FILE.read_text(encoding="utf-8").splitlines():
+    path = demo_users.accounts_file()
+    if path.exists():
+        print(f"demo accounts (demo mode only), from {path}:")
+        for line in path.read_text(encoding="utf-8").splitlines():
             print("  " + "  ".join(part for part in line.split("\t") if part))
 
 

@@ -1,13 +1,15 @@
 """Migrations: an empty database upgrades to head, matches the models, and downgrades."""
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
-from app import migrate
+from app import ROOT, migrate
 from app.db import make_engine
 
 
@@ -36,4 +38,26 @@ def test_upgrade_check_and_downgrade(empty_database_url: str) -> None:
     migrate.check(empty_database_url)  # raises when models and migrations drift
     migrate.downgrade(empty_database_url)
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    engine.dispose()
+
+
+def test_migrate_works_from_any_directory(tmp_path) -> None:  # noqa: ANN001
+    """The Alembic configuration comes from the package, not from the checkout's pyproject."""
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(ROOT),
+        "PHONLAP_DATABASE_URL": f"sqlite:///{tmp_path / 'elsewhere.db'}",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "app", "migrate"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    engine = make_engine(env["PHONLAP_DATABASE_URL"])
+    with engine.connect() as conn:
+        assert migrate.current(conn) == migrate.head()
     engine.dispose()

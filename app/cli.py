@@ -21,7 +21,27 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="serve the web app")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--reload", action="store_true")
+    serve.add_argument(
+        "--reload", action="store_true", help="restart on code changes (development)"
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes (default 1; more than one needs PostgreSQL)",
+    )
+    serve.add_argument(
+        "--proxy-headers",
+        action="store_true",
+        help="behind a reverse proxy: trust its X-Forwarded-For and X-Forwarded-Proto "
+        "(the client address and https) when it connects from --forwarded-allow-ips",
+    )
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        default=None,
+        help="comma-separated addresses of the trusted proxies "
+        "(default: $FORWARDED_ALLOW_IPS or 127.0.0.1)",
+    )
     sub.add_parser("migrate", help="apply database migrations")
     seed = sub.add_parser("seed", help="load reference data (and demo plans)")
     seed.add_argument("--demo", action="store_true", help="also load demo plans into empty areas")
@@ -126,18 +146,24 @@ def _create_token(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    problem = get_settings().serving_problem()
+    settings = get_settings()
+    problem = settings.serving_problem() or settings.workers_problem(args.workers)
+    if args.reload and args.workers > 1:
+        problem = "--reload runs one process: leave out --workers."
     if problem:
         print(f"phonlap: {problem}", file=sys.stderr)
         return 2
-    print(f"Phonlap: http://{args.host}:{args.port}/", flush=True)
+    workers = f" ({args.workers} workers)" if args.workers > 1 else ""
+    print(f"Phonlap: http://{args.host}:{args.port}/{workers}", flush=True)
     uvicorn.run(
         "app.main:create_app",
         factory=True,
         host=args.host,
         port=args.port,
         reload=args.reload,
-        proxy_headers=False,
+        workers=args.workers,
+        proxy_headers=args.proxy_headers,
+        forwarded_allow_ips=args.forwarded_allow_ips,
     )
     return 0
 

@@ -36,6 +36,22 @@ class Settings(BaseSettings):
             return "PHONLAP_SECRET_KEY must be at least 32 characters long."
         return None
 
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def workers_problem(self, workers: int) -> str | None:
+        """Why this many worker processes cannot share the database, if they cannot."""
+        if workers < 1:
+            return "--workers must be at least 1."
+        if workers > 1 and self.is_sqlite:
+            return (
+                f"{workers} workers need PostgreSQL: SQLite serves one worker only (its writes "
+                "lock the whole file). Set PHONLAP_DATABASE_URL=postgresql+psycopg://… "
+                "or serve with --workers 1."
+            )
+        return None
+
 
 class UnsafeSettings(RuntimeError):
     pass

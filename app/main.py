@@ -19,6 +19,7 @@ from app.api import progress as api_progress
 from app.api import v1
 from app.api.errors import json_error, validation_payload
 from app.config import check_for_serving, get_settings
+from app.metrics import MetricsMiddleware
 from app.middleware import LocaleMiddleware, SecurityMiddleware
 from app.services.access import Forbidden, NotAuthenticated
 from app.services.errors import Conflict, Msg, NotFound, ServiceError, ValidationFailed
@@ -92,6 +93,7 @@ def create_app() -> FastAPI:
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     app.add_middleware(LocaleMiddleware)
     app.add_middleware(SecurityMiddleware)
+    app.add_middleware(MetricsMiddleware)  # outermost: it times the other middleware too
     app.mount("/static", CachedStatic(directory=ROOT / "static"), name="static")
     for module in (
         pages,

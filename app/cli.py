@@ -27,8 +27,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument(
         "--workers",
         type=int,
-        default=1,
-        help="worker processes (default 1; more than one needs PostgreSQL)",
+        default=None,
+        help="worker processes (default $PHONLAP_WORKERS or 1; more than one needs PostgreSQL)",
     )
     serve.add_argument(
         "--proxy-headers",
@@ -43,6 +43,12 @@ def main(argv: list[str] | None = None) -> int:
         "(default: $FORWARDED_ALLOW_IPS or 127.0.0.1)",
     )
     sub.add_parser("migrate", help="apply database migrations")
+    check = sub.add_parser(
+        "check", help="is this installation ready to serve? (exits 1 on a problem)"
+    )
+    check.add_argument(
+        "--workers", type=int, default=None, help="as for serve (default $PHONLAP_WORKERS or 1)"
+    )
     seed = sub.add_parser("seed", help="load reference data (and demo plans)")
     seed.add_argument("--demo", action="store_true", help="also load demo plans into empty areas")
     seed.add_argument(
@@ -67,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = {
         "serve": _serve,
         "migrate": _migrate,
+        "check": _check,
         "seed": _seed,
         "translations": _translations,
         "create-user": _create_user,
@@ -147,6 +154,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     settings = get_settings()
+    args.workers = args.workers or settings.workers
     problem = settings.serving_problem() or settings.workers_problem(args.workers)
     if args.reload and args.workers > 1:
         problem = "--reload runs one process: leave out --workers."
@@ -166,6 +174,18 @@ def _serve(args: argparse.Namespace) -> int:
         forwarded_allow_ips=args.forwarded_allow_ips,
     )
     return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from app import checks
+
+    settings = get_settings()
+    findings = checks.run(settings, args.workers or settings.workers)
+    for finding in findings:
+        print(f"{finding.level:<4}  {finding.topic}: {finding.detail}")
+    failed = sum(finding.level == checks.FAIL for finding in findings)
+    print(f"{failed} problem(s)" if failed else "ready")
+    return 1 if failed else 0
 
 
 def _migrate(_args: argparse.Namespace) -> int:

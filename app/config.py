@@ -12,6 +12,8 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///var/phonlap.db"
     var_dir: str = "var"  # uploaded evidence and imports waiting for confirmation live here
+    public_url: str = ""  # the address people open, e.g. https://phonlap.example.go.th
+    workers: int = 1  # worker processes of `phonlap serve` (more than one needs PostgreSQL)
     demo: bool = False
     dev: bool = False  # a developer's machine: the default secret key is allowed
     sql_echo: bool = False

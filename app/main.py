@@ -52,12 +52,13 @@ log = logging.getLogger(__name__)
 
 
 class CachedStatic(StaticFiles):
-    """Vendored files carry their version in the name, so they may be cached for a long time."""
+    """Vendored files carry their version in the name, and pages link the others with their
+    content's digest (`templating.static_url`, `?v=`): either may be cached for a long time."""
 
     async def get_response(self, path: str, scope) -> Response:  # noqa: ANN001
         response = await super().get_response(path, scope)
         if response.status_code == 200:
-            long = path.startswith("vendor/")
+            long = path.startswith("vendor/") or scope.get("query_string", b"").startswith(b"v=")
             response.headers["Cache-Control"] = (
                 "public, max-age=31536000, immutable" if long else "public, max-age=300"
             )

@@ -29,6 +29,7 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.dev
 	@bash .ci/browser.sh
+	@bash .ci/nginx.sh
 	$(BIN)/python -m pytest
 
 test-pg: $(VENV)/.dev

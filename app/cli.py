@@ -22,8 +22,34 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="serve the web app")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--reload", action="store_true")
+    serve.add_argument(
+        "--reload", action="store_true", help="restart on code changes (development)"
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes (default $PHONLAP_WORKERS or 1; more than one needs PostgreSQL)",
+    )
+    serve.add_argument(
+        "--proxy-headers",
+        action="store_true",
+        help="behind a reverse proxy: trust its X-Forwarded-For and X-Forwarded-Proto "
+        "(the client address and https) when it connects from --forwarded-allow-ips",
+    )
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        default=None,
+        help="comma-separated addresses of the trusted proxies "
+        "(default: $FORWARDED_ALLOW_IPS or 127.0.0.1)",
+    )
     sub.add_parser("migrate", help="apply database migrations")
+    check = sub.add_parser(
+        "check", help="is this installation ready to serve? (exits 1 on a problem)"
+    )
+    check.add_argument(
+        "--workers", type=int, default=None, help="as for serve (default $PHONLAP_WORKERS or 1)"
+    )
     seed = sub.add_parser("seed", help="load reference data (and demo plans)")
     seed.add_argument("--demo", action="store_true", help="also load demo plans into empty areas")
     seed.add_argument(
@@ -49,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = {
         "serve": _serve,
         "migrate": _migrate,
+        "check": _check,
         "seed": _seed,
         "translations": _translations,
         "create-user": _create_user,
@@ -130,20 +157,39 @@ def _create_token(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    problem = get_settings().serving_problem()
+    settings = get_settings()
+    args.workers = args.workers or settings.workers
+    problem = settings.serving_problem() or settings.workers_problem(args.workers)
+    if args.reload and args.workers > 1:
+        problem = "--reload runs one process: leave out --workers."
     if problem:
         print(f"phonlap: {problem}", file=sys.stderr)
         return 2
-    print(f"Phonlap: http://{args.host}:{args.port}/", flush=True)
+    workers = f" ({args.workers} workers)" if args.workers > 1 else ""
+    print(f"Phonlap: http://{args.host}:{args.port}/{workers}", flush=True)
     uvicorn.run(
         "app.main:create_app",
         factory=True,
         host=args.host,
         port=args.port,
         reload=args.reload,
-        proxy_headers=False,
+        workers=args.workers,
+        proxy_headers=args.proxy_headers,
+        forwarded_allow_ips=args.forwarded_allow_ips,
     )
     return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from app import checks
+
+    settings = get_settings()
+    findings = checks.run(settings, args.workers or settings.workers)
+    for finding in findings:
+        print(f"{finding.level:<4}  {finding.topic}: {finding.detail}")
+    failed = sum(finding.level == checks.FAIL for finding in findings)
+    print(f"{failed} problem(s)" if failed else "ready")
+    return 1 if failed else 0
 
 
 def _migrate(_args: argparse.Namespace) -> int:
@@ -176,9 +222,10 @@ def _demo_users(session: Session) -> None:
     from app.services import demo_users
 
     demo_users.create(session)
-    if demo_users.ACCOUNTS_FILE.exists():
-        print(f"demo accounts (demo mode only), from {demo_users.ACCOUNTS_FILE}:")
-        for line in demo_users.ACCOUNTS_FILE.read_text(encoding="utf-8").splitlines():
+    path = demo_users.accounts_file()
+    if path.exists():
+        print(f"demo accounts (demo mode only), from {path}:")
+        for line in path.read_text(encoding="utf-8").splitlines():
             print("  " + "  ".join(part for part in line.split("\t") if part))
 
 

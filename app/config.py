@@ -11,7 +11,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PHONLAP_", extra="ignore")
 
     database_url: str = "sqlite:///var/phonlap.db"
-    var_dir: str = "var"  # uploaded evidence files live here
+    var_dir: str = "var"  # uploaded evidence and imports waiting for confirmation live here
+    public_url: str = ""  # the address people open, e.g. https://phonlap.example.go.th
+    workers: int = 1  # worker processes of `phonlap serve` (more than one needs PostgreSQL)
     demo: bool = False
     dev: bool = False  # a developer's machine: the default secret key is allowed
     sql_echo: bool = False
@@ -34,6 +36,22 @@ class Settings(BaseSettings):
             )
         if len(self.secret_key) < 32:
             return "PHONLAP_SECRET_KEY must be at least 32 characters long."
+        return None
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def workers_problem(self, workers: int) -> str | None:
+        """Why this many worker processes cannot share the database, if they cannot."""
+        if workers < 1:
+            return "--workers must be at least 1."
+        if workers > 1 and self.is_sqlite:
+            return (
+                f"{workers} workers need PostgreSQL: SQLite serves one worker only (its writes "
+                "lock the whole file). Set PHONLAP_DATABASE_URL=postgresql+psycopg://… "
+                "or serve with --workers 1."
+            )
         return None
 
 

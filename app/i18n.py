@@ -14,11 +14,11 @@ from functools import lru_cache
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from app import ROOT
+from app import PACKAGE
 
 LOCALES = ("th", "en")
 DEFAULT_LOCALE = "th"
-LOCALE_DIR = ROOT / "app" / "locale"
+LOCALE_DIR = PACKAGE / "locale"
 _current: ContextVar[str] = ContextVar("locale", default=DEFAULT_LOCALE)
 
 

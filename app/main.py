@@ -24,6 +24,7 @@ from app.api import progress as api_progress
 from app.api.errors import json_error, validation_payload
 from app.config import check_for_serving, get_settings
 from app.db import get_session
+from app.metrics import MetricsMiddleware
 from app.middleware import InputMiddleware, LocaleMiddleware, SecurityMiddleware
 from app.models import User
 from app.services.access import ANONYMOUS, Forbidden, NotAuthenticated
@@ -59,12 +60,13 @@ log = logging.getLogger(__name__)
 
 
 class CachedStatic(StaticFiles):
-    """Vendored files carry their version in the name, so they may be cached for a long time."""
+    """Vendored files carry their version in the name, and pages link the others with their
+    content's digest (`templating.static_url`, `?v=`): either may be cached for a long time."""
 
     async def get_response(self, path: str, scope) -> Response:  # noqa: ANN001
         response = await super().get_response(path, scope)
         if response.status_code == 200:
-            long = path.startswith("vendor/")
+            long = path.startswith("vendor/") or scope.get("query_string", b"").startswith(b"v=")
             response.headers["Cache-Control"] = (
                 "public, max-age=31536000, immutable" if long else "public, max-age=300"
             )
@@ -106,6 +108,7 @@ def create_app() -> FastAPI:
     app.add_middleware(LocaleMiddleware)
     app.add_middleware(SecurityMiddleware)
     app.add_middleware(InputMiddleware)
+    app.add_middleware(MetricsMiddleware)  # outermost: it times the other middleware too
     app.mount("/static", CachedStatic(directory=ROOT / "static"), name="static")
     for module in (
         pages,

@@ -1,5 +1,7 @@
 """One Jinja environment; one place that decides page or fragment."""
 
+import hashlib
+from functools import cache
 from typing import Any
 
 from fastapi import Request
@@ -198,3 +200,14 @@ def url_path(context: dict[str, Any], name: str, /, **params: Any) -> str:
 
 
 env.globals["url_for"] = url_path
+
+
+@cache
+def static_url(path: str) -> str:
+    """A file under static/ with its content's digest in the URL: the address changes when the
+    file does, so browsers and proxies may keep it for a year (app.main.CachedStatic)."""
+    digest = hashlib.sha256((ROOT / "static" / path).read_bytes()).hexdigest()[:12]
+    return f"/static/{path}?v={digest}"
+
+
+env.globals["static_url"] = static_url

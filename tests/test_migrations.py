@@ -1,6 +1,8 @@
 """Migrations: an empty database upgrades to head, matches the models, and downgrades; a
 database filled at the first revision upgrades to head with nothing lost."""
 
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -10,7 +12,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, MetaData, Table, delete, inspect, text
 from sqlmodel import Session, select
 
-from app import migrate
+from app import ROOT, migrate
 from app.db import make_engine
 from app.models import KPI, Area, AuditEvent, Measurement, Plan
 from app.services import plans
@@ -525,4 +527,25 @@ def test_a_database_filled_at_the_first_revision_upgrades_to_head_with_nothing_l
         session.commit()
         assert session.exec(select(Measurement)).all() == []
         assert session.exec(select(AuditEvent)).all() != []  # the trail stays
+
+
+def test_migrate_works_from_any_directory(tmp_path) -> None:  # noqa: ANN001
+    """The Alembic configuration comes from the package, not from the checkout's pyproject."""
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(ROOT),
+        "PHONLAP_DATABASE_URL": f"sqlite:///{tmp_path / 'elsewhere.db'}",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "app", "migrate"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    engine = make_engine(env["PHONLAP_DATABASE_URL"])
+    with engine.connect() as conn:
+        assert migrate.current(conn) == migrate.head()
     engine.dispose()

@@ -1,8 +1,8 @@
 """Demo accounts, one per role, for `make run` in demo mode only.
 
 They share one random password, printed when they are created and kept in
-`var/demo-accounts.txt` (never in the database in the clear) so a facilitator can find it
-again. They are created only when the database has no account at all.
+`demo-accounts.txt` under the var directory (`PHONLAP_VAR_DIR`) of the database that made them
+(never in the database in the clear) so a facilitator can find it again. They are created only when the database has no account at all.
 """
 
 import secrets
@@ -10,13 +10,17 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from app import ROOT
+from app.config import get_settings
 from app.models import Area, User
 from app.services import accounts
 from app.services.audit import Actor
 
-ACCOUNTS_FILE = ROOT / "var" / "demo-accounts.txt"
 DEMO = Actor.process("demo")
+
+
+def accounts_file() -> Path:
+    return Path(get_settings().var_dir) / "demo-accounts.txt"
+
 
 # email, display name, role, area slug
 PEOPLE = (
@@ -29,7 +33,7 @@ PEOPLE = (
 )
 
 
-def create(session: Session, path: Path = ACCOUNTS_FILE) -> list[tuple[str, str, str | None]]:
+def create(session: Session, path: Path | None = None) -> list[tuple[str, str, str | None]]:
     """Create the demo accounts in an account-less database; returns what was created."""
     if session.exec(select(User.id)).first() is not None:
         return []
@@ -47,6 +51,7 @@ def create(session: Session, path: Path = ACCOUNTS_FILE) -> list[tuple[str, str,
             grant_in={"role": role, "area_id": areas.get(slug) if slug else None},
         )
         created.append((email, role, slug))
+    path = path or accounts_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     lines = [f"{email}\t{role}\t{slug or ''}" for email, role, slug in created]
     path.write_text("\n".join([f"password\t{password}", *lines]) + "\n", encoding="utf-8")

@@ -59,6 +59,9 @@ PROGRESS_TYPES = ("measurement", "kpi_target")
 # Columns that are bookkeeping, not content, when comparing two states of an element.
 BOOKKEEPING = frozenset({"version", "position", "created_at", "plan_id", "id", "is_demo"})
 UNKNOWN_PERIOD = N_("There is no such period in this plan. Choose one of: %(codes)s.")
+NO_PERIODS = N_(
+    "The plan had no periods on that date (it was entered later): leave out as_of or choose a later date."
+)
 
 
 @dataclass
@@ -116,8 +119,9 @@ def status_at(row: KPIProgress, period: str) -> Judgement | None:
 
 def unknown_period(view: "MapView") -> dict[str, Msg]:
     """The message for a period code the map was asked for but the plan does not have."""
-    codes = ", ".join(view.periods) or "-"
-    return {"period": Msg(UNKNOWN_PERIOD, {"codes": codes})}
+    if not view.periods:
+        return {"period": Msg(NO_PERIODS)}
+    return {"period": Msg(UNKNOWN_PERIOD, {"codes": ", ".join(view.periods)})}
 
 
 # ---- the map --------------------------------------------------------------------------------

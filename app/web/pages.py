@@ -1,13 +1,13 @@
-"""Home (areas of the default group), a plan as one readable page, health, language."""
+"""Home (areas of the default group), a plan as one readable page, health, metrics, language."""
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from sqlalchemy import text
 from sqlmodel import Session
 
-from app import i18n
+from app import i18n, live, metrics, migrate
 from app.db import SessionDep
 from app.middleware import LANG_COOKIE
 from app.models import Area
@@ -65,15 +65,50 @@ def overview_page(
 
 @router.get("/healthz", name="healthz")
 def healthz(session: SessionDep) -> Response:
-    try:
-        session.exec(text("SELECT 1")).one()
-    except Exception as exc:  # report, don't crash: this is what monitors poll
-        return JSONResponse(
-            {"status": "error", "database": "unreachable", "error": exc.__class__.__name__},
-            status_code=503,
-        )
+    """For monitors: 200 when the database answers and its schema is the one this code needs."""
     dialect = session.get_bind().dialect.name
-    return JSONResponse({"status": "ok", "database": "ok", "dialect": dialect})
+    try:
+        revision = session.exec(text("SELECT version_num FROM alembic_version")).first()
+    except Exception as exc:  # report, don't crash: this is what monitors poll
+        session.rollback()
+        return JSONResponse(_unhealthy(session, exc), status_code=503)
+    current, head = revision[0] if revision else None, migrate.head()
+    body = {"status": "ok", "database": "ok", "dialect": dialect, "revision": current, "head": head}
+    if current != head:
+        body |= {"status": "error", "schema": "not at head: run phonlap migrate"}
+    return JSONResponse(body, status_code=200 if current == head else 503)
+
+
+def _unhealthy(session: Session, exc: Exception) -> dict[str, Any]:
+    try:  # reachable, but no migration has run?
+        session.exec(text("SELECT 1")).one()
+    except Exception as again:
+        return {"status": "error", "database": "unreachable", "error": again.__class__.__name__}
+    return {
+        "status": "error",
+        "database": "ok",
+        "schema": "not migrated: run phonlap migrate",
+        "error": exc.__class__.__name__,
+    }
+
+
+def _may_read_metrics(request: Request, principal: CurrentPrincipal) -> None:
+    """Administrators, or a scraper on this machine that no proxy forwarded."""
+    host = request.client.host if request.client else ""
+    forwarded = "x-forwarded-for" in request.headers or "forwarded" in request.headers
+    if host in LOOPBACK and not forwarded:
+        return
+    principal.require(Permission.manage)
+
+
+LOOPBACK = frozenset({"127.0.0.1", "::1"})
+
+
+@router.get("/metrics", name="metrics", dependencies=[Depends(_may_read_metrics)])
+def metrics_text(session: SessionDep) -> Response:
+    pool = metrics.pool_figures(session.get_bind().pool)
+    body = metrics.render(streams=live.hub.count(), pool=pool)
+    return PlainTextResponse(body, media_type="text/plain; version=0.0.4; charset=utf-8")
 
 
 @router.post("/lang", name="set_language")

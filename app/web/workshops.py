@@ -18,6 +18,7 @@ from fastapi.responses import Response
 from sqlmodel import Session
 from starlette.routing import NoMatchFound
 
+from app.config import get_settings
 from app.db import SessionDep
 from app.i18n import as_utc
 from app.models import Area, WorkshopParticipant, WorkshopSession
@@ -44,7 +45,11 @@ env.globals.update(
 
 
 def join_url(request: Request, workshop: WorkshopSession) -> str:
-    """The absolute address a phone opens (what the QR code holds)."""
+    """The absolute address a phone opens (what the QR code holds): under PHONLAP_PUBLIC_URL
+    when it is set, since the address the server was reached at may be a proxy's."""
+    public = get_settings().public_url.rstrip("/")
+    if public:
+        return public + request.url_for("join_session", code=workshop.join_code).path
     return str(request.url_for("join_session", code=workshop.join_code))
 
 

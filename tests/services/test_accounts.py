@@ -1,11 +1,13 @@
 """Account services: every write is audited once, passwords and tokens never stored in clear."""
 
 import inspect
+from pathlib import Path
 
 from sqlmodel import Session, select
 
+from app.config import get_settings
 from app.models import AuditEvent, RoleGrant
-from app.services import accounts
+from app.services import accounts, demo_users
 from tests import factories as f
 
 WRITES = {
@@ -103,3 +105,16 @@ def test_a_bad_role_creates_no_account(session: Session) -> None:
         )
     assert set(caught.value.errors) == {"area_id"}
     assert accounts.find_user(session, "b@example.go.th") is None and _events(session) == []
+
+
+def test_demo_accounts_file_is_kept_under_the_var_directory_of_its_database(
+    session: Session,
+) -> None:
+    created = demo_users.create(session)
+    saved = Path(get_settings().var_dir) / "demo-accounts.txt"
+    assert created and demo_users.accounts_file() == saved
+    password = saved.read_text(encoding="utf-8").splitlines()[0].split("\t")[1]
+    admin = accounts.authenticate(
+        session, email="admin@demo.phonlap.test", password=password, address="127.0.0.1"
+    )
+    assert admin.email == "admin@demo.phonlap.test"

@@ -60,6 +60,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/review/annual.xlsx"): SIGNED_IN,
     ("GET", "/review/export.xlsx"): SIGNED_IN,
     ("GET", "/healthz"): EVERYONE,
+    ("GET", "/metrics"): ADMIN,  # and scrapers on the server itself (tests/web/test_operations)
     ("POST", "/lang"): EVERYONE,
     ("GET", "/docs"): EVERYONE,
     ("GET", "/openapi.json"): EVERYONE,

@@ -62,6 +62,9 @@ def test_an_unknown_period_is_a_422_with_the_valid_codes(
     assert 'aria-invalid="true"' in page.text and "AY2567" in page.text
     assert 'id="map-period-error"' in page.text
     assert client.get("/api/v1/areas/krabi/map?as_of=31/12/2567").status_code == 422
+    before = client.get("/api/v1/areas/krabi/map?period=AY2566&as_of=2000-01-01")
+    assert before.status_code == 422 and before.json()["valid"] == []
+    assert "ภายหลัง" in before.json()["errors"]["period"]  # not an empty list of codes
 
 
 def test_the_map_page_lists_every_element_and_names_the_gaps(

@@ -90,6 +90,14 @@ def test_pages_load_nothing_from_another_host(client: TestClient, session: Sessi
         assert external == [], (url, external)
 
 
+def test_own_static_files_are_linked_by_their_digest_and_cached_long(client: TestClient) -> None:
+    page = client.get("/account").text
+    css = re.search(r'href="(/static/css/app\.css\?v=[0-9a-f]{12})"', page).group(1)
+    assert re.search(r'src="/static/js/app\.js\?v=[0-9a-f]{12}"', page)
+    assert "immutable" in client.get(css).headers["cache-control"]
+    assert "immutable" not in client.get("/static/css/app.css").headers["cache-control"]
+
+
 def test_static_vendor_files_are_served_with_long_cache(client: TestClient) -> None:
     js = client.get("/static/vendor/htmx-2.0.11.min.js")
     assert js.status_code == 200 and "immutable" in js.headers["cache-control"]

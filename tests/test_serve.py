@@ -1,0 +1,148 @@
+"""The `phonlap` command as an operator runs it: `check`, and `serve` with several workers and
+behind a proxy (real uvicorn processes on a free loopback port, on the migrated test database:
+the `engine` fixture)."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from app import ROOT
+
+SECRET = "test-secret-key-for-the-phonlap-suite-only-0123"
+
+
+def _env(database_url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": str(ROOT),
+        "PHONLAP_DATABASE_URL": database_url,
+        "PHONLAP_VAR_DIR": str(tmp_path / "var"),
+        "PHONLAP_SECRET_KEY": SECRET,
+        **extra,
+    }
+
+
+def _phonlap(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args],
+        env=env,
+        cwd=env["PHONLAP_VAR_DIR"].rsplit("/", 1)[0],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_check_reports_a_ready_installation(
+    database_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    env = _env(database_url, tmp_path, PHONLAP_PUBLIC_URL="https://phonlap.example.go.th")
+    done = _phonlap(env, "check")
+    assert done.returncode == 0, done.stdout + done.stderr
+    for line in ("ok    schema: at ", "ok    var directory:", "ok    PDF: WeasyPrint renders"):
+        assert line in done.stdout
+    assert done.stdout.rstrip().endswith("ready")
+
+
+def test_check_fails_on_an_unmigrated_database_and_warns_on_a_loopback_url(
+    tmp_path: Path,
+) -> None:
+    env = _env(
+        f"sqlite:///{tmp_path / 'empty.db'}", tmp_path, PHONLAP_PUBLIC_URL="http://127.0.0.1:8000"
+    )
+    done = _phonlap(env, "check", "--workers", "2")
+    assert done.returncode == 1
+    assert "FAIL  schema: at nothing, head is" in done.stdout and "phonlap migrate" in done.stdout
+    assert "warn  public URL: http://127.0.0.1:8000 is this machine only" in done.stdout
+    assert "FAIL  workers: 2 workers need PostgreSQL" in done.stdout
+
+
+def test_serve_refuses_several_workers_on_sqlite(tmp_path: Path) -> None:
+    env = _env(f"sqlite:///{tmp_path / 'x.db'}", tmp_path)
+    done = _phonlap(env, "serve", "--workers", "2", "--port", "1")
+    assert done.returncode == 2
+    assert "SQLite" in done.stderr and "PostgreSQL" in done.stderr
+
+
+@contextmanager
+def _server(env: dict[str, str], *args: str) -> Iterator[str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = Path(env["PHONLAP_VAR_DIR"]).parent / f"serve-{port}.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "app", "serve", "--port", str(port), *args],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            _wait(port, proc, log)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
+def _wait(port: int, proc: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"server did not start:\n{log.read_text()}")
+
+
+def _get(url: str, **headers: str) -> tuple[str, list[str]]:
+    request = urllib.request.Request(url, headers=headers)
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return response.read().decode(), response.headers.get_all("Set-Cookie") or []
+
+
+def test_behind_a_trusted_https_proxy_cookies_are_secure(
+    database_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    env = _env(database_url, tmp_path)
+    with _server(env, "--proxy-headers", "--forwarded-allow-ips", "127.0.0.1") as base:
+        _, cookies = _get(base + "/login", **{"X-Forwarded-Proto": "https"})
+        assert cookies and all("; Secure" in c for c in cookies)
+        _, plain = _get(base + "/login")  # the proxy's plain-http side: not marked
+        assert plain and not any("Secure" in c for c in plain)
+
+
+def test_an_untrusted_proxy_cannot_claim_https(
+    database_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    env = _env(database_url, tmp_path)
+    with _server(env, "--proxy-headers", "--forwarded-allow-ips", "192.0.2.1") as base:
+        _, cookies = _get(base + "/login", **{"X-Forwarded-Proto": "https"})
+        assert cookies and not any("Secure" in c for c in cookies)
+
+
+@pytest.mark.skipif(
+    not os.environ.get("PHONLAP_TEST_DATABASE_URL"), reason="several workers need PostgreSQL"
+)
+def test_several_workers_on_postgresql_each_freeze_their_start_up_objects(
+    database_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    env = _env(database_url, tmp_path)
+    with _server(env, "--workers", "2", "--proxy-headers") as base:
+        workers = {}
+        for _ in range(12):  # new connections: the kernel spreads them over the workers
+            text, _ = _get(base + "/metrics")
+            lines = dict(line.rsplit(" ", 1) for line in text.splitlines() if line[:1] != "#")
+            info = next(k for k in lines if k.startswith("phonlap_gc_frozen_objects{"))
+            workers[info] = int(lines[info])
+        assert all(frozen > 0 for frozen in workers.values()), workers

@@ -11,7 +11,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PHONLAP_", extra="ignore")
 
     database_url: str = "sqlite:///var/phonlap.db"
-    var_dir: str = "var"  # uploaded evidence and imports waiting for confirmation live here
+    var_dir: str = "var"  # uploaded evidence files live here (imports wait in the database)
     public_url: str = ""  # the address people open, e.g. https://phonlap.example.go.th
     workers: int = 1  # worker processes of `phonlap serve` (more than one needs PostgreSQL)
     demo: bool = False

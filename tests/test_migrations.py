@@ -527,6 +527,7 @@ def test_a_database_filled_at_the_first_revision_upgrades_to_head_with_nothing_l
         session.commit()
         assert session.exec(select(Measurement)).all() == []
         assert session.exec(select(AuditEvent)).all() != []  # the trail stays
+    engine.dispose()  # no connection left for the collector to find open
 
 
 def test_migrate_works_from_any_directory(tmp_path) -> None:  # noqa: ANN001

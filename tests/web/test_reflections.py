@@ -446,7 +446,11 @@ def test_a_proposal_about_an_element_is_adopted_with_its_note_and_day(
         "ลดค่าเป้าหมาย KPI1" in adopted and f'href="/areas/krabi/progress/kpis/{k.kpi.id}"' in adopted
     )
     assert "ลดค่าเป้าหมาย KPI1" not in client.get("/areas/krabi/proposals?state=open").text
-    kinds = session.exec(select(AuditEvent.op).where(AuditEvent.entity_type == "change_proposal"))
+    kinds = session.exec(
+        select(AuditEvent.op)
+        .where(AuditEvent.entity_type == "change_proposal")
+        .order_by(AuditEvent.id)
+    )
     assert list(kinds) == ["create", "update"]
 
 

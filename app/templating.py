@@ -12,6 +12,7 @@ from app.services.access import ANONYMOUS, Permission
 from app.services.errors import Msg
 from app.services.plans import SPECS
 from app.services.spreadsheets import PROGRESS_COLUMNS
+from app.web import area_nav
 from app.web.auth import csrf_token
 
 env = Environment(
@@ -198,3 +199,12 @@ def url_path(context: dict[str, Any], name: str, /, **params: Any) -> str:
 
 
 env.globals["url_for"] = url_path
+
+
+@pass_context
+def area_nav_for(context: dict[str, Any], area: Any) -> area_nav.AreaNav | None:
+    principal = context.get("principal", ANONYMOUS)
+    return area_nav.area_nav(context["request"], principal, area)
+
+
+env.globals["area_nav_for"] = area_nav_for

@@ -116,7 +116,7 @@ def test_pages_outside_an_area_and_the_projector_have_no_area_navigation(
     client: TestClient, session: Session
 ) -> None:
     f.make_full_plan(session, "phuket", kras=1)
-    for url in ("/", "/review", "/indicators", "/areas/phuket/present"):
+    for url in ("/", "/review", "/review/briefs", "/indicators", "/areas/phuket/present"):
         assert 'class="area-nav"' not in client.get(url).text, url
 
 

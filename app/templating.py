@@ -14,6 +14,7 @@ from app.services.access import ANONYMOUS, Permission
 from app.services.errors import Msg
 from app.services.plans import SPECS
 from app.services.spreadsheets import PROGRESS_COLUMNS
+from app.web import area_nav
 from app.web.auth import csrf_token
 
 env = Environment(
@@ -211,3 +212,12 @@ def static_url(path: str) -> str:
 
 
 env.globals["static_url"] = static_url
+
+
+@pass_context
+def area_nav_for(context: dict[str, Any], area: Any) -> area_nav.AreaNav | None:
+    principal = context.get("principal", ANONYMOUS)
+    return area_nav.area_nav(context["request"], principal, area)
+
+
+env.globals["area_nav_for"] = area_nav_for

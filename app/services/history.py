@@ -8,8 +8,8 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from app.i18n import THAI_TZ
-from app.models import AuditEvent, User
-from app.services.plans import restorable
+from app.models import AuditEvent, Plan, User
+from app.services.plans import SPECS, restorable
 
 PAGE_SIZE = 50
 # Bookkeeping columns a person did not type; left out of the field-by-field view.
@@ -93,6 +93,21 @@ def element_history(
         .order_by(col(AuditEvent.id).desc())
     ).all()
     return [entry(e) for e in rows]
+
+
+def unrecorded_name(session: Session, area_id: int, entity_type: str, entity_id: int) -> str | None:
+    """The name of an element of the area that no recorded change names yet (an agency loaded
+    with the reference data has none until someone edits it); None if there is no such element."""
+    spec = next((s for s in SPECS.values() if s.entity_type == entity_type), None)
+    row = session.get(spec.model, entity_id) if spec else None
+    if spec is None or row is None:
+        return None
+    if spec.owner == "area":
+        owner_area = row.area_id
+    else:
+        plan = session.get(Plan, row.plan_id)
+        owner_area = plan.area_id if plan else None
+    return str(getattr(row, spec.label_field)) if owner_area == area_id else None
 
 
 def people(session: Session, area_id: int) -> list[tuple[int, str]]:

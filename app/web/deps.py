@@ -24,9 +24,17 @@ def load_read_plan(area: ReadArea, session: SessionDep) -> Plan:
     return _plan_of(area, session)
 
 
+def load_read_plan_or_none(area: ReadArea, session: SessionDep) -> Plan | None:
+    """For pages that say "no plan yet" rather than 404 (the area navigation links them)."""
+    plan = current_plans(session, [area.id]).get(area.id)
+    release(session)
+    return plan
+
+
 def load_edit_plan(area: EditArea, session: SessionDep) -> Plan:
     return _plan_of(area, session)
 
 
 ReadPlan = Annotated[Plan, Depends(load_read_plan)]
 EditPlan = Annotated[Plan, Depends(load_edit_plan)]
+ReadPlanOrNone = Annotated[Plan | None, Depends(load_read_plan_or_none)]

@@ -95,7 +95,10 @@ def _element_page(
     **extra: Any,
 ) -> Response:
     entries = history.element_history(session, area.id, entity_type, entity_id)
-    if not entries:
+    unrecorded = (
+        None if entries else history.unrecorded_name(session, area.id, entity_type, entity_id)
+    )
+    if not entries and unrecorded is None:
         raise NotFound(f"history/{entity_type}/{entity_id}")
     view = plan_view(session, area)
     ctx = {
@@ -104,7 +107,7 @@ def _element_page(
         "entries": entries,
         "entity_type": entity_type,
         "entity_id": entity_id,
-        "title": _title(entries),
+        "title": _title(entries) or unrecorded,
         "actor_names": history.actor_names(session, entries),
         "names": value_names(view),
         **extra,

@@ -20,11 +20,12 @@ from app.models import Area, Plan
 from app.models.enums import ActionStatus, KPIStatus
 from app.outcome_map import map_figure
 from app.services import history, maps, workshops
+from app.services.access import ANONYMOUS, Permission
 from app.services.errors import Msg
 from app.services.maps import MapView
 from app.templating import dom_id, is_htmx, render
 from app.web.auth import CurrentPrincipal, ReadArea
-from app.web.deps import ReadPlan
+from app.web.deps import ReadPlan, ReadPlanOrNone
 
 router = APIRouter(prefix="/areas/{slug}")
 
@@ -44,8 +45,11 @@ def layer_shown(value: str | None) -> bool:
 
 
 def linker(request: Request, area: Area) -> maps.Link:
-    """Where each element of the map opens: a KPI's page of values, the rest in the plan."""
-    plan_url = request.app.url_path_for("plan_editor", slug=area.slug)
+    """Where each element of the map opens: a KPI's page of values; the rest in the plan editor
+    for those who may edit the plan, else where the plan's overview shows it (same ids)."""
+    principal = getattr(request.state, "principal", ANONYMOUS)
+    page = "plan_editor" if principal.can(Permission.edit, area.id) else "area_overview"
+    plan_url = request.app.url_path_for(page, slug=area.slug)
     kpi_page = "progress_kpi"
     types = {"doe": "doe_statement", "kra": "kra", "action": "action"}
     partners_url = request.app.url_path_for("partners", slug=area.slug)
@@ -123,16 +127,23 @@ def _view(
     return view
 
 
+def no_plan_page(request: Request, area: Area, title: str) -> Response:
+    """What the map and the projector show for an area that has no plan yet."""
+    return render(request, "area/no_plan.html", {"area": area, "title": gettext(title)})
+
+
 @router.get("/map", name="area_map")
 def map_page(
     request: Request,
     area: ReadArea,
-    plan: ReadPlan,
+    plan: ReadPlanOrNone,
     session: SessionDep,
     period: Period = None,
     as_of: Day = None,
     partners: Layer = None,
 ) -> Response:
+    if plan is None:
+        return no_plan_page(request, area, N_("Outcome map"))
     errors: dict[str, Msg] = {}
     day = _date(as_of, "as_of", errors)
     view = _view(request, session, area, plan, period, day, errors, layer_shown(partners))
@@ -185,7 +196,7 @@ def compare_page(
 def present_page(
     request: Request,
     area: ReadArea,
-    plan: ReadPlan,
+    plan: ReadPlanOrNone,
     session: SessionDep,
     principal: CurrentPrincipal,
     period: Period = None,
@@ -194,6 +205,8 @@ def present_page(
     """Full screen for a projector: the map, a board of KPIs, the latest changes (and the
     workshop's join code while a session is open). A `part` answers one view for a live
     refresh, reading only what that view shows."""
+    if plan is None:
+        return no_plan_page(request, area, N_("Present"))
     if part in PRESENT_VIEWS and is_htmx(request):
         if part == "changes":
             return render(

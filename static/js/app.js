@@ -264,6 +264,15 @@
     if (add) { add.focus(); }
   });
 
+  // On a phone the area navigation scrolls sideways: bring the current page's tab into view
+  // (by scrolling the row only, never the page).
+  var tabs = document.querySelector(".area-nav ul");
+  var current = tabs && tabs.querySelector("[aria-current]");
+  if (current && tabs.scrollWidth > tabs.clientWidth) {
+    var row = tabs.getBoundingClientRect(), tab = current.getBoundingClientRect();
+    tabs.scrollLeft += tab.left - row.left - (row.width - tab.width) / 2;
+  }
+
   // A form with data-confirm asks first (deleting a record on a plain page, without htmx).
   document.addEventListener("submit", function (event) {
     var form = event.target.closest("form[data-confirm]");

@@ -175,6 +175,12 @@ def _question_edit_with_an_error(page: Page) -> None:
     expect(page.locator("li.question [aria-invalid=true]").first).to_be_visible()
 
 
+def _an_agency_history(page: Page) -> None:
+    """The history of an agency loaded with the reference data: no change recorded yet."""
+    follow(page, page.locator("#section-agencies a.button", has_text="ประวัติ").first)
+    expect(page.locator("main p.empty")).to_be_visible()
+
+
 PAGES: dict[str, tuple[str, Callable[[Page], None] | None]] = {
     "home": ("/", None),
     "overview": ("/areas/phuket", None),
@@ -197,6 +203,8 @@ PAGES: dict[str, tuple[str, Callable[[Page], None] | None]] = {
         "/areas/krabi/map/compare?since=2020-01-01",
         _map_drawn,
     ),
+    "outcome map of an area with no plan": ("/areas/sa-kaeo/map", None),
+    "an agency's history, nothing recorded yet": ("/areas/krabi/plan", _an_agency_history),
     "present: the map": ("/areas/krabi/present", _map_drawn),
     "present: the KPI board": ("/areas/krabi/present", _kpi_board),
     "workshop sessions": ("/areas/krabi/workshops", None),

@@ -50,32 +50,9 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def record(
-    session: Session,
-    *,
-    actor: Actor,
-    area_id: int | None,
-    entity_type: str,
-    entity_id: int | None,
-    op: AuditOp,
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-    reason: str | None = None,
-    reason_category: str | None = None,
-    cites: tuple[str, int] | None = None,
-) -> AuditEvent:
-    event = new_event(
-        actor=actor,
-        area_id=area_id,
-        entity_type=entity_type,
-        entity_id=entity_id,
-        op=op,
-        before=before,
-        after=after,
-        reason=reason,
-        reason_category=reason_category,
-        cites=cites,
-    )
+def record(session: Session, **change: Any) -> AuditEvent:
+    """Add one change's event (see `new_event` for its fields) to the caller's transaction."""
+    event = new_event(**change)
     session.add(event)
     return event
 

@@ -13,6 +13,7 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///var/phonlap.db"
     var_dir: str = "var"  # uploaded evidence files live here (imports wait in the database)
     public_url: str = ""  # the address people open, e.g. https://phonlap.example.go.th
+    page_cache_mb: float = 32  # per worker, for pages served again unchanged (0: off)
     workers: int = 1  # worker processes of `phonlap serve` (more than one needs PostgreSQL)
     demo: bool = False
     dev: bool = False  # a developer's machine: the default secret key is allowed

@@ -3,13 +3,14 @@
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
+from app import changes  # noqa: F401  (the data version moves with every write)
 from app.config import get_settings
 
 
@@ -44,6 +45,21 @@ def get_session() -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def engine_of(app: Any) -> Engine:
+    """The database an app's sessions use, for code outside a route (middleware, probes); tests
+    may point the session dependency at another database."""
+    factory = app.dependency_overrides.get(get_session, get_session)
+    known = getattr(app.state, "engine_of", None)
+    if known is None or known[0] is not factory:
+        sessions = factory()
+        try:
+            known = (factory, next(sessions).get_bind())
+        finally:
+            sessions.close()
+        app.state.engine_of = known
+    return known[1]
 
 
 def release(session: Session) -> None:

@@ -27,6 +27,7 @@ from app.db import get_session
 from app.metrics import MetricsMiddleware
 from app.middleware import InputMiddleware, LocaleMiddleware, SecurityMiddleware
 from app.models import User
+from app.page_cache import PageCache
 from app.services.access import ANONYMOUS, Forbidden, NotAuthenticated
 from app.services.audit import STALE
 from app.services.errors import Conflict, Msg, NotFound, ServiceError, ValidationFailed
@@ -57,6 +58,7 @@ from app.web.auth import csrf_guard, get_principal
 from app.web.forms import safe_next
 
 log = logging.getLogger(__name__)
+PER_REQUEST = [Depends(get_principal), Depends(csrf_guard)]
 
 
 class CachedStatic(StaticFiles):
@@ -101,15 +103,15 @@ def create_app() -> FastAPI:
         ),
         docs_url=None,  # served from vendored files by app.web.api_docs
         redoc_url=None,
-        # Every route: who is asking (cached for the route's own checks), and CSRF.
-        dependencies=[Depends(get_principal), Depends(csrf_guard)],
     )
     app.add_middleware(GZipMiddleware, minimum_size=1000)
+    app.add_middleware(PageCache, megabytes=get_settings().page_cache_mb)  # keeps them compressed
     app.add_middleware(LocaleMiddleware)
     app.add_middleware(SecurityMiddleware)
     app.add_middleware(InputMiddleware)
     app.add_middleware(MetricsMiddleware)  # outermost: it times the other middleware too
     app.mount("/static", CachedStatic(directory=ROOT / "static"), name="static")
+    app.include_router(pages.probes)  # /healthz first, and without the per-request dependencies
     for module in (
         pages,
         events,
@@ -135,7 +137,8 @@ def create_app() -> FastAPI:
         api_maps,
         api_docs,
     ):
-        app.include_router(module.router)
+        # Every route: who is asking (cached for the route's own checks), and CSRF.
+        app.include_router(module.router, dependencies=PER_REQUEST)
     _error_handlers(app)
     openapi.install(app)
     return app

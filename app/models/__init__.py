@@ -1,7 +1,7 @@
 """All table models, imported here so SQLModel.metadata is complete."""
 
 from app.models.accounts import ApiToken, LoginSession, LoginThrottle, RoleGrant, User
-from app.models.audit import AuditEvent
+from app.models.audit import AuditEvent, DataVersion
 from app.models.de import (
     BoundaryPartner,
     ChangeProposal,
@@ -69,6 +69,7 @@ from app.models.review import (
 from app.models.workshops import Contribution, WorkshopParticipant, WorkshopSession
 
 __all__ = [
+    "DataVersion",
     "ApiToken",
     "LoginSession",
     "LoginThrottle",

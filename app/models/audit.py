@@ -31,3 +31,13 @@ class AuditEvent(SQLModel, table=True):
     reason_category: str | None = Field(default=None, sa_type=sa.String(30))
     cites_type: str | None = Field(default=None, sa_type=sa.String(40))
     cites_id: int | None = None
+
+
+class DataVersion(SQLModel, table=True):
+    """One row whose number moves with every committed write to the data (app.changes): what a
+    page showed at version n is still true while the number is n, in every worker and host."""
+
+    __tablename__ = "data_version"
+
+    id: int = Field(default=1, primary_key=True)
+    n: int = Field(default=0, sa_type=sa.BigInteger(), nullable=False)

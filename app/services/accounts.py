@@ -526,13 +526,20 @@ def session_principal(session: Session, token: str) -> Principal | None:
     now = utcnow()
     if as_utc(login.expires_at) <= now or not user.is_active:
         return None
-    settings = get_settings()
-    renewed = min(
-        now + timedelta(hours=settings.session_hours),
-        as_utc(login.created_at) + timedelta(days=settings.session_max_days),
-    )
-    if renewed - as_utc(login.expires_at) > timedelta(minutes=5):
+    renewed = renewal(login.created_at, login.expires_at, now)
+    if renewed is not None:
         login.expires_at = renewed
         session.add(login)
         session.commit()
     return principal_for(session, user)
+
+
+def renewal(created_at: datetime, expires_at: datetime, now: datetime) -> datetime | None:
+    """A session's new expiry when this use should extend it (at most every few minutes, up to
+    its maximum age), else None."""
+    settings = get_settings()
+    renewed = min(
+        now + timedelta(hours=settings.session_hours),
+        as_utc(created_at) + timedelta(days=settings.session_max_days),
+    )
+    return renewed if renewed - as_utc(expires_at) > timedelta(minutes=5) else None

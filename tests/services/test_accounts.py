@@ -44,6 +44,7 @@ def test_every_account_write_records_exactly_one_audit_event(session: Session) -
         "token_principal",
         "session_principal",
         "digest",
+        "renewal",
     }
     assert public - readers - SESSIONS == WRITES, "a new write function must be added here"
 

@@ -154,7 +154,9 @@ def prepare(url: str, kras: int) -> tuple[str, str, list[int]]:
     return cookie, token, ids
 
 
-def start_server(url: str, var: str, log: Path) -> tuple[subprocess.Popen, str, socket.socket]:
+def start_server(
+    url: str, var: str, log: Path, target: str = "app.main:create_app"
+) -> tuple[subprocess.Popen, str, socket.socket]:
     """One single-worker uvicorn on a socket bound here: requests wait until it has started."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
@@ -163,7 +165,7 @@ def start_server(url: str, var: str, log: Path) -> tuple[subprocess.Popen, str, 
     env = {**os.environ, "PHONLAP_DATABASE_URL": url, "PHONLAP_VAR_DIR": var,
            "PYTHONPATH": str(ROOT)}  # fmt: skip
     command = [
-        sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
+        sys.executable, "-m", "uvicorn", target, "--factory",
         "--fd", str(sock.fileno()), "--no-access-log", "--log-level", "warning",
         "--backlog", "4096",
     ]  # fmt: skip

@@ -177,7 +177,11 @@ def start_server(
 
 
 async def open_streams(
-    hosts: list[str], cookie: str, tally: Tally, args: argparse.Namespace
+    hosts: list[str],
+    cookie: str,
+    tally: Tally,
+    args: argparse.Namespace,
+    path: str = f"/areas/{SLUG}/events",
 ) -> tuple[list[asyncio.Transport], list[StreamReader]]:
     """`--streams` on each host, in waves of `--open-batch` per host, each wave waiting for its
     `ready` events; gives up after `--open-timeout` seconds."""
@@ -191,7 +195,7 @@ async def open_streams(
         wave = range(opened, min(per_host, opened + args.open_batch))
         for k, host in enumerate(hosts):
             request = (
-                f"GET /areas/{SLUG}/events HTTP/1.1\r\nHost: {host}\r\n"
+                f"GET {path} HTTP/1.1\r\nHost: {host}\r\n"
                 f"Cookie: {auth.SESSION_COOKIE}={cookie}\r\nAccept: text/event-stream\r\n\r\n"
             ).encode()
             ip, port = host.split(":")

@@ -216,8 +216,11 @@ def _routes_named(app: Any) -> dict[str, list[Any]]:
     if table is None:
         table = {}
         for route in app.routes:
-            if getattr(route, "name", None) and hasattr(route, "param_convertors"):
-                table.setdefault(route.name, []).append(route)
+            # FastAPI keeps an included router whole; its routes come with their context
+            contexts = getattr(route, "effective_route_contexts", None)
+            for candidate in contexts() if contexts else (route,):
+                if getattr(candidate, "name", None):
+                    table.setdefault(candidate.name, []).append(candidate)
         app.state.routes_by_name = table
     return table
 

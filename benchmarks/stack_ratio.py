@@ -36,7 +36,7 @@ from app import migrate  # noqa: E402
 from app.db import make_engine  # noqa: E402
 from app.services import accounts, seeding  # noqa: E402
 from app.web import auth  # noqa: E402
-from benchmarks.live_workers import cpu_seconds, start_server  # noqa: E402
+from benchmarks.live_workers import cpu_seconds, rss_mib, start_server  # noqa: E402
 from tests.factories import make_user  # noqa: E402
 
 PAGES = (
@@ -120,12 +120,16 @@ async def load(host: str, path: str, cookie: str, seconds: float, connections: i
     return done
 
 
+SERVED = {"n": 0}  # requests Phonlap answered in this run
+
+
 def measure(host: str, pid: int, path: str, cookie: str, args: argparse.Namespace) -> tuple:
-    asyncio.run(load(host, path, cookie, 0.3, args.connections))  # warm up (and fill the cache)
+    warm = asyncio.run(load(host, path, cookie, 0.3, args.connections))  # (and fills the cache)
     cpu = cpu_seconds(pid)
     start = time.perf_counter()
     done = asyncio.run(load(host, path, cookie, args.seconds, args.connections))
     wall = time.perf_counter() - start
+    SERVED["n"] += warm + done
     return done / wall, (cpu_seconds(pid) - cpu) / done * 1000
 
 
@@ -159,6 +163,7 @@ def main() -> None:
                     rps, cpu = measure(phonlap_host, phonlap.pid, page, cookie, args)
                     rows[page][0].append(rps)
                     rows[page][1].append(cpu)
+            rss = rss_mib(phonlap.pid)
         finally:
             for process in (phonlap, trivial):
                 process.terminate()
@@ -166,6 +171,7 @@ def main() -> None:
     rps0, cpu0 = statistics.median(base_rps), statistics.median(base_cpu)
     mode = "cold (page cache off)" if args.cold else "page cache on"
     print(f"{args.connections} connections, {args.rounds} rounds of {args.seconds:g} s; {mode}")
+    print(f"Phonlap's worker: {SERVED['n']} requests served, RSS {rss:.0f} MiB after them")
     print(f"{'page':26} {'req/s':>8} {'CPU ms':>8} {'share':>7} {'by CPU':>7} {'goal':>6}")
     print(f"{'trivial FastAPI+Jinja2':26} {rps0:8.0f} {cpu0:8.2f} {1:7.3f} {1:7.3f}")
     for page, (rps, cpu) in rows.items():

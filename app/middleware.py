@@ -1,5 +1,8 @@
 """Pure ASGI middleware (context variables set here reach the endpoint)."""
 
+import base64
+import hashlib
+import hmac
 import secrets
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qsl, unquote_to_bytes, urlencode
@@ -9,10 +12,12 @@ from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import i18n
+from app.config import get_settings
 from app.inputs import clean_text, has_control
 
 LANG_COOKIE = "phonlap_lang"
 CSRF_COOKIE = "phonlap_csrf"  # the per-browser seed of the CSRF token (see app.web.auth)
+SESSION_COOKIE = "phonlap_session"  # the signed sign-in (see app.web.auth)
 
 # Only this host: scripts, styles, fonts, images, requests and forms; never framed.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -93,7 +98,8 @@ class SecurityMiddleware:
             return
         new_seed = None
         if _cookie(scope, CSRF_COOKIE) is None:
-            new_seed = secrets.token_urlsafe(24)
+            session = _cookie(scope, SESSION_COOKIE)
+            new_seed = seed_for_session(session) if session else secrets.token_urlsafe(24)
         scope.setdefault("state", {})["csrf_seed"] = new_seed
         secure = scope.get("scheme") == "https"
 
@@ -109,6 +115,15 @@ class SecurityMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def seed_for_session(session_cookie: str) -> str:
+    """The CSRF seed given to a signed-in browser that has none (a client that kept only its
+    session cookie): derived from the session with the secret key, so that its pages are the
+    same from one request to the next (app.page_cache) and unknown to anyone else."""
+    key = get_settings().secret_key.encode()
+    raw = hmac.new(key, f"csrf-seed:{session_cookie}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(raw[:18]).decode()
 
 
 def _cookie(scope: Scope, name: str) -> str | None:

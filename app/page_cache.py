@@ -27,7 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app import changes
 from app.db import engine_of
 from app.i18n import as_utc, thai_today
-from app.middleware import LANG_COOKIE
+from app.middleware import LANG_COOKIE, seed_for_session
 from app.models import LoginSession
 from app.models.base import utcnow
 from app.services.accounts import digest, renewal
@@ -154,13 +154,14 @@ class PageCache:
         if b"gzip" not in headers.get(b"accept-encoding", b""):
             return None
         cookies = _cookies(headers.get(b"cookie", b""))
-        seed = cookies.get(CSRF_COOKIE)
-        if not seed:
-            return None  # the answer sets the seed cookie: not kept
         session = cookies.get(SESSION_COOKIE)
         token = unsign(session) if session else None
         if session and token is None:
             return None  # a forged or stale cookie: the app answers it
+        # without a seed cookie, a signed-in browser's seed is derived from its session
+        seed = cookies.get(CSRF_COOKIE) or (seed_for_session(session) if token else None)
+        if not seed:
+            return None  # a new random seed each time: nothing to keep
         return (
             scope["path"],
             scope.get("query_string", b""),

@@ -24,14 +24,12 @@ from sqlmodel import Session
 
 from app.config import get_settings
 from app.db import SessionDep, release
-from app.middleware import CSRF_COOKIE
+from app.middleware import CSRF_COOKIE, SESSION_COOKIE
 from app.models import Area
 from app.services import accounts
 from app.services.access import ANONYMOUS, Forbidden, NotAuthenticated, Permission, Principal
 from app.services.errors import Msg
 from app.services.reference import get_area
-
-SESSION_COOKIE = "phonlap_session"
 
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"

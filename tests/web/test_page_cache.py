@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from app import changes
 from app.models import KPI, LoginThrottle, Plan
 from app.services import plans
+from app.web import auth
 from tests import factories as f
 from tests.conftest import QueryCounter, sign_in
 
@@ -106,3 +107,22 @@ def test_the_data_version_moves_only_with_committed_writes_to_the_data(session: 
     session.execute(text("UPDATE plan SET vision = 'วิสัยทัศน์ใหม่' WHERE id = :id"), {"id": plan.id})
     session.commit()
     assert _version(session) == moved + 1  # a statement written by hand counts too
+
+
+def test_a_client_that_kept_only_its_session_cookie_is_served_too(
+    app_client: Callable[[], TestClient], session: Session, count_queries: QueryCounter
+) -> None:
+    f.make_full_plan(session)
+    signed_in = sign_in(app_client(), session, f.make_user(session, "editor", "krabi"))
+    bare = app_client()  # a load tester or script: the session cookie, nothing else
+    bare.cookies.set(auth.SESSION_COOKIE, signed_in.cookies[auth.SESSION_COOKIE])
+    pages = []
+    for _ in range(3):
+        answer = bare.get(PAGE)
+        bare.cookies.delete(auth.CSRF_COOKIE)  # it keeps nothing the server sets
+        pages.append(answer)
+    count_queries.count = 0
+    again = bare.get(PAGE)
+    assert count_queries.count == 1 and again.text == pages[0].text
+    seeds = {p.headers["set-cookie"].split(";")[0] for p in (*pages, again)}
+    assert len(seeds) == 1  # the same seed, so the same CSRF token in the page, every time

@@ -26,6 +26,7 @@ from app.services import (
     accounts,
     comments,
     evidence,
+    indicators,
     learning,
     outcomes,
     partners,
@@ -142,12 +143,20 @@ def _grow(session: Session, w: World, start: int, stop: int) -> dict[str, int]:
     kra = session.get(KeyResultArea, w.element_ids["kras"])
     lead = f.agency(session, "krabi").id
     lp1 = f.doe_item(session, "LP1").id
+    indicator_id = indicators.get_indicator(session, w.params["indicator_code"]).id
     for i in range(start, stop):
         n = i + 2  # the first KRA, KPI and action came with the plan
         new_kra = f.make_kra(
             session, plan, f"KRA{n}", doe_item_ids=[lp1], theme_id=f.theme(session).id
         )
-        kpi = f.make_kpi(session, plan, f"KPI{n}", kra_ids=[new_kra.id], lead_agency_id=lead)
+        kpi = f.make_kpi(
+            session,
+            plan,
+            f"KPI{n}",
+            kra_ids=[new_kra.id],
+            lead_agency_id=lead,
+            indicator_id=indicator_id,  # the indicator's page compares them
+        )
         action = f.make_action(session, plan, f"ACT{n}", kpi_ids=[kpi.id], kra_ids=[new_kra.id])
         for period, value in (("AY2566", "64"), ("AY2567", "66.5")):
             progress.save_cell(

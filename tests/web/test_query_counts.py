@@ -47,8 +47,10 @@ NOT_OPENED = {  # GET routes the test does not open, and why
     "healthz": "one query by design, no data",
     "metrics": "process figures, no data",
     "login": "a signed-in visitor is sent on (303), no page rendered",
-    "area_brief_pdf": "the brief page's data rendered by the PDF writer; the brief is counted",
-    "review_briefs_pdf": "the briefs page's data rendered by the PDF writer; the page is counted",
+    # the PDFs read with the pages' own loaders (reports.area_brief, reports.review_briefs),
+    # whose pages are counted; WeasyPrint then takes seconds per document
+    "area_brief_pdf": "reads as area_brief does (counted), then WeasyPrint",
+    "review_briefs_pdf": "reads as review_briefs does (counted), then WeasyPrint",
 }
 FRAGMENTS = {"comment_thread"}  # answer htmx only (a browser is sent to the page holding them)
 VARIANTS = (  # pages whose query strings read more, beside their plain URL

@@ -71,9 +71,7 @@ GROWTH = 20
 @pytest.fixture(autouse=True)
 def no_page_cache(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every request renders its page (a cached page would cost one query whatever the data)."""
-    settings = get_settings()
-    if hasattr(settings, "page_cache_mb"):
-        monkeypatch.setattr(settings, "page_cache_mb", 0)
+    monkeypatch.setattr(get_settings(), "page_cache_mb", 0)
 
 
 @dataclass

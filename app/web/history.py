@@ -58,9 +58,8 @@ def area_history(
         "more": more,
         "filters": filters,
         "people": history.people(session, area.id),
-        "actor_names": history.actor_names(session, entries),
         "entity_types": ENTITY_TYPES,
-        "names": value_names(view),
+        "names": history.reference_names(session, entries, value_names(view)),
         "query": _query(request),
     }
     return render(request, "history/area.html", ctx)
@@ -108,8 +107,7 @@ def _element_page(
         "entity_type": entity_type,
         "entity_id": entity_id,
         "title": _title(entries) or unrecorded,
-        "actor_names": history.actor_names(session, entries),
-        "names": value_names(view),
+        "names": history.reference_names(session, entries, value_names(view)),
         **extra,
     }
     return render(request, "history/element.html", ctx, status_code=status_code)

@@ -16,6 +16,7 @@ from app.services import plans, progress, seeding, workshops
 from app.services.audit import Actor
 from app.services.plan_tree import current_plans
 from tests import factories as f
+from tests.web.test_reports import pdf_text
 
 ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2})?")
 ENTRY = re.compile(r'(?s)<li class="history-entry[^"]*"[^>]*>(.*?)</li>')
@@ -115,6 +116,10 @@ def test_every_history_entry_reads_in_the_readers_language(
     assert session.exec(  # which the audit trail keeps
         select(AuditEvent).where(AuditEvent.entity_type == "workshop_participant")
     ).first()
+    brief = client.get("/areas/krabi/brief?period=AY2569")  # this year's brief: the same reason
+    assert "จากข้อเสนอในเวทีประชุม: เวทีทบทวนแผน" in text(brief.text)
+    pdf = pdf_text(client.get("/areas/krabi/brief.pdf?period=AY2569").content)
+    assert "จากข้อเสนอในเวทีประชุม:เวทีทบทวนแผน" in pdf and "Fromworkshop" not in pdf
     raw, enums = raw_names(session), enum_values()
     for page in thai:
         assert_plain(page, raw, enums, "th")

@@ -314,7 +314,9 @@ def entry_name(event: AuditEvent, names: dict[str, dict[int, str]] | None = None
     return _progress_name(event.entity_type, snapshot, names or {})
 
 
-def _progress_name(entity_type: str, snapshot: dict[str, Any], names: dict[str, dict[int, str]]) -> str:
+def _progress_name(
+    entity_type: str, snapshot: dict[str, Any], names: dict[str, dict[int, str]]
+) -> str:
     """A value or an update has no name of its own: its KPI (or action) and its period (or day)."""
     parts = []
     for field in ("kpi_id", "action_id"):

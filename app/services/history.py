@@ -190,9 +190,7 @@ def _load_names(session: Session, kind: str, ids: set[int]) -> dict[int, str]:
         return {}
     model_name, field = path.split(".")
     model = getattr(models, model_name)
-    rows = session.exec(
-        select(model.id, getattr(model, field)).where(col(model.id).in_(ids))
-    ).all()
+    rows = session.exec(select(model.id, getattr(model, field)).where(col(model.id).in_(ids))).all()
     return {row_id: _short(str(text)) for row_id, text in rows if text}
 
 

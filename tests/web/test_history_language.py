@@ -62,30 +62,54 @@ def busy_area(session: Session, admin) -> Area:  # noqa: ANN001
     agency_type = session.exec(select(app.models.AgencyType.id)).first()
     made = {
         "kras": {"code": "KRA9", "title": "ผู้เรียนรู้เท่าทันสื่อ"},
-        "kpis": {"code": "KPI99", "name": "ร้อยละนักเรียนรู้เท่าทันสื่อ", "kind": "percentage",
-                 "period_type": "academic_year", "target_value": "70", "target_period": "AY2570",
-                 "lead_agency_id": lead},
-        "actions": {"code": "ACT99", "title": "ค่ายรู้เท่าทันสื่อ", "status": "not_started",
-                    "autonomy_domain": "academic", "lead_agency_id": lead},
+        "kpis": {
+            "code": "KPI99",
+            "name": "ร้อยละนักเรียนรู้เท่าทันสื่อ",
+            "kind": "percentage",
+            "period_type": "academic_year",
+            "target_value": "70",
+            "target_period": "AY2570",
+            "lead_agency_id": lead,
+        },
+        "actions": {
+            "code": "ACT99",
+            "title": "ค่ายรู้เท่าทันสื่อ",
+            "status": "not_started",
+            "autonomy_domain": "academic",
+            "lead_agency_id": lead,
+        },
         "doe": {"text": "ผู้เรียนรู้เท่าทันสื่อ"},
         "problems": {"problem": "ข่าวลวงในโซเชียล"},
         "agencies": {"name_th": "ชมรมผู้ปกครองกระบี่", "type_id": agency_type},
     }
     for kind, values in made.items():
         row = plans.create_element(session, actor=me, plan=plan, kind=kind, element_in=values)
-        changed = {"kras": {"title": "ผู้เรียนรู้เท่าทันสื่อดิจิทัล"}, "kpis": {"target_value": "75"},
-                   "actions": {"status": "delayed"}, "doe": {"text": "ผู้เรียนรู้เท่าทันสื่อดิจิทัล"},
-                   "problems": {"causes": "ขาดทักษะ"}, "agencies": {"name_th": "ชมรมผู้ปกครอง จ.กระบี่"}}
-        plans.update_element(session, actor=me, plan=plan, kind=kind, element_id=row.id,
-                             element_in=changed[kind], partial=True)
+        changed = {
+            "kras": {"title": "ผู้เรียนรู้เท่าทันสื่อดิจิทัล"},
+            "kpis": {"target_value": "75"},
+            "actions": {"status": "delayed"},
+            "doe": {"text": "ผู้เรียนรู้เท่าทันสื่อดิจิทัล"},
+            "problems": {"causes": "ขาดทักษะ"},
+            "agencies": {"name_th": "ชมรมผู้ปกครอง จ.กระบี่"},
+        }
+        plans.update_element(
+            session,
+            actor=me,
+            plan=plan,
+            kind=kind,
+            element_id=row.id,
+            element_in=changed[kind],
+            partial=True,
+        )
         plans.delete_element(session, actor=me, plan=plan, kind=kind, element_id=row.id, force=True)
         deletion = session.exec(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
         plans.restore(session, actor=me, plan=plan, event_id=deletion.id)
     plans.update_plan(session, actor=me, plan=plan, plan_in={"vision": "กระบี่เมืองแห่งการเรียนรู้"})
     kpi = session.exec(select(app.models.KPI).where(app.models.KPI.code == "KPI99")).one()
     progress.write_measurement(session, me, plan, kpi, "AY2567", {"value": 61.5, "note": "ทดลอง"})
-    workshop = workshops.create_session(session, actor=me, area_id=area.id,
-                                        workshop_in={"title": "เวทีทบทวนแผน"})
+    workshop = workshops.create_session(
+        session, actor=me, area_id=area.id, workshop_in={"title": "เวทีทบทวนแผน"}
+    )
     guest, _ = f.make_guest(session, workshop, "ครูสมศรี")
     idea = f.make_contribution(session, workshop, guest, text="เด็กเกาะลันตาอ่านไม่คล่อง")
     workshops.accept(session, actor=me, workshop=workshop, contribution_id=idea.id)
@@ -105,7 +129,7 @@ def history_pages(client: TestClient, slug: str) -> list[str]:
 
 
 def test_every_history_entry_reads_in_the_readers_language(
-    client: TestClient, session: Session, busy_area: Area, admin  # noqa: ANN001
+    client: TestClient, session: Session, busy_area: Area
 ) -> None:
     thai = history_pages(client, busy_area.slug)
     shown = text("".join(thai))

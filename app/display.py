@@ -206,8 +206,8 @@ def show_value(
     vocabulary = _vocabulary(entity_type, field)
     if vocabulary:
         return labels.label(vocabulary, str(value))
-    if field.endswith("_be"):  # a year: 2566, not 2,566
-        return i18n.format_year(int(value)) if isinstance(value, int) else str(value)
+    if field.endswith("_be"):  # a B.E. year, as its label says: 2566, not 2,566
+        return str(value)
     if field.endswith(("_on", "_date")):  # start_on, held_on, on_date ...: a day, in Thai
         parsed = parse_date(str(value))
         return i18n.format_date(parsed) if parsed else str(value)

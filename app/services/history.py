@@ -121,13 +121,14 @@ def unrecorded_name(session: Session, area_id: int, entity_type: str, entity_id:
 
 
 def people(session: Session, area_id: int) -> list[tuple[int, str]]:
-    """Who has changed this area (signed-in people only), for the filter."""
+    """Who has changed this area (signed-in people only), by name, for the filter."""
     rows = session.exec(
         select(AuditEvent.actor_id, AuditEvent.actor)
         .where(AuditEvent.area_id == area_id, col(AuditEvent.actor_id).is_not(None), listed())
         .distinct()
     ).all()
-    return sorted({(uid, label) for uid, label in rows}, key=lambda p: p[1])
+    named = names_of(session, {uid for uid, _ in rows})
+    return sorted({(uid, named.get(uid) or label) for uid, label in rows}, key=lambda p: p[1])
 
 
 def actor_names(session: Session, entries: list[Entry]) -> dict[int, str]:
@@ -165,6 +166,7 @@ def reference_names(
                     if number is not None and number not in names.get(kind, {}):
                         wanted[kind].add(number)
     found = {kind: dict(known) for kind, known in names.items()}
+    found.setdefault("users", {})
     for kind, ids in wanted.items():
         found.setdefault(kind, {}).update(_load_names(session, kind, ids))
     return found

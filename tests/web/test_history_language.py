@@ -152,6 +152,12 @@ def test_every_history_entry_reads_in_the_readers_language(
         assert_plain(page, raw, enums, "en")
     kpi = session.exec(select(app.models.KPI).where(app.models.KPI.code == "KPI99")).one()
     assert_plain(client.get(f"/areas/krabi/history/kpi/{kpi.id}").text, raw, enums, "en")
+    value = session.exec(
+        select(AuditEvent).where(AuditEvent.entity_type == "measurement").order_by(AuditEvent.id)
+    ).all()[-1]
+    page = client.get(f"/areas/krabi/history/measurement/{value.entity_id}").text
+    assert_plain(page, raw, enums, "en")  # a value is named by its KPI and period
+    assert text(re.search(r"(?s)<h1>(.*?)</h1>", page).group(1)).startswith("KPI value KPI99")
 
 
 def assert_plain(page: str, raw: set[str], enums: set[str], lang: str) -> None:

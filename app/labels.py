@@ -135,6 +135,14 @@ LABELS: dict[str, dict[str, str]] = {
         "data_item": N_("Data item"),
         "guiding_principle": N_("Guiding principle"),
         "reflection_follow_up": N_("Reflection follow-up"),
+        "measurement": N_("KPI value"),
+        "unit_measurement": N_("Values of the units"),
+        "action_update": N_("Action progress update"),
+        "org_unit": N_("Unit (ESA office or school)"),
+        "review_round": N_("Review round"),
+        "evidence_file": N_("Evidence file"),
+        "reference_data": N_("Reference data"),
+        "area": N_("Area"),
     },
     "field": {
         "title": N_("Title"),
@@ -245,6 +253,59 @@ LABELS: dict[str, dict[str, str]] = {
         "partner_id": N_("Boundary partner"),
         "rated_at": N_("Rated"),
         "rated_by": N_("Rated by"),
+        "kpi_id": N_("KPI"),
+        "action_id": N_("Action"),
+        "value": N_("Value"),
+        "n_measured": N_("Number measured"),
+        "evidence_url": N_("Evidence link"),
+        "evidence_id": N_("Evidence file"),
+        "entered_at": N_("Entered"),
+        "entered_by": N_("Entered by"),
+        "units": N_("Values of the units"),
+        "on_date": N_("Date"),
+        "percent_complete": N_("Percent complete"),
+        "what_changed": N_("What happened"),
+        "next_steps": N_("Next steps"),
+        "confidence": N_("Confidence (0–10)"),
+        "spent_thb": N_("Spent (baht)"),
+        "aggregation": N_("How values add up over periods"),
+        "rollup": N_("How units roll up"),
+        "tolerance": N_("Tolerance"),
+        "created_by": N_("Recorded by"),
+        "decided_by": N_("Decided by"),
+        "decided_at": N_("Decided"),
+        "submitted_by": N_("Submitted by"),
+        "submitted_at": N_("Submitted"),
+        "comment": N_("Comment"),
+        "element_type": N_("Kind of plan element"),
+        "element_id": N_("Plan element"),
+        "reflection_id": N_("Reflection"),
+        "answer_reflection_id": N_("Answered in the reflection"),
+        "line": N_("Line of the reflection"),
+        "target_type": N_("Became a"),
+        "target_id": N_("Follow-up"),
+        "contribution_id": N_("From the workshop contribution"),
+        "filename": N_("File name"),
+        "content_type": N_("File type"),
+        "size": N_("Size (bytes)"),
+        "uploaded_by": N_("Uploaded by"),
+        "uploaded_at": N_("Uploaded"),
+        "roles": N_("Roles"),
+        "kra": N_("KRAs"),
+        "kpi": N_("KPIs"),
+        "action": N_("Actions"),
+    },
+    # A field whose name means something else in one kind of record: (entity, field) -> label.
+    "entity_field": {
+        "progress_marker:text": N_("Progress marker"),
+        "progress_marker_rating:text": N_("Progress marker"),
+        "contribution:text": N_("Contribution"),
+        "change_proposal:text": N_("Proposal"),
+        "reflection_follow_up:kind": N_("Kind of follow-up"),
+        "plan_version:kra": N_("Number of KRAs"),
+        "plan_version:kpi": N_("Number of KPIs"),
+        "plan_version:action": N_("Number of actions"),
+        "contribution:kind": N_("Kind of contribution"),
     },
     # ---- the developmental-evaluation layer (app/models/de.py) ----
     "reason_category": {
@@ -354,6 +415,12 @@ def label(vocabulary: str, value: str | None) -> str:
         return ""
     msgid = LABELS[vocabulary].get(value)
     return gettext(msgid) if msgid else value
+
+
+def field_label(entity_type: str, field: str) -> str:
+    """A snapshot field's name as a reader says it, in the kind of record it belongs to."""
+    special = LABELS["entity_field"].get(f"{entity_type}:{field}")
+    return gettext(special) if special else label("field", field)
 
 
 def step_title(step: str) -> str:

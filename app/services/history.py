@@ -1,13 +1,16 @@
 """Reading the audit trail: an area's changes (filtered), one element's changes, and what
 each change did field by field."""
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
 
+from app import display, models
 from app.i18n import THAI_TZ
+from app.inputs import parse_id
 from app.models import AuditEvent, Plan, User
 from app.services.plans import SPECS, restorable
 
@@ -24,6 +27,10 @@ HIDDEN = frozenset(
         "unlinked",
         "position",
         "inbound",
+        "figures",  # the plan's figures copied onto a reflection when it was held
+        "snapshot",  # a whole plan version's copy (kept for restoring, not for reading)
+        "token_hash",
+        "sha256",
     }
 )
 
@@ -54,10 +61,13 @@ class Filters:
 # Audited with their area but shown by their own pages under their own visibility rules, never
 # in the area's history (a comment may be a note for reviewers only).
 UNLISTED = ("comment",)
+# Recorded in the audit trail (who came in, under which name) but not changes to the plan: a
+# guest joining a workshop is a sign-in, and forty of them would bury the plan's history.
+NOT_CHANGES = ("workshop_participant",)
 
 
 def listed() -> Any:
-    return col(AuditEvent.entity_type).not_in(UNLISTED)
+    return col(AuditEvent.entity_type).not_in(UNLISTED + NOT_CHANGES)
 
 
 def area_history(
@@ -111,13 +121,14 @@ def unrecorded_name(session: Session, area_id: int, entity_type: str, entity_id:
 
 
 def people(session: Session, area_id: int) -> list[tuple[int, str]]:
-    """Who has changed this area (signed-in people only), for the filter."""
+    """Who has changed this area (signed-in people only), by name, for the filter."""
     rows = session.exec(
         select(AuditEvent.actor_id, AuditEvent.actor)
         .where(AuditEvent.area_id == area_id, col(AuditEvent.actor_id).is_not(None), listed())
         .distinct()
     ).all()
-    return sorted({(uid, label) for uid, label in rows}, key=lambda p: p[1])
+    named = names_of(session, {uid for uid, _ in rows})
+    return sorted({(uid, named.get(uid) or label) for uid, label in rows}, key=lambda p: p[1])
 
 
 def actor_names(session: Session, entries: list[Entry]) -> dict[int, str]:
@@ -131,6 +142,61 @@ def names_of(session: Session, user_ids: set[int | None]) -> dict[int, str]:
     ids = {i for i in user_ids if i is not None}
     rows = session.exec(select(User.id, User.display_name).where(col(User.id).in_(ids))).all()
     return dict(rows)
+
+
+def reference_names(
+    session: Session, entries: list[Entry], names: dict[str, dict[int, str]]
+) -> dict[str, dict[int, str]]:
+    """`names` (from the plan view) with the other records the entries refer to: people,
+    workshop sessions, markers... one query per kind of record, however many entries."""
+    wanted: dict[str, set[int]] = defaultdict(set)
+    for e in entries:
+        if e.event.actor_id is not None:
+            wanted["users"].add(e.event.actor_id)
+        for snapshot in (e.event.before or {}, e.event.after or {}):
+            for field, value in snapshot.items():
+                kind = display.reference_kind(field, snapshot)
+                if field == "units" and isinstance(value, dict):
+                    kind, value = "org_units", list(value)
+                if kind is None or (kind not in display.LOADABLE and kind not in names):
+                    continue
+                for one in value if isinstance(value, list) else [value]:
+                    number = parse_id(str(one))
+                    if number is not None and number not in names.get(kind, {}):
+                        wanted[kind].add(number)
+    found = {kind: dict(known) for kind, known in names.items()}
+    found.setdefault("users", {})
+    for kind, ids in wanted.items():
+        found.setdefault(kind, {}).update(_load_names(session, kind, ids))
+    return found
+
+
+# Records of the plan that are gone from the plan view (deleted): named from their table when
+# they are still there (another plan's), else shown as deleted.
+PLAN_RECORDS = {
+    "kras": "KeyResultArea.code",
+    "kpis": "KPI.code",
+    "actions": "Action.code",
+    "kpi_titles": "KPI.code",
+    "action_titles": "Action.code",
+    "data_items": "DataItem.name",
+    "agencies": "Agency.name_th",
+    "indicators": "CommonIndicator.name_th",
+}
+
+
+def _load_names(session: Session, kind: str, ids: set[int]) -> dict[int, str]:
+    path = display.LOADABLE[kind][1] if kind in display.LOADABLE else PLAN_RECORDS.get(kind)
+    if path is None:
+        return {}
+    model_name, field = path.split(".")
+    model = getattr(models, model_name)
+    rows = session.exec(select(model.id, getattr(model, field)).where(col(model.id).in_(ids))).all()
+    return {row_id: _short(str(text)) for row_id, text in rows if text}
+
+
+def _short(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def entry(event: AuditEvent) -> Entry:

@@ -58,9 +58,8 @@ def area_history(
         "more": more,
         "filters": filters,
         "people": history.people(session, area.id),
-        "actor_names": history.actor_names(session, entries),
         "entity_types": ENTITY_TYPES,
-        "names": value_names(view),
+        "names": history.reference_names(session, entries, value_names(view)),
         "query": _query(request),
     }
     return render(request, "history/area.html", ctx)
@@ -101,23 +100,23 @@ def _element_page(
     if not entries and unrecorded is None:
         raise NotFound(f"history/{entity_type}/{entity_id}")
     view = plan_view(session, area)
+    names = history.reference_names(session, entries, value_names(view))
     ctx = {
         "view": view,
         "area": area,
         "entries": entries,
         "entity_type": entity_type,
         "entity_id": entity_id,
-        "title": _title(entries) or unrecorded,
-        "actor_names": history.actor_names(session, entries),
-        "names": value_names(view),
+        "title": _title(entries, names) or unrecorded,
+        "names": names,
         **extra,
     }
     return render(request, "history/element.html", ctx, status_code=status_code)
 
 
-def _title(entries: list[history.Entry]) -> str:
+def _title(entries: list[history.Entry], names: dict[str, dict[int, str]]) -> str:
     """The element's name as it was last recorded."""
-    return next((name for e in entries if (name := entry_name(e.event))), "")
+    return next((name for e in entries if (name := entry_name(e.event, names))), "")
 
 
 @router.post("/{event_id:id}/restore", name="history_restore")

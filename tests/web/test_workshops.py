@@ -159,7 +159,7 @@ def test_accepting_a_kpi_idea_on_the_board_makes_a_draft_kpi_linked_from_its_car
     assert f'href="/areas/krabi/plan#kpi-{kpi.id}"' in card.text and "KPI1" in card.text
     assert session.exec(select(KPI).where(KPI.plan_id == other.id)).all() == []
     history = client.get(f"/areas/krabi/history/kpi/{kpi.id}").text
-    assert "From workshop contribution: World Café รอบที่ 1" in history
+    assert "จากข้อเสนอในเวทีประชุม: World Café รอบที่ 1" in history  # the reason, in Thai
     again = client.post(url, headers=HX)
     assert again.status_code == 409 and 'role="alert"' in again.text
     assert _count(session, KPI) == 1

@@ -122,12 +122,32 @@
     }
     if (move) { event.preventDefault(); gridMove(input, move[0], move[1]); }
   });
+  // On a slow network several cells of one KPI row can be on their way at once, and each answer
+  // brings back the whole row as the server had it then. An older answer swapped in last would
+  // blank a value saved since (and detach the cell whose request is still out, so its own answer
+  // would land nowhere): only the answer to the newest request for a row is swapped in. Errors
+  // (422, 409) are always shown, beside the cell that caused them.
+  var gridSeq = 0, newestForRow = {};
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    var row = elt && elt.closest && elt.closest("[data-grid] tbody[id]");
+    if (!row) { return; }
+    elt.phonlapSeq = ++gridSeq;
+    newestForRow[row.id] = gridSeq;
+  });
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var elt = event.detail.requestConfig && event.detail.requestConfig.elt;
+    var target = event.detail.target;
+    if (!elt || !elt.phonlapSeq || !target || event.detail.xhr.status >= 400) { return; }
+    if (newestForRow[target.id] > elt.phonlapSeq) { event.detail.shouldSwap = false; }
+  });
   // A saved cell brings back its whole KPI row; text being typed in another cell of that row
   // is carried over into the new row and saved when the person leaves the cell.
   var typing = null;
   document.addEventListener("htmx:beforeSwap", function (event) {
     var active = document.activeElement;
     typing = null;
+    if (event.detail.shouldSwap === false) { return; }
     if (active && active.id && active.matches("[data-grid] input") && event.detail.target.contains(active) &&
         active.value !== active.defaultValue) {
       typing = { id: active.id, value: active.value };

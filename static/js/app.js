@@ -293,6 +293,24 @@
     tabs.scrollLeft += tab.left - row.left - (row.width - tab.width) / 2;
   }
 
+  // The header's menu is a <details>: on a wide screen CSS shows its content even while it is
+  // closed (::details-content); a browser without that selector gets it opened instead. On a
+  // phone Escape folds it again, the focus back on its button.
+  var menu = document.querySelector(".site-menu");
+  if (menu && window.CSS && CSS.supports && !CSS.supports("selector(::details-content)")) {
+    var wide = window.matchMedia("(min-width: 801px)");
+    var openWhenWide = function () { if (wide.matches) { menu.open = true; } };
+    openWhenWide();
+    wide.addEventListener("change", openWhenWide);
+  }
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || !menu || !menu.open || !menu.contains(event.target)) { return; }
+    var summary = menu.querySelector("summary");
+    if (!summary || !summary.getClientRects().length) { return; }
+    menu.open = false;
+    summary.focus();
+  });
+
   // A form with data-confirm asks first (deleting a record on a plain page, without htmx).
   document.addEventListener("submit", function (event) {
     var form = event.target.closest("form[data-confirm]");

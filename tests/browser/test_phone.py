@@ -51,6 +51,8 @@ def test_home_and_history_fit_a_phone(phone: Page) -> None:
     for path in ("/", "/areas/krabi/history", "/account"):
         phone.goto(phone.base_url + path)
         assert _phone_problems(phone) == [], path
+        if path == "/":
+            shoot(phone, "phone-home")
 
 
 def test_editor_fits_a_phone_with_its_forms_open(phone: Page) -> None:

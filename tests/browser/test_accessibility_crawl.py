@@ -47,8 +47,10 @@ def test_every_page_reached_from_home_has_no_serious_violation(page: Page, langu
         path = queue.popleft()
         response = page.goto(page.base_url + path)
         opened += 1
-        if response is None or response.status >= 400 or "text/html" not in (
-            response.headers.get("content-type", "")
+        if (
+            response is None
+            or response.status >= 400
+            or "text/html" not in (response.headers.get("content-type", ""))
         ):
             continue
         if found := axe_problems(page):

@@ -6,6 +6,7 @@ runs outside a request (CLI, seeds) gets the default locale.
 
 import gettext as _gettext
 import io
+import re
 import unicodedata
 from contextvars import ContextVar
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -13,6 +14,7 @@ from functools import lru_cache
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from markupsafe import Markup, escape
 
 from app import PACKAGE
 
@@ -207,3 +209,21 @@ def thai_sort_key(text: str) -> tuple[str, str]:
             i += 1
     primary = "".join(c for c in chars if c not in TONE_AND_MARKS)
     return primary, "".join(chars)
+
+
+# ---- Thai line breaking ---------------------------------------------------------------------
+
+# Thai has no spaces between words: the browser breaks lines by its own dictionary, which splits
+# some compounds a reader takes as one word ("ตัวชี้ / วัด") and parts a year from its era
+# ("พ.ศ. / 2566"). These few are kept on one line; everything else breaks where the browser
+# chooses. (A full segmenter such as PyThaiNLP is far heavier than headings need.)
+UNBREAKABLE = re.compile(
+    r"(?:พ\.ศ\.|ค\.ศ\.|ปีการศึกษา|ปีงบประมาณ|ปี)\s?\d{4}(?:\s?[–-]\s?\d{2,4})?"
+    r"|ตัวชี้วัด(?:กลาง|ร่วม)?|ผลลัพธ์|นวัตกรรม|ความก้าวหน้า|ภาคีเครือข่าย|[ปม]\.\s?\d"
+)
+
+
+def keep_words(text: object) -> Markup:
+    """`text`, escaped, with the word groups above wrapped as `<span class="nw">`."""
+    escaped = str(escape(text))
+    return Markup(UNBREAKABLE.sub(lambda m: f'<span class="nw">{m.group(0)}</span>', escaped))

@@ -46,6 +46,7 @@ def translate(message: Msg | str | None) -> str:
     )
 
 
+env.filters["keep_words"] = i18n.keep_words
 env.globals.update(
     format_date=i18n.format_date,
     format_month=i18n.format_month,

@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from app.i18n import format_date, thai_sort_key
+from app.i18n import format_date, keep_words, thai_sort_key
 from app.numbers import NotANumber, parse_integer, parse_number
 from app.periods import parse_period, period_label
 
@@ -93,3 +93,13 @@ def test_times_are_shown_on_the_thai_wall_clock() -> None:
     assert format_date(evening_utc, "th") == "22 พ.ย. 2569"
     assert format_datetime(evening_utc, "th") == "22 พ.ย. 2569 03:05"
     assert format_datetime(evening_utc.replace(tzinfo=None), "en") == "22 Nov 2026 03:05"
+
+
+def test_keep_words_holds_compounds_and_years_on_one_line_and_escapes() -> None:
+    title = keep_words("แผนขับเคลื่อนพื้นที่นวัตกรรม จังหวัดกระบี่ พ.ศ. 2566–2570 <b>")
+    assert '<span class="nw">พ.ศ. 2566–2570</span>' in title
+    assert '<span class="nw">นวัตกรรม</span>' in title
+    assert title.endswith("&lt;b&gt;")  # whatever a person typed stays text
+    assert keep_words("ตัวชี้วัดกลาง") == '<span class="nw">ตัวชี้วัดกลาง</span>'
+    assert keep_words("นักเรียน ป.1 อ่านได้") == 'นักเรียน <span class="nw">ป.1</span> อ่านได้'
+    assert keep_words("Indicators") == "Indicators"

@@ -122,12 +122,32 @@
     }
     if (move) { event.preventDefault(); gridMove(input, move[0], move[1]); }
   });
+  // On a slow network several cells of one KPI row can be on their way at once, and each answer
+  // brings back the whole row as the server had it then. An older answer swapped in last would
+  // blank a value saved since (and detach the cell whose request is still out, so its own answer
+  // would land nowhere): only the answer to the newest request for a row is swapped in. Errors
+  // (422, 409) are always shown, beside the cell that caused them.
+  var gridSeq = 0, newestForRow = {};
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    var row = elt && elt.closest && elt.closest("[data-grid] tbody[id]");
+    if (!row) { return; }
+    elt.phonlapSeq = ++gridSeq;
+    newestForRow[row.id] = gridSeq;
+  });
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var elt = event.detail.requestConfig && event.detail.requestConfig.elt;
+    var target = event.detail.target;
+    if (!elt || !elt.phonlapSeq || !target || event.detail.xhr.status >= 400) { return; }
+    if (newestForRow[target.id] > elt.phonlapSeq) { event.detail.shouldSwap = false; }
+  });
   // A saved cell brings back its whole KPI row; text being typed in another cell of that row
   // is carried over into the new row and saved when the person leaves the cell.
   var typing = null;
   document.addEventListener("htmx:beforeSwap", function (event) {
     var active = document.activeElement;
     typing = null;
+    if (event.detail.shouldSwap === false) { return; }
     if (active && active.id && active.matches("[data-grid] input") && event.detail.target.contains(active) &&
         active.value !== active.defaultValue) {
       typing = { id: active.id, value: active.value };
@@ -272,6 +292,24 @@
     var row = tabs.getBoundingClientRect(), tab = current.getBoundingClientRect();
     tabs.scrollLeft += tab.left - row.left - (row.width - tab.width) / 2;
   }
+
+  // The header's menu is a <details>: on a wide screen CSS shows its content even while it is
+  // closed (::details-content); a browser without that selector gets it opened instead. On a
+  // phone Escape folds it again, the focus back on its button.
+  var menu = document.querySelector(".site-menu");
+  if (menu && window.CSS && CSS.supports && !CSS.supports("selector(::details-content)")) {
+    var wide = window.matchMedia("(min-width: 801px)");
+    var openWhenWide = function () { if (wide.matches) { menu.open = true; } };
+    openWhenWide();
+    wide.addEventListener("change", openWhenWide);
+  }
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || !menu || !menu.open || !menu.contains(event.target)) { return; }
+    var summary = menu.querySelector("summary");
+    if (!summary || !summary.getClientRects().length) { return; }
+    menu.open = false;
+    summary.focus();
+  });
 
   // A form with data-confirm asks first (deleting a record on a plain page, without htmx).
   document.addEventListener("submit", function (event) {

@@ -4,6 +4,9 @@
 // opens the element clicked, and its mode bar gets an SVG download next to Plotly's PNG one.
 (function () {
   "use strict";
+  // Set when the page asks for Plotly only once a chart is near the screen (templates/_plotly.html).
+  var lazySrc = document.currentScript && document.currentScript.getAttribute("data-plotly");
+  var loading = false;
 
   function svgButton(el) {
     return {
@@ -34,8 +37,33 @@
     }
   }
 
+  function loadPlotly() {
+    if (loading) { return; }
+    loading = true;
+    var script = document.createElement("script");
+    script.src = lazySrc;
+    script.onload = function () { draw(document); };
+    document.head.appendChild(script);
+  }
+
+  // Watch the charts; the first one that comes within half a screen of view loads Plotly for all.
+  function whenNear(charts) {
+    if (!charts.length) { return; }
+    if (!("IntersectionObserver" in window)) { loadPlotly(); return; }
+    var observer = new IntersectionObserver(function (entries) {
+      if (!entries.some(function (e) { return e.isIntersecting; })) { return; }
+      observer.disconnect();
+      loadPlotly();
+    }, { rootMargin: "50% 0px" });
+    charts.forEach(function (el) { observer.observe(el); });
+  }
+
   function draw(root) {
-    if (typeof window.Plotly === "undefined") { return; }
+    if (typeof window.Plotly === "undefined") {
+      var within = root && root.querySelectorAll ? root : document;
+      if (lazySrc && !loading) { whenNear(Array.prototype.slice.call(within.querySelectorAll(".chart[data-figure]"))); }
+      return;
+    }
     var scope = root && root.querySelectorAll ? root : document;
     if (scope.matches && scope.matches(".chart[data-figure]")) { drawOne(scope); return; }
     scope.querySelectorAll(".chart[data-figure]").forEach(drawOne);

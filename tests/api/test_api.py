@@ -120,3 +120,15 @@ def test_openapi_documents_the_element_routes(client: TestClient) -> None:
     body = spec["paths"]["/api/v1/areas/{slug}/plan/kpis"]["post"]["requestBody"]
     assert "baseline_value" in str(body)
     assert client.get("/docs").status_code == 200
+
+
+def test_openapi_and_docs_list_only_the_json_api(client: TestClient) -> None:
+    """The HTML pages and their fragments (over a hundred routes) stay out of the API's document."""
+    spec = client.get("/openapi.json").json()
+    paths = list(spec["paths"])
+    assert len(paths) > 10
+    assert [p for p in paths if not p.startswith("/api/v1/")] == []
+    editor = client.get("/areas/krabi/plan")  # an HTML page the app serves, not in the document
+    assert editor.status_code == 200 and editor.headers["content-type"].startswith("text/html")
+    docs = client.get("/docs").text
+    assert 'data-openapi-url="/openapi.json"' in docs  # /docs shows this same document

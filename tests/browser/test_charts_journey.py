@@ -2,6 +2,7 @@
 download the template, change a value, upload, read the preview, confirm."""
 
 import io
+import re
 
 from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
@@ -69,3 +70,16 @@ def test_a_spreadsheet_round_trip(page: Page) -> None:
     kpi, period = changed.split()
     cell = page.locator("tbody.kpi-progress", has=page.locator(f"th .code:text-is('{kpi}')"))
     expect(cell.locator(f"input[id$='-{period}-actual']")).to_have_value(str(row[5].value))
+
+
+def test_the_review_fetches_plotly_only_when_its_chart_comes_near(admin_page: Page) -> None:
+    fetched: list[str] = []
+    admin_page.on("request", lambda r: "plotly-basic" in r.url and fetched.append(r.url))
+    admin_page.goto(admin_page.base_url + "/review")
+    admin_page.wait_for_load_state("load")
+    chart = admin_page.locator(".comparison .chart")
+    expect(chart).not_to_have_class(re.compile(r"\bdrawn\b"))
+    assert [u for u in fetched if u.split("?")[0].endswith(".js")] == []
+    chart.scroll_into_view_if_needed()
+    expect(admin_page.locator(".comparison .chart.drawn")).to_be_visible()
+    assert len([u for u in fetched if u.split("?")[0].endswith(".js")]) == 1

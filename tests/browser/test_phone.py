@@ -51,6 +51,8 @@ def test_home_and_history_fit_a_phone(phone: Page) -> None:
     for path in ("/", "/areas/krabi/history", "/account"):
         phone.goto(phone.base_url + path)
         assert _phone_problems(phone) == [], path
+        if path == "/":
+            shoot(phone, "phone-home")
 
 
 def test_editor_fits_a_phone_with_its_forms_open(phone: Page) -> None:
@@ -71,3 +73,60 @@ def test_editor_fits_a_phone_with_its_forms_open(phone: Page) -> None:
     assert _phone_problems(phone) == []
     form.scroll_into_view_if_needed()
     shoot(phone, "phone-editor-kpi-form-error")
+
+
+def _one_line(page: Page, selector: str) -> list[str]:
+    """Labels under `selector` whose text is broken over more than one line."""
+    return page.evaluate(
+        """(selector) => [...document.querySelectorAll(selector)].filter(e => {
+            if (!e.getClientRects().length) return false;
+            const range = document.createRange();
+            range.selectNodeContents(e);
+            const tops = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+            return tops.size > 1;
+        }).map(e => e.textContent.trim())""",
+        selector,
+    )
+
+
+def test_the_header_folds_into_a_menu_on_a_phone(phone: Page) -> None:
+    phone.goto(phone.base_url + "/areas/krabi")
+    header = phone.locator("header.topbar")
+    assert header.bounding_box()["height"] <= 64
+    # the header and the area's tabs together leave most of the 812 px for the page
+    assert phone.locator(".area-nav").bounding_box()["y"] + 50 <= 120
+    main_menu = phone.get_by_role("navigation", name="เมนูหลัก")
+    expect(main_menu).to_be_hidden()
+    shoot(phone, "phone-header-closed")
+
+    phone.get_by_text("เมนู", exact=True).click()
+    expect(main_menu).to_be_visible()
+    assert _phone_problems(phone) == []
+    assert _one_line(phone, ".topbar nav a, .area-nav a") == []
+    expect(main_menu.get_by_role("link", name="ตัวชี้วัดกลาง")).to_be_visible()
+    shoot(phone, "phone-header-open")
+    phone.keyboard.press("Tab")
+    phone.keyboard.press("Escape")
+    expect(main_menu).to_be_hidden()
+    expect(header.locator("summary")).to_be_focused()
+
+
+def test_the_phone_menu_opens_without_javascript(browser, server: str) -> None:  # noqa: ANN001
+    from tests.browser.conftest import PHONE, open_page, sign_in
+
+    page = open_page(browser, server, PHONE, java_script_enabled=False)
+    sign_in(page)
+    page.goto(page.base_url + "/")
+    menu = page.get_by_role("navigation", name="เมนูหลัก")
+    expect(menu).to_be_hidden()
+    page.get_by_text("เมนู", exact=True).click()
+    expect(menu).to_be_visible()
+    page.context.close()
+
+
+def test_the_menu_is_always_open_on_a_wide_screen(admin_page: Page) -> None:
+    admin_page.goto(admin_page.base_url + "/areas/krabi")
+    expect(admin_page.locator("header.topbar summary")).to_be_hidden()
+    expect(admin_page.get_by_role("navigation", name="เมนูหลัก")).to_be_visible()
+    assert admin_page.locator("header.topbar").bounding_box()["height"] <= 64
+    assert _one_line(admin_page, ".topbar nav a, .area-nav a") == []

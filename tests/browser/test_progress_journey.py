@@ -98,3 +98,60 @@ def test_a_check_in_on_an_action(page: Page) -> None:
     expect(notice).to_be_focused()
     expect(page.locator("article.action-progress").first.locator(".status")).to_have_text("ล่าช้า")
     shoot(page.locator("article.action-progress").first, "progress-check-in")
+
+
+def test_a_slow_answer_never_blanks_a_value_saved_since(page: Page) -> None:
+    """At 700 ms round trip: 44, Tab, 47, Enter. Both cells are on their way at once; each answer
+    brings back the whole KPI row, and the first one (which knows only 44) must not blank 47."""
+    sign_in(page)
+    page.goto(page.base_url + "/areas/phuket/progress")
+    first, second = _cell(page, "KPI2", "AY2568"), _cell(page, "KPI2", "AY2569")
+    expect(first).to_have_value("37.9")
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    conditions = {"offline": False, "downloadThroughput": -1, "uploadThroughput": -1}
+    cdp.send("Network.emulateNetworkConditions", {**conditions, "latency": 700})
+    answers: list[int] = []
+    page.on("response", lambda r: r.request.method == "PUT" and answers.append(r.status))
+
+    first.click()
+    page.keyboard.press("Control+A")
+    with page.expect_response(lambda r: r.request.method == "PUT" and "AY2569" in r.url):
+        page.keyboard.type("44")
+        page.keyboard.press("Tab")
+        expect(second).to_be_focused()
+        page.keyboard.type("47")
+        page.keyboard.press("Enter")
+        assert answers == [], "the network answered before the test had typed both values"
+    expect(_cell(page, "KPI2", "AY2569", "target")).to_be_focused()
+    assert answers == [200, 200]
+    # both answers are in: the screen shows what the server stored, each value with its status
+    expect(second).to_have_value("47")
+    expect(first).to_have_value("44")
+    for cell in (first, second):
+        expect(cell.locator("xpath=..")).not_to_have_class(re.compile(r"\bstatus-no_data\b"))
+    cdp.send("Network.emulateNetworkConditions", {**conditions, "latency": 0})
+    page.reload()
+    expect(_cell(page, "KPI2", "AY2568")).to_have_value("44")
+    expect(_cell(page, "KPI2", "AY2569")).to_have_value("47")
+
+
+def test_the_kpi_column_and_period_header_stay_in_view_on_a_phone(phone: Page) -> None:
+    phone.goto(phone.base_url + "/areas/phuket/progress")
+    box = phone.locator(".grid-wrap").first
+    box.scroll_into_view_if_needed()
+    box.evaluate("w => { w.scrollLeft = 300; w.scrollTop = 250; }")
+    geometry = box.evaluate(
+        """w => {
+            const b = w.getBoundingClientRect();
+            const kpi = w.querySelector('th.kpi-name').getBoundingClientRect();
+            const period = w.querySelector('thead th.period').getBoundingClientRect();
+            return {width: w.clientWidth, scrolled: w.scrollLeft, kpiWidth: kpi.width,
+                    kpiLeft: kpi.left - b.left, headTop: period.top - b.top};
+        }"""
+    )
+    assert geometry["scrolled"] > 0, "the grid did not scroll sideways"
+    assert geometry["kpiLeft"] == 0, "the KPI column scrolled away"
+    assert geometry["headTop"] == 0, "the period header scrolled away"
+    assert geometry["kpiWidth"] < 0.4 * geometry["width"], geometry
+    shoot(phone, "phone-progress-grid-scrolled")

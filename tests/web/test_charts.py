@@ -46,5 +46,7 @@ def test_charts_page_has_figures_and_tables_with_the_values(
 
 def test_plotly_loads_only_on_the_charts_page(client: TestClient, session: Session) -> None:
     f.make_plan(session)
+    for path in ("/", "/areas/krabi", "/areas/krabi/plan", "/areas/krabi/history", "/review"):
+        assert "plotly" not in client.get(path).text, path  # no chart there (no indicator values)
     assert "plotly" not in client.get("/areas/krabi/progress").text
     assert "/areas/krabi/progress/charts" in client.get("/areas/krabi/progress").text

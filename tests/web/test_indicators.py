@@ -276,6 +276,22 @@ def test_the_comparison_page_draws_the_stored_values_per_area(
     assert client.get("/indicators/no-such-indicator").status_code == 404
 
 
+def test_the_review_fetches_plotly_only_when_its_one_chart_comes_into_view(
+    client: TestClient, session: Session
+) -> None:
+    """The review's only chart sits below a wide table: the page carries the figure and the
+    address of Plotly, but no <script> for it (charts.js fetches it when the chart is near)."""
+    _two_areas(session)
+    html = client.get("/review?indicator=p1-reading-good").text
+    assert len(re.findall(r"data-figure='", html)) == 1
+    script = re.search(r'<script src="[^"]*charts\.js[^"]*" data-plotly="([^"]+)" defer>', html)
+    assert script and "vendor/plotly-basic" in script.group(1)
+    assert not re.search(r'<script src="[^"]*plotly-basic[^"]*"', html)
+    # the indicator's own page opens on its chart: Plotly comes at once
+    own_page = client.get("/indicators/p1-reading-good").text
+    assert re.search(r'<script src="[^"]*plotly-basic[^"]*"', own_page)
+
+
 def test_a_viewer_of_one_area_sees_only_that_areas_series(
     app_client: Callable[[], TestClient], session: Session
 ) -> None:

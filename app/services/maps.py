@@ -191,7 +191,9 @@ def map_view(
     today = today or date.today()
     tree = load_tree(session, plan, area)
     rows = kpi_rows(session, plan, tree.kpis, today)
-    return _assemble(area, plan, link, tree, rows, today, period, None, loaded=loaded, default=default)
+    return _assemble(
+        area, plan, link, tree, rows, today, period, None, loaded=loaded, default=default
+    )
 
 
 def _assemble(

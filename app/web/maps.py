@@ -240,9 +240,8 @@ def _present_view(
 ) -> dict[str, Any]:
     """The map and/or the KPI board at a period (`part` names one of them; None: both)."""
     errors: dict[str, Msg] = {}
-    view = _view(
-        request, session, area, plan, period, None, errors, partners=False, default=maps.best_covered
-    )
+    first = maps.best_covered  # the projector opens where most KPIs have a figure
+    view = _view(request, session, area, plan, period, None, errors, partners=False, default=first)
     ctx: dict[str, Any] = {
         "area": area,
         "plan": plan,

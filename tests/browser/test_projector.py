@@ -122,7 +122,7 @@ def workshop_running(browser, server: str) -> Iterator[str]:  # noqa: ANN001
 
 
 def test_the_workshop_tab_comes_and_goes_live_without_a_reload(
-    browser, server: str  # noqa: ANN001
+    browser: object, server: str
 ) -> None:
     projector = open_page(browser, server, {"width": 1280, "height": 720})
     facilitator = open_page(browser, server)
@@ -168,7 +168,7 @@ def _on_screen(page: Page, selector: str, height: int) -> None:
 
 @pytest.mark.parametrize(("width", "height"), SIZES, ids=["1920x1080", "1280x720"])
 def test_every_view_reads_from_the_back_of_the_room(
-    browser, server: str, workshop_running: str, width: int, height: int  # noqa: ANN001
+    browser: object, server: str, workshop_running: str, width: int, height: int
 ) -> None:
     page = open_page(browser, server, {"width": width, "height": height})
     try:
@@ -200,9 +200,7 @@ def test_every_view_reads_from_the_back_of_the_room(
                 expect(page.locator("#present-workshop .join-code")).to_contain_text(
                     workshop_running
                 )
-                assert page.locator("#present-workshop .contribution").count() == len(
-                    CONTRIBUTIONS
-                )
+                assert page.locator("#present-workshop .contribution").count() == len(CONTRIBUTIONS)
             assert axe_problems(page) == [], view
             shoot(page, f"present-{view}-phuket-{width}x{height}")
     finally:

@@ -106,7 +106,7 @@ def public_url(settings: Settings) -> Finding:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return Finding(FAIL, "public URL", f"{url} is not an http(s) address")
-    if _loopback(parts.hostname):
+    if loopback_host(parts.hostname):
         return Finding(WARN, "public URL", f"{url} is this machine only: phones cannot open it")
     if parts.scheme != "https":
         return Finding(WARN, "public URL", f"{url} is not https: cookies are sent in the clear")
@@ -121,7 +121,8 @@ def workers_and_database(settings: Settings, workers: int) -> Finding:
     return Finding(OK, "workers", f"{workers} on {kind}")
 
 
-def _loopback(host: str) -> bool:
+def loopback_host(host: str) -> bool:
+    """localhost, *.localhost, 127.x or ::1: an address only this machine can open."""
     if host == "localhost" or host.endswith(".localhost"):
         return True
     try:

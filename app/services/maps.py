@@ -38,10 +38,11 @@ from app.services import partners as outcome_partners
 from app.services.errors import Msg
 from app.services.partners import PartnerMark
 from app.services.plan_tree import PlanTree, load_tree
-from app.services.progress import KPIProgress, kpi_row, kpi_rows
-from app.status import Judgement
+from app.services.progress import KPIProgress, kpi_row, kpi_rows, rule_of
+from app.status import Judgement, Trend, trend
 
 Link = Callable[[str, int], str | None]  # (layer, id) -> the element's page
+DefaultPeriod = Callable[[dict[int, KPIProgress], list[str]], str | None]
 
 # Audit entity types that make up the chain, with their model and link fields.
 CHAIN_TYPES: dict[str, tuple[type[SQLModel], dict[str, str]]] = {
@@ -109,12 +110,49 @@ def latest_with_data(rows: dict[int, KPIProgress], periods: list[str]) -> str | 
     return periods[-1] if periods else None
 
 
-def status_at(row: KPIProgress, period: str) -> Judgement | None:
+def best_covered(rows: dict[int, KPIProgress], periods: list[str]) -> str | None:
+    """The projector's first step: the newest one at which most KPIs (more than half) have a
+    figure, so that one fresh value does not turn most cards into "no data"; failing that, the
+    newest step with the most KPIs that have one; with no figure at all, the newest step."""
+    if not periods:
+        return None
+    counts = {p: sum(1 for row in rows.values() if has_figure_at(row, p)) for p in periods}
+    for period in reversed(periods):
+        if counts[period] * 2 > len(rows):
+            return period
+    most = max(counts.values())
+    return next(p for p in reversed(periods) if counts[p] == most)
+
+
+def own_period_at(row: KPIProgress, period: str) -> str | None:
+    """The KPI's own period that the map shows at step `period`: the same one when the KPI is
+    counted by it, else its latest own period that had ended by then."""
     if period in row.judgements:
-        return row.judgements[period]
+        return period
     ends = period_span(period).ends_on
     done = [p for p in row.periods if period_span(p).ends_on <= ends]
-    return row.judgements[done[-1]] if done else None
+    return done[-1] if done else None
+
+
+def status_at(row: KPIProgress, period: str) -> Judgement | None:
+    own = own_period_at(row, period)
+    return row.judgements[own] if own else None
+
+
+def has_figure_at(row: KPIProgress, period: str) -> bool:
+    judgement = status_at(row, period)
+    return judgement is not None and judgement.figure is not None
+
+
+def trend_at(row: KPIProgress, period: str) -> Trend | None:
+    """The trend up to the period the map shows, and only when the KPI has a figure there: a
+    card never says "no data" and "improving" at once, nor shows a later period's trend."""
+    own = own_period_at(row, period)
+    if own is None or row.judgements[own].figure is None:
+        return None
+    shown = row.periods[: row.periods.index(own) + 1]
+    found = trend([row.judgements[p].figure for p in shown], rule_of(row.kpi))
+    return None if found.direction == "unknown" else found
 
 
 def unknown_period(view: "MapView") -> dict[str, Msg]:
@@ -137,6 +175,7 @@ def map_view(
     as_of: date | None = None,
     today: date | None = None,
     partners: bool = False,
+    default: DefaultPeriod = latest_with_data,
 ) -> MapView:
     """The map at `period` (the newest step with data when None), of the plan now or, with
     `as_of`, as it stood at the end of that day. A period the plan does not have is shown as
@@ -146,11 +185,15 @@ def map_view(
     if as_of is not None:
         state = state_at(session, area, plan, end_of(as_of))
         rows = state.rows(as_of)
-        return _assemble(area, plan, link, state.tree, rows, as_of, period, as_of, loaded=loaded)
+        return _assemble(
+            area, plan, link, state.tree, rows, as_of, period, as_of, loaded=loaded, default=default
+        )
     today = today or date.today()
     tree = load_tree(session, plan, area)
     rows = kpi_rows(session, plan, tree.kpis, today)
-    return _assemble(area, plan, link, tree, rows, today, period, None, loaded=loaded)
+    return _assemble(
+        area, plan, link, tree, rows, today, period, None, loaded=loaded, default=default
+    )
 
 
 def _assemble(
@@ -165,11 +208,12 @@ def _assemble(
     extra: PlanTree | None = None,
     marks: dict[str, str] | None = None,
     loaded: outcome_partners.Loaded | None = None,
+    default: DefaultPeriod = latest_with_data,
 ) -> MapView:
     periods = slider_periods(rows, today)
     unknown = period if period is not None and period not in periods else None
     if period is None or unknown:
-        period = latest_with_data(rows, periods)
+        period = default(rows, periods)
     statuses = {kpi_id: status_at(row, period) if period else None for kpi_id, row in rows.items()}
     chain = chain_of(tree, statuses, link, extra)
     partner_marks = None

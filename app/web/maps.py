@@ -26,6 +26,7 @@ from app.services.maps import MapView
 from app.templating import dom_id, is_htmx, render
 from app.web.auth import CurrentPrincipal, ReadArea
 from app.web.deps import ReadPlan, ReadPlanOrNone
+from app.web.workshops import join_url
 
 router = APIRouter(prefix="/areas/{slug}")
 
@@ -118,10 +119,13 @@ def _view(
     as_of: date | None,
     errors: dict[str, Msg],
     partners: bool = True,
+    default: maps.DefaultPeriod = maps.latest_with_data,
 ) -> MapView:
-    """The map; with an unknown period, the newest one and the message beside the field."""
+    """The map; with an unknown period, the default one and the message beside the field."""
     link = linker(request, area)
-    view = maps.map_view(session, area, plan, link, period=period, as_of=as_of, partners=partners)
+    view = maps.map_view(
+        session, area, plan, link, period=period, as_of=as_of, partners=partners, default=default
+    )
     if view.unknown:
         errors.update(maps.unknown_period(view))
     return view
@@ -207,6 +211,9 @@ def present_page(
     refresh, reading only what that view shows."""
     if plan is None:
         return no_plan_page(request, area, N_("Present"))
+    if part == "workshop" and is_htmx(request):
+        ctx = {"area": area, **_workshop(request, session, area)}
+        return render(request, "present/_workshop.html", ctx)
     if part in PRESENT_VIEWS and is_htmx(request):
         if part == "changes":
             return render(
@@ -233,7 +240,8 @@ def _present_view(
 ) -> dict[str, Any]:
     """The map and/or the KPI board at a period (`part` names one of them; None: both)."""
     errors: dict[str, Msg] = {}
-    view = _view(request, session, area, plan, period, None, errors, partners=False)
+    first = maps.best_covered  # the projector opens where most KPIs have a figure
+    view = _view(request, session, area, plan, period, None, errors, partners=False, default=first)
     ctx: dict[str, Any] = {
         "area": area,
         "plan": plan,
@@ -249,7 +257,8 @@ def _present_view(
 
 
 def _board(view: MapView) -> list[dict[str, Any]]:
-    """The KPIs at the chosen period, grouped under their first KRA, in the plan's order."""
+    """The KPIs at the chosen period, grouped under their first KRA, in the plan's order. A
+    card's trend runs up to that period and only where it has a figure (maps.trend_at)."""
     kras = {k.id: k for k in view.tree.kras}
     cards = []
     for kpi in view.tree.kpis:
@@ -262,7 +271,8 @@ def _board(view: MapView) -> list[dict[str, Any]]:
                 "kra": kras[kra_ids[0]] if kra_ids else None,
                 "judgement": judgement,
                 "status": judgement.status.value if judgement else KPIStatus.no_data.value,
-                "trend": row.trend if row else None,
+                "no_target": judgement is not None and judgement.reason == "no_target",
+                "trend": maps.trend_at(row, view.period) if row and view.period else None,
             }
         )
     return cards
@@ -280,6 +290,6 @@ def _workshop(request: Request, session: SessionDep, area: Area) -> dict[str, An
         return {"workshop": None}
     return {
         "workshop": workshop,
-        "join_url": str(request.url_for("join_session", code=workshop.join_code)),
+        "join_url": join_url(request, workshop),
         "board": workshops.board_view(session, workshop),
     }

@@ -12,12 +12,14 @@ everyone: their first visit gets the seed cookie, their forms carry the token.
 """
 
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 from starlette.routing import NoMatchFound
 
+from app.checks import loopback_host
 from app.config import get_settings
 from app.db import SessionDep
 from app.i18n import as_utc
@@ -51,6 +53,16 @@ def join_url(request: Request, workshop: WorkshopSession) -> str:
     if public:
         return public + request.url_for("join_session", code=workshop.join_code).path
     return str(request.url_for("join_session", code=workshop.join_code))
+
+
+def loopback_join_host(url: str) -> str | None:
+    """The host of a join address that only this machine can open (then no phone can join:
+    the join panel says so and how to set PHONLAP_PUBLIC_URL), else None."""
+    host = urlsplit(url).hostname
+    return host if host and loopback_host(host) else None
+
+
+env.globals["join_host_if_loopback"] = loopback_join_host
 
 
 def _events_url(request: Request, area: Area) -> str | None:

@@ -1,15 +1,16 @@
 // Phonlap's presentation page: ←/→ step through the periods, N shows the next view, F toggles
 // full screen, C cycles the views by themselves. The views reload themselves on live events
-// (hx-trigger="sse:…"); a reloaded view keeps the view that is showing.
+// (hx-trigger="sse:…"); a reloaded view keeps the view that is showing. When a workshop session
+// opens or closes, the workshop's slot reloads and its tab appears or goes.
 (function () {
   "use strict";
   var CYCLE_MS = 20000;
   var wrap, current = "map", timer = null;
 
   function views() {
-    return Array.prototype.map.call(document.querySelectorAll("[data-show]"), function (b) {
-      return b.getAttribute("data-show");
-    });
+    return Array.prototype.filter.call(document.querySelectorAll("[data-show]"), function (b) {
+      return !b.hidden;
+    }).map(function (b) { return b.getAttribute("data-show"); });
   }
 
   function show(name) {
@@ -68,15 +69,37 @@
     if (!button) { return; }
     if (button.hasAttribute("data-cycle")) { cycle(); } else { show(button.getAttribute("data-show")); }
   });
+  // the workshop's tab is there while its view is (a session open)
+  function workshopTab() {
+    var tab = document.getElementById("present-tab-workshop");
+    if (!tab) { return; }
+    var open = !!document.getElementById("present-workshop");
+    tab.hidden = !open;
+    if (open) { tab.setAttribute("aria-controls", "present-workshop"); } else { tab.removeAttribute("aria-controls"); }
+  }
+  // a session opened or closed (the board reloads itself on its contributions)
+  document.addEventListener("htmx:sseOpen", function (event) {
+    var source = event.detail && event.detail.source;
+    if (!source || source.phonlapSessions) { return; }
+    source.phonlapSessions = true;
+    source.addEventListener("workshop", function (message) {
+      var change = null;
+      try { change = JSON.parse(message.data); } catch (e) { return; }
+      var slot = document.getElementById("present-workshop-slot");
+      if (slot && change && change.entity === "workshop_session" && window.htmx) { window.htmx.trigger(slot, "workshop-sessions"); }
+    });
+  });
   // a view or the whole page came back from the server: keep showing what was showing
   document.addEventListener("htmx:afterSettle", function () {
     wrap = document.getElementById("present") || wrap;
+    workshopTab();
     if (views().indexOf(current) < 0) { current = "map"; }
     show(current);
   });
 
   function start() {
     wrap = document.getElementById("present");
+    workshopTab();
     show(current);
   }
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); } else { start(); }

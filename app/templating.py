@@ -8,6 +8,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from starlette.routing import BaseRoute, NoMatchFound
 
 from app import ROOT, __version__, display, i18n, labels, periods
 from app.services.access import ANONYMOUS, Permission
@@ -197,7 +198,32 @@ env.globals.update(import_titles=import_titles)
 @pass_context
 def url_path(context: dict[str, Any], name: str, /, **params: Any) -> str:
     """Links as paths ('/areas/krabi'), never absolute: the app may sit behind any host name."""
-    return context["request"].url_for(name, **params).path
+    return route_path(context["request"], name, **params)
+
+
+def route_path(request: Request, name: str, /, **params: Any) -> str:
+    """What `request.url_for(name, **params).path` gives, without its search: Starlette tries
+    every route in turn (each miss raising an exception) on every call, which pages with
+    thousands of links paid for each one. The route answering a name is found once per router."""
+    router = request.scope.get("router") or request.scope["app"]
+    found: dict[tuple[str, frozenset[str]], BaseRoute] = router.__dict__.setdefault(
+        "_phonlap_routes", {}
+    )
+    key = (name, frozenset(params))
+    route = found.get(key)
+    if route is None:
+        route = found[key] = _route_named(router, name, params)
+    return request.base_url.path.rstrip("/") + route.url_path_for(name, **params)
+
+
+def _route_named(router: Any, name: str, params: dict[str, Any]) -> BaseRoute:
+    for route in router.routes:
+        try:
+            route.url_path_for(name, **params)
+        except NoMatchFound:
+            continue
+        return route
+    raise NoMatchFound(name, params)
 
 
 env.globals["url_for"] = url_path

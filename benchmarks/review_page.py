@@ -12,7 +12,9 @@ plain rows (77 provinces: `--areas 77`).
     .venv/bin/python benchmarks/review_page.py --areas 77 --kpis 50 --periods 20
     .ci/postgres.sh .venv/bin/python benchmarks/review_page.py --areas 77 --kpis 50 --periods 20
 
-The database: a fresh SQLite file, or the (empty) one at --url or PHONLAP_TEST_DATABASE_URL.
+The database: a fresh SQLite file, or the one at --url or PHONLAP_TEST_DATABASE_URL (emptied
+first). With --reuse, a database already built by an earlier run is upgraded and measured as it
+is (to compare two versions of the code on the same data).
 """
 
 import argparse
@@ -185,9 +187,11 @@ def edits(engine, n_areas: int):  # noqa: ANN001, ANN201
     return edit
 
 
-def database(url: str | None, tmp: str) -> str:
+def database(url: str | None, tmp: str, reuse: bool) -> str:
     if not url:
         return f"sqlite:///{tmp}/bench.db"
+    if reuse:
+        return url
     engine = make_engine(url)
     SQLModel.metadata.drop_all(engine)  # an empty database, as a fresh install has
     with engine.begin() as conn:
@@ -203,18 +207,20 @@ def main() -> None:
     parser.add_argument("--kpis", type=int, default=40, help="KPIs per area (one action each)")
     parser.add_argument("--periods", type=int, default=12, help="semesters with values")
     parser.add_argument("--url", default=os.environ.get("PHONLAP_TEST_DATABASE_URL", ""))
+    parser.add_argument("--reuse", action="store_true", help="measure the data at --url as it is")
     args = parser.parse_args()
     periods = periods_of(args.periods)
     with tempfile.TemporaryDirectory() as tmp:
-        url = database(args.url, tmp)
+        url = database(args.url, tmp, args.reuse)
         print(f"database: {make_engine(url).dialect.name}")
         migrate.upgrade(url)
         engine = make_engine(url)
         with Session(engine) as session:
-            seeding.seed_reference(session)
-            start = time.perf_counter()
-            build(session, args.areas, args.kpis, periods)
-            print(f"set-up {time.perf_counter() - start:.0f} s")
+            if not args.reuse:
+                seeding.seed_reference(session)
+                start = time.perf_counter()
+                build(session, args.areas, args.kpis, periods)
+                print(f"set-up {time.perf_counter() - start:.0f} s")
             email = make_user(session, "reviewer").email
         queries = {"n": 0}
         event.listen(engine, "before_cursor_execute", lambda *a: queries.update(n=queries["n"] + 1))

@@ -1,6 +1,7 @@
 """One Jinja environment; one place that decides page or fragment."""
 
 import hashlib
+from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
@@ -206,9 +207,7 @@ def route_path(request: Request, name: str, /, **params: Any) -> str:
     every route in turn (each miss raising an exception) on every call, which pages with
     thousands of links paid for each one. The route answering a name is found once per router."""
     router = request.scope.get("router") or request.scope["app"]
-    found: dict[tuple[str, frozenset[str]], BaseRoute] = router.__dict__.setdefault(
-        "_phonlap_routes", {}
-    )
+    found: dict[tuple[str, frozenset[str]], Any] = router.__dict__.setdefault("_phonlap_routes", {})
     key = (name, frozenset(params))
     route = found.get(key)
     if route is None:
@@ -216,14 +215,25 @@ def route_path(request: Request, name: str, /, **params: Any) -> str:
     return request.base_url.path.rstrip("/") + route.url_path_for(name, **params)
 
 
-def _route_named(router: Any, name: str, params: dict[str, Any]) -> BaseRoute:
-    for route in router.routes:
+def _route_named(router: Any, name: str, params: dict[str, Any]) -> Any:
+    for route in _leaves(router.routes):
         try:
             route.url_path_for(name, **params)
         except NoMatchFound:
             continue
         return route
     raise NoMatchFound(name, params)
+
+
+def _leaves(routes: list[BaseRoute]) -> Iterator[Any]:
+    """The routes themselves, not the routers included (FastAPI keeps each included router as
+    one route that searches its own on every call)."""
+    for route in routes:
+        contexts = getattr(route, "effective_route_contexts", None)
+        if contexts is None:
+            yield route
+        else:
+            yield from contexts()
 
 
 env.globals["url_for"] = url_path

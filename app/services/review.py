@@ -128,7 +128,9 @@ class AreaReview:
     def completeness(self) -> float:
         return sum(self.steps.values()) / len(self.steps)
 
-    @property
+    # Rows are kept between requests (see ROWS): what they sum is summed once per row.
+
+    @cached_property
     def status_counts(self) -> dict[KPIStatus, int]:
         return distribution(self.status_of(row.kpi.id) for row in self.kpis)
 
@@ -136,20 +138,25 @@ class AreaReview:
         judgement = self.status.get(kpi_id)
         return judgement.status if judgement else KPIStatus.no_data
 
-    @property
+    @cached_property
     def action_counts(self) -> dict[ActionStatus, int]:
         counts = dict.fromkeys(ActionStatus, 0)
         for action in self.actions:
             counts[ActionStatus(action.status)] += 1
         return counts
 
-    @property
+    @cached_property
     def spent_thb(self) -> int:
         return sum(self.spent.values())
 
-    @property
+    @cached_property
     def budget_thb(self) -> int:
         return sum(a.budget_thb or 0 for a in self.actions)
+
+    @cached_property
+    def unmapped(self) -> list[KPI]:
+        """The KPIs counted that measure no common indicator."""
+        return [row.kpi for row in self.kpis if not row.kpi.indicator_id]
 
     @property
     def submitted(self) -> int:
@@ -184,7 +191,15 @@ class ReviewView:
     @property
     def unmapped(self) -> list[tuple[Area, KPI]]:
         """The KPIs counted that measure no common indicator, by area."""
-        return [(a.area, row.kpi) for a in self.areas for row in a.kpis if not row.kpi.indicator_id]
+        return [(a.area, kpi) for a in self.areas for kpi in a.unmapped]
+
+    @property
+    def unmapped_by_area(self) -> list[tuple[Area, list[KPI]]]:
+        return [(a.area, a.unmapped) for a in self.areas if a.unmapped]
+
+    @property
+    def unmapped_count(self) -> int:
+        return sum(len(a.unmapped) for a in self.areas)
 
     @cached_property
     def heat_max(self) -> float:
@@ -321,12 +336,7 @@ def _area_reviews(
     for area_id, row in built.items():
         if stamps[area_id].settled(now):
             ROWS.put(keys[area_id], stamps[area_id], row)
-    return [_current(kept[a.id], a) if a.id in kept else built[a.id] for a in areas]
-
-
-def _current(row: AreaReview, area: Area) -> AreaReview:
-    """A kept row with this request's area (the same data: the stamp says so)."""
-    return replace(row, area=area)
+    return [kept.get(a.id) or built[a.id] for a in areas]
 
 
 def _stamps(session: Session, area_ids: list[int]) -> dict[int, Stamp]:

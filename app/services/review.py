@@ -264,7 +264,7 @@ def review_view(
 # ---- each area's row, kept until the area changes --------------------------------------------
 
 ACCOUNT_EVENTS = ("user", "api_token")  # recorded with no area, yet no concern of the review
-SETTLE = timedelta(seconds=60)
+SETTLE = timedelta(seconds=10)
 
 
 class Stamp(NamedTuple):
@@ -277,8 +277,9 @@ class Stamp(NamedTuple):
     def settled(self, now: datetime) -> bool:
         """Whether its events are old enough that no transaction holding an earlier event id
         can still be open. (PostgreSQL hands out ids at insert, not commit: a row built while a
-        slower writer is still open would miss its change under a newer id; such a writer
-        commits within SETTLE, and until then the row is built afresh each time.)"""
+        slower writer is still open would miss its change under a newer id. Services write
+        their audit events last and commit at once, well within SETTLE; until then the row is
+        built afresh each time.)"""
         times = [e[1] for e in (self.area, self.reference) if e is not None]
         return all(now - _aware(t) >= SETTLE for t in times)
 

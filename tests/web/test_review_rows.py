@@ -22,7 +22,7 @@ ALL = review.Filters(group=review.ALL)
 
 @pytest.fixture
 def kept(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Rows kept as soon as they are built (in use only once their events are a minute old)."""
+    """Rows kept as soon as they are built (otherwise only once their events are ten seconds old)."""
     monkeypatch.setattr(review, "SETTLE", timedelta(0))
     review.clear_cache()
     yield
@@ -138,9 +138,9 @@ def test_a_change_to_reference_data_rebuilds_every_row(session: Session, kept: N
     assert "p1-reading-good" not in {i.code for i in after.indicators}
 
 
-def test_an_area_changed_within_the_last_minute_is_read_each_time(session: Session) -> None:
+def test_an_area_changed_within_the_last_seconds_is_read_each_time(session: Session) -> None:
     """A slower writer may still hold an earlier audit event id (PostgreSQL hands ids out at
-    insert): a row is kept only once its newest event is a minute old."""
+    insert): a row is kept only once its newest event is ten seconds old."""
     review.clear_cache()
     _krabi(session)
     first = _row(review.review_view(session, ADMIN, ALL), "krabi")

@@ -14,6 +14,7 @@ newest event invalidates every row. The check reads the database on every reques
 worker processes stay correct, each with its own rows.
 """
 
+import copy
 import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Mapping
@@ -231,8 +232,16 @@ class ReviewView:
 
 
 def review_view(
-    session: Session, principal: Principal, filters: Filters, today: date | None = None
+    session: Session,
+    principal: Principal,
+    filters: Filters,
+    today: date | None = None,
+    *,
+    keep: bool = False,
 ) -> ReviewView:
+    """With `keep` (the page), rows of unchanged areas come from ROWS and new ones are kept
+    there, slimmed to what the page shows; without it (reports, which read every period of
+    every KPI) every row is read whole."""
     today = today or date.today()
     groups = list(session.exec(select(AreaGroup).order_by(AreaGroup.id)).all())
     group = _chosen_group(groups, filters)
@@ -242,7 +251,11 @@ def review_view(
     areas = [a for a in every if filters.cohort in (None, a.cohort)]
     ref = load_reference(session, [a.id for a in areas])
     _check_choices(filters, ref)
-    reviews = _area_reviews(session, areas, filters, ref, today)
+    if keep:
+        reviews = _area_reviews(session, areas, filters, ref, today)
+    else:
+        rows = _build_rows(session, areas, filters, ref, today) if areas else {}
+        reviews = [rows[a.id] for a in areas]
     indicators = [i for i in ref.indicators.values() if i.is_active]
     chosen = next((i for i in ref.indicators.values() if i.code == filters.indicator), None)
     chosen = chosen or (indicators[0] if indicators else None)
@@ -286,9 +299,10 @@ class Stamp(NamedTuple):
 
 class RowCache:
     """Area rows by (area, filters that change a row, day), each with its stamp; the least
-    recently used are dropped beyond `size` (77 provinces × a dozen filter choices)."""
+    recently used are dropped beyond `size` (77 provinces × half a dozen filter choices; a
+    kept row of 50 KPIs holds about 100 kB)."""
 
-    def __init__(self, size: int = 1000) -> None:
+    def __init__(self, size: int = 500) -> None:
         self.size = size
         self._rows: OrderedDict[tuple, tuple[Stamp, AreaReview]] = OrderedDict()
         self._lock = threading.Lock()
@@ -336,8 +350,24 @@ def _area_reviews(
     now = utcnow()
     for area_id, row in built.items():
         if stamps[area_id].settled(now):
-            ROWS.put(keys[area_id], stamps[area_id], row)
+            ROWS.put(keys[area_id], stamps[area_id], _slim(row))
     return [kept.get(a.id) or built[a.id] for a in areas]
+
+
+def _slim(row: AreaReview) -> AreaReview:
+    """A copy of the row to keep, with what the page shows: its sums (worked out now, from the
+    whole row) and each period's figures only for the KPIs measuring a common indicator (the
+    comparison draws those); not the plan's tree. A tenth of the whole row's memory."""
+    for name in ("status_counts", "action_counts", "budget_thb", "spent_thb", "unmapped"):
+        getattr(row, name)
+    slim = copy.copy(row)  # with the sums cached on it
+    slim.tree, slim.kras, slim.actions = None, [], []
+    slim.kpis = [k if k.kpi.indicator_id else _bare(k) for k in row.kpis]
+    return slim
+
+
+def _bare(row: KPIProgress) -> KPIProgress:
+    return KPIProgress(row.kpi, [], {}, {}, {}, row.trend, [], set())
 
 
 def _stamps(session: Session, area_ids: list[int]) -> dict[int, Stamp]:

@@ -212,7 +212,10 @@ def route_path(request: Request, name: str, /, **params: Any) -> str:
     route = found.get(key)
     if route is None:
         route = found[key] = _route_named(router, name, params)
-    return request.base_url.path.rstrip("/") + route.url_path_for(name, **params)
+    base = request.scope.get("phonlap.base_path")
+    if base is None:  # once per request: reading base_url's path parses the URL
+        base = request.scope["phonlap.base_path"] = request.base_url.path.rstrip("/")
+    return base + route.url_path_for(name, **params)
 
 
 def _route_named(router: Any, name: str, params: dict[str, Any]) -> Any:

@@ -299,10 +299,10 @@ class Stamp(NamedTuple):
 
 class RowCache:
     """Area rows by (area, filters that change a row, day), each with its stamp; the least
-    recently used are dropped beyond `size` (77 provinces × half a dozen filter choices; a
-    kept row of 50 KPIs holds about 100 kB)."""
+    recently used are dropped beyond `size` (77 provinces × four filter choices; a
+    kept row of 50 KPIs holds about 150 kB)."""
 
-    def __init__(self, size: int = 500) -> None:
+    def __init__(self, size: int = 300) -> None:
         self.size = size
         self._rows: OrderedDict[tuple, tuple[Stamp, AreaReview]] = OrderedDict()
         self._lock = threading.Lock()

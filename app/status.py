@@ -38,6 +38,17 @@ class Rule:
     def sign(self) -> int:
         return 1 if self.direction == Direction.higher else -1
 
+    @cached_property
+    def line(self) -> tuple[int, int] | None:
+        """The indexes of the baseline's and the end target's periods, when a straight line of
+        targets joins them (worked out once per KPI, not once per period)."""
+        if self.baseline_period is None or self.end_period is None:
+            return None
+        start, end = period_index(self.baseline_period), period_index(self.end_period)
+        if start is None or end is None or end <= start:
+            return None
+        return start, end
+
 
 class Judgement(NamedTuple):  # a tuple: the review judges thousands of periods per page
     status: KPIStatus
@@ -109,11 +120,10 @@ def target_for(period: str, rule: Rule, targets: dict[str, float]) -> tuple[floa
         return None, False
     if period == rule.end_period:
         return rule.end_target, False
-    if rule.baseline is None or rule.baseline_period is None:
+    line, here = rule.line, period_index(period)
+    if rule.baseline is None or line is None or here is None or not line[0] <= here <= line[1]:
         return None, False
-    start, end, here = (period_index(p) for p in (rule.baseline_period, rule.end_period, period))
-    if None in (start, end, here) or end <= start or not start <= here <= end:
-        return None, False
+    start, end = line
     share = (here - start) / (end - start)
     return rule.baseline + (rule.end_target - rule.baseline) * share, True
 

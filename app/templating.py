@@ -1,6 +1,7 @@
 """One Jinja environment; one place that decides page or fragment."""
 
 import hashlib
+from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
@@ -8,7 +9,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
-from starlette.routing import NoMatchFound
+from starlette.routing import BaseRoute, NoMatchFound
 
 from app import ROOT, __version__, display, i18n, labels, periods
 from app.services.access import ANONYMOUS, Permission
@@ -201,32 +202,45 @@ env.globals.update(import_titles=import_titles)
 
 @pass_context
 def url_path(context: dict[str, Any], name: str, /, **params: Any) -> str:
-    """Links as paths ('/areas/krabi'), never absolute: the app may sit behind any host name.
+    """Links as paths ('/areas/krabi'), never absolute: the app may sit behind any host name."""
+    return route_path(context["request"], name, **params)
 
-    The routes are looked up by name in a table built once per app: `request.url_for` would
-    search every route of every router for each link (a fifth of a large page's time)."""
-    request = context["request"]
-    for route in _routes_named(request.app).get(name, ()):
+
+def route_path(request: Request, name: str, /, **params: Any) -> str:
+    """What `request.url_for(name, **params).path` gives, without its search: Starlette tries
+    every route in turn (each miss raising an exception) on every call, which pages with
+    thousands of links paid for each one. The route answering a name is found once per router."""
+    router = request.scope.get("router") or request.scope["app"]
+    found: dict[tuple[str, frozenset[str]], Any] = router.__dict__.setdefault("_phonlap_routes", {})
+    key = (name, frozenset(params))
+    route = found.get(key)
+    if route is None:
+        route = found[key] = _route_named(router, name, params)
+    base = request.scope.get("phonlap.base_path")
+    if base is None:  # once per request: reading base_url's path parses the URL
+        base = request.scope["phonlap.base_path"] = request.base_url.path.rstrip("/")
+    return base + route.url_path_for(name, **params)
+
+
+def _route_named(router: Any, name: str, params: dict[str, Any]) -> Any:
+    for route in _leaves(router.routes):
         try:
-            path = route.url_path_for(name, **params)
-        except NoMatchFound:  # the same name with other parameters (say GET and POST)
+            route.url_path_for(name, **params)
+        except NoMatchFound:
             continue
-        return request.scope.get("root_path", "") + str(path)
-    return request.url_for(name, **params).path  # mounts (static files) and the unknown
+        return route
+    raise NoMatchFound(name, params)
 
 
-def _routes_named(app: Any) -> dict[str, list[Any]]:
-    table = getattr(app.state, "routes_by_name", None)
-    if table is None:
-        table = {}
-        for route in app.routes:
-            # FastAPI keeps an included router whole; its routes come with their context
-            contexts = getattr(route, "effective_route_contexts", None)
-            for candidate in contexts() if contexts else (route,):
-                if getattr(candidate, "name", None):
-                    table.setdefault(candidate.name, []).append(candidate)
-        app.state.routes_by_name = table
-    return table
+def _leaves(routes: list[BaseRoute]) -> Iterator[Any]:
+    """The routes themselves, not the routers included (FastAPI keeps each included router as
+    one route that searches its own on every call)."""
+    for route in routes:
+        contexts = getattr(route, "effective_route_contexts", None)
+        if contexts is None:
+            yield route
+        else:
+            yield from contexts()
 
 
 env.globals["url_for"] = url_path

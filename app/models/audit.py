@@ -11,7 +11,11 @@ class AuditEvent(SQLModel, table=True):
     """One row per change, written in the same transaction as the change."""
 
     __tablename__ = "audit_event"
-    __table_args__ = (sa.Index("ix_audit_event_entity", "entity_type", "entity_id"),)
+    __table_args__ = (
+        sa.Index("ix_audit_event_entity", "entity_type", "entity_id"),
+        # an area's newest event in one look-up (the review's change watermark)
+        sa.Index("ix_audit_event_area_id_id", "area_id", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = created_at_field()
@@ -19,7 +23,7 @@ class AuditEvent(SQLModel, table=True):
     actor_id: int | None = Field(
         default=None, foreign_key="user_account.id", ondelete="SET NULL", index=True
     )
-    area_id: int | None = Field(default=None, foreign_key="area.id", index=True)
+    area_id: int | None = Field(default=None, foreign_key="area.id")
     entity_type: str = Field(sa_type=sa.String(40))
     entity_id: int | None = None
     op: str = Field(sa_type=sa.String(10))

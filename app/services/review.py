@@ -5,13 +5,23 @@ Per area: the plan's completeness and checks, its KPIs' statuses at the end of a
 latest), data freshness, actions by status, budget and spending; and a heatmap of areas ×
 DOE aspects (or strategy themes) showing where the effort goes. Filters narrow the areas (group,
 cohort) and the elements counted (theme, DOE aspect).
+
+Each area's row is kept in process (`ROWS`) and rebuilt only when the area changed: every write
+that changes what a row shows records an audit event with the area's id, in the same transaction,
+so the newest such event (one indexed query for all areas) tells whether a kept row is current.
+Reference data (areas, groups, the DOE framework, common indicators) is recorded with no area: its
+newest event invalidates every row. The check reads the database on every request, so several
+worker processes stay correct, each with its own rows.
 """
 
-from collections import defaultdict
+import copy
+import threading
+from collections import OrderedDict, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cached_property
+from typing import NamedTuple
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -30,6 +40,7 @@ from app.models import (
     Plan,
     ReviewRound,
 )
+from app.models.base import utcnow
 from app.models.enums import ActionStatus, KPIStatus, ReviewState
 from app.periods import parse_period, period_span
 from app.services import history, indicators, quality
@@ -80,6 +91,12 @@ class Filters:
             raise ValidationFailed(errors)
         return cls(**values)
 
+    @property
+    def row_key(self) -> tuple[str | None, ...]:
+        """The filters that change an area's row (group, cohort and indicator only choose
+        among rows or read them)."""
+        return (self.year, self.theme, self.aspect, self.heat, self.measure)
+
     def query(self, **changes: str | None) -> dict[str, str]:
         """The URL parameters of these filters (with some changed), defaults left out."""
         current = replace(self, **changes) if changes else self
@@ -112,7 +129,9 @@ class AreaReview:
     def completeness(self) -> float:
         return sum(self.steps.values()) / len(self.steps)
 
-    @property
+    # Rows are kept between requests (see ROWS): what they sum is summed once per row.
+
+    @cached_property
     def status_counts(self) -> dict[KPIStatus, int]:
         return distribution(self.status_of(row.kpi.id) for row in self.kpis)
 
@@ -120,20 +139,25 @@ class AreaReview:
         judgement = self.status.get(kpi_id)
         return judgement.status if judgement else KPIStatus.no_data
 
-    @property
+    @cached_property
     def action_counts(self) -> dict[ActionStatus, int]:
         counts = dict.fromkeys(ActionStatus, 0)
         for action in self.actions:
             counts[ActionStatus(action.status)] += 1
         return counts
 
-    @property
+    @cached_property
     def spent_thb(self) -> int:
         return sum(self.spent.values())
 
-    @property
+    @cached_property
     def budget_thb(self) -> int:
         return sum(a.budget_thb or 0 for a in self.actions)
+
+    @cached_property
+    def unmapped(self) -> list[KPI]:
+        """The KPIs counted that measure no common indicator."""
+        return [row.kpi for row in self.kpis if not row.kpi.indicator_id]
 
     @property
     def submitted(self) -> int:
@@ -168,7 +192,15 @@ class ReviewView:
     @property
     def unmapped(self) -> list[tuple[Area, KPI]]:
         """The KPIs counted that measure no common indicator, by area."""
-        return [(a.area, row.kpi) for a in self.areas for row in a.kpis if not row.kpi.indicator_id]
+        return [(a.area, kpi) for a in self.areas for kpi in a.unmapped]
+
+    @property
+    def unmapped_by_area(self) -> list[tuple[Area, list[KPI]]]:
+        return [(a.area, a.unmapped) for a in self.areas if a.unmapped]
+
+    @property
+    def unmapped_count(self) -> int:
+        return sum(len(a.unmapped) for a in self.areas)
 
     @cached_property
     def heat_max(self) -> float:
@@ -200,8 +232,16 @@ class ReviewView:
 
 
 def review_view(
-    session: Session, principal: Principal, filters: Filters, today: date | None = None
+    session: Session,
+    principal: Principal,
+    filters: Filters,
+    today: date | None = None,
+    *,
+    keep: bool = False,
 ) -> ReviewView:
+    """With `keep` (the page), rows of unchanged areas come from ROWS and new ones are kept
+    there, slimmed to what the page shows; without it (reports, which read every period of
+    every KPI) every row is read whole."""
     today = today or date.today()
     groups = list(session.exec(select(AreaGroup).order_by(AreaGroup.id)).all())
     group = _chosen_group(groups, filters)
@@ -211,6 +251,170 @@ def review_view(
     areas = [a for a in every if filters.cohort in (None, a.cohort)]
     ref = load_reference(session, [a.id for a in areas])
     _check_choices(filters, ref)
+    if keep:
+        reviews = _area_reviews(session, areas, filters, ref, today)
+    else:
+        rows = _build_rows(session, areas, filters, ref, today) if areas else {}
+        reviews = [rows[a.id] for a in areas]
+    indicators = [i for i in ref.indicators.values() if i.is_active]
+    chosen = next((i for i in ref.indicators.values() if i.code == filters.indicator), None)
+    chosen = chosen or (indicators[0] if indicators else None)
+    return ReviewView(
+        filters=filters,
+        groups=groups,
+        group=group,
+        cohorts=cohorts,
+        years=_years(today),
+        ref=ref,
+        areas=reviews,
+        columns=_columns(filters, ref),
+        indicators=indicators,
+        indicator=chosen,
+        comparison=_compare(chosen, reviews) if chosen else None,
+    )
+
+
+# ---- each area's row, kept until the area changes --------------------------------------------
+
+ACCOUNT_EVENTS = ("user", "api_token")  # recorded with no area, yet no concern of the review
+SETTLE = timedelta(seconds=10)
+
+
+class Stamp(NamedTuple):
+    """What a row was built from: the area's newest audit event and the newest reference-data
+    event (id and time of each; the time tells the events of one database from another's)."""
+
+    area: tuple[int, datetime] | None
+    reference: tuple[int, datetime] | None
+
+    def settled(self, now: datetime) -> bool:
+        """Whether its events are old enough that no transaction holding an earlier event id
+        can still be open. (PostgreSQL hands out ids at insert, not commit: a row built while a
+        slower writer is still open would miss its change under a newer id. Services write
+        their audit events last and commit at once, well within SETTLE; until then the row is
+        built afresh each time.)"""
+        times = [e[1] for e in (self.area, self.reference) if e is not None]
+        return all(now - _aware(t) >= SETTLE for t in times)
+
+
+class RowCache:
+    """Area rows by (area, filters that change a row, day), each with its stamp; the least
+    recently used are dropped beyond `size` (77 provinces × four filter choices; a
+    kept row of 50 KPIs holds about 150 kB)."""
+
+    def __init__(self, size: int = 300) -> None:
+        self.size = size
+        self._rows: OrderedDict[tuple, tuple[Stamp, AreaReview]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple, stamp: Stamp) -> AreaReview | None:
+        with self._lock:
+            entry = self._rows.get(key)
+            if entry is None or entry[0] != stamp:
+                return None
+            self._rows.move_to_end(key)
+            return entry[1]
+
+    def put(self, key: tuple, stamp: Stamp, row: AreaReview) -> None:
+        with self._lock:
+            self._rows[key] = (stamp, row)
+            self._rows.move_to_end(key)
+            while len(self._rows) > self.size:
+                self._rows.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rows.clear()
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+
+ROWS = RowCache()
+
+
+def clear_cache() -> None:
+    ROWS.clear()
+
+
+def _area_reviews(
+    session: Session, areas: list[Area], filters: Filters, ref: Reference, today: date
+) -> list[AreaReview]:
+    """Each area's row: kept ones whose area has not changed since, the others built (in the
+    same fixed number of queries whether one area changed or all)."""
+    stamps = _stamps(session, [a.id for a in areas])
+    keys = {a.id: (a.id, filters.row_key, today) for a in areas}
+    kept = {a.id: row for a in areas if (row := ROWS.get(keys[a.id], stamps[a.id]))}
+    stale = [a for a in areas if a.id not in kept]
+    built = _build_rows(session, stale, filters, ref, today) if stale else {}
+    now = utcnow()
+    for area_id, row in built.items():
+        if stamps[area_id].settled(now):
+            ROWS.put(keys[area_id], stamps[area_id], _slim(row))
+    return [kept.get(a.id) or built[a.id] for a in areas]
+
+
+def _slim(row: AreaReview) -> AreaReview:
+    """A copy of the row to keep, with what the page shows: its sums (worked out now, from the
+    whole row) and each period's figures only for the KPIs measuring a common indicator (the
+    comparison draws those); not the plan's tree. A tenth of the whole row's memory."""
+    for name in ("status_counts", "action_counts", "budget_thb", "spent_thb", "unmapped"):
+        getattr(row, name)
+    slim = copy.copy(row)  # with the sums cached on it
+    slim.tree, slim.kras, slim.actions = None, [], []
+    slim.kpis = [k if k.kpi.indicator_id else _bare(k) for k in row.kpis]
+    return slim
+
+
+def _bare(row: KPIProgress) -> KPIProgress:
+    return KPIProgress(row.kpi, [], {}, {}, {}, row.trend, [], set())
+
+
+def _stamps(session: Session, area_ids: list[int]) -> dict[int, Stamp]:
+    """Each area's stamp: two queries, each an index look-up per area (audit_event's
+    (area_id, id) index), however long the audit trail."""
+    newest = (
+        select(func.max(AuditEvent.id))
+        .where(AuditEvent.area_id == Area.id)
+        .correlate(Area)
+        .scalar_subquery()
+    )
+    query = (
+        select(Area.id, AuditEvent.id, AuditEvent.at)
+        .outerjoin(AuditEvent, col(AuditEvent.id) == newest)
+        .where(col(Area.id).in_(area_ids))
+    )
+    reference = session.exec(
+        select(AuditEvent.id, AuditEvent.at)
+        .where(col(AuditEvent.area_id).is_(None))
+        .where(col(AuditEvent.entity_type).not_in(ACCOUNT_EVENTS))
+        .order_by(col(AuditEvent.id).desc())
+        .limit(1)
+    ).first()
+    ref_stamp = (reference[0], reference[1]) if reference else None
+    return {
+        area_id: Stamp((event_id, at) if event_id else None, ref_stamp)
+        for area_id, event_id, at in session.exec(query).all()
+    }
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite gives back naive times (stored in UTC)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)
+
+
+def _build_rows(
+    session: Session, areas: list[Area], filters: Filters, ref: Reference, today: date
+) -> dict[int, AreaReview]:
+    """The rows of these areas, read through a session of their own on the same connection:
+    the rows outlive the request, so nothing in them may be expired by its later commits."""
+    with Session(bind=session.connection(), expire_on_commit=False) as own:
+        return _read_rows(own, areas, filters, ref, today)
+
+
+def _read_rows(
+    session: Session, areas: list[Area], filters: Filters, ref: Reference, today: date
+) -> dict[int, AreaReview]:
     plans = current_plans(session, [a.id for a in areas])
     trees = load_trees(session, list(plans.values()), {a.id: a for a in areas})
     codes = {item_id: item.code for item_id, item in ref.items.items()}
@@ -228,47 +432,29 @@ def review_view(
     rounds = _round_counts(session, [a.id for a in areas])
     spent = _spent(session, [x.id for a in areas for x in counted[a.id][2]])
     year_end = period_span(filters.year).ends_on if filters.year else None
-    columns = _columns(filters, ref)
-    reviews = []
+    reviews = {}
     for area in areas:
         plan = plans.get(area.id)
         tree = trees.get(plan.id) if plan else None
         kras, kpis, actions = counted[area.id]
         kpi_rows = [rows[k.id] for k in kpis]
-        reviews.append(
-            AreaReview(
-                area=area,
-                plan=plan,
-                tree=tree,
-                steps=quality.completeness(tree) if tree else dict.fromkeys(quality.STEPS, False),
-                findings=quality.findings(tree, codes) if tree else [],
-                kras=kras,
-                kpis=kpi_rows,
-                actions=actions,
-                status={row.kpi.id: j for row in kpi_rows if (j := _at(row, year_end))},
-                last_update=freshness.get(area.id),
-                overdue=sum(len(row.overdue) for row in kpi_rows),
-                rounds=rounds.get(area.id, {}),
-                spent={a.id: spent[a.id] for a in actions if a.id in spent},
-                heat=_heat(tree, kras, kpis, actions, filters, ref) if tree else {},
-            )
+        reviews[area.id] = AreaReview(
+            area=area,
+            plan=plan,
+            tree=tree,
+            steps=quality.completeness(tree) if tree else dict.fromkeys(quality.STEPS, False),
+            findings=quality.findings(tree, codes) if tree else [],
+            kras=kras,
+            kpis=kpi_rows,
+            actions=actions,
+            status={row.kpi.id: j for row in kpi_rows if (j := _at(row, year_end))},
+            last_update=freshness.get(area.id),
+            overdue=sum(len(row.overdue) for row in kpi_rows),
+            rounds=rounds.get(area.id, {}),
+            spent={a.id: spent[a.id] for a in actions if a.id in spent},
+            heat=_heat(tree, kras, kpis, actions, filters, ref) if tree else {},
         )
-    indicators = [i for i in ref.indicators.values() if i.is_active]
-    chosen = next((i for i in ref.indicators.values() if i.code == filters.indicator), None)
-    chosen = chosen or (indicators[0] if indicators else None)
-    return ReviewView(
-        filters=filters,
-        groups=groups,
-        group=group,
-        cohorts=cohorts,
-        years=_years(today),
-        ref=ref,
-        areas=reviews,
-        columns=columns,
-        indicators=indicators,
-        indicator=chosen,
-        comparison=_compare(chosen, reviews) if chosen else None,
-    )
+    return reviews
 
 
 def _compare(indicator: CommonIndicator, reviews: list[AreaReview]) -> Comparison:

@@ -28,7 +28,7 @@ def review_page(request: Request, session: SessionDep, principal: SignedIn) -> R
     kept = dict(typed)
     while True:  # each round drops the filters refused, and ends once none is
         try:
-            view = review.review_view(session, principal, review.Filters.parse(kept))
+            view = review.review_view(session, principal, review.Filters.parse(kept), keep=True)
             break
         except ValidationFailed as exc:
             errors.update(exc.errors)

@@ -6,7 +6,7 @@ page rendered at one number may be served again while the number stands, by any 
 Reviewed by hand.
 
 Revision ID: 9c4e1f2a7b3d
-Revises: 1b133847dd1f
+Revises: 7c41d2e9a0b5
 Create Date: 2026-12-02 11:40:00.000000
 
 """
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = '9c4e1f2a7b3d'
-down_revision: Union[str, Sequence[str], None] = '1b133847dd1f'
+down_revision: Union[str, Sequence[str], None] = '7c41d2e9a0b5'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

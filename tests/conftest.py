@@ -24,6 +24,7 @@ from sqlmodel import Session, SQLModel, col
 
 import app.models  # noqa: F401
 from app import migrate
+from app.config import get_settings
 from app.db import get_session, make_engine
 from app.i18n import set_locale
 from app.main import create_app
@@ -207,6 +208,12 @@ def client(app_client: Callable[[], TestClient], session: Session, admin: User) 
 @pytest.fixture
 def anonymous(app_client: Callable[[], TestClient]) -> TestClient:
     return app_client()
+
+
+@pytest.fixture
+def no_page_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Apps made in the test render every page (app.page_cache is off)."""
+    monkeypatch.setattr(get_settings(), "page_cache_mb", 0)
 
 
 class QueryCounter:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from app import display, models
@@ -166,8 +167,10 @@ def reference_names(
                         wanted[kind].add(number)
     found = {kind: dict(known) for kind, known in names.items()}
     found.setdefault("users", {})
-    for kind, ids in wanted.items():
-        found.setdefault(kind, {}).update(_load_names(session, kind, ids))
+    wanted.setdefault("users", set())  # asked even for nobody: the query count stays the same
+    for kind, row_id, text in _load_names(session, wanted):
+        if text:
+            found.setdefault(kind, {})[row_id] = _short(str(text))
     return found
 
 
@@ -185,14 +188,22 @@ PLAN_RECORDS = {
 }
 
 
-def _load_names(session: Session, kind: str, ids: set[int]) -> dict[int, str]:
-    path = display.LOADABLE[kind][1] if kind in display.LOADABLE else PLAN_RECORDS.get(kind)
-    if path is None:
-        return {}
-    model_name, field = path.split(".")
-    model = getattr(models, model_name)
-    rows = session.exec(select(model.id, getattr(model, field)).where(col(model.id).in_(ids))).all()
-    return {row_id: _short(str(text)) for row_id, text in rows if text}
+def _load_names(session: Session, wanted: dict[str, set[int]]) -> list[tuple[str, int, str]]:
+    """(kind, id, name) of every record wanted, in one query whatever the kinds."""
+    parts = []
+    for kind, ids in sorted(wanted.items()):
+        path = display.LOADABLE[kind][1] if kind in display.LOADABLE else PLAN_RECORDS.get(kind)
+        if path is None:
+            continue
+        model_name, field = path.split(".")
+        model = getattr(models, model_name)
+        name = sa.cast(getattr(model, field), sa.String).label("name")
+        parts.append(
+            sa.select(sa.literal(kind).label("kind"), col(model.id).label("id"), name).where(
+                col(model.id).in_(ids)
+            )
+        )
+    return [tuple(row) for row in session.execute(sa.union_all(*parts)).all()]
 
 
 def _short(text: str, limit: int = 80) -> str:

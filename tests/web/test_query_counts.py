@@ -20,7 +20,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import delete
 from sqlmodel import Session, select
 
-from app.config import get_settings
 from app.models import KPI, Area, KeyResultArea, Plan, User, WorkshopSession
 from app.services import (
     accounts,
@@ -68,10 +67,8 @@ VARIANTS = (  # pages whose query strings read more, beside their plain URL
 GROWTH = 20
 
 
-@pytest.fixture(autouse=True)
-def no_page_cache(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every request renders its page (a cached page would cost one query whatever the data)."""
-    monkeypatch.setattr(get_settings(), "page_cache_mb", 0)
+# every request renders its page (a kept page would cost one query whatever the data)
+pytestmark = pytest.mark.usefixtures("no_page_cache")
 
 
 @dataclass

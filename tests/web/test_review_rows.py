@@ -19,6 +19,9 @@ from tests.web.test_review import ADMIN, _krabi, _row
 
 ALL = review.Filters(group=review.ALL)
 
+# the rows kept by the review, not whole pages kept by the page cache, are what is measured
+pytestmark = pytest.mark.usefixtures("no_page_cache")
+
 
 def _view(session: Session, filters: review.Filters = ALL) -> review.ReviewView:
     return review.review_view(session, ADMIN, filters, keep=True)

@@ -27,7 +27,12 @@ def _libthai() -> object | None:
         find = lib.th_brk_wc_find_breaks
     except (OSError, AttributeError):
         return None
-    find.argtypes = [ctypes.c_void_p, ctypes.c_wchar_p, ctypes.POINTER(ctypes.c_int), ctypes.c_size_t]
+    find.argtypes = [
+        ctypes.c_void_p,
+        ctypes.c_wchar_p,
+        ctypes.POINTER(ctypes.c_int),
+        ctypes.c_size_t,
+    ]
     find.restype = ctypes.c_int
     return find
 

@@ -12,7 +12,6 @@ actions: the plan does not link them to its elements, so they have no lines. Eac
 progress markers' levels at the map's period and is marked by the highest rung it reached.
 """
 
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -72,7 +71,6 @@ CHANGE_STYLES = {
     "changed": ("diamond-open", AT_RISK),
     "removed": ("x-open", GAP_COLOUR),
 }
-LABEL_CHARS = 34
 
 
 @dataclass(frozen=True)
@@ -255,18 +253,6 @@ def _node(
 
 def _place(node: Node, x: int, y: float) -> Node:
     return Node(**{**node.__dict__, "x": x, "y": y})
-
-
-def shorten(text: str, limit: int = LABEL_CHARS) -> str:
-    """Cut a label to `limit` characters without splitting a Thai vowel or tone mark from its
-    consonant."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = limit - 1
-    while cut > 0 and unicodedata.category(text[cut]) in ("Mn", "Mc"):
-        cut -= 1
-    return text[:cut].rstrip() + "…"
 
 
 @dataclass(frozen=True)

@@ -89,7 +89,15 @@ def _make_big_plan(page: Page) -> int:
         assert answer.status == 201, answer.text()
         return answer.json()
 
-    post("", {"title": "แผนบุรีรัมย์", "span_start_be": 2566, "span_end_be": 2570, "vision": LONG.format(n=1)})
+    post(
+        "",
+        {
+            "title": "แผนบุรีรัมย์",
+            "span_start_be": 2566,
+            "span_end_be": 2570,
+            "vision": LONG.format(n=1),
+        },
+    )
     kras = [
         post("/kras", {"code": f"KRA{n}", "title": f"ยุทธศาสตร์ที่ {n} " + LONG.format(n=n)})["id"]
         for n in range(1, 31)
@@ -98,12 +106,14 @@ def _make_big_plan(page: Page) -> int:
     for n in range(1, 41):
         kra_ids = [kras[(n - 1) % 27]] + ([kras[n % 27]] if n % 5 == 0 else [])
         kpi = {"code": f"KPI{n}", "name": LONG.format(n=n), "kind": "percentage"}
-        kpis.append(post("/kpis", {**kpi, "period_type": "academic_year", "kra_ids": kra_ids})["id"])
+        kpis.append(
+            post("/kpis", {**kpi, "period_type": "academic_year", "kra_ids": kra_ids})["id"]
+        )
     for n in range(1, 46):
         links = {"kpi_ids": [kpis[(n - 1) % 36]]} if n <= 40 else {}
         if n in (41, 42):  # serves its KRA straight
             links = {"kra_ids": [kras[n - 40]]}
-        title = "โครงการพัฒนาครูและโรงเรียนเครือข่ายรุ่นที่ %d เพื่อยกระดับการอ่าน" % n
+        title = f"โครงการพัฒนาครูและโรงเรียนเครือข่ายรุ่นที่ {n} เพื่อยกระดับการอ่าน"
         post("/actions", {"code": f"ACT{n}", "title": title, **links})
     return 3 + 4 + 3  # KRA28-30 measured by nothing, KPI37-40 served by nothing, ACT43-45 loose
 

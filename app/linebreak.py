@@ -3,8 +3,8 @@ does not wrap text by itself: we put the `<br>`s in).
 
 Thai writes no spaces between words, so the places a line may break come from libthai's
 dictionary (the library Pango, hence WeasyPrint, breaks Thai lines with); without it, only spaces
-and the starts of Thai syllables are used. Widths are estimated from Sarabun's mean advance widths,
-a little on the wide side, so a wrapped line never runs past its column.
+and the starts of Thai syllables are used. Widths are Sarabun's own advance widths, with a
+little room to spare, so a wrapped line never runs past its column.
 """
 
 import ctypes
@@ -14,9 +14,22 @@ from functools import lru_cache
 
 ELLIPSIS = "…"
 LEADING_VOWELS = "เแโใไ"
-# Sarabun's advance widths in em (measured from static/vendor/fonts/sarabun), rounded up.
-WIDE_THAI = set("ฒฌฑฆฬฮญณ")
-NARROW_THAI = set("เโใไิ")
+# Sarabun's advance widths in hundredths of an em, read from static/vendor/fonts/sarabun (regular):
+# each run of characters with their widths in order. Combining Thai marks take none.
+# fmt: off
+_RUNS = {
+    " !\"#$%&'()*+,-./01234567": (24, 24, 35, 69, 53, 90, 67, 19, 32, 32, 45, 61, 25, 34, 25, 42, 55, 55, 55, 55, 55, 55, 55, 55),
+    "89:;<=>?@ABCDEFGHIJKLMNO": (55, 55, 25, 25, 61, 61, 61, 45, 80, 60, 59, 58, 62, 55, 55, 64, 68, 29, 44, 60, 55, 80, 68, 66),
+    "PQRSTUVWXYZ[\\]^_`abcdefg": (57, 66, 58, 53, 56, 66, 60, 83, 60, 57, 57, 31, 38, 31, 58, 32, 40, 51, 54, 47, 54, 52, 33, 54),
+    "hijklmnopqrstuvwxyz{|}~·": (56, 24, 25, 49, 29, 84, 55, 56, 55, 55, 35, 42, 38, 55, 48, 67, 46, 46, 45, 32, 24, 32, 61, 25),
+    "กขฃคฅฆงจฉชซฌญฎฏฐฑฒณดตถทธ": (58, 59, 61, 60, 61, 64, 45, 56, 57, 61, 62, 81, 83, 61, 61, 54, 71, 83, 83, 59, 61, 58, 66, 54),
+    "นบปผฝพฟภมยรฤลฦวศษสหฬอฮฯะ": (64, 64, 66, 62, 62, 72, 72, 62, 61, 57, 48, 58, 58, 61, 51, 60, 68, 58, 64, 72, 59, 56, 55, 53),
+    "ัาำิีึืฺุู฿เแโใไๅๆ็่้๊๋์": (0, 48, 48, 0, 0, 0, 0, 0, 0, 0, 59, 31, 58, 38, 38, 39, 29, 62, 0, 0, 0, 0, 0, 0),
+    "ํ๎๏๐๑๒๓๔๕๖๗๘๙๚๛–—‘’“”…": (0, 0, 62, 66, 68, 68, 69, 68, 68, 68, 74, 67, 69, 77, 102, 54, 84, 34, 34, 53, 53, 72),
+}
+# fmt: on
+ADVANCE = {c: w / 100 for run, ws in _RUNS.items() for c, w in zip(run, ws, strict=True)}
+SAFETY = 1.04  # kerning, and bold glyphs a browser may pick: a little room over the sum
 
 
 @lru_cache(maxsize=1)
@@ -59,25 +72,15 @@ def _syllable_start(text: str, i: int) -> bool:
 
 
 def char_width(c: str) -> float:
-    """A character's advance in em (combining Thai marks take none)."""
-    if unicodedata.category(c) in ("Mn", "Mc", "Me"):
-        return 0.0
-    if "\u0e00" <= c <= "\u0e7f":
-        return 0.84 if c in WIDE_THAI else 0.4 if c in NARROW_THAI else 0.64
-    if c == " ":
-        return 0.25
-    if c.isdigit():
-        return 0.56
-    if c.isupper():
-        return 0.64
-    if c.isalpha():
-        return 0.5 if c not in "mw" else 0.84
-    return 0.45
+    """A character's advance in em (a character Sarabun lacks counts as a wide one)."""
+    if c in ADVANCE:
+        return ADVANCE[c]
+    return 0.0 if unicodedata.category(c) in ("Mn", "Mc", "Me") else 0.9
 
 
 def text_width(text: str, size: float) -> float:
     """The width of `text` in pixels at a font size of `size` px."""
-    return sum(char_width(c) for c in text) * size
+    return sum(char_width(c) for c in text) * size * SAFETY
 
 
 def wrap(text: str, width: float, size: float, max_lines: int = 0) -> list[str]:

@@ -3,7 +3,7 @@ does not wrap text by itself: we put the `<br>`s in).
 
 Thai writes no spaces between words, so the places a line may break come from libthai's
 dictionary (the library Pango, hence WeasyPrint, breaks Thai lines with); without it, only spaces
-and the starts of Thai syllables are used. Widths are Sarabun's own advance widths, with a
+and the Thai leading vowels (which start a syllable) are used. Widths are Sarabun's own advance widths, with a
 little room to spare, so a wrapped line never runs past its column.
 """
 
@@ -50,6 +50,10 @@ def _libthai() -> object | None:
     return find
 
 
+def has_thai_dictionary() -> bool:
+    return _libthai() is not None
+
+
 def break_points(text: str) -> list[int]:
     """Indexes where a line may start, besides 0: after spaces and between Thai words."""
     points = {i + 1 for i, c in enumerate(text[:-1]) if c == " "}
@@ -64,11 +68,8 @@ def break_points(text: str) -> list[int]:
 
 
 def _syllable_start(text: str, i: int) -> bool:
-    """A rough Thai syllable start: a leading vowel, or a consonant not after one."""
-    here, before = text[i], text[i - 1]
-    if before in LEADING_VOWELS or not "\u0e00" <= before <= "\u0e7f":
-        return False
-    return here in LEADING_VOWELS
+    """Without a dictionary: before a leading vowel (เ แ โ ใ ไ), which always starts a syllable."""
+    return text[i] in LEADING_VOWELS and "\u0e00" <= text[i - 1] <= "\u0e7f"
 
 
 def char_width(c: str) -> float:

@@ -288,8 +288,8 @@ class Spot:
 
 
 class Layout:
-    """Columns of equal width, each holding its layer's marks, with each label wrapped beside
-    its mark within the column. A column is stacked top to bottom in its order, each element
+    """Columns (sized by WEIGHTS), each holding its layer's marks, with each label wrapped
+    beside its mark within the column. A column is stacked top to bottom in its order, each element
     as near as its room allows to the mean height of what it links to on the left."""
 
     def __init__(self, data: MapData, names: dict[str, str], scale: Scale) -> None:
@@ -326,11 +326,13 @@ class Layout:
         end = self.ends[layer] - (12 if layer == self.layers[-1] else GUTTER)
         return end - self.label_x(layer)
 
-    def _place(self, column: list[Node], names: dict[str, str], parents: dict) -> None:
+    def _place(
+        self, column: list[Node], names: dict[str, str], parents: dict[str, list[str]]
+    ) -> None:
         scale = self.scale
         boxes = [(n, _label_lines(n, names, self.label_width(n.layer), scale)) for n in column]
         heights = [max(len(lines) * scale.line, 2 * self.ring) for _n, lines in boxes]
-        wanted = []
+        wanted: list[float | None] = []
         for node, _lines in boxes:
             linked = [self.spots[k].y for k in parents.get(node.key, ()) if k in self.spots]
             if node.layer == "vision":

@@ -12,13 +12,13 @@ actions: the plan does not link them to its elements, so they have no lines. Eac
 progress markers' levels at the map's period and is marked by the highest rung it reached.
 """
 
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from app.charts import FONT, STATUS_COLOURS, plotly_text
+from app.charts import FONT, plotly_text
+from app.linebreak import text_width, wrap
 from app.models.enums import ActionStatus, KPIStatus
 
 LAYERS = ("doe", "vision", "kra", "kpi", "action")
@@ -31,33 +31,46 @@ PARTNER_STYLES = {
     "like": ("hexagram", "#7a3f9a"),
     "love": ("star-diamond", "#4b2a85"),
 }
-ACTION_COLOURS = {
-    ActionStatus.not_started: "#8b95a5",
-    ActionStatus.on_track: "#1b7f3b",
-    ActionStatus.delayed: "#b7791f",
-    ActionStatus.done: "#0b5d7a",
-    ActionStatus.dropped: "#c3c9d4",
+# A colour-blind safe palette (after Paul Tol's "vibrant"): blue, orange and magenta stay apart
+# for every common kind of colour blindness, each at least 4:1 on white; grey for no status. The
+# shape is the first cue, the colour the second, and each family has shapes of its own: a KPI
+# at risk is a diamond, an action delayed an hourglass.
+ON_TRACK, AT_RISK, OFF_TRACK, DONE, GREY = "#0077bb", "#c75a14", "#cc2266", "#00877a", "#6b7280"
+KPI_COLOURS = {
+    KPIStatus.on_track: ON_TRACK,
+    KPIStatus.at_risk: AT_RISK,
+    KPIStatus.off_track: OFF_TRACK,
+    KPIStatus.no_data: GREY,
 }
-# Shapes as well as colours, so a status reads on a grey projector and for colour-blind eyes.
 STATUS_SYMBOLS = {
     KPIStatus.on_track: "circle",
     KPIStatus.at_risk: "diamond",
     KPIStatus.off_track: "square",
     KPIStatus.no_data: "circle-open",
 }
+ACTION_COLOURS = {
+    ActionStatus.not_started: GREY,
+    ActionStatus.on_track: ON_TRACK,
+    ActionStatus.delayed: AT_RISK,
+    ActionStatus.done: DONE,
+    ActionStatus.dropped: GREY,
+}
 ACTION_SYMBOLS = {
     ActionStatus.not_started: "triangle-right-open",
     ActionStatus.on_track: "triangle-right",
-    ActionStatus.delayed: "diamond",
+    ActionStatus.delayed: "hourglass",
     ActionStatus.done: "star",
     ActionStatus.dropped: "x-thin-open",
 }
 CHAIN_COLOUR = "#1e3a8a"  # DOE statements and the vision: no status of their own
 GAP_COLOUR = "#b42318"
 EDGE_COLOUR = "#9aa3b2"
-CHANGE_COLOURS = {"added": "#1b7f3b", "changed": "#b7791f", "removed": "#b42318"}
-LABEL_CHARS = 34
-ROW_PX = 38
+# Rings: a gap's is a red circle; a comparison's a shape of its own per kind of change.
+CHANGE_STYLES = {
+    "added": ("square-open", ON_TRACK),
+    "changed": ("diamond-open", AT_RISK),
+    "removed": ("x-open", GAP_COLOUR),
+}
 
 
 @dataclass(frozen=True)
@@ -115,6 +128,17 @@ class MapData:
 
     def layer(self, name: str) -> list[Node]:
         return sorted((n for n in self.nodes if n.layer == name), key=lambda n: -n.y)
+
+    def children(self, key: str, layer: str) -> list[Node]:
+        """The elements of `layer` that `key` links to on its right, in the map's order."""
+        linked = {b for a, b in self.edges if a == key}
+        return [n for n in self.layer(layer) if n.key in linked]
+
+    def orphans(self, layer: str) -> list[Node]:
+        """The elements of `layer` nothing on their left links to (a KPI under no KRA, an
+        action serving nothing): a list by the chain shows them apart."""
+        linked = {b for _a, b in self.edges}
+        return [n for n in self.layer(layer) if n.key not in linked]
 
     def layers(self) -> tuple[str, ...]:
         """The columns drawn, left to right: the partners' only when there are partners."""
@@ -231,16 +255,113 @@ def _place(node: Node, x: int, y: float) -> Node:
     return Node(**{**node.__dict__, "x": x, "y": y})
 
 
-def shorten(text: str, limit: int = LABEL_CHARS) -> str:
-    """Cut a label to `limit` characters without splitting a Thai vowel or tone mark from its
-    consonant."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = limit - 1
-    while cut > 0 and unicodedata.category(text[cut]) in ("Mn", "Mc"):
-        cut -= 1
-    return text[:cut].rstrip() + "…"
+@dataclass(frozen=True)
+class Scale:
+    """The map's sizes in pixels: on a page the figure is drawn at exactly this width, on a
+    projector scaled to the screen (so `width` there is the 1920 px screen it is laid out for)."""
+
+    width: int
+    font: int  # labels
+    line: int  # a label's line
+    mark: int
+    gap: int  # between two elements of a column
+    max_lines: int  # a label longer than this many lines ends in …
+    fixed: bool  # a page's figure keeps its size; a projector's fills the screen
+
+
+PAGE = Scale(width=1160, font=13, line=18, mark=15, gap=12, max_lines=5, fixed=True)
+PROJECTOR = Scale(width=1880, font=18, line=24, mark=22, gap=6, max_lines=2, fixed=False)
+GUTTER = 40  # px between a column's labels and the next column's marks: where links run
+# Columns share the width by these weights: the plan's own elements get the room.
+WEIGHTS = {"doe": 0.9, "vision": 0.85, "kra": 1.05, "kpi": 1.1, "action": 1.1, PARTNER_LAYER: 0.9}
+TOP, SIDE = 84, 8  # px above the plot (the column headings, under the mode bar) and beside it
+
+
+@dataclass(frozen=True)
+class Spot:
+    """Where a node is drawn: its mark's centre, its label's lines and the box they take."""
+
+    x: float
+    y: float
+    lines: tuple[str, ...]
+    height: float
+
+
+class Layout:
+    """Columns (sized by WEIGHTS), each holding its layer's marks, with each label wrapped
+    beside its mark within the column. A column is stacked top to bottom in its order, each element
+    as near as its room allows to the mean height of what it links to on the left."""
+
+    def __init__(self, data: MapData, names: dict[str, str], scale: Scale) -> None:
+        self.scale = scale
+        self.layers = data.layers()
+        unit = (scale.width - 2 * SIDE) / sum(WEIGHTS[layer] for layer in self.layers)
+        self.starts: dict[str, float] = {}
+        self.ends: dict[str, float] = {}
+        left = 0.0
+        for layer in self.layers:
+            self.starts[layer], left = left, left + WEIGHTS[layer] * unit
+            self.ends[layer] = left
+        self.ring = (scale.mark + 12) / 2 + 2  # the widest ring's radius, with its stroke
+        self.spots: dict[str, Spot] = {}
+        parents: dict[str, list[str]] = defaultdict(list)
+        for a, b in data.edges:
+            parents[b].append(a)
+        order = ("kra", "vision", "doe", "kpi", "action", PARTNER_LAYER)
+        for layer in (name for name in order if name in self.layers):
+            self._place(data.layer(layer), names, parents)
+        self.height = max((s.y + s.height / 2 for s in self.spots.values()), default=0)
+
+    def mark_x(self, layer: str) -> float:
+        return self.starts[layer] + self.ring
+
+    def label_x(self, layer: str) -> float:
+        return self.mark_x(layer) + self.ring + 2
+
+    def port_x(self, layer: str) -> float:
+        """Where links leave a column: right of its widest label."""
+        return self.ends[layer] - GUTTER + 8
+
+    def label_width(self, layer: str) -> float:
+        end = self.ends[layer] - (12 if layer == self.layers[-1] else GUTTER)
+        return end - self.label_x(layer)
+
+    def _place(
+        self, column: list[Node], names: dict[str, str], parents: dict[str, list[str]]
+    ) -> None:
+        scale = self.scale
+        boxes = [(n, _label_lines(n, names, self.label_width(n.layer), scale)) for n in column]
+        heights = [max(len(lines) * scale.line, 2 * self.ring) for _n, lines in boxes]
+        wanted: list[float | None] = []
+        for node, _lines in boxes:
+            linked = [self.spots[k].y for k in parents.get(node.key, ()) if k in self.spots]
+            if node.layer == "vision":
+                linked = [s.y for k, s in self.spots.items() if k.startswith("kra:")]
+            wanted.append(sum(linked) / len(linked) if linked else None)
+        if column and column[0].layer == "doe":  # around the vision, which they all feed
+            vision = self.spots.get("vision:0")
+            total = sum(heights) + scale.gap * (len(heights) - 1)
+            top = max(0.0, (vision.y if vision else 0) - total / 2)
+            wanted = [None] * len(column)
+            wanted[0] = top + heights[0] / 2
+        bottom = -scale.gap
+        for (node, lines), height, centre in zip(boxes, heights, wanted, strict=True):
+            top = max(bottom + scale.gap, (centre - height / 2) if centre is not None else 0)
+            self.spots[node.key] = Spot(
+                self.mark_x(node.layer), top + height / 2, tuple(lines), height
+            )
+            bottom = top + height
+
+
+def _label_lines(node: Node, names: dict[str, str], width: float, scale: Scale) -> list[str]:
+    """The label beside a mark, in lines that fit its column: code and full title (cut with …
+    only past `max_lines`); a partner's levels on a line of their own."""
+    if node.layer == PARTNER_LAYER:
+        name = wrap(node.title, width, scale.font, max(1, scale.max_lines - 2))
+        return [*name, *wrap(_levels(node, names), width, scale.font, 2)]
+    text = f"{node.code} {node.title}".strip() if node.code else node.title
+    lines = scale.max_lines + (3 if node.layer == "vision" else 0)  # it stands alone
+    return wrap(text, width, scale.font, lines)
 
 
 def map_figure(data: MapData, names: dict[str, str], *, big: bool = False) -> dict[str, Any]:
@@ -250,58 +371,107 @@ def map_figure(data: MapData, names: dict[str, str], *, big: bool = False) -> di
     `partner_<rung>` (a rung reached, and `none`), `rung_<rung>` (the level's name),
     `partner_levels` (a template with %(expect)s, %(like)s and %(love)s), `level_line` (with
     %(level)s, %(reached)s and %(active)s) and `unrated`. `big` is for a projector: larger type
-    and marks."""
+    and marks.
+
+    Coordinates are pixels (y downwards): labels are wrapped to their column, and links run in
+    the gutter between a column's labels and the next column's marks, never across a label."""
+    scale = PROJECTOR if big else PAGE
+    room = Layout(data, names, scale)
     by_key = {n.key: n for n in data.nodes}
-    layers = data.layers()
-    font_size = 20 if big else 14
-    mark = 22 if big else 15
-    traces: list[dict[str, Any]] = [_edges(data, by_key)]
+    traces: list[dict[str, Any]] = _edges(data, by_key, room)
     groups: dict[tuple[str, str], list[Node]] = defaultdict(list)
     for node in data.nodes:
         groups[_style_of(node)].append(node)
     for (family, status), nodes in sorted(groups.items(), key=lambda g: _legend_rank(*g[0])):
-        traces.append(_marks(family, status, nodes, names, mark, font_size))
+        traces.append(_marks(family, status, nodes, names, room))
     for change in ("added", "changed", "removed"):
         marked = [n for n in data.nodes if n.change == change]
         if marked:
-            traces.append(_ring(marked, CHANGE_COLOURS[change], names[change], mark + 12))
+            symbol, colour = CHANGE_STYLES[change]
+            traces.append(_ring(marked, room, colour, names[change], scale.mark + 12, symbol))
     gaps = data.gaps()
     if gaps:
-        traces.append(_ring(gaps, GAP_COLOUR, names["gap"], mark + 8, dash=True))
+        traces.append(_ring(gaps, room, GAP_COLOUR, names["gap"], scale.mark + 6, "circle-open"))
+    legend_rows = _legend_rows([t["name"] for t in traces if t.get("showlegend", True)], scale)
+    bottom = legend_rows * (scale.font + 12) + 16
+    plot_height = room.height + 4
     layout = {
-        "font": {**FONT, "size": font_size},
-        "margin": {"l": 8, "r": 40, "t": 56 if big else 44, "b": 8},
+        "font": {**FONT, "size": scale.font + 1},
+        "margin": {"l": SIDE, "r": SIDE, "t": TOP if not big else 56, "b": bottom},
         "paper_bgcolor": "rgba(0,0,0,0)",
         "plot_bgcolor": "rgba(0,0,0,0)",
         "showlegend": True,
-        "legend": {"orientation": "h", "x": 0, "y": -0.02, "yanchor": "top"},
-        "xaxis": {
-            "range": [-0.12, len(layers) + (0.4 if PARTNER_LAYER in layers else 0.05)],
-            "visible": False,
-            "fixedrange": True,
+        "legend": {
+            "orientation": "h",
+            "x": 0,
+            "y": 0,
+            "yanchor": "top",
+            "yref": "paper",
+            "itemsizing": "constant",
         },
-        "yaxis": {"range": [-0.8, data.rows - 0.2], "visible": False, "fixedrange": True},
+        "xaxis": {"range": [0, scale.width - 2 * SIDE], "visible": False, "fixedrange": True},
+        "yaxis": {"range": [plot_height, -4], "visible": False, "fixedrange": True},
         "hovermode": "closest",
-        "modebar": {"orientation": "v"},
-        "hoverlabel": {"font": {"family": FONT["family"], "size": font_size}},
-        "annotations": [
-            {
-                "text": names[layer],
-                "x": x,
-                "y": 1,
-                "xref": "x",
-                "yref": "paper",
-                "yanchor": "bottom",
-                "xanchor": "left",
-                "showarrow": False,
-                "font": {"size": font_size + 2, "weight": "bold"},
-            }
-            for x, layer in enumerate(layers)
-        ],
+        "modebar": {"orientation": "h"},
+        "hoverlabel": {"font": {"family": FONT["family"], "size": scale.font + 1}},
+        "annotations": _headings(room, names) + _labels(data, room, names),
     }
-    if not big:  # on a projector the map fills the screen instead
-        layout["height"] = max(420, data.rows * ROW_PX + 110)
+    if scale.fixed:  # on a projector the map fills the screen instead
+        layout["width"] = scale.width
+        layout["height"] = plot_height + TOP + bottom
+        layout["autosize"] = False
     return {"data": traces, "layout": layout, "config": _config(names, big)}
+
+
+def _legend_rows(entries: list[str], scale: Scale) -> int:
+    """How many rows Plotly's legend takes under the map (entries flow left to right)."""
+    rows, used = 1, 0.0
+    for name in entries:
+        item = 46 + text_width(name, scale.font + 1)
+        if used and used + item > scale.width - 2 * SIDE:
+            rows, used = rows + 1, 0.0
+        used += item
+    return rows
+
+
+def _headings(room: Layout, names: dict[str, str]) -> list[dict[str, Any]]:
+    return [
+        {
+            "text": names[layer],
+            "x": room.mark_x(layer) - room.scale.mark / 2,
+            "y": 1,
+            "xref": "x",
+            "yref": "paper",
+            "yanchor": "bottom",
+            "xanchor": "left",
+            "showarrow": False,
+            "font": {"size": room.scale.font + 3, "weight": "bold"},
+        }
+        for layer in room.layers
+    ]
+
+
+def _labels(data: MapData, room: Layout, names: dict[str, str]) -> list[dict[str, Any]]:
+    """Each element's label as an annotation beside its mark, its whole text on hover; `url`
+    is ours (charts.js opens it when the label is clicked)."""
+    return [
+        {
+            "text": "<br>".join(plotly_text(line) for line in room.spots[n.key].lines),
+            "x": room.label_x(n.layer),
+            "y": room.spots[n.key].y,
+            "xref": "x",
+            "yref": "y",
+            "xanchor": "left",
+            "yanchor": "middle",
+            "align": "left",
+            "showarrow": False,
+            "font": {"size": room.scale.font},
+            "hovertext": _hover(n, names),
+            "captureevents": bool(n.url),
+            "url": n.url,
+        }
+        for n in data.nodes
+    ]
 
 
 def _config(names: dict[str, str], big: bool) -> dict[str, Any]:
@@ -341,13 +511,9 @@ def _legend_rank(family: str, status: str) -> tuple[int, int]:
 
 
 def _marks(
-    family: str,
-    status: str,
-    nodes: list[Node],
-    names: dict[str, str],
-    size: int,
-    font_size: int,
+    family: str, status: str, nodes: list[Node], names: dict[str, str], room: Layout
 ) -> dict[str, Any]:
+    """One legend entry: the marks of one status (its labels are annotations)."""
     if family == "chain":
         colour, symbol, name = CHAIN_COLOUR, "circle", names["chain"]
     elif family == "partner":
@@ -357,41 +523,25 @@ def _marks(
         colour, symbol = ACTION_COLOURS[ActionStatus(status)], ACTION_SYMBOLS[ActionStatus(status)]
         name = names[f"action_{status}"]
     else:
-        colour, symbol = STATUS_COLOURS[KPIStatus(status)], STATUS_SYMBOLS[KPIStatus(status)]
+        colour, symbol = KPI_COLOURS[KPIStatus(status)], STATUS_SYMBOLS[KPIStatus(status)]
         name = names[status]
     return {
         "type": "scatter",
-        "mode": "markers+text",
+        "mode": "markers",
         "name": name,
-        "x": [n.x for n in nodes],
-        "y": [n.y for n in nodes],
-        "text": [_label(n, names) for n in nodes],
-        "textposition": "middle right",
-        "textfont": {"size": font_size - 1},
+        "x": [room.spots[n.key].x for n in nodes],
+        "y": [room.spots[n.key].y for n in nodes],
         "hovertext": [_hover(n, names) for n in nodes],
         "hoverinfo": "text",
         "customdata": [n.url for n in nodes],
         "marker": {
-            "size": size,
+            "size": room.scale.mark,
             "color": colour,
             "symbol": symbol,
             "line": {"color": colour, "width": 2},
         },
         "cliponaxis": False,
     }
-
-
-def _label(node: Node, names: dict[str, str]) -> str:
-    """The text beside a mark: plan text, escaped (people may type `<` in a title)."""
-    if node.layer == PARTNER_LAYER:  # its name, and its levels under it
-        name = plotly_text(shorten(node.title, LABEL_CHARS - 10))
-        return f"{name}<br>{plotly_text(_levels(node, names))}"
-    if node.layer == "vision":
-        return plotly_text(shorten(node.title, LABEL_CHARS - 8))
-    if node.code:
-        title = shorten(node.title, LABEL_CHARS - len(node.code) - 10)
-        return plotly_text(f"{node.code} {title}")
-    return plotly_text(shorten(node.title, LABEL_CHARS - 10))
 
 
 def _levels(node: Node, names: dict[str, str]) -> str:
@@ -439,36 +589,49 @@ def _wrap(line: str, width: int = 60) -> list[str]:
     return [line[i : i + width] for i in range(0, len(line), width)] or [""]
 
 
-def _edges(data: MapData, by_key: dict[str, Node]) -> dict[str, Any]:
+def _edges(data: MapData, by_key: dict[str, Node], room: Layout) -> list[dict[str, Any]]:
+    """The links: from the right of a column's labels, curving through the gutter, to the
+    next column's mark. A link that skips the KPIs (an action serving only KRAs) runs round
+    under the KPI column, dotted, instead of across its labels."""
     xs: list[float | None] = []
     ys: list[float | None] = []
+    skip_xs: list[float | None] = []
+    skip_ys: list[float | None] = []
+    kpis = [s for key, s in room.spots.items() if key.startswith("kpi:")]
+    below = max((s.y + s.height / 2 for s in kpis), default=0.0) + room.scale.gap
     for a, b in data.edges:
-        if a in by_key and b in by_key:
-            xs += [by_key[a].x, by_key[b].x, None]
-            ys += [by_key[a].y, by_key[b].y, None]
-    return {
-        "type": "scatter",
-        "mode": "lines",
-        "x": xs,
-        "y": ys,
-        "line": {"color": EDGE_COLOUR, "width": 1.5},
-        "hoverinfo": "skip",
-        "showlegend": False,
-    }
+        if a not in by_key or b not in by_key:
+            continue
+        start, end = room.spots[a], room.spots[b]
+        x0, x1 = room.port_x(by_key[a].layer), end.x - room.scale.mark / 2
+        if room.layers.index(by_key[b].layer) - room.layers.index(by_key[a].layer) == 1:
+            reach = (x1 - x0) * 0.4
+            xs += [x0, x0 + reach, x1 - reach, x1, None]
+            ys += [start.y, start.y, end.y, end.y, None]
+        else:  # KRA → action, round the bottom of the KPI column
+            turn = room.port_x("kpi")
+            skip_xs += [x0, x0 + 8, x0 + 8, turn, turn, x1, None]
+            skip_ys += [start.y, start.y, below, below, end.y, end.y, None]
+    line = {"color": EDGE_COLOUR, "width": 1.5}
+    edges = {"type": "scatter", "mode": "lines", "hoverinfo": "skip", "showlegend": False}
+    traces = [{**edges, "x": xs, "y": ys, "line": {**line, "shape": "spline", "smoothing": 1}}]
+    if skip_xs:
+        traces.append({**edges, "x": skip_xs, "y": skip_ys, "line": {**line, "dash": "dot"}})
+    return traces
 
 
-def _ring(nodes: list[Node], colour: str, name: str, size: int, dash: bool = False) -> dict:
+def _ring(
+    nodes: list[Node], room: Layout, colour: str, name: str, size: int, symbol: str
+) -> dict[str, Any]:
+    """Rings round marks. An open symbol draws its outline in the marker's colour (with a
+    transparent colour, as before, nothing showed)."""
     return {
         "type": "scatter",
         "mode": "markers",
         "name": name,
-        "x": [n.x for n in nodes],
-        "y": [n.y for n in nodes],
+        "x": [room.spots[n.key].x for n in nodes],
+        "y": [room.spots[n.key].y for n in nodes],
         "hoverinfo": "skip",
-        "marker": {
-            "size": size,
-            "color": "rgba(0,0,0,0)",
-            "symbol": "circle-open-dot" if dash else "circle-open",
-            "line": {"color": colour, "width": 3},
-        },
+        "marker": {"size": size, "color": colour, "symbol": symbol, "line": {"width": 3}},
+        "cliponaxis": False,
     }

@@ -5,17 +5,21 @@ import json
 import unicodedata
 from dataclasses import replace
 
-from app.charts import STATUS_COLOURS
-from app.models.enums import KPIStatus
+import pytest
+
+from app.linebreak import has_thai_dictionary, text_width, wrap
+from app.models.enums import ActionStatus, KPIStatus
 from app.outcome_map import (
+    ACTION_SYMBOLS,
     GAP_COLOUR,
+    KPI_COLOURS,
+    PAGE,
     STATUS_SYMBOLS,
     Element,
     PlanChain,
     kra_summary,
     map_data,
     map_figure,
-    shorten,
 )
 
 NAMES = {
@@ -89,28 +93,45 @@ def test_a_kra_takes_its_worst_kpi_status() -> None:
     assert kra_summary([]) == "no_data"
 
 
+def _labels(figure: dict) -> dict[str, dict]:
+    """The elements' labels (annotations with an address or a title), by their first word."""
+    notes = figure["layout"]["annotations"]
+    return {n["text"].split(" ")[0]: n for n in notes if "hovertext" in n}
+
+
 def test_the_figure_colours_and_shapes_each_status_and_rings_the_gaps() -> None:
     figure = map_figure(map_data(chain()), NAMES)
     traces = {t.get("name"): t for t in figure["data"]}
     off = traces["kpi off_track"]
-    assert off["marker"]["color"] == STATUS_COLOURS[KPIStatus.off_track]
+    assert off["marker"]["color"] == KPI_COLOURS[KPIStatus.off_track]
     assert off["marker"]["symbol"] == STATUS_SYMBOLS[KPIStatus.off_track]
-    assert "KPI1 ร้อยละอ่านออก" in off["text"] and "/k/11" in off["customdata"]
-    assert traces["GAP"]["marker"]["line"]["color"] == GAP_COLOUR
+    assert "/k/11" in off["customdata"]
+    assert _labels(figure)["KPI1"]["text"] == "KPI1 ร้อยละอ่านออก"
+    assert _labels(figure)["KPI1"]["url"] == "/k/11"
+    # an open symbol's outline is drawn in the marker's colour: a transparent one drew nothing
+    ring = traces["GAP"]["marker"]
+    assert ring["color"] == GAP_COLOUR and ring["symbol"].endswith("-open")
     assert len(traces["GAP"]["x"]) == 3
     assert {"action on_track", "action delayed", "action not_started"} <= traces.keys()
-    headings = [a["text"] for a in figure["layout"]["annotations"]]
+    headings = [a["text"] for a in figure["layout"]["annotations"] if "hovertext" not in a]
     assert headings == ["DOE", "VISION", "KRA", "KPI", "ACTION"]
     assert figure["config"]["modeBarButtons"] == [["toImage"]]  # Plotly's PNG download
     json.dumps(figure)  # plain data, ready for the page and the API
+
+
+def test_each_status_family_has_shapes_of_its_own() -> None:
+    kpi_shapes = set(STATUS_SYMBOLS.values())
+    action_shapes = set(ACTION_SYMBOLS.values())
+    assert len(kpi_shapes) == len(KPIStatus) and len(action_shapes) == len(ActionStatus)
+    assert not kpi_shapes & action_shapes  # "at risk" and "delayed" no longer look alike
+    assert KPI_COLOURS[KPIStatus.on_track] != KPI_COLOURS[KPIStatus.off_track]
 
 
 def test_plan_text_is_shown_as_text_not_markup() -> None:
     figure = map_figure(map_data(chain()), NAMES)
     hover = " ".join(h for t in figure["data"] for h in t.get("hovertext", []))
     assert "&lt;b&gt;ไม่มีโครงการ&lt;/b&gt;" in hover and "<b>ไม่มี" not in hover
-    labels = [label for t in figure["data"] for label in t.get("text", [])]
-    assert "KPI3 &lt;b&gt;ไม่มีโครงการ&lt;/b&gt;" in labels
+    assert _labels(figure)["KPI3"]["text"] == "KPI3 &lt;b&gt;ไม่มีโครงการ&lt;/b&gt;"
 
 
 def test_a_long_hover_line_is_wrapped_before_it_is_escaped() -> None:
@@ -124,11 +145,42 @@ def test_a_long_hover_line_is_wrapped_before_it_is_escaped() -> None:
     assert all(part.count("&") == part.count(";") for part in hover.split("<br>"))
 
 
+def test_a_long_label_is_wrapped_whole_within_its_column_and_links_pass_beside_it() -> None:
+    title = "ร้อยละของนักเรียนชั้นประถมศึกษาปีที่ 1 ที่อ่านออกเขียนได้ตามเกณฑ์"
+    plan = replace(chain(), kpis=[Element(11, "KPI1", title, links=(1,), status="on_track")])
+    figure = map_figure(map_data(plan), NAMES)
+    label = _labels(figure)["KPI1"]
+    lines = label["text"].split("<br>")
+    assert len(lines) > 1 and "".join(lines).replace(" ", "") == f"KPI1{title}".replace(" ", "")
+    assert "…" not in label["text"]  # whole: it fits in a few lines
+    right = label["x"] + max(text_width(line, PAGE.font) for line in lines)
+    edges = figure["data"][0]
+    starts = [x for x, y in zip(edges["x"], edges["y"], strict=True) if y == label["y"]]
+    assert starts and right < min(x for x in starts if x is not None and x > label["x"])
+    assert figure["layout"]["width"] == PAGE.width  # drawn at the size it was laid out for
+
+
+def test_labels_in_a_column_never_share_a_height() -> None:
+    kras = [Element(i, f"KRA{i}", "ยุทธศาสตร์ " * (i % 4 + 1), links=(100,)) for i in range(30)]
+    figure = map_figure(map_data(replace(chain(), kras=kras, kpis=[], actions=[])), NAMES)
+    labels = sorted(
+        (n for n in figure["layout"]["annotations"] if "hovertext" in n and "KRA" in n["text"]),
+        key=lambda n: n["y"],
+    )
+    assert len(labels) == 30
+    line = PAGE.line
+    for above, below in zip(labels, labels[1:], strict=False):
+        half = (above["text"].count("<br>") + 1 + below["text"].count("<br>") + 1) * line / 2
+        assert below["y"] - above["y"] >= half
+
+
 def test_a_comparison_rings_added_changed_and_removed_elements() -> None:
     marks = {"kpi:12": "added", "kra:1": "changed", "action:23": "removed"}
     figure = map_figure(map_data(chain(), marks), NAMES)
-    rings = {t["name"]: len(t["x"]) for t in figure["data"] if t.get("mode") == "markers"}
-    assert rings["added"] == rings["changed"] == rings["removed"] == 1
+    rings = {t["name"]: t for t in figure["data"] if t.get("hoverinfo") == "skip" and "name" in t}
+    assert len(rings["added"]["x"]) == len(rings["changed"]["x"]) == len(rings["removed"]["x"]) == 1
+    symbols = {rings[c]["marker"]["symbol"] for c in ("added", "changed", "removed")}
+    assert len(symbols) == 3 and all(s.endswith("-open") for s in symbols)
 
 
 def test_a_projector_figure_has_bigger_type_and_no_mode_bar() -> None:
@@ -138,16 +190,29 @@ def test_a_projector_figure_has_bigger_type_and_no_mode_bar() -> None:
     assert big["config"]["displayModeBar"] is False and "height" not in big["layout"]
 
 
-def test_labels_are_shortened_without_splitting_thai_marks() -> None:
-    text = "ร้อยละของนักเรียนชั้นประถมศึกษาปีที่ 1 ที่อ่านออกเขียนได้"
-    for limit in range(5, len(text)):
-        short = shorten(text, limit)
-        assert len(short) <= limit and short.endswith("…")
-        assert text.startswith(short[:-1].rstrip())
+def test_a_very_long_label_is_cut_after_its_last_line_without_splitting_thai_marks() -> None:
+    text = "ร้อยละของนักเรียนชั้นประถมศึกษาปีที่ 1 ที่อ่านออกเขียนได้ " * 6
+    for width in range(60, 200, 7):
+        lines = wrap(text, width, 13, 3)
+        assert len(lines) == 3 and lines[-1].endswith("…")
+        assert all(text_width(line, 13) <= width for line in lines)
+        assert "".join(lines)[:-1].replace(" ", "") in text.replace(" ", "")
         # never ends on a consonant whose vowel or tone mark was cut away
-        cut = len(short[:-1].rstrip())
-        assert unicodedata.category(text[cut]) != "Mn", (limit, short)
-    assert shorten("สั้น") == "สั้น"
+        cut = text.replace(" ", "").index(lines[-1][:-1].replace(" ", "")) + len(
+            lines[-1][:-1].replace(" ", "")
+        )
+        assert unicodedata.category(text.replace(" ", "")[cut]) not in ("Mn", "Mc"), lines
+    assert wrap("สั้น", 100, 13) == ["สั้น"]
+
+
+@pytest.mark.skipif(not has_thai_dictionary(), reason="libthai (Pango's Thai word breaker) is missing")
+def test_thai_lines_break_between_words() -> None:
+    words = ["ร้อยละ", "ของ", "นักเรียน", "ชั้น", "ประถม", "ศึกษา", "ปี", "ที่", "อ่าน", "ออก"]
+    words += ["เขียน", "ได้"]
+    ends = {sum(len(w) for w in words[: i + 1]) for i in range(len(words))}
+    lines = wrap("".join(words), 80, 13)
+    assert len(lines) > 2
+    assert all(sum(len(line) for line in lines[: i + 1]) in ends for i in range(len(lines)))
 
 
 def test_boundary_partners_stand_in_a_column_of_their_own_with_their_levels() -> None:
@@ -173,8 +238,10 @@ def test_boundary_partners_stand_in_a_column_of_their_own_with_their_levels() ->
     }
     figure = map_figure(data, names)
     traces = {t.get("name"): t for t in figure["data"]}
-    assert traces["reached expect"]["text"] == ["ครูโรงเรียนนำร่อง<br>E 2/2 L 1/3 V 0/2"]
+    labels = {n["text"].split("<br>")[0]: n["text"] for n in figure["layout"]["annotations"]}
+    assert labels["ครูโรงเรียนนำร่อง"] == "ครูโรงเรียนนำร่อง<br>E 2/2 L 1/3 V 0/2"
     assert "like 1/3" in traces["reached expect"]["hovertext"][0]
-    assert traces["no rung"]["text"] == ["อบต. &lt;เกาะลันตา&gt;<br>unrated"]
+    assert labels["อบต. &lt;เกาะลันตา&gt;"] == "อบต. &lt;เกาะลันตา&gt;<br>unrated"
     assert traces["no rung"]["marker"]["symbol"] == "hexagon-open"
-    assert figure["layout"]["annotations"][-1]["text"] == "PARTNERS"
+    headings = [n["text"] for n in figure["layout"]["annotations"] if "hovertext" not in n]
+    assert headings[-1] == "PARTNERS"

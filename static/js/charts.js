@@ -34,6 +34,11 @@
         var url = event.points && event.points[0] && event.points[0].customdata;
         if (url) { window.location.assign(url); }
       });
+      // a map's labels are annotations carrying the element's address
+      el.on("plotly_clickannotation", function (event) {
+        var note = (figure.layout.annotations || [])[event.index];
+        if (note && note.url) { window.location.assign(note.url); }
+      });
     }
   }
 
@@ -58,6 +63,20 @@
     charts.forEach(function (el) { observer.observe(el); });
   }
 
+  // A chart that is not shown (the map on a phone, where its list stands instead) is drawn
+  // once it is: Plotly cannot lay out into a box of no size.
+  function shown(el) { return el.getClientRects().length > 0; }
+
+  function drawWhenShown(el) {
+    if (shown(el) || !el.closest(".map-figure")) { drawOne(el); } else { el.classList.add("waiting"); }
+  }
+
+  window.addEventListener("resize", function () {
+    document.querySelectorAll(".chart.waiting[data-figure]").forEach(function (el) {
+      if (shown(el)) { el.classList.remove("waiting"); drawOne(el); }
+    });
+  });
+
   function draw(root) {
     if (typeof window.Plotly === "undefined") {
       var within = root && root.querySelectorAll ? root : document;
@@ -65,8 +84,8 @@
       return;
     }
     var scope = root && root.querySelectorAll ? root : document;
-    if (scope.matches && scope.matches(".chart[data-figure]")) { drawOne(scope); return; }
-    scope.querySelectorAll(".chart[data-figure]").forEach(drawOne);
+    if (scope.matches && scope.matches(".chart[data-figure]")) { drawWhenShown(scope); return; }
+    scope.querySelectorAll(".chart[data-figure]").forEach(drawWhenShown);
   }
 
   window.addEventListener("beforeprint", function () {

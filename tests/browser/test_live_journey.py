@@ -35,7 +35,9 @@ def test_a_present_page_follows_an_edit_made_in_another_browser(browser, server:
         expect(editor.locator(f"#{row_id}")).to_contain_text(NEW_TITLE)
 
         # the projector redraws the map by itself; the other editor's row follows
-        expect(projector.locator("#present-map .textpoint", has_text=NEW_TITLE)).to_have_count(1)
+        expect(
+            projector.locator("#present-map .annotation-text", has_text=NEW_TITLE)
+        ).to_have_count(1)
         expect(projector.locator("#present-map .chart.map.drawn")).to_be_visible()
         expect(watcher.locator(f"#{row_id}")).to_contain_text(NEW_TITLE)
         assert projector.evaluate("window.sameDocument") is True

@@ -28,8 +28,10 @@ def test_a_kra_title_with_markup_is_drawn_as_text_on_the_map(admin_page: Page) -
     page.goto(page.base_url + "/areas/satun/map")
     chart = page.locator(".chart.map.drawn")
     expect(chart).to_be_visible()
-    expect(chart.locator("g.textpoint", has_text="KRA2")).to_have_text(f"KRA2 {BOLD_TITLE}")
-    expect(chart.locator("g.textpoint", has_text="KRA1")).to_contain_text("KRA1 <a href='//e.")
+    labels = chart.locator("g.annotation text.annotation-text")
+    expect(labels.filter(has_text="KRA2")).to_have_text(f"KRA2 {BOLD_TITLE}")
+    expect(labels.filter(has_text="KRA1")).to_contain_text("KRA1 <a")
+    expect(labels.filter(has_text="KRA1")).to_contain_text("href='//e.example'>x</a>")
     links = chart.evaluate(
         """el => Array.from(el.querySelectorAll('a'))
             .map(a => a.getAttribute('href') || a.getAttribute('xlink:href'))
@@ -38,6 +40,7 @@ def test_a_kra_title_with_markup_is_drawn_as_text_on_the_map(admin_page: Page) -
     assert not [href for href in links if "e.example" in href], links
     bold = chart.evaluate(
         """el => Array.from(el.querySelectorAll('g.textpoint tspan'))
+            .concat(Array.from(el.querySelectorAll('text.annotation-text tspan')))
             .filter(t => (t.style.fontWeight || t.getAttribute('font-weight')) === 'bold')
             .map(t => t.textContent)"""
     )

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
 from app.models import KPI, Action, AuditEvent, KeyResultArea, Plan
-from app.outcome_map import CHANGE_COLOURS
+from app.outcome_map import CHANGE_STYLES
 from app.services import plans, progress
 from tests import factories as f
 
@@ -131,11 +131,11 @@ def test_the_plan_as_it_stood_and_a_comparison_of_two_dates(
     assert kra.code not in items  # untouched
     figure = json.loads(html.unescape(page.text.split("data-figure='")[1].split("'")[0]))
     rings = {
-        t["marker"]["line"]["color"]: len(t["x"])
+        (t["marker"]["symbol"], t["marker"]["color"]): len(t["x"])
         for t in figure["data"]
-        if t.get("mode") == "markers"
+        if t.get("hoverinfo") == "skip" and t.get("mode") == "markers"
     }
-    assert rings == {CHANGE_COLOURS[c]: 1 for c in ("added", "changed", "removed")}
+    assert all(rings[CHANGE_STYLES[c]] == 1 for c in ("added", "changed", "removed")), rings
 
     wrong = client.get("/areas/krabi/map/compare?since=2025-01-01&until=2024-01-01")
     assert wrong.status_code == 422 and 'id="cmp-since-error"' in wrong.text
@@ -181,9 +181,9 @@ def test_plan_text_that_looks_like_markup_reaches_plotly_only_escaped(
     for figure in (api, shown):
         text = json.dumps(figure, ensure_ascii=False)
         assert "<a" not in text and "<b>" not in text and "<i>" not in text
-        labels = [label for trace in figure["data"] for label in trace.get("text", [])]
+        labels = [note["text"] for note in figure["layout"]["annotations"]]
         hovers = " ".join(h for trace in figure["data"] for h in trace.get("hovertext", []))
-        assert "KRA1 &lt;a href='//e.exampl…" in labels  # shortened, then escaped
+        assert "KRA1 &lt;a<br>href='//e.example'&gt;x&lt;/a&gt;" in labels  # wrapped, escaped
         assert "KRA2 &lt;b&gt;bold&lt;/b&gt;" in labels
         assert all(escaped in hovers for escaped in ESCAPED_TITLES)
         assert "&lt;i&gt;คน&lt;/i&gt;" in hovers  # the KPI's figure line names its unit

@@ -8,6 +8,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from markupsafe import Markup
 
 from app import ROOT, __version__, display, i18n, labels, periods
 from app.models.enums import PeriodType
@@ -141,6 +142,19 @@ def period_choices(
     return groups
 
 
+def date_attrs(value: Any) -> Markup:
+    """The attributes of a date field. In Thai a text field for day/month/year B.E.
+    ('16/6/2566', parsed by the server): a browser's own picker would show mm/dd/yyyy in C.E.
+    In English the browser's picker, which sends ISO."""
+    if i18n.get_locale() == "th":
+        hint = i18n.gettext("dd/mm/yyyy B.E.")
+        return Markup(
+            'type="text" inputmode="numeric" autocomplete="off" size="12" maxlength="10" '
+            'placeholder="{}" title="{}" value="{}"'
+        ).format(hint, i18n.gettext("Day/month/year B.E., e.g. 16/6/2566"), i18n.input_day(value))
+    return Markup('type="date" value="{}"').format(i18n.input_day(value))
+
+
 def area_options(areas: dict[int, Any]) -> list[tuple[int, str]]:
     return [(a.id, i18n.localized(a)) for a in areas.values()]
 
@@ -154,6 +168,7 @@ env.globals.update(
     choices=choices,
     area_options=area_options,
     period_choices=period_choices,
+    date_attrs=date_attrs,
     dom_id=dom_id,
     specs=SPECS,
 )

@@ -115,7 +115,11 @@ def _kra_findings(tree: PlanTree) -> list[Finding]:
     with_kpis = tree.kra_kpis
     return [
         Finding(
-            "kra_no_kpi", "kras", k.id, k.code, Msg("%(kra)s has no KPI.", {"kra": _called("KRA", k.code)})
+            "kra_no_kpi",
+            "kras",
+            k.id,
+            k.code,
+            Msg("%(kra)s has no KPI.", {"kra": _called("KRA", k.code)}),
         )
         for k in tree.kras
         if not with_kpis.get(k.id)

@@ -1,13 +1,15 @@
 """Pages issue the same number of SQL queries for a small and a large plan (no N+1)."""
 
+from collections.abc import Callable
+
 from fastapi.testclient import TestClient
 from sqlalchemy import delete
 from sqlmodel import Session, select
 
 from app.models import KPI, Area, KeyResultArea, Plan
-from app.services import learning, plans, progress, records, versions
+from app.services import accounts, comments, learning, plans, progress, records, reviews, versions
 from tests import factories as f
-from tests.conftest import QueryCounter
+from tests.conftest import QueryCounter, sign_in
 
 PAGES = (
     "/",
@@ -174,3 +176,50 @@ def test_a_kpi_page_issues_the_same_queries_with_more_values_units_and_files(
         assert client.get(f"/areas/krabi/progress/kpis/{kpi.id}").status_code == 200
         counts.append(count_queries.count)
     assert counts[0] == counts[1]
+
+
+def test_an_editors_home_reads_the_same_queries_whatever_waits_for_them(
+    app_client: Callable[[], TestClient], session: Session, count_queries: QueryCounter
+) -> None:
+    """Overdue values, returned rounds, comments waiting, checks and open sessions: the home
+    lists more of each, never with more queries."""
+    editor = f.make_user(session, "editor", "krabi")
+    reviewer = f.make_user(session, "reviewer")
+    client = sign_in(app_client(), session, editor)
+
+    def home_queries() -> int:
+        count_queries.count = 0
+        assert client.get("/").status_code == 200
+        return count_queries.count
+
+    def waiting(n: int) -> None:
+        krabi = f.area(session)
+        by = comments.commenter(accounts.principal_for(session, reviewer), krabi)
+        for i in range(n):
+            comments.add_comment(
+                session, by=by, area=krabi, comment_in={"target_type": "area", "body": f"ถาม {i}"}
+            )
+        f.make_workshop(session, title=f"วงที่ {n}")
+
+    f.make_full_plan(session, "krabi", kras=1)
+    waiting(1)
+    small = home_queries()
+    session.exec(delete(Plan))
+    session.commit()
+    f.make_full_plan(session, "krabi", kras=12)
+    for period in ("AY2566", "AY2567"):
+        reviews.step_round(
+            session, actor=f.ACTOR, area=f.area(session), period=period, action="submit"
+        )
+        reviews.step_round(
+            session,
+            actor=f.ACTOR,
+            area=f.area(session),
+            period=period,
+            action="return",
+            comment="ขอข้อมูลเพิ่ม",
+        )
+    waiting(15)
+    page = client.get("/").text
+    assert page.count("/comments/") >= 8 and "ขอข้อมูลเพิ่ม" in page  # it does list more
+    assert home_queries() == small

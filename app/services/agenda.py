@@ -46,7 +46,8 @@ class OverdueKPI:
 @dataclass(frozen=True)
 class WaitingThread:
     area_slug: str
-    area_name: str
+    area_name: str  # in Thai
+    area_name_en: str
     thread_id: int
     opening: str  # the thread's first comment
     last_author: str
@@ -191,12 +192,13 @@ def _waiting(session: Session, principal: Principal) -> list[WaitingThread]:
         WaitingThread(
             area_slug=slug,
             area_name=name_th,
+            area_name_en=name_en,
             thread_id=thread_id,
             opening=body,
             last_author=author_name,
             last_at=at,
         )
-        for thread_id, author_id, author_name, at, body, slug, name_th, _name_en in last.values()
+        for thread_id, author_id, author_name, at, body, slug, name_th, name_en in last.values()
         if author_id != user.id
     ]
     return sorted(waiting, key=lambda w: w.last_at, reverse=True)

@@ -63,3 +63,11 @@ def test_grid_cells_of_periods_not_begun_are_locked(page: Page) -> None:
     expect(locked).to_have_attribute("title", "ช่วงเวลานี้ยังไม่เริ่ม ตอนนี้กำหนดได้เฉพาะเป้าหมาย")
     locked.scroll_into_view_if_needed()
     shoot(page, "progress-locked-cells")
+
+
+def test_the_home_says_what_needs_the_editor_now(page: Page) -> None:
+    sign_in(page, "editor.krabi@example.go.th")
+    page.goto(page.base_url + "/")
+    agenda = page.locator("section.agenda")
+    expect(agenda.locator("h2")).to_have_text("สิ่งที่รอคุณอยู่")
+    shoot(page, "home-editor-krabi", full_page=True)

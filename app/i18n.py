@@ -133,6 +133,42 @@ def format_date(
     return f"{value.day} {EN_MONTHS_SHORT[value.month - 1]} {value.year}"
 
 
+_DAY = re.compile(r"(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})")
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
+BE_FROM = 2400  # a typed year from here on is B.E.: no C.E. year this app meets is that late
+
+
+def parse_day(text: str | None) -> date | None:
+    """A day as people type it: '16/6/2566' (day/month/year B.E., Thai digits too), the same
+    with a C.E. year ('16/6/2023'), or ISO ('2023-06-16', what a browser's date picker sends).
+    None when it is empty or not a day of the calendar."""
+    text = (text or "").strip().translate(_THAI_DIGITS)
+    if not text:
+        return None
+    try:
+        if match := _DAY.fullmatch(text):
+            day, month, year = (int(x) for x in match.groups())
+            return date(year - BE_OFFSET if year >= BE_FROM else year, month, day)
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def input_day(value: date | str | None, locale: str | None = None) -> str:
+    """A day in a date field: '16/6/2566' in Thai (typed B.E.), ISO in English (the browser's
+    own picker). What someone typed (a str sent back with a problem) stays as it was."""
+    if isinstance(value, str):
+        if not _ISO_DAY.fullmatch(value.strip()):
+            return value
+        value = parse_day(value)
+    if value is None:
+        return ""
+    if (locale or get_locale()) == "th":
+        return f"{value.day}/{value.month}/{be_year(value.year)}"
+    return value.isoformat()
+
+
 def format_month(value: date, locale: str | None = None) -> str:
     """'มิถุนายน 2566' in Thai (Buddhist Era), 'June 2023' in English: a heading for a month."""
     if (locale or get_locale()) == "th":

@@ -15,6 +15,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from app.i18n import parse_day
 from app.inputs import BIGINT_MAX, ID_MAX
 from app.models.enums import (
     GLOBAL_ROLES,
@@ -102,7 +103,18 @@ Baht = Annotated[int | None, BeforeValidator(_whole)]
 Id = Annotated[int, Field(ge=1, le=ID_MAX)]
 OptionalId = Annotated[Id | None, BeforeValidator(_blank_to_none)]
 Ids = Annotated[list[Id], BeforeValidator(_ids)]
-OptionalDate = Annotated[date | None, BeforeValidator(_blank_to_none)]
+
+
+def _day(value: Any) -> Any:
+    """A typed day ('16/6/2566' in B.E., Thai digits too, or ISO) as a date; what is not one
+    goes on to be refused as not a date."""
+    if isinstance(value, str):
+        return parse_day(value) or (None if not value.strip() else value)
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_day)]
+OptionalDate = Annotated[date | None, BeforeValidator(_day)]
 OptionalPeriod = Annotated[str | None, BeforeValidator(lambda v: _strip(_blank_to_none(v)))]
 
 
@@ -269,7 +281,7 @@ Link = Annotated[str, BeforeValidator(_link), Field(max_length=1000)]
 class ActionUpdateIn(InputModel):
     """A dated check-in on an action."""
 
-    on_date: date
+    on_date: Day
     status: ActionStatus
     percent_complete: Annotated[int | None, BeforeValidator(_integer)] = Field(
         default=None, ge=0, le=100

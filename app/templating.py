@@ -9,9 +9,11 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from markupsafe import Markup
 from starlette.routing import BaseRoute, NoMatchFound
 
 from app import ROOT, __version__, display, i18n, labels, periods
+from app.models.enums import PeriodType
 from app.services.access import ANONYMOUS, Permission
 from app.services.errors import Msg
 from app.services.plans import SPECS
@@ -125,6 +127,40 @@ def choices(view: Any, what: str) -> list[tuple[Any, str]]:
     raise KeyError(what)
 
 
+def period_choices(
+    plan: Any, current: Any = None, *, before: int = 0
+) -> list[tuple[str, str, list[tuple[str, str]]]]:
+    """The periods a KPI of this plan can name, by period type, labelled in the UI language
+    (B.E. in Thai): the plan's years, `before` years earlier too (a baseline often precedes the
+    plan). A stored code outside them stays offered, so that editing never drops it."""
+    if plan is None:
+        return []
+    first, last = plan.span_start_be - before, plan.span_end_be
+    groups = []
+    for period_type in PeriodType:
+        codes = periods.periods_of(period_type, first, last)
+        if current and current not in codes:
+            parsed = periods.parse_period(str(current))
+            if parsed is not None and parsed.period_type == period_type:
+                codes = sorted([*codes, parsed.code], key=periods.sort_key)
+        choices = [(code, periods.period_label(code)) for code in codes]
+        groups.append((period_type.value, labels.label("period_type", period_type), choices))
+    return groups
+
+
+def date_attrs(value: Any) -> Markup:
+    """The attributes of a date field. In Thai a text field for day/month/year B.E.
+    ('16/6/2566', parsed by the server): a browser's own picker would show mm/dd/yyyy in C.E.
+    In English the browser's picker, which sends ISO."""
+    if i18n.get_locale() == "th":
+        hint = i18n.gettext("dd/mm/yyyy B.E.")
+        return Markup(
+            'type="text" inputmode="numeric" autocomplete="off" size="12" maxlength="10" '
+            'placeholder="{}" title="{}" value="{}"'
+        ).format(hint, i18n.gettext("Day/month/year B.E., e.g. 16/6/2566"), i18n.input_day(value))
+    return Markup('type="date" value="{}"').format(i18n.input_day(value))
+
+
 def area_options(areas: dict[int, Any]) -> list[tuple[int, str]]:
     return [(a.id, i18n.localized(a)) for a in areas.values()]
 
@@ -137,6 +173,8 @@ env.globals.update(
     input_value=display.input_value,
     choices=choices,
     area_options=area_options,
+    period_choices=period_choices,
+    date_attrs=date_attrs,
     dom_id=dom_id,
     specs=SPECS,
 )

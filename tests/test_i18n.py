@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from app.i18n import format_date, keep_words, thai_sort_key
+from app.i18n import format_date, input_day, keep_words, parse_day, thai_sort_key
 from app.numbers import NotANumber, parse_integer, parse_number
 from app.periods import parse_period, period_label
 
@@ -25,6 +25,30 @@ def test_thai_dates_use_the_buddhist_era() -> None:
     assert format_date(date(2023, 6, 16), "th") == "16 มิ.ย. 2566"
     assert format_date(date(2023, 6, 16), "th", long=True) == "16 มิถุนายน 2566"
     assert format_date(date(2023, 6, 16), "en") == "16 Jun 2023"
+
+
+@pytest.mark.parametrize(
+    ("typed", "day"),
+    [
+        ("16/6/2566", date(2023, 6, 16)),  # B.E., as Thai people write it
+        ("๑๖/๐๖/๒๕๖๖", date(2023, 6, 16)),
+        ("16-06-2023", date(2023, 6, 16)),  # a C.E. year is read as one
+        ("2023-06-16", date(2023, 6, 16)),  # what the English UI's picker sends
+        ("31/2/2566", None),
+        ("6/16/2566", None),  # month/day (the US order) is no day
+        ("", None),
+        ("พรุ่งนี้", None),
+    ],
+)
+def test_a_typed_day_is_read_in_be(typed: str, day: date | None) -> None:
+    assert parse_day(typed) == day
+
+
+def test_a_date_field_shows_be_in_thai_and_iso_in_english() -> None:
+    assert input_day(date(2023, 6, 16), "th") == "16/6/2566"
+    assert input_day("2023-06-16", "th") == "16/6/2566"
+    assert input_day(date(2023, 6, 16), "en") == "2023-06-16"
+    assert input_day("31/2/2566", "th") == "31/2/2566"  # what was typed comes back as typed
 
 
 def test_thai_sort_puts_leading_vowel_words_under_their_consonant() -> None:

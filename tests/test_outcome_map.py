@@ -205,7 +205,9 @@ def test_a_very_long_label_is_cut_after_its_last_line_without_splitting_thai_mar
     assert wrap("สั้น", 100, 13) == ["สั้น"]
 
 
-@pytest.mark.skipif(not has_thai_dictionary(), reason="libthai (Pango's Thai word breaker) is missing")
+@pytest.mark.skipif(
+    not has_thai_dictionary(), reason="libthai (Pango's Thai word breaker) is missing"
+)
 def test_thai_lines_break_between_words() -> None:
     words = ["ร้อยละ", "ของ", "นักเรียน", "ชั้น", "ประถม", "ศึกษา", "ปี", "ที่", "อ่าน", "ออก"]
     words += ["เขียน", "ได้"]

@@ -11,7 +11,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, or_, select
 
 from app.display import entry_label
-from app.i18n import as_utc, format_date, gettext, local_time, thai_today
+from app.i18n import as_utc, format_date, gettext, local_time, parse_day, thai_today
 from app.inputs import parse_id
 from app.models import (
     Area,
@@ -30,7 +30,7 @@ from app.models import (
 )
 from app.models.de import DevelopmentKind, ReasonCategory
 from app.models.enums import ActionStatus, AuditOp
-from app.schemas import InputModel, Text, fail
+from app.schemas import Day, InputModel, Text, fail
 from app.services.errors import Msg, ValidationFailed
 from app.services.plans import PLAN_ENTITIES
 from app.services.records import RecordSpec
@@ -206,9 +206,8 @@ class TimelineFilters:
         days = {}
         for name in ("since", "until"):
             raw = str(params.get(name) or "").strip()
-            try:
-                days[name] = date.fromisoformat(raw) if raw else None
-            except ValueError:
+            days[name] = parse_day(raw)
+            if raw and days[name] is None:
                 errors[name] = Msg("Enter a date (day, month, year).")
         category = str(params.get("category") or "").strip() or None
         if category is not None and category not in ReasonCategory.__members__:
@@ -324,7 +323,7 @@ def _trail_entries(
 
 
 class DevelopmentIn(InputModel):
-    happened_on: date
+    happened_on: Day
     kind: DevelopmentKind
     title: Text = Field(min_length=1, max_length=300)
     description: Text = Field(default="", max_length=4000)

@@ -34,7 +34,7 @@ from app.models import (
 )
 from app.models.de import GUIDE, Substantiation
 from app.numbers import NotANumber, parse_integer
-from app.schemas import Ids, InputModel, Text, fail
+from app.schemas import Day, Ids, InputModel, Text, fail
 from app.services import records
 from app.services.audit import Actor
 from app.services.errors import Msg, ValidationFailed
@@ -66,7 +66,7 @@ def _choice(words: dict[str, bool]) -> Any:
 
 
 class OutcomeIn(InputModel):
-    observed_on: date
+    observed_on: Day
     who: Text = Field(min_length=1, max_length=300)
     change: Text = Field(min_length=1, max_length=4000)
     place: Text = Field(default="", max_length=300)

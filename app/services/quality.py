@@ -17,6 +17,12 @@ class Finding:
     message: Msg
 
 
+def _called(word: str, code: str) -> str:
+    """'KPI11' as it is, '7' as 'KPI 7': a code that already starts with its word gets no second
+    one ("No action serves KPI KPI11")."""
+    return code if code.upper().startswith(word) else f"{word} {code}"
+
+
 def completeness(tree: PlanTree) -> dict[str, bool]:
     return {
         "doe": bool(tree.doe),
@@ -55,7 +61,7 @@ def _kpi_findings(tree: PlanTree) -> list[Finding]:
                     "kpis",
                     kpi.id,
                     kpi.code,
-                    Msg("KPI %(code)s has no baseline.", {"code": kpi.code}),
+                    Msg("%(kpi)s has no baseline.", {"kpi": _called("KPI", kpi.code)}),
                 )
             )
         if kpi.target_value is None:
@@ -65,7 +71,7 @@ def _kpi_findings(tree: PlanTree) -> list[Finding]:
                     "kpis",
                     kpi.id,
                     kpi.code,
-                    Msg("KPI %(code)s has no target.", {"code": kpi.code}),
+                    Msg("%(kpi)s has no target.", {"kpi": _called("KPI", kpi.code)}),
                 )
             )
         if not served.get(kpi.id):
@@ -75,7 +81,7 @@ def _kpi_findings(tree: PlanTree) -> list[Finding]:
                     "kpis",
                     kpi.id,
                     kpi.code,
-                    Msg("No action serves KPI %(code)s.", {"code": kpi.code}),
+                    Msg("No action serves %(kpi)s.", {"kpi": _called("KPI", kpi.code)}),
                 )
             )
         if not tree.kpi_kras.get(kpi.id):
@@ -85,7 +91,7 @@ def _kpi_findings(tree: PlanTree) -> list[Finding]:
                     "kpis",
                     kpi.id,
                     kpi.code,
-                    Msg("KPI %(code)s serves no KRA.", {"code": kpi.code}),
+                    Msg("%(kpi)s serves no KRA.", {"kpi": _called("KPI", kpi.code)}),
                 )
             )
     return out
@@ -109,7 +115,11 @@ def _kra_findings(tree: PlanTree) -> list[Finding]:
     with_kpis = tree.kra_kpis
     return [
         Finding(
-            "kra_no_kpi", "kras", k.id, k.code, Msg("KRA %(code)s has no KPI.", {"code": k.code})
+            "kra_no_kpi",
+            "kras",
+            k.id,
+            k.code,
+            Msg("%(kra)s has no KPI.", {"kra": _called("KRA", k.code)}),
         )
         for k in tree.kras
         if not with_kpis.get(k.id)

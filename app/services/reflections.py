@@ -41,6 +41,7 @@ from app.models.de import FollowUpKind, ProposalState, QuestionState
 from app.models.enums import AuditOp, KPIStatus
 from app.periods import parse_period, period_span, periods_of, sort_key
 from app.schemas import (
+    Day,
     InputModel,
     MultiFieldError,
     OptionalDate,
@@ -106,7 +107,7 @@ def _not_future(value: date | None) -> date | None:
 class ReflectionEditIn(InputModel):
     """What can change after a reflection is recorded: not its period, elements or figures."""
 
-    held_on: date
+    held_on: Day
     title: Text = Field(min_length=1, max_length=300)
     participants: Text = Field(default="", max_length=2000)
     what: Text = Field(default="", max_length=5000)

@@ -428,7 +428,7 @@ def _read_rows(
         today,
         details=False,
     )
-    freshness = _last_updates(session, [a.id for a in areas])
+    freshness = last_updates(session, [a.id for a in areas])
     rounds = _round_counts(session, [a.id for a in areas])
     spent = _spent(session, [x.id for a in areas for x in counted[a.id][2]])
     year_end = period_span(filters.year).ends_on if filters.year else None
@@ -547,7 +547,7 @@ def _at(row: KPIProgress, year_end: date | None) -> Judgement | None:
     return known[-1] if known else None
 
 
-def _last_updates(session: Session, area_ids: list[int]) -> dict[int, datetime]:
+def last_updates(session: Session, area_ids: list[int]) -> dict[int, datetime]:
     """When each area last changed anything (its plan, values, check-ins, rounds); comments
     are talk about the area, not its data."""
     query = (

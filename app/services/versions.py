@@ -10,13 +10,13 @@ changed; the reasons come from the audit events of each element between the two 
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import Field
 from sqlmodel import Session, col, select
 
-from app.i18n import N_, as_utc, format_date, gettext, thai_today
+from app.i18n import N_, as_utc, format_date, gettext, parse_day, thai_today
 from app.inputs import parse_id
 from app.models import Area, AuditEvent, Plan, PlanVersion
 from app.models.enums import AuditOp
@@ -195,9 +195,8 @@ def parse_side(session: Session, area: Area, value: str) -> Side | None:
         if row is None or row.area_id != area.id:
             return None
         return Side(value, row.name, as_utc(row.as_of), row)
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
+    day = parse_day(value)
+    if day is None:
         return None
     return Side(day.isoformat(), format_date(day), maps.end_of(day))
 

@@ -9,7 +9,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from app import labels
 from app.db import SessionDep
-from app.display import entry_name, parse_date, value_names
+from app.display import entry_name, value_names
+from app.i18n import parse_day
 from app.inputs import parse_id
 from app.models import Area, AuditEvent
 from app.services import history
@@ -45,8 +46,8 @@ def area_history(
     filters = history.Filters(
         actor_id=_optional_int(person),
         entity_type=type if type in ENTITY_TYPES else None,
-        since=parse_date(since),
-        until=parse_date(until),
+        since=parse_day(since),
+        until=parse_day(until),
         before_id=_optional_int(before),
     )
     entries, more = history.area_history(session, area.id, filters)

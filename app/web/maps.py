@@ -13,8 +13,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from app.db import SessionDep
-from app.display import parse_date
-from app.i18n import N_, gettext
+from app.i18n import N_, gettext, parse_day
 from app.labels import label
 from app.models import Area, Plan
 from app.models.enums import ActionStatus, KPIStatus
@@ -104,7 +103,7 @@ def figure_names(area: Area) -> dict[str, str]:
 def _date(value: str | None, field: str, errors: dict[str, Msg]) -> date | None:
     if not value:
         return None
-    day = parse_date(value)
+    day = parse_day(value)
     if day is None:
         errors[field] = Msg(BAD_DATE)
     return day

@@ -13,7 +13,7 @@ from app import i18n, live, metrics, migrate
 from app.db import SessionDep, engine_of
 from app.middleware import LANG_COOKIE
 from app.models import Area
-from app.services import comments, outcomes
+from app.services import agenda, comments, outcomes
 from app.services.access import Permission, Principal
 from app.services.plan_views import plan_view, plan_views
 from app.services.reference import areas_by_ids, default_group, group_areas
@@ -26,12 +26,25 @@ router = APIRouter()
 
 @router.get("/", name="home")
 def home(request: Request, session: SessionDep, principal: SignedIn) -> Response:
-    """Reviewers and admins see the default group; everyone else the areas they belong to."""
+    """What needs the person now (app.services.agenda), then the areas: reviewers and admins
+    see the default group; everyone else the areas they belong to."""
     ids = principal.area_ids()
     group = default_group(session) if ids is None else None
     areas = group_areas(session, group) if ids is None else areas_by_ids(session, ids)
-    views = plan_views(session, areas)
-    return render(request, "home.html", {"group": group, "views": [views[a.id] for a in areas]})
+    by_area = plan_views(session, areas)
+    views = [by_area[a.id] for a in areas]
+    todo = agenda.agenda(session, principal, views)
+    return render(
+        request,
+        "home.html",
+        {
+            "group": group,
+            "views": views,
+            "agenda": todo,
+            "shown": agenda.SHOWN,
+            "stale_days": agenda.STALE_AFTER.days,
+        },
+    )
 
 
 @router.get("/areas/{slug}", name="area_overview")

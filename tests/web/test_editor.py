@@ -225,3 +225,91 @@ def test_plan_header_is_edited_in_place_and_keeps_the_vision(
     stored = session.get(Plan, plan.id)
     assert (stored.span_start_be, stored.status, stored.vision) == (2567, "adopted", "วิสัยทัศน์เดิม")
     assert client.get("/areas/krabi/plan/budget/edit", headers=HX).status_code == 404
+
+
+def test_the_kpi_form_offers_the_plans_periods_in_be_and_folds_the_rare_fields(
+    client: TestClient, session: Session
+) -> None:
+    f.make_plan(session)  # 2566-2570
+    form = client.get("/areas/krabi/plan/kpis/new", headers=HX).text
+    start = form.index('name="target_period"')
+    target = form[start : form.index("</select>", start)]
+    assert '<option value="AY2566">ปีการศึกษา 2566</option>' in target
+    assert '<option value="FY2570-Q4">ปีงบประมาณ 2570 ไตรมาส 4</option>' in target
+    assert "AY2565" not in target and "AY2571" not in target  # only the plan's years
+    baseline = form[form.index('name="baseline_period"') : form.index('name="target_period"')]
+    assert '<option value="AY2563">' in baseline and "AY2562" not in baseline
+    assert '<input id="kpi-new-baseline_period"' not in form  # no code to type
+    assert form.index("<legend>ค่าฐานและค่าเป้าหมาย</legend>") < form.index('name="target_period"')
+    folded = form[form.index('<details class="form-section more-fields">') :]
+    assert 'name="tolerance"' in folded and 'name="data_source"' in folded
+
+
+def test_a_problem_in_a_folded_kpi_field_opens_its_section(
+    client: TestClient, session: Session
+) -> None:
+    f.make_plan(session)
+    response = client.post(
+        "/areas/krabi/plan/kpis",
+        headers=HX,
+        data={
+            "code": "KPI1",
+            "name": "ร้อยละเด็กอ่านคล่อง",
+            "kind": "percentage",
+            "period_type": "academic_year",
+            "tolerance": "-3",
+        },
+    )
+    assert response.status_code == 422
+    assert '<details class="form-section more-fields" open>' in response.text
+
+
+def test_the_edit_form_selects_the_stored_periods(client: TestClient, session: Session) -> None:
+    plan = f.make_plan(session)
+    kpi = f.make_kpi(session, plan)  # baseline AY2565, target AY2570
+    form = client.get(f"/areas/krabi/plan/kpis/{kpi.id}/edit", headers=HX).text
+    assert '<option value="AY2565" selected>ปีการศึกษา 2565</option>' in form
+    assert '<option value="AY2570" selected>ปีการศึกษา 2570</option>' in form
+
+
+def test_a_kpi_coded_kpi11_is_not_called_kpi_kpi11_in_the_checks(
+    client: TestClient, session: Session
+) -> None:
+    plan = f.make_plan(session)
+    f.make_kpi(session, plan, code="KPI11")
+    f.make_kpi(session, plan, code="7")
+    client.cookies.set("phonlap_lang", "en")
+    checks = client.get("/areas/krabi/plan/checks", headers=HX).text
+    assert "No action serves KPI11." in checks and "No action serves KPI 7." in checks
+    assert "KPI KPI11" not in checks
+
+
+def test_action_dates_are_typed_and_shown_in_be_in_thai_and_picked_in_english(
+    client: TestClient, session: Session
+) -> None:
+    from datetime import date
+
+    from app.models import Action
+
+    plan = f.make_plan(session)
+    data = {"code": "ACT1", "title": "อบรมครูการอ่าน", "status": "not_started"}
+    response = client.post(
+        "/areas/krabi/plan/actions",
+        headers=HX,
+        data={**data, "start_on": "16/6/2566", "end_on": "๓๑/๓/๒๕๖๗"},
+    )
+    assert response.status_code == 200
+    action = session.exec(select(Action).where(Action.plan_id == plan.id)).one()
+    assert (action.start_on, action.end_on) == (date(2023, 6, 16), date(2024, 3, 31))
+    form = client.get(f"/areas/krabi/plan/actions/{action.id}/edit", headers=HX).text
+    assert 'type="date"' not in form and "mm/dd/yyyy" not in form
+    assert 'placeholder="วว/ดด/ปปปป พ.ศ."' in form and 'value="16/6/2566"' in form
+    bad = client.post(
+        "/areas/krabi/plan/actions",
+        headers=HX,
+        data={**data, "code": "ACT2", "start_on": "31/2/2567"},
+    )
+    assert bad.status_code == 422 and 'value="31/2/2567"' in bad.text
+    client.cookies.set("phonlap_lang", "en")
+    english = client.get(f"/areas/krabi/plan/actions/{action.id}/edit", headers=HX).text
+    assert 'type="date" value="2023-06-16"' in english

@@ -119,7 +119,7 @@ def test_a_negative_planned_outcome_is_tagged_in_words(
         ("who", "   "),
         ("change", ""),
         ("observed_on", ""),
-        ("observed_on", "14/02/2568"),
+        ("observed_on", "31/02/2568"),  # no 31 February (a B.E. day is fine: 14/02/2568)
         ("substantiation", "rumour"),
         ("positive", "maybe"),
     ],

@@ -183,3 +183,28 @@ def test_a_bad_check_in_keeps_the_text_and_stores_nothing(
     assert session.exec(select(ActionUpdate)).all() == []
     session.refresh(action)
     assert action.status == status_before
+
+
+def test_cells_of_periods_not_begun_are_locked_with_the_reason_and_their_targets_stay_open(
+    client: TestClient, session: Session
+) -> None:
+    import re
+    from datetime import date
+
+    from app.periods import period_span
+
+    plan = f.make_plan(session)  # 2566-2570: the last academic years lie ahead
+    kpi = f.make_kpi(session, plan)
+    ahead = next(
+        p for p in ("AY2568", "AY2569", "AY2570") if period_span(p).starts_on > date.today()
+    )
+    page = client.get("/areas/krabi/progress").text
+
+    def cell(period: str, kind: str) -> str:
+        return re.search(rf'<input id="cell-{kpi.id}-{period}-{kind}"[^>]*>', page, re.S).group(0)
+
+    locked, open_cell = cell(ahead, "actual"), cell("AY2566", "actual")
+    assert "readonly" in locked and "hx-put" not in locked
+    assert 'title="ช่วงเวลานี้ยังไม่เริ่ม' in locked and 'placeholder="ยังไม่เริ่ม' in locked
+    assert "readonly" not in open_cell and "hx-put" in open_cell
+    assert "hx-put" in cell(ahead, "target")  # a future target can still be set

@@ -12,6 +12,7 @@ the same data (reviewers the internal comments, editors the forms), never more.
 
 import itertools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
@@ -34,11 +35,12 @@ from app.services import (
     records,
     reflections,
     resources,
+    reviews,
     versions,
 )
 from app.services.audit import Actor
 from tests import factories as f
-from tests.conftest import QueryCounter
+from tests.conftest import QueryCounter, sign_in
 
 NOT_OPENED = {  # GET routes the test does not open, and why
     "static": "files from static/, no database",
@@ -572,3 +574,50 @@ def test_every_api_write_issues_the_same_queries_on_a_twentyfold_plan(
     client.close()
     grown = {route: (small[route], large[route]) for route in small if large[route] != small[route]}
     assert grown == {}, "API writes whose query count grows with the plan: (small, large)"
+
+
+def test_an_editors_home_reads_the_same_queries_whatever_waits_for_them(
+    app_client: Callable[[], TestClient], session: Session, count_queries: QueryCounter
+) -> None:
+    """Overdue values, returned rounds, comments waiting, checks and open sessions: the home
+    lists more of each, never with more queries."""
+    editor = f.make_user(session, "editor", "krabi")
+    reviewer = f.make_user(session, "reviewer")
+    client = sign_in(app_client(), session, editor)
+
+    def home_queries() -> int:
+        count_queries.count = 0
+        assert client.get("/").status_code == 200
+        return count_queries.count
+
+    def waiting(n: int) -> None:
+        krabi = f.area(session)
+        by = comments.commenter(accounts.principal_for(session, reviewer), krabi)
+        for i in range(n):
+            comments.add_comment(
+                session, by=by, area=krabi, comment_in={"target_type": "area", "body": f"ถาม {i}"}
+            )
+        f.make_workshop(session, title=f"วงที่ {n}")
+
+    f.make_full_plan(session, "krabi", kras=1)
+    waiting(1)
+    small = home_queries()
+    session.exec(delete(Plan))
+    session.commit()
+    f.make_full_plan(session, "krabi", kras=12)
+    for period in ("AY2566", "AY2567"):
+        reviews.step_round(
+            session, actor=f.ACTOR, area=f.area(session), period=period, action="submit"
+        )
+        reviews.step_round(
+            session,
+            actor=f.ACTOR,
+            area=f.area(session),
+            period=period,
+            action="return",
+            comment="ขอข้อมูลเพิ่ม",
+        )
+    waiting(15)
+    page = client.get("/").text
+    assert page.count("/comments/") >= 8 and "ขอข้อมูลเพิ่ม" in page  # it does list more
+    assert home_queries() == small

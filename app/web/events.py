@@ -55,12 +55,20 @@ async def area_events(area: ReadArea) -> EventSourceResponse:
 async def _stream(channel: str) -> AsyncIterator[dict[str, Any] | bytes]:
     async with live.hub.listen(channel) as queue:
         yield {"event": "ready", "data": "{}", "retry": RETRY_MS}
-        loop = asyncio.get_running_loop()
-        ends = loop.time() + LIFETIME
-        while (left := ends - loop.time()) > 0:
-            try:  # asyncio.timeout, not wait_for: no task per event and stream (Python 3.11)
-                async with asyncio.timeout(left):
-                    event = await queue.get()
-            except TimeoutError:
-                break
-            yield frame(event)
+        # One timer for the stream's whole life, not one per event: a hall's thousands of
+        # streams each wake for every event, and a timer set and cancelled on each costs them.
+        timer = asyncio.get_running_loop().call_later(LIFETIME, _end, queue)
+        try:
+            while (event := await queue.get()) is not END:
+                yield frame(event)
+        finally:
+            timer.cancel()
+
+
+END: live.Event = {"type": "end"}  # the stream's lifetime is over (never sent)
+
+
+def _end(queue: "asyncio.Queue[live.Event]") -> None:
+    while queue.full():  # the reader is that far behind: it reconnects and reloads anyway
+        queue.get_nowait()
+    queue.put_nowait(END)

@@ -4,10 +4,12 @@ its own area's stream; a viewer of another area cannot open it."""
 import json
 from collections.abc import Iterator
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app import live
+from app.web import events
 from tests import factories as f
 from tests.conftest import sign_in
 
@@ -71,3 +73,14 @@ def test_only_readers_of_the_area_may_open_its_stream(
     other = sign_in(app_client(), session, viewer)
     assert other.get("/areas/krabi/events").status_code in (403, 404)
     assert app_client().get("/areas/krabi/events", follow_redirects=False).status_code in (303, 401)
+
+
+def test_a_stream_ends_when_its_lifetime_is_over_so_the_browser_checks_access_again(
+    client: TestClient, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    f.make_plan(session, "krabi")
+    monkeypatch.setattr(events, "LIFETIME", 0.2)
+    with client.stream("GET", "/areas/krabi/events") as stream:
+        lines = list(stream.iter_lines())  # returns only because the server ended the stream
+    assert "event: ready" in lines and "end" not in "".join(lines)
+    assert live.hub.count() == 0

@@ -105,7 +105,7 @@ def create_app() -> FastAPI:
         redoc_url=None,
     )
     app.add_middleware(GZipMiddleware, minimum_size=1000)
-    app.add_middleware(PageCache, megabytes=get_settings().page_cache_mb)  # keeps them compressed
+    app.add_middleware(PageCache)  # outside the compression: pages are kept compressed
     app.add_middleware(LocaleMiddleware)
     app.add_middleware(SecurityMiddleware)
     app.add_middleware(InputMiddleware)

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import changes
+from app.config import get_settings
 from app.db import engine_of
 from app.i18n import as_utc, thai_today
 from app.middleware import LANG_COOKIE, seed_for_session
@@ -64,12 +65,16 @@ class Entry:
 class PageCache:
     """ASGI middleware, placed outside the compression (entries are kept compressed)."""
 
-    def __init__(self, app: ASGIApp, megabytes: float = 32) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.limit = int(megabytes * 1024 * 1024)
         self.entries: OrderedDict[tuple, Entry] = OrderedDict()
         self.size = 0
         self.paths: set[str] = set()  # paths whose route is kept (learnt from answers)
+
+    @property
+    def limit(self) -> int:
+        """Bytes kept at most (PHONLAP_PAGE_CACHE_MB, read as the settings stand)."""
+        return int(get_settings().page_cache_mb * 1024 * 1024)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self.limit or scope["type"] != "http" or scope["method"] != "GET":

@@ -225,7 +225,18 @@ class QueryCounter:
 
 
 @pytest.fixture
-def count_queries(engine: Engine) -> Iterator[QueryCounter]:
+def count_queries(engine: Engine, no_page_cache: None) -> Iterator[QueryCounter]:
+    """SQL statements a page issues to render (the page cache is off: a kept page costs one)."""
+    yield from _counting(engine)
+
+
+@pytest.fixture
+def count_all_queries(engine: Engine) -> Iterator[QueryCounter]:
+    """SQL statements, with the page cache on."""
+    yield from _counting(engine)
+
+
+def _counting(engine: Engine) -> Iterator[QueryCounter]:
     counter = QueryCounter()
     event.listen(engine, "before_cursor_execute", counter)
     yield counter

@@ -26,16 +26,16 @@ def _version(session: Session) -> int:
 
 
 def test_an_unchanged_page_is_sent_again_with_one_query(
-    client: TestClient, session: Session, count_queries: QueryCounter
+    client: TestClient, session: Session, count_all_queries: QueryCounter
 ) -> None:
     f.make_full_plan(session)
     first = client.get(PAGE)
     client.get(PAGE)  # the route is now known as one whose pages are kept
     kept = client.get(PAGE)
-    count_queries.count = 0
+    count_all_queries.count = 0
     again = client.get(PAGE)
     assert again.status_code == 200 and again.text == kept.text == first.text
-    assert count_queries.count == 1  # the data version and the sign-in, in one query
+    assert count_all_queries.count == 1  # the data version and the sign-in, in one query
 
 
 def test_a_write_by_anyone_shows_on_the_next_request(client: TestClient, session: Session) -> None:
@@ -110,7 +110,7 @@ def test_the_data_version_moves_only_with_committed_writes_to_the_data(session: 
 
 
 def test_a_client_that_kept_only_its_session_cookie_is_served_too(
-    app_client: Callable[[], TestClient], session: Session, count_queries: QueryCounter
+    app_client: Callable[[], TestClient], session: Session, count_all_queries: QueryCounter
 ) -> None:
     f.make_full_plan(session)
     signed_in = sign_in(app_client(), session, f.make_user(session, "editor", "krabi"))
@@ -121,8 +121,8 @@ def test_a_client_that_kept_only_its_session_cookie_is_served_too(
         answer = bare.get(PAGE)
         bare.cookies.delete(auth.CSRF_COOKIE)  # it keeps nothing the server sets
         pages.append(answer)
-    count_queries.count = 0
+    count_all_queries.count = 0
     again = bare.get(PAGE)
-    assert count_queries.count == 1 and again.text == pages[0].text
+    assert count_all_queries.count == 1 and again.text == pages[0].text
     seeds = {p.headers["set-cookie"].split(";")[0] for p in (*pages, again)}
     assert len(seeds) == 1  # the same seed, so the same CSRF token in the page, every time

@@ -19,42 +19,21 @@ import time
 from pathlib import Path
 
 import httpx2 as httpx
-from sqlmodel import Session
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("PHONLAP_DEV", "1")  # the built-in secret key is fine here
 
-from app import migrate  # noqa: E402
-from app.db import make_engine  # noqa: E402
-from app.services import accounts, seeding  # noqa: E402
-from app.web import auth  # noqa: E402
 from benchmarks.live_workers import (  # noqa: E402
     SLUG,
     Tally,
     cpu_seconds,
     open_streams,
     percentile,
+    prepare,
     raise_fd_limit,
     start_server,
 )
-from tests.factories import ACTOR, make_kra, make_plan, make_user  # noqa: E402
-
-
-def prepare(url: str, kras: int) -> tuple[str, str, list[int]]:
-    """A migrated, seeded SQLite file; a plan with one KRA per edit; an administrator's browser
-    session (for the streams) and API token (for the edits)."""
-    migrate.upgrade(url)
-    engine = make_engine(url)
-    with Session(engine, expire_on_commit=False) as session:
-        seeding.seed_reference(session)
-        plan = make_plan(session, SLUG, vision="ผู้เรียนเก่ง ดี มีสุข")
-        ids = [make_kra(session, plan, f"KRA{n}").id for n in range(1, kras + 1)]
-        admin = make_user(session, "admin")
-        cookie = auth.sign(accounts.start_session(session, user=admin))
-        _, token = accounts.create_token(session, actor=ACTOR, user=admin, token_in={"name": "b"})
-    engine.dispose()
-    return cookie, token, ids
 
 
 async def trial(host: str, pid: int, cookie: str, path: str, edit, ids: list[int], args) -> dict:  # noqa: ANN001

@@ -18,7 +18,7 @@ def database_url() -> str:
 # SQLite cannot name a foreign key added with ALTER TABLE ADD COLUMN in a way reflection reads
 # back, and adding it by rebuilding the table would cascade-delete its children. These
 # (table, column) foreign keys are compared on PostgreSQL only.
-UNNAMED_ON_SQLITE = {("kpi", "indicator_id")}
+UNNAMED_ON_SQLITE = {("kpi", "indicator_id"), ("org_unit", "parent_id")}
 
 
 def include_object(obj, name, type_, reflected, compare_to) -> bool:  # noqa: ANN001

@@ -2,6 +2,14 @@
 
 from app.models.accounts import ApiToken, LoginSession, LoginThrottle, RoleGrant, User
 from app.models.audit import AuditEvent, DataVersion
+from app.models.data import (
+    CategoryOption,
+    CategorySet,
+    ComputedValue,
+    DataItemCategorySet,
+    DataValue,
+    KPIComputeTerm,
+)
 from app.models.de import (
     BoundaryPartner,
     ChangeProposal,
@@ -69,6 +77,12 @@ from app.models.review import (
 from app.models.workshops import Contribution, WorkshopParticipant, WorkshopSession
 
 __all__ = [
+    "CategoryOption",
+    "CategorySet",
+    "ComputedValue",
+    "DataItemCategorySet",
+    "DataValue",
+    "KPIComputeTerm",
     "DataVersion",
     "ApiToken",
     "LoginSession",

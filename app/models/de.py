@@ -362,6 +362,13 @@ class DataItem(Versioned, SQLModel, table=True):
     source_system: str = Field(default="", sa_type=sa.String(300))
     frequency: str = Field(default=DataFrequency.yearly.value, sa_type=sa.String(20))
     access: str = Field(default=DataAccess.on_request.value, sa_type=sa.String(20))
+    # what its values are counted in ("คน", "%"), the periods they are given for, who reports
+    # them (empty: one value for the area; a unit kind: each unit of that kind) and how many
+    # days after a period ends its values are due
+    measure: str = Field(default="", sa_type=sa.String(60))
+    period_type: str = Field(default="fiscal_year", sa_type=sa.String(20))
+    reported_by: str = Field(default="", sa_type=sa.String(20))
+    due_days: int = 90
     version: int = 1
 
 

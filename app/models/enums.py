@@ -86,6 +86,8 @@ class Rollup(StrEnum):
 
 
 class UnitKind(StrEnum):
+    province = "province"
+    district = "district"  # อำเภอ
     esa_office = "esa_office"  # สำนักงานเขตพื้นที่การศึกษา
     school = "school"  # a pilot school
 

@@ -101,6 +101,9 @@ class KPI(Versioned, SQLModel, table=True):
     indicator_id: int | None = Field(
         default=None, foreign_key="common_indicator.id", index=True, ondelete="SET NULL"
     )
+    # computed from data items (app.models.data.KPIComputeTerm): "ratio", "sum", "mean", "item"
+    compute_method: str | None = Field(default=None, sa_type=sa.String(10))
+    compute_scale: float | None = None
     version: int = 1
 
 

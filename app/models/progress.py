@@ -25,12 +25,17 @@ class OrgUnit(SQLModel, table=True):
     """An educational service area office or a pilot school reporting its own values."""
 
     __tablename__ = "org_unit"
+    # a unique index, not a constraint: SQLite adds it without rebuilding the table
+    __table_args__ = (sa.Index("ix_org_unit_area_id_code", "area_id", "code", unique=True),)
 
     id: int | None = Field(default=None, primary_key=True)
     area_id: int = Field(foreign_key="area.id", index=True, ondelete="CASCADE")
     kind: str = Field(sa_type=sa.String(20))
     name: str = Field(sa_type=sa.String(300))
     position: int = 0
+    # the official code (ESA code, the ministry's 10-digit school code), unique in the area
+    code: str | None = Field(default=None, sa_type=sa.String(40))
+    parent_id: int | None = Field(default=None, foreign_key="org_unit.id", ondelete="SET NULL")
 
 
 class EvidenceFile(SQLModel, table=True):
@@ -78,6 +83,7 @@ class Measurement(Versioned, SQLModel, table=True):
     evidence_id: int | None = Field(default=None, foreign_key="evidence_file.id")
     entered_by: int | None = Field(default=None, foreign_key="user_account.id")
     entered_at: datetime = created_at_field()
+    source: str = Field(default="entered", sa_type=sa.String(10))  # or "computed"
     version: int = 1
 
 

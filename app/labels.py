@@ -22,7 +22,12 @@ LABELS: dict[str, dict[str, str]] = {
         "sum": N_("Sum of the units"),
         "weighted_mean": N_("Mean weighted by the number measured"),
     },
-    "unit_kind": {"esa_office": N_("ESA office"), "school": N_("Pilot school")},
+    "unit_kind": {
+        "province": N_("Province"),
+        "district": N_("District"),
+        "esa_office": N_("ESA office"),
+        "school": N_("Pilot school"),
+    },
     "kpi_status": {
         "on_track": N_("On track"),
         "at_risk": N_("At risk"),
@@ -353,6 +358,12 @@ LABELS: dict[str, dict[str, str]] = {
         "low": N_("Low"),
         "medium": N_("Medium"),
         "high": N_("High"),
+    },
+    "import_status": {
+        "new": N_("New"),
+        "changed": N_("Changed"),
+        "unchanged": N_("Unchanged"),
+        "error": N_("Has problems"),
     },
     "data_access": {
         "open": N_("Open"),

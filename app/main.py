@@ -52,6 +52,7 @@ from app.web import (
     resources,
     review,
     spreadsheets,
+    units,
     workshops,
 )
 from app.web.auth import csrf_guard, get_principal
@@ -132,6 +133,7 @@ def create_app() -> FastAPI:
         outcomes,
         partners,
         resources,
+        units,
         v1,
         api_progress,
         api_maps,

@@ -422,12 +422,20 @@ def apply_held_import(
 ) -> ImportPreview | None:
     """Apply a held workbook (see `apply_import`); once applied it stops waiting, in the same
     transaction. None if it is not waiting (confirmed already, too old, another area's)."""
+    data = take_held(session, area_id, digest)
+    if data is None:
+        return None
+    return apply_import(session, actor=actor, view=view, data=data, filename=filename)
+
+
+def take_held(session: Session, area_id: int, digest: str) -> bytes | None:
+    """A held workbook, no longer waiting once the caller's transaction commits (a failed
+    confirmation rolls back and leaves it waiting). None if it is not waiting."""
     row = _held(session, area_id, digest)
     if row is None:
         return None
-    data = row.data
     session.delete(row)
-    return apply_import(session, actor=actor, view=view, data=data, filename=filename)
+    return row.data
 
 
 def _held(session: Session, area_id: int, digest: str) -> PendingImport | None:
@@ -458,11 +466,23 @@ def _write_of(progress: KPIProgress, row: ImportRow) -> PeriodWrite:
 
 
 def read_progress_sheet(data: bytes) -> tuple[list[tuple[int, dict[str, Any]]], list[Msg]]:
-    """The progress sheet's rows as {column key: cell value}, or what stops the file being read.
-    The file is checked for size and shape before it is parsed (see safe_sheets)."""
+    """The progress sheet's rows as {column key: cell value}, or what stops the file being read."""
+    required = (PROGRESS_COLUMNS[0], PROGRESS_COLUMNS[3])  # KPI code, period code
+    return read_table(data, PROGRESS_SHEET, PROGRESS_COLUMNS, required)
+
+
+Rows = list[tuple[int, dict[str, Any]]]
+
+
+def read_table(
+    data: bytes, sheet_title: str, columns: Iterable[Column], required: Iterable[Column]
+) -> tuple[Rows, list[Msg]]:
+    """The rows of the sheet titled `sheet_title` (a msgid, recognised in any language) as
+    {column key: cell value}, or what stops the file being read. The file is checked for size
+    and shape before it is parsed (see safe_sheets)."""
     try:
         safe_sheets.check_package(data)
-        return _progress_sheet_rows(data)
+        return _table_rows(data, sheet_title, list(columns), list(required))
     except safe_sheets.Refused as refused:
         return [], [refused.msg]
     except Exception:
@@ -471,18 +491,20 @@ def read_progress_sheet(data: bytes) -> tuple[list[tuple[int, dict[str, Any]]], 
         return [], [Msg(safe_sheets.NOT_A_WORKBOOK)]
 
 
-def _progress_sheet_rows(data: bytes) -> tuple[list[tuple[int, dict[str, Any]]], list[Msg]]:
+def _table_rows(
+    data: bytes, sheet_title: str, columns: list[Column], required: list[Column]
+) -> tuple[Rows, list[Msg]]:
     book = load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
-    names = {translations(code).gettext(PROGRESS_SHEET).casefold() for code in LOCALES}
+    names = {translations(code).gettext(sheet_title).casefold() for code in LOCALES}
     sheet = next((s for s in book.worksheets if s.title.strip().casefold() in names), None)
     if sheet is None:
         found = ", ".join(s.title for s in book.worksheets)
         msg = N_("The workbook has no sheet named “%(sheet)s” (it has: %(found)s).")
-        return [], [Msg(msg, {"sheet": gettext(PROGRESS_SHEET), "found": found})]
+        return [], [Msg(msg, {"sheet": gettext(sheet_title), "found": found})]
     sheet.reset_dimensions()  # the declared size may be wrong, or a million rows on purpose
     lines = sheet.iter_rows(max_col=MAX_COLUMNS)
     header = next(lines, ())
-    keys, problems = _header_keys([c.value for c in header])
+    keys, problems = _header_keys([c.value for c in header], columns, required)
     if problems:
         return [], problems
     rows = []
@@ -504,10 +526,12 @@ def _cell_value(cell: Any) -> Any:
     return value
 
 
-def _header_keys(titles: list[Any]) -> tuple[dict[int, str], list[Msg]]:
+def _header_keys(
+    titles: list[Any], columns: list[Column], required: list[Column]
+) -> tuple[dict[int, str], list[Msg]]:
     """Column index -> key, for the columns an import reads (titled in either language)."""
     known: dict[str, str] = {}
-    for column in PROGRESS_COLUMNS:
+    for column in columns:
         if not column.info:
             for code in LOCALES:
                 known[translations(code).gettext(column.title).strip().casefold()] = column.key
@@ -516,10 +540,10 @@ def _header_keys(titles: list[Any]) -> tuple[dict[int, str], list[Msg]]:
         key = known.get(str(title or "").strip().casefold())
         if key and key not in keys.values():  # a repeated column: the first one counts
             keys[index] = key
-    for required in PROGRESS_COLUMNS[0], PROGRESS_COLUMNS[3]:  # KPI code, period code
-        if required.key not in keys.values():
+    for column in required:
+        if column.key not in keys.values():
             msg = N_("The first row must name the columns; “%(column)s” is missing.")
-            return {}, [Msg(msg, {"column": gettext(required.title)})]
+            return {}, [Msg(msg, {"column": gettext(column.title)})]
     return keys, []
 
 

@@ -440,3 +440,15 @@ def step_title(step: str) -> str:
 
 def options(vocabulary: str) -> list[tuple[str, str]]:
     return [(value, gettext(msgid)) for value, msgid in LABELS[vocabulary].items()]
+
+
+WHOLE_AREA = N_("The whole area (one value)")
+
+
+def reporter_label(reported_by: str) -> str:
+    """Who reports a data item's values: the whole area (one value), or each unit of a kind."""
+    return label("unit_kind", reported_by) if reported_by else gettext(WHOLE_AREA)
+
+
+def reporter_choices() -> list[tuple[str, str]]:
+    return [("", gettext(WHOLE_AREA)), *options("unit_kind")]

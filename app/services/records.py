@@ -152,8 +152,10 @@ def update(
     expected_version: int | None = None,
     partial: bool = False,
     extra: dict[str, Any] | None = None,
+    commit: bool = True,
 ) -> Any:
-    """Change a record. With `partial`, fields missing from `record_in` keep their values."""
+    """Change a record. With `partial`, fields missing from `record_in` keep their values;
+    with `commit=False` the audit event is recorded and the caller commits (see `finish`)."""
     row = get(session, spec, area, record_id)
     if expected_version is not None and expected_version != row.version:
         raise Conflict(
@@ -170,7 +172,8 @@ def update(
     session.add(row)
     links = _write_links(session, spec, row.id, data, replace=True)
     record(session, actor, area, spec, row.id, AuditOp.update, before, audit.snapshot(row, **links))
-    finish(session, area, spec, row.id, AuditOp.update)
+    if commit:
+        finish(session, area, spec, row.id, AuditOp.update)
     return row
 
 

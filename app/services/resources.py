@@ -16,7 +16,7 @@ from pydantic import BeforeValidator, Field
 from sqlmodel import Session, col, or_, select
 
 from app.i18n import N_, gettext, localized, thai_sort_key
-from app.labels import label
+from app.labels import label, reporter_label
 from app.models import (
     KPI,
     Action,
@@ -404,22 +404,33 @@ CATALOGUE_SHEET = N_("Data catalogue")
 CATALOGUE_COLUMNS = (
     Column("name", N_("Data item"), 40),
     Column("description", N_("Description"), 48),
+    Column("measure", N_("Measure"), 12),
     Column("custodian", N_("Custodian agency"), 32),
     Column("source_system", N_("Source system"), 28),
     Column("frequency", N_("Frequency"), 16),
+    Column("period_type", N_("Period type"), 16),
+    Column("reported_by", N_("Reported by"), 20),
+    Column("due_days", N_("Due days"), 10),
+    Column("breakdowns", N_("Breakdowns (codes)"), 24),
     Column("access", N_("Access"), 16),
-    Column("kpis", N_("KPIs citing it"), 40),
+    Column("kpis", N_("KPIs citing it"), 40, info=True),
 )
 
 
 def catalogue_rows(view: Catalogue) -> list[dict[str, Any]]:
+    """One row per item, in the columns the catalogue import reads back unchanged."""
     return [
         {
             "name": e.item.name,
             "description": e.item.description,
+            "measure": e.item.measure,
             "custodian": localized(e.custodian) if e.custodian else "",
             "source_system": e.item.source_system,
             "frequency": label("data_frequency", e.item.frequency),
+            "period_type": label("period_type", e.item.period_type),
+            "reported_by": reporter_label(e.item.reported_by),
+            "due_days": e.item.due_days,
+            "breakdowns": ", ".join(v.set.code for v in e.sets),
             "access": label("data_access", e.item.access),
             "kpis": "\n".join(f"{k.code} {k.name}" for k in e.kpis),
         }

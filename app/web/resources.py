@@ -11,16 +11,18 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlmodel import Session
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 
 from app.db import SessionDep
+from app.i18n import N_
 from app.models import Area
 from app.models.de import DataAccess, DataFrequency
 from app.models.enums import PeriodType
 from app.models.workshops import ResourceDimension
-from app.services import breakdowns, resources
+from app.services import breakdowns, catalogue_import, resources
 from app.services import spreadsheets as sheets
 from app.services.access import Permission, Principal
+from app.services.catalogue_import import CatalogueImport
 from app.services.errors import Conflict, Msg, ValidationFailed
 from app.templating import is_htmx, render
 from app.web.auth import CurrentPrincipal, ReadArea, ReflectArea
@@ -544,3 +546,70 @@ def category_option_delete(
 
     key = f"option-{option_id}"
     return _breakdown_write(request, session, area, principal, key, {}, write)
+
+
+# ---- the catalogue in bulk ------------------------------------------------------------------
+
+
+def _import_page(
+    request: Request,
+    area: Area,
+    preview: CatalogueImport | None,
+    *,
+    digest: str = "",
+    problem: Msg | None = None,
+    status_code: int = 200,
+) -> Response:
+    ctx = {
+        "area": area,
+        "preview": preview,
+        "digest": digest,
+        "problem": problem,
+        "titles": catalogue_import.TITLES,
+    }
+    return render(request, "resources/import.html", ctx, status_code=status_code)
+
+
+@router.get("/data/import", name="data_catalogue_import")
+def data_import_form(request: Request, area: ReflectArea) -> Response:
+    return _import_page(request, area, None)
+
+
+@router.post("/data/import", name="data_catalogue_import_preview")
+def data_import_preview(
+    request: Request, area: ReflectArea, session: SessionDep, form: Form
+) -> Response:
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        problem = Msg(N_("Choose the filled-in workbook (.xlsx) to upload."))
+        return _import_page(request, area, None, problem=problem, status_code=422)
+    data = upload.file.read(sheets.MAX_BYTES + 1)
+    preview = catalogue_import.preview_catalogue(session, area, data, upload.filename)
+    held = preview.ok and preview.change_count
+    digest = sheets.hold_import(session, area_id=area.id, data=data) if held else ""
+    status_code = 200 if preview.ok else 422
+    return _import_page(request, area, preview, digest=digest, status_code=status_code)
+
+
+@router.post("/data/import/{digest}", name="data_catalogue_import_apply")
+def data_import_apply(
+    request: Request,
+    digest: str,
+    area: ReflectArea,
+    session: SessionDep,
+    form: Form,
+    principal: CurrentPrincipal,
+) -> Response:
+    filename = str(form.get("filename", ""))[:255] or "upload.xlsx"
+    data = sheets.take_held(session, area.id, digest)
+    if data is None:
+        problem = Msg(N_("That upload is no longer waiting: please upload the file again."))
+        return _import_page(request, area, None, problem=problem, status_code=422)
+    preview = catalogue_import.apply_catalogue(
+        session, actor=principal.actor, area=area, data=data, filename=filename
+    )
+    if not preview.applied:
+        session.rollback()  # it keeps waiting
+        return _import_page(request, area, preview, status_code=422)
+    url = request.url_for("data_catalogue", slug=area.slug).path
+    return Response(status_code=303, headers={"Location": f"{url}?imported={preview.change_count}"})

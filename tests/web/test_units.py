@@ -256,3 +256,18 @@ def test_an_import_that_would_make_a_loop_is_refused(client: TestClient, session
     response = _upload(client, data)
     assert response.status_code == 422
     assert _count(session, OrgUnit) == 0
+
+
+def test_a_units_history_names_its_parent(client: TestClient, session: Session) -> None:
+    esa = make_unit(session, kind="esa_office", name="สพป.กระบี่", code="8101")
+    school = make_unit(session, name="โรงเรียนบ้านคลองยาง")
+    units.update_unit(
+        session,
+        actor=f.ACTOR,
+        area=f.area(session, "krabi"),
+        unit_id=school.id,
+        unit_in={"kind": "school", "name": "โรงเรียนบ้านคลองยาง", "parent_id": esa.id},
+    )
+    page = client.get(f"/areas/krabi/history/org_unit/{school.id}")
+    assert page.status_code == 200
+    assert "หน่วยงานต้นสังกัด" in page.text and "สพป.กระบี่" in page.text

@@ -33,7 +33,7 @@ def _book(
 ) -> bytes:
     book = Workbook()
     sheet = book.active
-    sheet.title = "หน่วยงาน"
+    sheet.title = "หน่วยรายงาน"
     sheet.append(list(header))
     for row in rows:
         sheet.append(row)

@@ -423,10 +423,17 @@ def preview_units(session: Session, area: Area, data: bytes, filename: str) -> U
         if not unit.code:
             codeless[unit.name.casefold()].append(unit)
     seen: dict[str, int] = {}
+    claimed: dict[int, int] = {}  # stored unit id -> the row about it
     for number, cells in raw:
         row = _unit_row(number, cells, seen)
         if not row.errors:
             row.unit = _match(row, by_code, codeless)
+        if row.unit is not None and row.unit.id in claimed:
+            msg = N_("Row %(row)s is already about this unit: give each its own code.")
+            row.errors["code"] = Msg(msg, {"row": claimed[row.unit.id]})
+            row.unit = None
+        elif row.unit is not None:
+            claimed[row.unit.id] = number
         preview.rows.append(row)
     _check_parents(preview.rows, units)
     for row in preview.rows:
@@ -465,9 +472,9 @@ def _match(
     row: UnitRow, by_code: dict[str, OrgUnit], codeless: dict[str, list[OrgUnit]]
 ) -> OrgUnit | None:
     """The stored unit a row is about: the one with its code, else the one code-less unit of
-    its name."""
-    if row.code:
-        return by_code.get(row.code)
+    its name (which the row then gives its code)."""
+    if row.code and row.code in by_code:
+        return by_code[row.code]
     found = codeless.get(row.name.casefold(), [])
     if len(found) > 1:
         row.errors["code"] = Msg(N_("Several units have this name: give the unit's code."))

@@ -98,3 +98,14 @@ def test_an_applied_import_records_one_event_per_unit_with_its_parent(session: S
     assert rows["8101"].parent_id == rows["81"].id
     events = session.exec(select(AuditEvent).where(AuditEvent.entity_type == "org_unit")).all()
     assert len(events) == 2 and all(e.reason == "นำเข้าจาก u.xlsx" for e in events)
+
+
+def test_an_official_list_gives_codes_to_units_typed_without_them(session: Session) -> None:
+    typed = _unit(session, name="โรงเรียนบ้านคลองยาง")  # added on a KPI's page, no code
+    data = _book([["1081010001", "โรงเรียนบ้านคลองยาง", "school", ""]])
+    area = f.area(session, "krabi")
+    preview = units.apply_units(session, actor=f.ACTOR, area=area, data=data, filename="u.xlsx")
+    assert preview.applied and [r.status for r in preview.rows] == ["changed"]
+    session.refresh(typed)
+    assert typed.code == "1081010001"
+    assert session.exec(select(func.count()).select_from(OrgUnit)).one() == 1

@@ -4,7 +4,7 @@ fit a desktop (1280×800) and a phone (390×844)."""
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import follow, open_page, shoot, sign_in
+from tests.browser.conftest import axe_problems, follow, open_page, shoot, sign_in
 from tests.browser.test_phone import _phone_problems
 
 DESKTOP = {"width": 1280, "height": 800}
@@ -49,10 +49,27 @@ def test_an_editor_builds_a_tree_of_units_that_reads_well_on_desktop_and_phone(
         "สพป.กระบี่",
         "โรงเรียนบ้านเกาะลันตาน้อย",
     ]
+    page.locator("#org-unit-new-box summary").click()
+    assert axe_problems(page) == []
     shoot(page, "units-desktop", full_page=True)
     page.goto(server + "/areas/krabi/data")
     expect(page.locator("#h-breakdowns")).to_be_visible()
     expect(page.locator("#breakdowns")).to_contain_text("กะเหรี่ยง")
+    # Krabi's own breakdown, with a code refused first (the message beside the field)
+    page.locator("#category-set-new-box summary").click()
+    page.fill("#set-new-code", "Island")
+    page.fill("#set-new-name_th", "ที่ตั้งโรงเรียน (ทดสอบ)")
+    follow(page, page.locator("#category-set-new-box button[type=submit]"))
+    expect(page.locator("#set-new-code-error")).to_be_visible()
+    assert axe_problems(page) == []
+    page.fill("#set-new-code", "island_test")
+    follow(page, page.locator("#category-set-new-box button[type=submit]"))
+    own = page.locator(".category-set", has_text="ที่ตั้งโรงเรียน (ทดสอบ)")
+    own.locator("input[name=code]").fill("island")
+    own.locator("input[name=name_th]").first.fill("เกาะ")
+    follow(page, own.get_by_role("button", name="เพิ่มตัวเลือก"))
+    expect(page.locator(".category-set", has_text="ที่ตั้งโรงเรียน (ทดสอบ)")).to_contain_text("เกาะ")
+    assert axe_problems(page) == []
     shoot(page, "data-desktop", full_page=True)
     page.context.close()
 

@@ -10,6 +10,7 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func
 from sqlmodel import Session, SQLModel, select
 
+from app import live
 from app.models import AuditEvent, OrgUnit, PendingImport
 from app.services import units
 from app.services.errors import ValidationFailed
@@ -76,16 +77,13 @@ def test_add_a_unit_with_a_thai_digit_code_under_a_parent(
     client: TestClient, session: Session
 ) -> None:
     esa = make_unit(session, kind="esa_office", name="สพป.กระบี่", code="8101")
-    response = client.post(
-        "/areas/krabi/units",
-        data={
-            "kind": "school",
-            "name": " โรงเรียนอ่าวลึก ",
-            "code": "๑๐๘๑๐๑๐๐๐๒",
-            "parent_id": str(esa.id),
-        },
-        follow_redirects=False,
-    )
+    heard: list[dict] = []
+    stop = live.broker.subscribe(lambda channel, event: heard.append(event))
+    try:
+        response = _add_school(client, esa)
+    finally:
+        stop()
+    assert [e["type"] for e in heard] == ["progress.changed"]  # the KPI pages list units
     assert response.status_code == 303
     row = session.exec(select(OrgUnit).where(OrgUnit.name == "โรงเรียนอ่าวลึก")).one()
     assert (row.code, row.parent_id, row.kind) == ("1081010002", esa.id, "school")
@@ -95,6 +93,19 @@ def test_add_a_unit_with_a_thai_digit_code_under_a_parent(
         )
     ).one()
     assert event.after["code"] == "1081010002"
+
+
+def _add_school(client: TestClient, esa: OrgUnit) -> Any:
+    return client.post(
+        "/areas/krabi/units",
+        data={
+            "kind": "school",
+            "name": " โรงเรียนอ่าวลึก ",
+            "code": "๑๐๘๑๐๑๐๐๐๒",
+            "parent_id": str(esa.id),
+        },
+        follow_redirects=False,
+    )
 
 
 def test_a_taken_code_is_refused_beside_the_field(client: TestClient, session: Session) -> None:

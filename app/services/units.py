@@ -517,6 +517,33 @@ def _check_parents(rows: list[UnitRow], units: list[OrgUnit]) -> None:
         else:
             parent_of[id(row)] = target
     _check_loops(rows, units, parent_of)
+    _check_siblings(rows, units, parent_of)
+
+
+def _check_siblings(rows: list[UnitRow], units: list[OrgUnit], parent_of: dict[int, Any]) -> None:
+    """No two units of one name under one parent, once the file is applied (as the form)."""
+    row_of_unit = {row.unit.id: row for row in rows if row.unit is not None}
+
+    def place(node: Any) -> tuple[str, int]:
+        if isinstance(node, OrgUnit):
+            node = row_of_unit.get(node.id, node)
+        return ("row", id(node)) if isinstance(node, UnitRow) else ("unit", node.id)
+
+    by_id = {u.id: u for u in units}
+    taken: dict[tuple[Any, str], str] = {}
+    for unit in units:
+        if unit.id not in row_of_unit:
+            parent = by_id.get(unit.parent_id) if unit.parent_id else None
+            where = place(parent) if parent is not None else ("top", 0)
+            taken[(where, unit.name.casefold())] = unit.name
+    for row in rows:
+        if row.errors:
+            continue
+        target = parent_of.get(id(row))
+        key = (place(target) if target is not None else ("top", 0), row.name.casefold())
+        if key in taken:
+            row.errors["name"] = Msg(NAME_TAKEN)
+        taken[key] = row.name
 
 
 def _check_loops(rows: list[UnitRow], units: list[OrgUnit], parent_of: dict[int, Any]) -> None:

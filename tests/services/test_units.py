@@ -109,3 +109,17 @@ def test_an_official_list_gives_codes_to_units_typed_without_them(session: Sessi
     session.refresh(typed)
     assert typed.code == "1081010001"
     assert session.exec(select(func.count()).select_from(OrgUnit)).one() == 1
+
+
+def test_an_import_may_not_put_two_units_of_one_name_under_one_parent(session: Session) -> None:
+    esa = _unit(session, kind="esa_office", name="สพป.กระบี่", code="8101")
+    _unit(session, name="โรงเรียนบ้านใหม่", code="1081010001", parent_id=esa.id)
+    data = _book(
+        [
+            ["1081010002", "โรงเรียนบ้านใหม่", "school", "8101"],  # beside the stored one
+            ["1081010003", "โรงเรียนบ้านใหม่", "school", ""],  # at the top: allowed
+        ]
+    )
+    preview = units.preview_units(session, f.area(session, "krabi"), data, "u.xlsx")
+    assert preview.rows[0].errors["name"].msgid == units.NAME_TAKEN
+    assert preview.rows[1].status == "new"

@@ -22,6 +22,7 @@ from app.i18n import LOCALES, N_, gettext, thai_sort_key, translations
 from app.labels import LABELS, label
 from app.models import Area, DataValue, OrgUnit, UnitMeasurement
 from app.models.enums import AuditOp, UnitKind
+from app.numbers import ascii_digits
 from app.schemas import InputModel, OptionalId, Text, fail
 from app.services import audit
 from app.services.errors import Conflict, Msg, NotFound, ValidationFailed
@@ -30,13 +31,11 @@ from app.services.spreadsheets import Column, read_table, save_workbook, table_s
 from app.services.validation import validate
 
 CODE_MAX = 40
-KIND_ORDER = {kind.value: index for index, kind in enumerate(UnitKind)}
-KIND_ORDER.update({"province": 0, "district": 1, "esa_office": 2, "school": 3})
+KIND_ORDER = {"province": 0, "district": 1, "esa_office": 2, "school": 3}  # wide to narrow
 CODE_TAKEN = N_("Another unit of this area already has that code.")
 NAME_TAKEN = N_("A unit of that name is already there, under the same parent unit.")
 CYCLE = N_("A unit cannot sit under itself or under one of its own sub-units.")
 HAS_VALUES = N_("Values are stored for this unit; confirm to delete them with it.")
-_THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 
 
 def normal_code(value: Any) -> str | None:
@@ -46,7 +45,7 @@ def normal_code(value: Any) -> str | None:
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    text = " ".join(str(value).translate(_THAI_DIGITS).split())
+    text = " ".join(ascii_digits(str(value)).split())
     return text or None
 
 

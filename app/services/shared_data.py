@@ -448,12 +448,13 @@ def set_computation(
     *,
     actor: audit.Actor,
     area: Area,
-    plan: Plan,
+    plan: Plan | None,
     kpi: KPI,
     computation: Computation | None,
 ) -> None:
     """Make the KPI computed (or entered by hand again, with None) and compute it; recorded in
-    the caller's transaction. Its cited data items follow its terms."""
+    the caller's transaction. Its cited data items follow its terms. The plan is needed only to
+    compute."""
     before = computation_of(session, kpi)
     old_terms = session.exec(select(KPIComputeTerm).where(KPIComputeTerm.kpi_id == kpi.id)).all()
     for term in old_terms:
@@ -489,6 +490,7 @@ def set_computation(
             after=after,
         )
     if computation:
+        assert plan is not None
         recompute(session, actor=actor, area=area, plan=plan, kpi=kpi, periods=None)
     else:
         session.exec(sql_delete(ComputedValue).where(col(ComputedValue.kpi_id) == kpi.id))
@@ -499,6 +501,17 @@ def set_computation(
         ):
             row.source = "entered"  # the last computed values stay, now as entered ones
             session.add(row)
+
+
+def computed_from(session: Session, item_ids: list[int]) -> list[KPI]:
+    """The KPIs (of any plan) computed from any of these items."""
+    query = (
+        select(KPI)
+        .join(KPIComputeTerm, col(KPIComputeTerm.kpi_id) == KPI.id)
+        .where(col(KPIComputeTerm.data_item_id).in_(item_ids))
+        .distinct()
+    )
+    return list(session.exec(query))
 
 
 def recompute_for_items(
@@ -627,7 +640,8 @@ def _compute(
         return filled.get(item_id, {}).get(key)
 
     if kpi.compute_method == "ratio":
-        num, den = get(roles["numerator"][0]), get(roles["denominator"][0])
+        num = get(roles["numerator"][0]) if roles["numerator"] else None
+        den = get(roles["denominator"][0]) if roles["denominator"] else None
         if num is None:
             return None, "no_numerator"
         if den is None:
@@ -636,7 +650,7 @@ def _compute(
             return None, "zero_denominator"
         return round(num / den * (kpi.compute_scale or 1), 6), ""
     got = [get(i) for i in roles["term"]]
-    if any(g is None for g in got):
+    if not got or any(g is None for g in got):
         return None, "missing_values"
     numbers = [g for g in got if g is not None]
     total = sum(numbers) / len(numbers) if kpi.compute_method == "mean" else sum(numbers)

@@ -294,3 +294,24 @@ def test_completeness_counts_units_reporting_and_on_time(session: Session, share
     assert (nothing.reported, nothing.percent) == (0, 0)
     by_area = shared_data.areas_completeness(session, [area.id], today=date(2026, 12, 1))
     assert by_area[area.id] is not None and by_area[area.id].expected == 4
+
+
+def test_deleting_an_item_a_kpi_is_computed_from_asks_then_makes_it_entered_by_hand(
+    client: TestClient, session: Session, shared: dict
+) -> None:
+    kpi, num, den = shared["kpi"], shared["num"], shared["den"]
+    client.put(f"/api/v1/data-items/{num.id}/values", json=_cells("1058100101", 30, 30))
+    client.put(f"/api/v1/data-items/{den.id}/values", json=_cells("1058100101", 40, 40))
+    computation = {"method": "ratio", "numerator": num.id, "denominator": den.id, "scale": 100}
+    client.patch(f"/api/v1/areas/krabi/plan/kpis/{kpi.id}", json={"computation": computation})
+    asked = client.delete(f"/api/v1/data-items/{den.id}")
+    assert asked.status_code == 409 and asked.json()["current"]["kpis"] == [kpi.id]
+    assert client.delete(f"/api/v1/data-items/{den.id}?force=true").status_code == 204
+    read = client.get(f"/api/v1/areas/krabi/plan/kpis/{kpi.id}").json()
+    assert read["computation"] is None and read["compute_method"] is None
+    m = session.exec(select(Measurement)).one()
+    session.refresh(m)
+    assert (m.value, m.source) == (75.0, "entered")
+    # a value typed now is taken again
+    typed = client.put(f"/api/v1/kpis/{kpi.id}/measurements/AY2567", json={"value": 70})
+    assert typed.status_code == 200

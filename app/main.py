@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
 from app import ROOT, __version__, live
+from app.api import data as api_data
 from app.api import maps as api_maps
 from app.api import openapi, v1
 from app.api import progress as api_progress
@@ -136,6 +137,7 @@ def create_app() -> FastAPI:
         units,
         v1,
         api_progress,
+        api_data,
         api_maps,
         api_docs,
     ):

@@ -19,7 +19,7 @@ from app.i18n import N_
 from app.inputs import parse_id
 from app.models import KPI, Action, Area, Plan
 from app.periods import period_label
-from app.services import progress
+from app.services import progress, shared_data
 from app.services.access import Permission
 from app.services.errors import Msg, NotFound, ValidationFailed
 from app.services.progress import KPIDetail, action_view, kpi_detail
@@ -65,8 +65,27 @@ EditAction = Annotated[Owned, Depends(_access(Action, Permission.edit, "action_i
 
 @router.get("/kpis/{kpi_id:id}/measurements", name="api_measurements")
 def list_measurements(kpi_id: int, kpi: ReadKPI, session: SessionDep) -> dict[str, Any]:
-    """Every period of the plan: value, figure (after aggregation), target, status, details."""
-    return measurements_json(kpi_detail(session, kpi.area, kpi.plan, kpi_id))
+    """Every period of the plan: value, figure (after aggregation), target, status, details.
+    A KPI computed from data items has its values' `source` "computed" and, per period, its
+    computed cells by unit and categories (`breakdown`), with the reason where one has none."""
+    detail = kpi_detail(session, kpi.area, kpi.plan, kpi_id)
+    out = measurements_json(detail)
+    if detail.row.kpi.compute_method:
+        out["kpi"]["computation"] = shared_data.computation_of(session, detail.row.kpi)
+        cells = shared_data.computed_cells(session, [kpi_id])[kpi_id]
+        codes = {u.id: u.code or str(u.id) for u in detail.units}
+        for period in out["periods"]:
+            period["breakdown"] = [
+                {
+                    "unit": codes.get(c.unit_id) if c.unit_id else None,
+                    "categories": shared_data.categories_of(c.categories),
+                    "value": c.value,
+                    "reason": c.reason or None,
+                }
+                for c in cells
+                if c.period == period["period"]
+            ]
+    return out
 
 
 @router.put("/kpis/{kpi_id:id}/measurements/{period}", name="api_measurement_save")
@@ -232,6 +251,7 @@ def _period_json(detail: KPIDetail, period: str) -> dict[str, Any]:
         "evidence_url": m.evidence_url if m else "",
         "evidence_file_id": m.evidence_id if m else None,
         "entered_at": m.entered_at.isoformat() if m else None,
+        "source": m.source if m else None,
         "version": m.version if m else None,
         "units": [
             {"unit_id": u, "name": names.get(u, ""), "value": v.value, "n_measured": v.n_measured}

@@ -4,13 +4,16 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel
 
 from app.api.body import JSONObject, version_of
 from app.db import SessionDep
-from app.i18n import get_locale
+from app.i18n import N_, get_locale
+from app.models import Area, Plan
 from app.schemas import PlanIn
+from app.services import audit, shared_data
 from app.services import plans as plan_service
+from app.services.errors import Conflict, Msg
 from app.services.plan_views import PlanView, plan_view, plan_views
 from app.services.reference import areas_by_ids, group_areas
 from app.templating import translate
@@ -116,7 +119,10 @@ def _element_routes(kind: str, schema: type) -> None:
         principal: CurrentPrincipal,
         body: JSONObject,
     ) -> dict[str, Any]:
-        """Fields left out keep their values; send `version` to refuse stale writes (409)."""
+        """Fields left out keep their values; send `version` to refuse stale writes (409). A
+        KPI's `computation` makes it computed from data items (null: entered by hand)."""
+        if kind == "kpis" and "computation" in body:
+            return _update_computed_kpi(session, principal, plan, element_id, body)
         row = plan_service.update_element(
             session,
             actor=principal.actor,
@@ -153,6 +159,38 @@ for _spec in plan_service.SPECS.values():
     _element_routes(_spec.kind, _spec.schema)
 
 
+def _update_computed_kpi(
+    session: Session, principal: Any, plan: Plan, kpi_id: int, body: dict[str, Any]
+) -> dict[str, Any]:
+    """A KPI's PATCH naming its computation: the computation is checked before anything is
+    written; the other fields are saved, then the computation with the values it yields."""
+    fields = {k: v for k, v in body.items() if k != "computation"}
+    kpi = plan_service.get_element(session, plan=plan, kind="kpis", element_id=kpi_id)
+    area = session.get(Area, plan.area_id)
+    assert area is not None
+    computation = shared_data.check_computation(session, area, kpi, body["computation"])
+    expected = version_of(body)
+    if set(fields) - {"version"}:
+        kpi = plan_service.update_element(
+            session,
+            actor=principal.actor,
+            plan=plan,
+            kind="kpis",
+            element_id=kpi_id,
+            element_in=fields,
+            expected_version=expected,
+            partial=True,
+        )
+    elif expected is not None and expected != kpi.version:
+        raise Conflict(Msg(N_("Someone else changed this KPI meanwhile.")), current={})
+    shared_data.set_computation(
+        session, actor=principal.actor, area=area, plan=plan, kpi=kpi, computation=computation
+    )
+    publish = {"type": "plan.changed", "plan_id": plan.id, "entity": "kpi", "id": kpi.id}
+    audit.finish(session, area_id=area.id, publish=publish, inserts=True)
+    return element_json(session, "kpis", kpi)
+
+
 # ---- serialisation --------------------------------------------------------------------------
 
 
@@ -160,6 +198,8 @@ def element_json(session: SessionDep, kind: str, row: SQLModel) -> dict[str, Any
     spec = plan_service.get_spec(kind)
     data = row.model_dump(mode="json")
     data.update(plan_service.element_links(session, spec, row.id))
+    if kind == "kpis":
+        data["computation"] = shared_data.computation_of(session, row)
     return data
 
 

@@ -64,6 +64,7 @@ LOCKING_STATES = (ReviewState.submitted.value, ReviewState.approved.value)
 CELLS = ("actual", "target")
 NEEDS_VALUE = N_("A note, a number measured or evidence needs a value.")
 ROLLED_UP = N_("This value is rolled up from its units: change their values on the KPI's page.")
+COMPUTED = N_("This KPI is computed from data items: change their values in the data catalogue.")
 
 
 # ---- writes ---------------------------------------------------------------------------------
@@ -91,6 +92,8 @@ def save_cell(
         entity = "kpi_target"
     elif cell == "actual":
         check_open(session, plan.area_id, period)
+        if kpi.compute_method:
+            raise ValidationFailed({"value": Msg(COMPUTED)})
         if period in rolled_up(session, [kpi.id]).get(kpi.id, set()):
             raise ValidationFailed({"value": Msg(ROLLED_UP)})
         fields = None if value is None else {"value": value}
@@ -414,6 +417,8 @@ def save_measurement(
     kpi = _kpi(session, plan, kpi_id)
     period = _check_period(plan, kpi, period)
     check_open(session, plan.area_id, period)
+    if kpi.compute_method:
+        raise ValidationFailed({"value": Msg(COMPUTED)})
     errors: dict[str, Msg] = {}
     pairs = _unit_values(session, plan.area_id, kpi, units_in or {}, errors)
     value = _details_value(kpi, details_in.get("value"), pairs, errors)

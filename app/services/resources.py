@@ -34,7 +34,7 @@ from app.models.de import DataAccess, DataFrequency
 from app.models.enums import PeriodType, UnitKind
 from app.models.workshops import ResourceDimension
 from app.schemas import Ids, InputModel, OptionalId, Text, _integer, fail
-from app.services import audit, breakdowns, records
+from app.services import audit, breakdowns, records, shared_data
 from app.services.breakdowns import SetView
 from app.services.errors import Conflict, Msg
 from app.services.plan_tree import current_plan_ids
@@ -202,6 +202,11 @@ def delete_data_item(
     cited = citing_kpis(session, area, [item.id]).get(item.id, [])
     if cited and not force:
         raise Conflict(Msg(CITED), current={"kpis": [k.id for k in cited]})
+    # a KPI computed from it is entered by hand again, keeping its last values
+    for kpi in shared_data.computed_from(session, [item.id]):
+        shared_data.set_computation(
+            session, actor=actor, area=area, plan=None, kpi=kpi, computation=None
+        )
     return records.delete(session, actor=actor, area=area, spec=DATA_ITEMS, record_id=item_id)
 
 

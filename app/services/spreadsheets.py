@@ -32,6 +32,7 @@ from app.schemas import MeasurementIn
 from app.services import audit, safe_sheets
 from app.services.errors import Msg, ValidationFailed
 from app.services.progress import (
+    COMPUTED,
     NEEDS_VALUE,
     ROLLED_UP,
     KPIProgress,
@@ -642,5 +643,7 @@ def _check_changes(view: ProgressView, progress: KPIProgress, row: ImportRow) ->
     problem = open_problem(view.rounds.values(), row.period) if measured else None
     if measured and row.period in progress.rolled_up:
         problem = Msg(ROLLED_UP)
+    if measured and progress.kpi.compute_method:
+        problem = Msg(COMPUTED)
     if problem:
         row.errors["actual"] = problem

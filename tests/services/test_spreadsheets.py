@@ -215,3 +215,24 @@ def test_csv_exports_carry_thai_text_with_a_byte_order_mark(session: Session) ->
     assert "KPI1,ร้อยละนักเรียน ป.1 อ่านออก (KPI1),,AY2567,ปีการศึกษา 2567,66.0,67.0,1830," in values
     plan = spreadsheets.export_csv(view, "plan")
     assert "จำนวนโรงเรียนนำร่องที่ใช้หลักสูตรฐานสมรรถนะ" in plan
+
+
+def test_a_computed_kpis_value_in_a_workbook_is_refused_but_its_target_is_taken(
+    session: Session,
+) -> None:
+    plan, reading, _schools = _plan_with_values(session)
+    kpi = session.get(KPI, reading.id)
+    kpi.compute_method = "item"  # computed from the data catalogue (shared_data)
+    session.add(kpi)
+    session.commit()
+
+    def fill(sheet: Any) -> None:
+        sheet.cell(_row_of(sheet, "KPI1", "AY2568"), 6).value = 70
+        sheet.cell(_row_of(sheet, "KPI1", "AY2570"), 7).value = 80
+
+    data = _edit(spreadsheets.template_workbook(_view(session)), fill)
+    preview = spreadsheets.preview_import(_view(session), data, "กระบี่.xlsx")
+    assert not preview.ok
+    errors = [r.errors for r in preview.rows if r.errors]
+    assert [list(e) for e in errors] == [["actual"]]
+    assert errors[0]["actual"].msgid == progress.COMPUTED

@@ -546,6 +546,21 @@ def api_writes(w: World, session: Session, target_period: str) -> list[Write]:
             f"/api/v1/actions/{w.element_ids['actions']}/updates",
             update,
         ),
+        *data_writes(w, target_period),
+    ]
+
+
+def data_writes(w: World, target_period: str) -> list[Write]:
+    """The data catalogue's writes: an item created, changed, deleted; values put (a period of
+    each round's own, so that every round adds them)."""
+    period = {"AY2568": "FY2567", "AY2569": "FY2568"}[target_period]
+    item = f"/api/v1/data-items/{w.params['data_item_id']}"
+    cells = [{"period": period, "value": 12}, {"period": period, "value": None}]
+    return [
+        Write("api_data_item_create", "POST", "/api/v1/areas/krabi/data-items", {"name": "ครู"}),
+        Write("api_data_item_update", "PATCH", "/api/v1/data-items/{new}", {"measure": "คน"}),
+        Write("api_data_item_delete", "DELETE", "/api/v1/data-items/{new}?force=true"),
+        Write("api_data_values_save", "PUT", item + "/values", cells[:1]),
     ]
 
 
@@ -569,7 +584,7 @@ def _write_counts(client: TestClient, counter: QueryCounter, writes: list[Write]
         response = client.request(write.method, url, json=write.body)
         assert response.status_code < 300, f"{write.method} {url}: {response.text}"
         counts[write.route] = counter.count
-        if write.method == "POST" and "/plan/" in url:
+        if write.method == "POST" and ("/plan/" in url or url.endswith("/data-items")):
             new = response.json()["id"]
     return counts
 

@@ -423,12 +423,20 @@ def apply_held_import(
 ) -> ImportPreview | None:
     """Apply a held workbook (see `apply_import`); once applied it stops waiting, in the same
     transaction. None if it is not waiting (confirmed already, too old, another area's)."""
+    data = take_held(session, area_id, digest)
+    if data is None:
+        return None
+    return apply_import(session, actor=actor, view=view, data=data, filename=filename)
+
+
+def take_held(session: Session, area_id: int, digest: str) -> bytes | None:
+    """A held workbook's bytes; it stops waiting when the caller commits. None if it is not
+    waiting (confirmed already, too old, another area's)."""
     row = _held(session, area_id, digest)
     if row is None:
         return None
-    data = row.data
     session.delete(row)
-    return apply_import(session, actor=actor, view=view, data=data, filename=filename)
+    return row.data
 
 
 def _held(session: Session, area_id: int, digest: str) -> PendingImport | None:
@@ -459,11 +467,22 @@ def _write_of(progress: KPIProgress, row: ImportRow) -> PeriodWrite:
 
 
 def read_progress_sheet(data: bytes) -> tuple[list[tuple[int, dict[str, Any]]], list[Msg]]:
-    """The progress sheet's rows as {column key: cell value}, or what stops the file being read.
-    The file is checked for size and shape before it is parsed (see safe_sheets)."""
+    """The progress sheet's rows as {column key: cell value}, or what stops the file being read."""
+    return read_sheet(data, PROGRESS_SHEET, _header_keys)
+
+
+Header = Callable[[list[Any]], tuple[dict[int, str], list[Msg]]]
+
+
+def read_sheet(
+    data: bytes, sheet_title: str, header: Header
+) -> tuple[list[tuple[int, dict[str, Any]]], list[Msg]]:
+    """A sheet's rows (the one titled `sheet_title`, a message id, in either language) as
+    {column key: cell value}, the keys given by `header` from the first row; or what stops the
+    file being read. The file is checked for size and shape before it is parsed (safe_sheets)."""
     try:
         safe_sheets.check_package(data)
-        return _progress_sheet_rows(data)
+        return _sheet_rows(data, sheet_title, header)
     except safe_sheets.Refused as refused:
         return [], [refused.msg]
     except Exception:
@@ -472,18 +491,20 @@ def read_progress_sheet(data: bytes) -> tuple[list[tuple[int, dict[str, Any]]], 
         return [], [Msg(safe_sheets.NOT_A_WORKBOOK)]
 
 
-def _progress_sheet_rows(data: bytes) -> tuple[list[tuple[int, dict[str, Any]]], list[Msg]]:
+def _sheet_rows(
+    data: bytes, sheet_title: str, header_keys: Header
+) -> tuple[list[tuple[int, dict[str, Any]]], list[Msg]]:
     book = load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
-    names = {translations(code).gettext(PROGRESS_SHEET).casefold() for code in LOCALES}
+    names = {translations(code).gettext(sheet_title).casefold() for code in LOCALES}
     sheet = next((s for s in book.worksheets if s.title.strip().casefold() in names), None)
     if sheet is None:
         found = ", ".join(s.title for s in book.worksheets)
         msg = N_("The workbook has no sheet named “%(sheet)s” (it has: %(found)s).")
-        return [], [Msg(msg, {"sheet": gettext(PROGRESS_SHEET), "found": found})]
+        return [], [Msg(msg, {"sheet": gettext(sheet_title), "found": found})]
     sheet.reset_dimensions()  # the declared size may be wrong, or a million rows on purpose
     lines = sheet.iter_rows(max_col=MAX_COLUMNS)
     header = next(lines, ())
-    keys, problems = _header_keys([c.value for c in header])
+    keys, problems = header_keys([c.value for c in header])
     if problems:
         return [], problems
     rows = []

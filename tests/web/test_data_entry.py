@@ -164,7 +164,10 @@ def test_a_viewer_cannot_enter_values_but_reads_them(
     assert viewer.post(ENTRY, data=_form(entry, _grid(entry))).status_code == 403
     assert session.exec(select(DataValue)).all() == []
     readers = entry["items"][0]
-    assert viewer.get(f"/areas/krabi/data/{readers.id}/values").status_code == 200
+    values = viewer.get(f"/areas/krabi/data/{readers.id}/values")
+    assert values.status_code == 200
+    assert "/data/entry" not in values.text  # no link that would refuse them
+    assert "/data/entry" not in viewer.get("/areas/krabi/data").text
 
 
 def test_the_values_table_shows_units_groups_totals_and_who_entered_them(

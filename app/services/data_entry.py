@@ -225,7 +225,8 @@ def entry_view(
         agency_id = known[0] if known else None
     mine = [i for i in items if (i.custodian_agency_id or NO_AGENCY) == agency_id]
     types = list(dict.fromkeys(i.period_type for i in mine))
-    choices = period_choices(types, today)
+    # every type the catalogue uses, the agency's first: one "show" picks agency and period
+    choices = period_choices(list(dict.fromkeys([*types, *(i.period_type for i in items)])), today)
     offered = {p for _, ps in choices for p in ps}
     if period not in offered:
         period = None

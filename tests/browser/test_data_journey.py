@@ -19,7 +19,14 @@ from app.models import (
 from app.services import plans, shared_data
 from app.services.audit import Actor
 from app.services.plan_tree import current_plans
-from tests.browser.conftest import open_page, shoot, sign_in, unexpected_problems
+from tests.browser.conftest import (
+    axe_problems,
+    follow,
+    open_page,
+    shoot,
+    sign_in,
+    unexpected_problems,
+)
 
 AREA = "/areas/mae-hong-son"
 PERIOD = "AY2568"
@@ -183,6 +190,19 @@ def test_the_entry_page_fits_a_phone_and_its_grids_scroll_in_their_box(
         sign_in(desktop)
         desktop.goto(server + AREA + f"/data/entry?agency={reading['agency']}&period={PERIOD}")
         shoot(desktop, "data-entry-1280", full_page=True)
+        assert axe_problems(desktop) == []
+        # a word where a number goes: the page again, the message beside it, nothing saved
+        bad = f"v-{reading['by_language']}-{reading['schools'][1]}-2"
+        desktop.locator(f"#{bad}").fill("สิบสอง")
+        follow(desktop, desktop.get_by_role("button", name="บันทึกค่าทั้งหมด"))
+        expect(desktop.locator(f"#{bad}")).to_have_attribute("aria-invalid", "true")
+        expect(desktop.locator(f"#{bad}-error")).to_be_visible()
+        expect(desktop.locator(f"#{bad}")).to_have_value("สิบสอง")
+        assert axe_problems(desktop) == []
+        shoot(desktop, "data-entry-error-1280", full_page=True)
+        desktop.goto(server + AREA + f"/data/{reading['items'][0]}/values")
+        expect(desktop.locator("table.data-values-table").first).to_be_visible()
+        assert axe_problems(desktop) == []
         desktop.context.close()
     finally:
         problems = unexpected_problems(phone)

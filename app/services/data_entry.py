@@ -11,7 +11,7 @@ import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from itertools import product
 from typing import Any
 
@@ -31,7 +31,7 @@ from app.models import (
     OrgUnit,
 )
 from app.periods import period_span, periods_of, sort_key
-from app.services import shared_data
+from app.services import audit, shared_data
 from app.services import spreadsheets as sheets
 from app.services.errors import Msg, ValidationFailed
 from app.services.history import names_of
@@ -330,7 +330,7 @@ def _period_table(period: str, rows: list[TableRow], width: int) -> PeriodTable:
     return PeriodTable(period, rows, column_totals, sum(totals) if totals else None)
 
 
-def _naive(moment):  # noqa: ANN001, ANN202 (SQLite hands back naive datetimes)
+def _naive(moment: datetime) -> datetime:  # SQLite hands back naive datetimes
     return moment.replace(tzinfo=None)
 
 
@@ -446,7 +446,9 @@ def _kind(change: sheets.CellChange) -> str:
     return "cleared" if change.new is None else "changed"
 
 
-def preview_import(session: Session, area: Area, data: bytes, filename: str) -> Any:
+def preview_import(
+    session: Session, area: Area, data: bytes, filename: str
+) -> sheets.ImportPreview:
     """What an uploaded agency workbook would change, row by row, and what is wrong in it (the
     progress import's preview: `ImportPreview` with rows of `ValueRow`)."""
     preview = sheets.ImportPreview(filename)
@@ -547,7 +549,9 @@ def _same(old: float | None, new: float | None) -> bool:
     return math.isclose(old, new, rel_tol=1e-12, abs_tol=1e-12)
 
 
-def apply_import(session: Session, *, actor: Any, area: Area, data: bytes, filename: str) -> Any:
+def apply_import(
+    session: Session, *, actor: audit.Actor, area: Area, data: bytes, filename: str
+) -> sheets.ImportPreview:
     """Write every change of an agency workbook in one transaction, or nothing if any row is
     wrong (see `preview_import`)."""
     preview = preview_import(session, area, data, filename)

@@ -335,7 +335,7 @@ class ImportRow:
 @dataclass
 class ImportPreview:
     filename: str
-    rows: list[ImportRow] = field(default_factory=list)
+    rows: list[Any] = field(default_factory=list)  # ImportRow; data_entry.ValueRow alike
     problems: list[Msg] = field(default_factory=list)  # about the whole file
     applied: bool = False
 

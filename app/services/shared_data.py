@@ -247,6 +247,57 @@ def put_values(
     return counts
 
 
+def put_many(
+    session: Session,
+    *,
+    actor: audit.Actor,
+    area: Area,
+    rows_by_item: dict[int, Any],
+    source: str = "",
+) -> dict[int, dict[str, int]]:
+    """Several items' cells at once (the entry page, an agency's workbook), all or nothing: every
+    item's rows are checked before anything is written, then all are written, the KPIs made from
+    them computed again and the whole committed once. Errors are keyed "item-<id>-row-<n>".
+    Returns the counts per item (see `put_values`)."""
+    ids = list(rows_by_item)
+    items = {
+        i.id: i
+        for i in session.exec(
+            select(DataItem).where(col(DataItem.id).in_(ids), DataItem.area_id == area.id)
+        )
+    }
+    shapes = item_shapes(session, area, list(items.values()))
+    errors: dict[str, Msg] = {}
+    checked: dict[int, list[CellIn]] = {}
+    for item_id, rows in rows_by_item.items():
+        if item_id not in items:
+            errors[f"item-{item_id}"] = Msg(N_("No such data item."))
+            continue
+        try:
+            checked[item_id] = check_rows(shapes[item_id], rows)
+        except ValidationFailed as exc:
+            errors.update({f"item-{item_id}-{key}": m for key, m in exc.errors.items()})
+    if errors:
+        raise ValidationFailed(errors)
+    source = " ".join(str(source or "").split())[:SOURCE_MAX]
+    counts: dict[int, dict[str, int]] = {}
+    changed: list[int] = []
+    periods: set[str] = set()
+    for item_id, cells in checked.items():
+        item = items[item_id]
+        counts[item_id] = write_cells(
+            session, actor=actor, area=area, item=item, cells=cells, source=source
+        )
+        if counts[item_id]["added"] or counts[item_id]["changed"] or counts[item_id]["cleared"]:
+            changed.append(item_id)
+            periods |= {c.period for c in cells}
+    if changed:
+        recompute_for_items(session, actor=actor, area=area, item_ids=changed, periods=periods)
+    publish = {"type": "progress.changed", "entity": "data_value", "id": (changed or ids)[0]}
+    audit.finish(session, area_id=area.id, publish=publish if changed else None, inserts=True)
+    return counts
+
+
 def write_cells(
     session: Session,
     *,

@@ -335,7 +335,7 @@ class ImportRow:
 @dataclass
 class ImportPreview:
     filename: str
-    rows: list[ImportRow] = field(default_factory=list)
+    rows: list[Any] = field(default_factory=list)  # ImportRow; data_entry.ValueRow alike
     problems: list[Msg] = field(default_factory=list)  # about the whole file
     applied: bool = False
 
@@ -430,8 +430,8 @@ def apply_held_import(
 
 
 def take_held(session: Session, area_id: int, digest: str) -> bytes | None:
-    """A held workbook, no longer waiting once the caller's transaction commits (a failed
-    confirmation rolls back and leaves it waiting). None if it is not waiting."""
+    """A held workbook's bytes; it stops waiting when the caller commits. None if it is not
+    waiting (confirmed already, too old, another area's)."""
     row = _held(session, area_id, digest)
     if row is None:
         return None
@@ -473,17 +473,25 @@ def read_progress_sheet(data: bytes) -> tuple[list[tuple[int, dict[str, Any]]], 
 
 
 Rows = list[tuple[int, dict[str, Any]]]
+Header = Callable[[list[Any]], tuple[dict[int, str], list[Msg]]]
 
 
 def read_table(
     data: bytes, sheet_title: str, columns: Iterable[Column], required: Iterable[Column]
 ) -> tuple[Rows, list[Msg]]:
-    """The rows of the sheet titled `sheet_title` (a msgid, recognised in any language) as
-    {column key: cell value}, or what stops the file being read. The file is checked for size
-    and shape before it is parsed (see safe_sheets)."""
+    """The rows of the sheet titled `sheet_title` with these columns (titled in either
+    language; the required ones must be there)."""
+    columns, required = list(columns), list(required)
+    return read_sheet(data, sheet_title, lambda titles: _header_keys(titles, columns, required))
+
+
+def read_sheet(data: bytes, sheet_title: str, header: Header) -> tuple[Rows, list[Msg]]:
+    """A sheet's rows (the one titled `sheet_title`, a message id, in either language) as
+    {column key: cell value}, the keys given by `header` from the first row; or what stops the
+    file being read. The file is checked for size and shape before it is parsed (safe_sheets)."""
     try:
         safe_sheets.check_package(data)
-        return _table_rows(data, sheet_title, list(columns), list(required))
+        return _sheet_rows(data, sheet_title, header)
     except safe_sheets.Refused as refused:
         return [], [refused.msg]
     except Exception:
@@ -492,9 +500,7 @@ def read_table(
         return [], [Msg(safe_sheets.NOT_A_WORKBOOK)]
 
 
-def _table_rows(
-    data: bytes, sheet_title: str, columns: list[Column], required: list[Column]
-) -> tuple[Rows, list[Msg]]:
+def _sheet_rows(data: bytes, sheet_title: str, header_keys: Header) -> tuple[Rows, list[Msg]]:
     book = load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
     names = {translations(code).gettext(sheet_title).casefold() for code in LOCALES}
     sheet = next((s for s in book.worksheets if s.title.strip().casefold() in names), None)
@@ -505,7 +511,7 @@ def _table_rows(
     sheet.reset_dimensions()  # the declared size may be wrong, or a million rows on purpose
     lines = sheet.iter_rows(max_col=MAX_COLUMNS)
     header = next(lines, ())
-    keys, problems = _header_keys([c.value for c in header], columns, required)
+    keys, problems = header_keys([c.value for c in header])
     if problems:
         return [], problems
     rows = []

@@ -61,8 +61,14 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    db = tmp_path_factory.mktemp("browser") / "browser.db"
+def browser_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The server's SQLite file, for a test that sets up what no page can make yet."""
+    return tmp_path_factory.mktemp("browser") / "browser.db"
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory, browser_db: Path) -> Iterator[str]:
+    db = browser_db
     env = {**os.environ, "PHONLAP_DATABASE_URL": f"sqlite:///{db}"}
     env.pop("PHONLAP_TEST_DATABASE_URL", None)
     cli = [sys.executable, "-m", "app"]

@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import delete
 from sqlmodel import Session, select
 
-from app.models import KPI, Area, KeyResultArea, Plan, User, WorkshopSession
+from app.models import KPI, Area, DataItem, KeyResultArea, Plan, User, WorkshopSession
 from app.services import (
     accounts,
     breakdowns,
@@ -37,6 +37,7 @@ from app.services import (
     reflections,
     resources,
     reviews,
+    shared_data,
     units,
     versions,
 )
@@ -269,6 +270,15 @@ def _grow(session: Session, w: World, start: int, stop: int) -> dict[str, int]:
             actor=f.ACTOR,
             area=area,
             item_in={"name": f"ผลการประเมินการอ่าน {n}", "category_set_ids": [breakdown.id]},
+        )
+        valued = w.params.get("data_item_id")  # the first item gets a value for one more year
+        shared_data.put_values(
+            session,
+            actor=f.ACTOR,
+            area=area,
+            item=session.get(DataItem, int(valued)) if valued else data_item,
+            rows=[{"period": f"FY{2560 + n}", "unit": None, "value": 100 + n}],
+            source=f"DMC {n}",
         )
         marker = partners.add_marker(
             session,

@@ -1,0 +1,214 @@
+"""A custodian agency's data values: "my data for this period" (a grid per data item, saved all
+or nothing), the read view of an item's values, and the agency's workbook (template, import
+with a preview, then an all-or-nothing confirm).
+
+The entry form is sent back with 422 when any cell is wrong, every message beside its input and
+everything typed kept; nothing of any item is stored then.
+"""
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from starlette.datastructures import UploadFile
+
+from app.db import SessionDep
+from app.i18n import N_
+from app.models import Area
+from app.services import data_entry, resources, shared_data
+from app.services import spreadsheets as sheets
+from app.services.data_entry import EntryView
+from app.services.errors import Conflict, Msg, ValidationFailed
+from app.services.spreadsheets import ImportPreview
+from app.templating import render
+from app.web.auth import CurrentPrincipal, EditArea, ReadArea
+from app.web.forms import Form, field_int, field_text
+from app.web.spreadsheets import download, file_stem
+
+router = APIRouter(prefix="/areas/{slug}")
+NO_PERIOD = N_("Choose one of the periods offered; nothing was saved.")
+
+
+def _choice(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+def _entry_page(
+    request: Request,
+    area: Area,
+    view: EntryView,
+    *,
+    typed: dict[str, str] | None = None,
+    errors: dict[str, Msg] | None = None,
+    source: str = "",
+    saved: int | None = None,
+    problem: Msg | None = None,
+    status_code: int = 200,
+) -> Response:
+    ctx = {
+        "area": area,
+        "view": view,
+        "typed": typed,
+        "errors": errors or {},
+        "source": source,
+        "saved": saved,
+        "problem": problem,
+    }
+    return render(request, "resources/data_entry.html", ctx, status_code=status_code)
+
+
+@router.get("/data/entry", name="data_entry")
+def data_entry_page(request: Request, area: EditArea, session: SessionDep) -> Response:
+    """`?agency=<id>&period=<code>` choose the agency (0: items no agency keeps) and period."""
+    query = request.query_params
+    view = data_entry.entry_view(
+        session, area, _choice(query.get("agency")), query.get("period", "")[:20]
+    )
+    saved = _choice(query.get("saved"))
+    return _entry_page(request, area, view, saved=saved)
+
+
+@router.post("/data/entry", name="data_entry_save")
+def data_entry_save(
+    request: Request,
+    area: EditArea,
+    session: SessionDep,
+    form: Form,
+    principal: CurrentPrincipal,
+) -> Response:
+    view = data_entry.entry_view(
+        session, area, field_int(form, "agency"), field_text(form, "period", 20)
+    )
+    names = [name for grid in view.grids for row in grid.rows for name in row.names]
+    typed = {name: field_text(form, name, 40) for name in names}
+    source = field_text(form, "source", shared_data.SOURCE_MAX)
+    if view.period is None or field_text(form, "period", 20) != view.period:
+        problem = Msg(NO_PERIOD)
+        return _entry_page(
+            request, area, view, typed=typed, source=source, problem=problem, status_code=422
+        )
+    rows_by_item: dict[int, Any] = {}
+    fields: dict[str, str] = {}  # "item-<id>-row-<n>" -> the input it came from
+    for grid in view.grids:
+        rows, names = data_entry.grid_rows(grid, view.period, typed)
+        if rows:
+            rows_by_item[grid.item.id] = rows
+            fields.update({f"item-{grid.item.id}-row-{n}": name for n, name in enumerate(names, 1)})
+    try:
+        counts = shared_data.put_many(
+            session, actor=principal.actor, area=area, rows_by_item=rows_by_item, source=source
+        )
+    except (ValidationFailed, Conflict) as exc:
+        session.rollback()
+        view = data_entry.entry_view(session, area, view.agency_id, view.period)
+        if isinstance(exc, Conflict):
+            return _entry_page(
+                request, area, view, typed=typed, source=source, problem=exc.message,
+                status_code=409,
+            )  # fmt: skip
+        errors = {fields.get(key, key): m for key, m in exc.errors.items()}
+        return _entry_page(
+            request, area, view, typed=typed, errors=errors, source=source, status_code=422
+        )
+    changed = sum(c["added"] + c["changed"] + c["cleared"] for c in counts.values())
+    url = request.url_for("data_entry", slug=area.slug).path
+    query = f"?agency={view.agency_id}&period={view.period}&saved={changed}"
+    return Response(status_code=303, headers={"Location": url + query})
+
+
+@router.get("/data/{data_item_id:id}/values", name="data_values")
+def data_values(
+    request: Request, data_item_id: int, area: ReadArea, session: SessionDep
+) -> Response:
+    item = resources.get_data_item(session, area, data_item_id)
+    view = data_entry.values_view(session, area, item)
+    return render(request, "resources/data_values.html", {"area": area, "view": view})
+
+
+# ---- the agency's workbook ------------------------------------------------------------------
+
+
+@router.get("/data/entry.xlsx", name="data_entry_xlsx")
+def data_entry_xlsx(request: Request, area: EditArea, session: SessionDep) -> Response:
+    query = request.query_params
+    view = data_entry.entry_view(
+        session, area, _choice(query.get("agency")), query.get("period", "")[:20]
+    )
+    stem = file_stem(area.slug, f"data-{view.agency_id}-{view.period or ''}")
+    return download(data_entry.workbook(view), sheets.XLSX_TYPE, stem + ".xlsx")
+
+
+def _import_page(
+    request: Request,
+    area: Area,
+    preview: ImportPreview | None,
+    *,
+    digest: str = "",
+    problem: Msg | None = None,
+    status_code: int = 200,
+) -> Response:
+    query = request.query_params
+    ctx = {
+        "area": area,
+        "preview": preview,
+        "digest": digest,
+        "problem": problem,
+        "agency": _choice(query.get("agency")),
+        "period": query.get("period", "")[:20],
+    }
+    return render(request, "resources/data_import.html", ctx, status_code=status_code)
+
+
+@router.get("/data/entry/import", name="data_import")
+def data_import(request: Request, area: EditArea) -> Response:
+    return _import_page(request, area, None)
+
+
+@router.post("/data/entry/import", name="data_import_preview")
+def data_import_preview(
+    request: Request, area: EditArea, session: SessionDep, form: Form
+) -> Response:
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        problem = Msg(N_("Choose the filled-in workbook (.xlsx) to upload."))
+        return _import_page(request, area, None, problem=problem, status_code=422)
+    data = upload.file.read(sheets.MAX_BYTES + 1)
+    preview = data_entry.preview_import(session, area, data, upload.filename)
+    held = preview.ok and preview.change_count
+    digest = sheets.hold_import(session, area_id=area.id, data=data) if held else ""
+    return _import_page(
+        request, area, preview, digest=digest, status_code=200 if preview.ok else 422
+    )
+
+
+@router.post("/data/entry/import/{digest}", name="data_import_apply")
+def data_import_apply(
+    request: Request,
+    digest: str,
+    area: EditArea,
+    session: SessionDep,
+    form: Form,
+    principal: CurrentPrincipal,
+) -> Response:
+    filename = field_text(form, "filename", 255) or "upload.xlsx"
+    data = sheets.take_held(session, area.id, digest)
+    if data is None:
+        problem = Msg(N_("That upload is no longer waiting: please upload the file again."))
+        return _import_page(request, area, None, problem=problem, status_code=422)
+    try:
+        preview = data_entry.apply_import(
+            session, actor=principal.actor, area=area, data=data, filename=filename
+        )
+    except (Conflict, ValidationFailed) as exc:  # a value changed while it was being written
+        session.rollback()
+        message = exc.message if isinstance(exc, Conflict) else next(iter(exc.errors.values()))
+        preview = ImportPreview(filename, problems=[message])
+        return _import_page(request, area, preview, status_code=409)
+    if not preview.applied:
+        session.rollback()  # it keeps waiting
+        return _import_page(request, area, preview, status_code=422)
+    url = request.url_for("data_entry", slug=area.slug).path
+    query = request.query_params
+    back = f"?agency={_choice(query.get('agency')) or ''}&period={query.get('period', '')[:20]}"
+    location = f"{url}{back}&saved={preview.change_count}"
+    return Response(status_code=303, headers={"Location": location})

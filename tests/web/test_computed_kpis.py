@@ -3,6 +3,7 @@ page's mark, formula and breakdown table, the grid's read-only computed cells.""
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, event
 from sqlmodel import Session, select
 
 from app.models import (
@@ -189,3 +190,37 @@ def test_grid_shows_computed_cells_read_only_with_the_mark(
     assert "คำนวณจากข้อมูล" in row
     actual = row.split(f'id="cell-{kpi.id}-AY2567-actual"')[1].split(">")[0]
     assert "readonly" in actual and "hx-put" not in actual
+
+
+def test_a_new_kpi_is_computed_from_its_first_save_in_the_same_commit(
+    client: TestClient, session: Session, shared: dict, engine: Engine
+) -> None:
+    num = shared["num"]
+
+    def commits_of(code: str, **computation: str) -> int:
+        """The commits a new KPI's save makes (the request's own bookkeeping included)."""
+        commits: list[object] = []
+
+        def count(connection: object) -> None:
+            commits.append(connection)
+
+        form = {"code": code, "name": f"จำนวนนักเรียนที่อ่านคล่อง {code}", "kind": "count"}
+        form |= {"period_type": "academic_year", "direction": "higher", **computation}
+        event.listen(engine, "commit", count)
+        try:
+            made = client.post("/areas/krabi/plan/kpis", headers=HX, data=form)
+        finally:
+            event.remove(engine, "commit", count)
+        assert made.status_code == 200, made.text
+        return len(commits)
+
+    by_hand = commits_of("KPI8")
+    computed = commits_of("KPI9", compute_method="item", compute_item=str(num.id))
+    assert computed == by_hand  # the computation adds no commit of its own
+    kpi = session.exec(select(KPI).where(KPI.code == "KPI9")).one()
+    assert kpi.compute_method == "item"
+    assert shared_data.computation_of(session, kpi) == {
+        "method": "item",
+        "scale": None,
+        "item": num.id,
+    }

@@ -224,3 +224,16 @@ def test_a_new_kpi_is_computed_from_its_first_save_in_the_same_commit(
         "scale": None,
         "item": num.id,
     }
+
+
+def test_map_marks_a_computed_kpis_value(
+    client: TestClient, session: Session, shared: dict
+) -> None:
+    kpi = _computed(session, shared)
+    f.make_kpi(session, shared["plan"], "KPI2")  # entered by hand: no mark
+    page = client.get("/areas/krabi/map").text
+    statuses = page.split('class="chain-status">')[1:]
+    marked = [s.split("</span>")[0] for s in statuses if "คำนวณจากข้อมูล" in s.split("</span>")[0]]
+    assert len(marked) == 1  # the computed KPI only
+    assert "76.67" in marked[0] and "(คำนวณจากข้อมูล)" in marked[0]
+    assert kpi.code in page

@@ -121,9 +121,10 @@ def _computation_shown(computation: dict[str, Any] | None) -> dict[str, Any]:
 def _save(
     s: "Scope", kind: str, element_id: int | None, form: FormData, values: dict[str, Any]
 ) -> Any:
-    """Create or change an element; a KPI with how its value is obtained, in one commit."""
+    """Create or change an element; a KPI with how its value is obtained, in one commit (a form
+    without that fieldset leaves it as it is)."""
     reason = _reason(s, form) if kind in REASON_KINDS else learning.Reason()
-    if kind == "kpis":
+    if kind == "kpis" and "compute_method" in form:
         return shared_data.save_kpi(
             s.session,
             actor=s.principal.actor,
@@ -284,7 +285,7 @@ def element_create(kind: str, s: PlanScope, form: Form) -> Response:
     request, session, area = s.request, s.session, s.area
     values = _values(kind, form)
     values.update({name: form.get(name, "") for name in REASON_FIELDS})
-    if kind == "kpis":
+    if kind == "kpis" and "compute_method" in form:
         values.update(_computation_values(form))
     try:
         row = _save(s, kind, None, form, values)
@@ -318,7 +319,7 @@ def element_update(kind: str, element_id: int, s: PlanScope, form: Form) -> Resp
     row = plan_service.get_element(session, plan=plan, kind=kind, element_id=element_id)
     values = _values(kind, form)
     values.update({name: form.get(name, "") for name in REASON_FIELDS})
-    if kind == "kpis":
+    if kind == "kpis" and "compute_method" in form:
         values.update(_computation_values(form))
     try:
         _save(s, kind, element_id, form, values)

@@ -237,3 +237,16 @@ def test_map_marks_a_computed_kpis_value(
     assert len(marked) == 1  # the computed KPI only
     assert "76.67" in marked[0] and "(คำนวณจากข้อมูล)" in marked[0]
     assert kpi.code in page
+
+
+def test_a_kpi_form_without_the_computation_fields_keeps_the_computation(
+    client: TestClient, session: Session, shared: dict
+) -> None:
+    kpi = _computed(session, shared)
+    session.refresh(kpi)
+    form = _kpi_form(kpi, name="ร้อยละนักเรียนที่อ่านคล่อง (ปรับชื่อ)")
+    saved = client.put(f"/areas/krabi/plan/kpis/{kpi.id}", headers=HX, data=form)
+    assert saved.status_code == 200
+    session.expire_all()
+    kept = session.get(KPI, kpi.id)
+    assert kept.name.endswith("(ปรับชื่อ)") and kept.compute_method == "ratio"

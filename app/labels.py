@@ -46,6 +46,12 @@ LABELS: dict[str, dict[str, str]] = {
         "steady": N_("Steady"),
         "unknown": N_("Not enough data"),
     },
+    "compute_method": {
+        "ratio": N_("Computed: a ratio, numerator ÷ denominator × scale"),
+        "sum": N_("Computed: the sum of data items"),
+        "mean": N_("Computed: the mean of data items"),
+        "item": N_("Computed: one data item's value"),
+    },
     "period_type": {
         "academic_year": N_("Academic year"),
         "semester": N_("Semester"),

@@ -8,12 +8,11 @@ from sqlmodel import Session, SQLModel
 
 from app.api.body import JSONObject, version_of
 from app.db import SessionDep
-from app.i18n import N_, get_locale
+from app.i18n import get_locale
 from app.models import Area, Plan
 from app.schemas import PlanIn
-from app.services import audit, shared_data
 from app.services import plans as plan_service
-from app.services.errors import Conflict, Msg
+from app.services import shared_data
 from app.services.plan_views import PlanView, plan_view, plan_views
 from app.services.reference import areas_by_ids, group_areas
 from app.templating import translate
@@ -162,32 +161,21 @@ for _spec in plan_service.SPECS.values():
 def _update_computed_kpi(
     session: Session, principal: Any, plan: Plan, kpi_id: int, body: dict[str, Any]
 ) -> dict[str, Any]:
-    """A KPI's PATCH naming its computation: the computation is checked before anything is
-    written; the other fields are saved, then the computation with the values it yields."""
-    fields = {k: v for k, v in body.items() if k != "computation"}
-    kpi = plan_service.get_element(session, plan=plan, kind="kpis", element_id=kpi_id)
+    """A KPI's PATCH naming its computation: the other fields and the computation (with the
+    values it yields) are saved together in one commit, or nothing is (see shared_data.save_kpi)."""
     area = session.get(Area, plan.area_id)
     assert area is not None
-    computation = shared_data.check_computation(session, area, kpi, body["computation"])
-    expected = version_of(body)
-    if set(fields) - {"version"}:
-        kpi = plan_service.update_element(
-            session,
-            actor=principal.actor,
-            plan=plan,
-            kind="kpis",
-            element_id=kpi_id,
-            element_in=fields,
-            expected_version=expected,
-            partial=True,
-        )
-    elif expected is not None and expected != kpi.version:
-        raise Conflict(Msg(N_("Someone else changed this KPI meanwhile.")), current={})
-    shared_data.set_computation(
-        session, actor=principal.actor, area=area, plan=plan, kpi=kpi, computation=computation
+    kpi = shared_data.save_kpi(
+        session,
+        actor=principal.actor,
+        area=area,
+        plan=plan,
+        kpi_id=kpi_id,
+        element_in={k: v for k, v in body.items() if k not in ("computation", "version")},
+        computation_in=body["computation"],
+        expected_version=version_of(body),
+        partial=True,
     )
-    publish = {"type": "plan.changed", "plan_id": plan.id, "entity": "kpi", "id": kpi.id}
-    audit.finish(session, area_id=area.id, publish=publish, inserts=True)
     return element_json(session, "kpis", kpi)
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlmodel import Session, SQLModel, col, select
 
-from app.i18n import N_, THAI_TZ, format_number
+from app.i18n import N_, THAI_TZ, format_number, gettext
 from app.models import (
     KPI,
     Action,
@@ -302,14 +302,19 @@ def chain_of(
     )
 
 
+COMPUTED_MARK = N_("computed from data")
+
+
 def _figure_line(judgement: Judgement | None, kpi: KPI) -> str:
+    """The KPI's figure against its target, marked when computed from the data catalogue."""
+    mark = gettext(COMPUTED_MARK) if kpi.compute_method else ""
     if judgement is None or judgement.figure is None:
-        return ""
+        return mark
     unit = f" {kpi.unit}" if kpi.unit else ""
     text = f"{format_number(round(judgement.figure, 2))}{unit}"
     if judgement.target is not None:
         text += f" / {format_number(round(judgement.target, 2))}{unit}"
-    return text
+    return f"{text} ({mark})" if mark else text
 
 
 # ---- the plan at a moment, from the audit trail ---------------------------------------------

@@ -28,6 +28,14 @@ class PlanView:
         items = sorted(self.data_items.values(), key=lambda i: (thai_sort_key(i.name), i.id))
         return [(i.id, i.name) for i in items]
 
+    def data_item_choices_for(self, period_type: str) -> list[tuple[int, str]]:
+        """The items a KPI of this period type may be computed from."""
+        return [
+            (i, name)
+            for i, name in self.data_item_choices
+            if self.data_items[i].period_type == period_type
+        ]
+
     def cited_data_items(self, kpi_id: int) -> list[DataItem]:
         ids = self.kpi_data_items.get(kpi_id, [])
         items = [self.data_items[i] for i in ids if i in self.data_items]

@@ -8,6 +8,7 @@ created, changed, reordered and deleted.
 
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -241,7 +242,9 @@ def create_element(
     reason: str | None = None,
     reason_category: str | None = None,
     cites: tuple[str, int] | None = None,
+    then: Callable[[SQLModel], None] | None = None,
 ) -> SQLModel:
+    """`then` writes more in the same transaction (a KPI's computation) before the commit."""
     spec = get_spec(kind)
     data = validate(spec.schema, element_in)
     _check_references(session, spec, plan, data, current_id=None)
@@ -250,6 +253,8 @@ def create_element(
     session.add(row)
     session.flush()
     links = _write_links(session, spec, row.id, data)
+    if then is not None:
+        then(row)
     _finish(
         session,
         actor=actor,
@@ -279,6 +284,7 @@ def update_element(
     reason_category: str | None = None,
     cites: tuple[str, int] | None = None,
     op: AuditOp = AuditOp.update,  # restore() records AuditOp.restore
+    then: Callable[[SQLModel], None] | None = None,  # more to write before the commit
 ) -> SQLModel:
     spec = get_spec(kind)
     row = get_element(session, plan=plan, kind=kind, element_id=element_id)
@@ -294,6 +300,8 @@ def update_element(
         row.version += 1
         session.add(row)
         links = _write_links(session, spec, row.id, data, replace=True)
+        if then is not None:
+            then(row)
         _finish(
             session,
             actor=actor,

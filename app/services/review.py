@@ -43,7 +43,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.models.enums import ActionStatus, KPIStatus, ReviewState
 from app.periods import parse_period, period_span
-from app.services import history, indicators, quality
+from app.services import history, indicators, quality, shared_data
 from app.services.access import Principal
 from app.services.errors import Msg, ValidationFailed
 from app.services.indicators import Comparison
@@ -124,6 +124,8 @@ class AreaReview:
     rounds: dict[str, int]  # review state -> number of years in it
     spent: dict[int, int]  # action id -> baht spent so far (its newest check-in that says)
     heat: dict[int, float] = field(default_factory=dict)  # column id -> the measure
+    # the data catalogue's reports received for its last ended period (None: no catalogue)
+    data_completeness: shared_data.Completeness | None = None
 
     @property
     def completeness(self) -> float:
@@ -346,7 +348,7 @@ def _area_reviews(
     keys = {a.id: (a.id, filters.row_key, today) for a in areas}
     kept = {a.id: row for a in areas if (row := ROWS.get(keys[a.id], stamps[a.id]))}
     stale = [a for a in areas if a.id not in kept]
-    built = _build_rows(session, stale, filters, ref, today) if stale else {}
+    built = _build_rows(session, stale, filters, ref, today, data=True) if stale else {}
     now = utcnow()
     for area_id, row in built.items():
         if stamps[area_id].settled(now):
@@ -404,16 +406,28 @@ def _aware(moment: datetime) -> datetime:
 
 
 def _build_rows(
-    session: Session, areas: list[Area], filters: Filters, ref: Reference, today: date
+    session: Session,
+    areas: list[Area],
+    filters: Filters,
+    ref: Reference,
+    today: date,
+    *,
+    data: bool = False,
 ) -> dict[int, AreaReview]:
     """The rows of these areas, read through a session of their own on the same connection:
     the rows outlive the request, so nothing in them may be expired by its later commits."""
     with Session(bind=session.connection(), expire_on_commit=False) as own:
-        return _read_rows(own, areas, filters, ref, today)
+        return _read_rows(own, areas, filters, ref, today, data=data)
 
 
 def _read_rows(
-    session: Session, areas: list[Area], filters: Filters, ref: Reference, today: date
+    session: Session,
+    areas: list[Area],
+    filters: Filters,
+    ref: Reference,
+    today: date,
+    *,
+    data: bool = False,  # the data catalogues' completeness too (the page's column)
 ) -> dict[int, AreaReview]:
     plans = current_plans(session, [a.id for a in areas])
     trees = load_trees(session, list(plans.values()), {a.id: a for a in areas})
@@ -430,6 +444,7 @@ def _read_rows(
     )
     freshness = last_updates(session, [a.id for a in areas])
     rounds = _round_counts(session, [a.id for a in areas])
+    reported = shared_data.areas_completeness(session, [a.id for a in areas], today) if data else {}
     spent = _spent(session, [x.id for a in areas for x in counted[a.id][2]])
     year_end = period_span(filters.year).ends_on if filters.year else None
     reviews = {}
@@ -453,6 +468,7 @@ def _read_rows(
             rounds=rounds.get(area.id, {}),
             spent={a.id: spent[a.id] for a in actions if a.id in spent},
             heat=_heat(tree, kras, kpis, actions, filters, ref) if tree else {},
+            data_completeness=reported.get(area.id),
         )
     return reviews
 

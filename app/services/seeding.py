@@ -38,6 +38,7 @@ from app.periods import parse_period, period_span
 from app.services import (
     audit,
     comments,
+    demo_shared_data,
     learning,
     outcomes,
     partners,
@@ -358,6 +359,17 @@ def load_demo_plan(session: Session, area: Area, data: dict[str, Any]) -> None:
     if p.get("drafted_on"):
         _date_the_trail(session, area, data, {"kras": kras, "kpis": kpis, "actions": actions})
     _demo_resources(session, area, data, refs, actions)
+    if data.get("shared_data"):
+        demo_shared_data.load(
+            session,
+            actor=SEED_ACTOR,
+            area=area,
+            plan=plan,
+            data=data["shared_data"],
+            items=data_items,
+            kpis=kpis,
+            agency=refs.agency,
+        )
     for entry in data.get("workshops", []):
         _demo_workshop(session, area, entry)
     _demo_comments(

@@ -565,6 +565,63 @@ def computed_from(session: Session, item_ids: list[int]) -> list[KPI]:
     return list(session.exec(query))
 
 
+def save_kpi(
+    session: Session,
+    *,
+    actor: audit.Actor,
+    area: Area,
+    plan: Plan,
+    kpi_id: int | None,
+    element_in: dict[str, Any],
+    computation_in: Any,
+    expected_version: int | None = None,
+    partial: bool = False,
+    **reason: Any,
+) -> KPI:
+    """Create (kpi_id None) or change a KPI with how its value is obtained (`computation_in` as
+    `check_computation` takes it; None: entered by hand), in one transaction and one commit.
+    A refused computation (checked against the KPI's new period type) writes nothing."""
+    from app.services import plans as plan_service
+
+    def then(row: Any) -> None:
+        computation = check_computation(session, area, row, computation_in)
+        if computation is None and not row.compute_method:
+            return  # entered by hand before and after: nothing to undo
+        set_computation(
+            session, actor=actor, area=area, plan=plan, kpi=row, computation=computation
+        )
+
+    try:
+        if kpi_id is None:
+            row = plan_service.create_element(
+                session,
+                actor=actor,
+                plan=plan,
+                kind="kpis",
+                element_in=element_in,
+                then=then,
+                **reason,
+            )
+        else:
+            row = plan_service.update_element(
+                session,
+                actor=actor,
+                plan=plan,
+                kind="kpis",
+                element_id=kpi_id,
+                element_in=element_in,
+                expected_version=expected_version,
+                partial=partial,
+                then=then,
+                **reason,
+            )
+    except ValidationFailed:
+        session.rollback()  # the KPI's fields may have been set before the computation failed
+        raise
+    assert isinstance(row, KPI)
+    return row
+
+
 def recompute_for_items(
     session: Session,
     *,
@@ -919,3 +976,104 @@ def get_item(session: Session, item_id: int) -> DataItem:
     if item is None:
         raise NotFound(N_("No such data item."))
     return item
+
+
+# ---- a computed KPI's page -------------------------------------------------------------------
+
+
+@dataclass
+class Breakdown:
+    """One period's computed cells as a table: rows the area (None) then its units, columns the
+    total ("") then each combination of category options found."""
+
+    period: str
+    units: list[OrgUnit | None]
+    columns: list[str]
+    cells: dict[tuple[int | None, str], ComputedValue]
+
+    def cell(self, unit: OrgUnit | None, column: str) -> ComputedValue | None:
+        return self.cells.get((unit.id if unit else None, column))
+
+
+@dataclass
+class ComputedKPI:
+    """How a computed KPI is made (its method, scale and items in their roles) and its cells
+    per period, newest first."""
+
+    kpi: KPI
+    terms: list[tuple[DataItem, str]]  # (item, role) in the order the formula reads
+    breakdowns: list[Breakdown]
+    options: dict[tuple[str, str], CategoryOption]  # (set code, option code) -> option
+    sets: dict[str, CategorySet]
+
+    def by_period(self, period: str) -> Breakdown | None:
+        return next((b for b in self.breakdowns if b.period == period), None)
+
+    def role(self, role: str) -> list[DataItem]:
+        return [item for item, r in self.terms if r == role]
+
+    def column_options(self, column: str) -> list[CategoryOption | str]:
+        """A column's options (their records where known, else their codes)."""
+        return [self.options.get(pair, pair[1]) for pair in categories_of(column).items()]
+
+
+ROLE_ORDER = {"numerator": 0, "denominator": 1, "term": 2}
+
+
+def computed_kpi(session: Session, area: Area, kpi: KPI) -> ComputedKPI | None:
+    """A computed KPI's formula and breakdown tables (None when entered by hand), in five
+    queries whatever the number of cells, units or options."""
+    if not kpi.compute_method:
+        return None
+    rows = session.exec(
+        select(KPIComputeTerm, DataItem)
+        .join(DataItem, col(DataItem.id) == KPIComputeTerm.data_item_id)
+        .where(KPIComputeTerm.kpi_id == kpi.id)
+    ).all()
+    terms = sorted(((i, t.role) for t, i in rows), key=lambda p: (ROLE_ORDER[p[1]], p[0].id))
+    cells = computed_cells(session, [kpi.id])[kpi.id]
+    units = {u.id: u for u in session.exec(select(OrgUnit).where(OrgUnit.area_id == area.id))}
+    set_codes = {code for c in cells for code in categories_of(c.categories)}
+    sets: dict[str, CategorySet] = {}
+    options: dict[tuple[str, str], CategoryOption] = {}
+    if set_codes:
+        query = (
+            select(CategorySet, CategoryOption)
+            .join(CategoryOption, col(CategoryOption.set_id) == CategorySet.id)
+            .where(
+                col(CategorySet.code).in_(sorted(set_codes)),
+                (col(CategorySet.area_id) == area.id) | col(CategorySet.area_id).is_(None),
+            )
+        )
+        for s, o in session.exec(query):
+            sets[s.code] = s
+            options[(s.code, o.code)] = o
+    by_period: dict[str, list[ComputedValue]] = defaultdict(list)
+    for c in cells:
+        by_period[c.period].append(c)
+    breakdowns = []
+    for period in sorted(by_period, key=lambda p: period_span(p).ends_on, reverse=True):
+        here = by_period[period]
+        unit_ids = {c.unit_id for c in here if c.unit_id is not None}
+        order = sorted(
+            unit_ids, key=lambda u: (units[u].position, units[u].name) if u in units else (0, "")
+        )
+        columns = sorted({c.categories for c in here}, key=lambda c: _column_order(c, options))
+        breakdowns.append(
+            Breakdown(
+                period,
+                [None, *(units[u] for u in order if u in units)],
+                columns,
+                {(c.unit_id, c.categories): c for c in here},
+            )
+        )
+    return ComputedKPI(kpi, terms, breakdowns, options, sets)
+
+
+def _column_order(
+    column: str, options: dict[tuple[str, str], CategoryOption]
+) -> tuple[int, list[tuple[str, int, str]]]:
+    """The total first, then one option alone, then combinations; by set and option position."""
+    parts = categories_of(column)
+    key = [(s, getattr(options.get((s, o)), "position", 0), o) for s, o in sorted(parts.items())]
+    return len(parts), key

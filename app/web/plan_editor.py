@@ -13,9 +13,10 @@ from fastapi.responses import Response
 from sqlmodel import Session
 from starlette.datastructures import FormData
 
+from app import display
 from app.db import SessionDep
 from app.models import Area, Plan
-from app.services import learning
+from app.services import learning, shared_data
 from app.services import plans as plan_service
 from app.services.access import Principal
 from app.services.errors import Conflict, NotFound, ValidationFailed
@@ -65,6 +66,95 @@ def _values(kind: str, form: FormData) -> dict[str, Any]:
         elif name in form:
             values[name] = form.get(name)
     return values
+
+
+COMPUTE_FIELDS = ("compute_method", "compute_numerator", "compute_denominator", "compute_item")
+
+
+def _computation_values(form: FormData) -> dict[str, Any]:
+    """The KPI form's "how the value is obtained" fields, as typed."""
+    values: dict[str, Any] = {name: form.get(name, "") for name in COMPUTE_FIELDS}
+    values["compute_scale"] = form.get("compute_scale", "")
+    values["compute_items"] = form.getlist("compute_items")
+    return values
+
+
+def _computation_in(values: dict[str, Any]) -> dict[str, Any] | None:
+    """Those fields as `shared_data.check_computation` takes them (None: entered by hand)."""
+    method = str(values.get("compute_method") or "")
+    if not method:
+        return None
+
+    def item(text: Any) -> Any:
+        text = str(text or "").strip()
+        return int(text) if text.isdigit() else (text or None)
+
+    out: dict[str, Any] = {"method": method}
+    if method == "ratio":
+        out["numerator"] = item(values.get("compute_numerator"))
+        out["denominator"] = item(values.get("compute_denominator"))
+    elif method == "item":
+        out["item"] = item(values.get("compute_item"))
+    else:
+        out["items"] = [item(i) for i in values.get("compute_items") or []]
+    scale = str(values.get("compute_scale") or "").strip()
+    if scale:
+        out["scale"] = scale
+    return out
+
+
+def _computation_shown(computation: dict[str, Any] | None) -> dict[str, Any]:
+    """A KPI's stored computation as the form's fields."""
+    if not computation:
+        return {"compute_method": ""}
+    scale = computation.get("scale")
+    return {
+        "compute_method": computation["method"],
+        "compute_numerator": computation.get("numerator") or "",
+        "compute_denominator": computation.get("denominator") or "",
+        "compute_item": computation.get("item") or "",
+        "compute_items": computation.get("items") or [],
+        "compute_scale": "" if scale is None else display.input_value(scale),
+    }
+
+
+def _save(
+    s: "Scope", kind: str, element_id: int | None, form: FormData, values: dict[str, Any]
+) -> Any:
+    """Create or change an element; a KPI with how its value is obtained, in one commit (a form
+    without that fieldset leaves it as it is)."""
+    reason = _reason(s, form) if kind in REASON_KINDS else learning.Reason()
+    if kind == "kpis" and "compute_method" in form:
+        return shared_data.save_kpi(
+            s.session,
+            actor=s.principal.actor,
+            area=s.area,
+            plan=s.plan,
+            kpi_id=element_id,
+            element_in={k: v for k, v in values.items() if not k.startswith("compute_")},
+            computation_in=_computation_in(values),
+            expected_version=field_int(form, "version") if element_id else None,
+            **reason.as_kwargs(),
+        )
+    if element_id is None:
+        return plan_service.create_element(
+            s.session,
+            actor=s.principal.actor,
+            plan=s.plan,
+            kind=kind,
+            element_in=values,
+            **reason.as_kwargs(),
+        )
+    return plan_service.update_element(
+        s.session,
+        actor=s.principal.actor,
+        plan=s.plan,
+        kind=kind,
+        element_id=element_id,
+        element_in=values,
+        expected_version=field_int(form, "version"),
+        **reason.as_kwargs(),
+    )
 
 
 def _reason(s: "Scope", form: FormData | Any) -> learning.Reason:
@@ -192,19 +282,13 @@ def element_new(kind: str, s: PlanScope) -> Response:
 
 @router.post("/{kind}", name="element_create")
 def element_create(kind: str, s: PlanScope, form: Form) -> Response:
-    request, session, area, plan = s.request, s.session, s.area, s.plan
+    request, session, area = s.request, s.session, s.area
     values = _values(kind, form)
     values.update({name: form.get(name, "") for name in REASON_FIELDS})
+    if kind == "kpis" and "compute_method" in form:
+        values.update(_computation_values(form))
     try:
-        reason = _reason(s, form) if kind in REASON_KINDS else learning.Reason()
-        row = plan_service.create_element(
-            session,
-            actor=s.principal.actor,
-            plan=plan,
-            kind=kind,
-            element_in=values,
-            **reason.as_kwargs(),
-        )
+        row = _save(s, kind, None, form, values)
     except ValidationFailed as exc:
         return _form(request, session, area, kind, None, values, exc.errors, status_code=422)
     headers = {**CHANGED, "HX-Retarget": f"#section-{kind}", "HX-Reswap": "outerHTML"}
@@ -224,6 +308,8 @@ def element_edit(kind: str, element_id: int, s: PlanScope) -> Response:
     spec = plan_service.get_spec(kind)
     row = plan_service.get_element(session, plan=plan, kind=kind, element_id=element_id)
     values = plan_service.element_values(session, spec, row)
+    if kind == "kpis":
+        values.update(_computation_shown(shared_data.computation_of(session, row)))
     return _form(request, session, area, kind, row, values, {})
 
 
@@ -233,18 +319,10 @@ def element_update(kind: str, element_id: int, s: PlanScope, form: Form) -> Resp
     row = plan_service.get_element(session, plan=plan, kind=kind, element_id=element_id)
     values = _values(kind, form)
     values.update({name: form.get(name, "") for name in REASON_FIELDS})
+    if kind == "kpis" and "compute_method" in form:
+        values.update(_computation_values(form))
     try:
-        reason = _reason(s, form) if kind in REASON_KINDS else learning.Reason()
-        plan_service.update_element(
-            session,
-            actor=s.principal.actor,
-            plan=plan,
-            kind=kind,
-            element_id=element_id,
-            element_in=values,
-            expected_version=field_int(form, "version"),
-            **reason.as_kwargs(),
-        )
+        _save(s, kind, element_id, form, values)
     except ValidationFailed as exc:
         return _form(request, session, area, kind, row, values, exc.errors, status_code=422)
     except Conflict as exc:

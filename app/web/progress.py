@@ -20,7 +20,7 @@ from app.labels import label
 from app.models import EvidenceFile
 from app.models.enums import KPIStatus
 from app.periods import period_label
-from app.services import comments, evidence, reflections, reviews
+from app.services import comments, evidence, reflections, reviews, shared_data
 from app.services import progress as progress_service
 from app.services.access import Permission
 from app.services.errors import Conflict, Msg, NotFound, ValidationFailed
@@ -249,6 +249,8 @@ def _kpi_page(
         unit_values=unit[0] if unit else {},
         unit_errors=unit[1] if unit else {},
         unit_added=request.query_params.get("unit") == "added",
+        computed=shared_data.computed_kpi(session, area, detail.row.kpi),
+        reasons=shared_data.REASONS,
     )
     return render(request, "progress/kpi.html", ctx, status_code=status_code)
 

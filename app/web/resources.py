@@ -14,12 +14,12 @@ from sqlmodel import Session
 from starlette.datastructures import FormData, UploadFile
 
 from app.db import SessionDep
-from app.i18n import N_
+from app.i18n import N_, gettext, localized, thai_sort_key
 from app.models import Area
 from app.models.de import DataAccess, DataFrequency
 from app.models.enums import PeriodType
 from app.models.workshops import ResourceDimension
-from app.services import breakdowns, catalogue_import, resources
+from app.services import breakdowns, catalogue_import, resources, shared_data
 from app.services import spreadsheets as sheets
 from app.services.access import Permission, Principal
 from app.services.catalogue_import import CatalogueImport
@@ -250,8 +250,21 @@ def _catalogue(
     if fragment:
         headers = _fragment_headers("#catalogue")
         return render(request, "resources/_catalogue.html", ctx, headers=headers)
-    template = "resources/_catalogue.html" if is_htmx(request) else "resources/data.html"
-    return render(request, template, ctx, status_code=status_code)
+    if is_htmx(request):
+        return render(request, "resources/_catalogue.html", ctx, status_code=status_code)
+    ctx.update(_completeness(session, area))
+    return render(request, "resources/data.html", ctx, status_code=status_code)
+
+
+def _completeness(session: Session, area: Area) -> dict[str, Any]:
+    """Who owes which data: the view and its agencies in Thai order (no custodian last)."""
+    view = shared_data.completeness(session, area)
+    ids = {agency_id for agency_id, _period in view.by_agency}
+    named = [(a, localized(view.agencies[a])) for a in ids if a in view.agencies]
+    named.sort(key=lambda pair: thai_sort_key(pair[1]))
+    if None in ids:
+        named.append((None, gettext("No custodian agency named")))
+    return {"completeness": view, "completeness_agencies": named}
 
 
 @router.get("/data", name="data_catalogue")

@@ -183,7 +183,12 @@ def _unit_values(session: Session, w: World, unit: OrgUnit) -> None:
     """A school's values of the world's computed KPI's items (no girls tested: no value)."""
     for item, (male, female) in zip(w.computed_items, ((30, 0), (40, 0)), strict=True):
         rows = [
-            {"period": "AY2567", "unit": str(unit.id), "categories": {"sex_q": sex}, "value": v}
+            {
+                "period": "AY2567",
+                "unit": unit.code or str(unit.id),
+                "categories": {"sex_q": sex},
+                "value": v,
+            }
             for sex, v in (("male", male), ("female", female))
         ]
         shared_data.put_values(session, actor=f.ACTOR, area=w.area, item=item, rows=rows)

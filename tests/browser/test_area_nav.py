@@ -26,6 +26,7 @@ def test_the_area_navigation_is_one_row_with_the_current_page_marked(admin_page:
         "ภาพรวม",
         "แก้ไขแผน",
         "ความก้าวหน้า",
+        "หน่วยรายงาน",
         "แผนที่ผลลัพธ์",
         "นำเสนอ",
         "เวทีประชุม",

@@ -297,6 +297,9 @@ LABELS: dict[str, dict[str, str]] = {
     },
     # A field whose name means something else in one kind of record: (entity, field) -> label.
     "entity_field": {
+        "data_value:item": N_("Data item"),
+        "data_value:cells": N_("Values"),
+        "data_value:source": N_("Source of these values"),
         "progress_marker:text": N_("Progress marker"),
         "progress_marker_rating:text": N_("Progress marker"),
         "contribution:text": N_("Contribution"),

@@ -42,6 +42,7 @@ LOADABLE = {
     "questions": ("learning_question", "LearningQuestion.question"),
     "resources": ("resource", "Resource.name"),
     "org_units": ("org_unit", "OrgUnit.name"),
+    "category_sets": ("category_set", "CategorySet.name_th"),
     "problems": ("problem", "ProblemEntry.problem"),
     "doe_statements": ("doe_statement", "DOEStatement.text"),
     "evidence_files": ("evidence_file", "EvidenceFile.filename"),
@@ -56,6 +57,8 @@ LOADED_REFERENCES = {
     "answer_reflection_id": "reflections",
     "evidence_id": "evidence_files",
     "indicator_id": "indicators",
+    "parent_id": "org_units",
+    "category_set_ids": "category_sets",
 }
 
 
@@ -110,6 +113,7 @@ ENTITY_VOCABULARY = {
     ("contribution", "kind"): "contribution_kind",
     ("contribution", "state"): "contribution_state",
     ("org_unit", "kind"): "unit_kind",
+    ("data_item", "reported_by"): "unit_kind",
     ("review_round", "state"): "review_state",
     ("plan", "status"): "plan_status",
 }

@@ -22,7 +22,12 @@ LABELS: dict[str, dict[str, str]] = {
         "sum": N_("Sum of the units"),
         "weighted_mean": N_("Mean weighted by the number measured"),
     },
-    "unit_kind": {"esa_office": N_("ESA office"), "school": N_("Pilot school")},
+    "unit_kind": {
+        "province": N_("Province"),
+        "district": N_("District"),
+        "esa_office": N_("ESA office"),
+        "school": N_("Pilot school"),
+    },
     "kpi_status": {
         "on_track": N_("On track"),
         "at_risk": N_("At risk"),
@@ -139,6 +144,8 @@ LABELS: dict[str, dict[str, str]] = {
         "unit_measurement": N_("Values of the units"),
         "action_update": N_("Action progress update"),
         "org_unit": N_("Unit (ESA office or school)"),
+        "category_set": N_("Breakdown"),
+        "category_option": N_("Breakdown option"),
         "review_round": N_("Review round"),
         "evidence_file": N_("Evidence file"),
         "reference_data": N_("Reference data"),
@@ -208,6 +215,11 @@ LABELS: dict[str, dict[str, str]] = {
         "aspect_id": N_("DOE aspect"),
         "needs_count": N_("Needs the number measured"),
         "data_item_ids": N_("Data items"),
+        "parent_id": N_("Parent unit"),
+        "measure": N_("Measure"),
+        "reported_by": N_("Reported by"),
+        "due_days": N_("Due days"),
+        "category_set_ids": N_("Breakdowns"),
         "note": N_("Note"),
         "as_of": N_("As of"),
         "held_on": N_("Date"),
@@ -357,6 +369,12 @@ LABELS: dict[str, dict[str, str]] = {
         "medium": N_("Medium"),
         "high": N_("High"),
     },
+    "import_status": {
+        "new": N_("New"),
+        "changed": N_("Changed"),
+        "unchanged": N_("Unchanged"),
+        "error": N_("Has problems"),
+    },
     "data_access": {
         "open": N_("Open"),
         "on_request": N_("On request"),
@@ -432,3 +450,15 @@ def step_title(step: str) -> str:
 
 def options(vocabulary: str) -> list[tuple[str, str]]:
     return [(value, gettext(msgid)) for value, msgid in LABELS[vocabulary].items()]
+
+
+WHOLE_AREA = N_("The whole area (one value)")
+
+
+def reporter_label(reported_by: str) -> str:
+    """Who reports a data item's values: the whole area (one value), or each unit of a kind."""
+    return label("unit_kind", reported_by) if reported_by else gettext(WHOLE_AREA)
+
+
+def reporter_choices() -> list[tuple[str, str]]:
+    return [("", gettext(WHOLE_AREA)), *options("unit_kind")]

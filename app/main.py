@@ -54,6 +54,7 @@ from app.web import (
     resources,
     review,
     spreadsheets,
+    units,
     workshops,
 )
 from app.web.auth import csrf_guard, get_principal
@@ -135,6 +136,7 @@ def create_app() -> FastAPI:
         partners,
         resources,
         data_entry,
+        units,
         v1,
         api_progress,
         api_data,

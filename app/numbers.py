@@ -11,6 +11,11 @@ class NotANumber(ValueError):
     """The text is not a number (e.g. 'N/A', 'ดี', '—')."""
 
 
+def ascii_digits(text: str) -> str:
+    """Thai digits as ASCII ones ('๑๐๘๑' -> '1081'), for codes kept as text."""
+    return text.translate(_THAI)
+
+
 def parse_number(text: str | float | int | None) -> float | None:
     """'๗๒.๕', '1,250', '65 %' -> float; '' -> None; anything else raises NotANumber."""
     if text is None or isinstance(text, bool):

@@ -63,6 +63,8 @@ env.globals.update(
     field_label=labels.field_label,
     options=labels.options,
     step_title=labels.step_title,
+    reporter_label=labels.reporter_label,
+    reporter_choices=labels.reporter_choices,
     msg=translate,
     show_value=display.show_value,
     entry_name=display.entry_name,

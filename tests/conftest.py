@@ -32,6 +32,7 @@ from app.models import (
     Agency,
     AuditEvent,
     BoundaryPartner,
+    CategorySet,
     ChangeProposal,
     Comment,
     DataItem,
@@ -149,6 +150,7 @@ def _clean(engine: Engine) -> None:
         s.exec(delete(Plan))  # children go with it (ON DELETE CASCADE), measurements too
         for table in (Comment, ReviewRound, EvidenceFile, OrgUnit, WorkshopSession, PendingImport):
             s.exec(delete(table))
+        s.exec(delete(CategorySet).where(col(CategorySet.area_id).is_not(None)))
         s.exec(delete(AuditEvent))
         s.exec(delete(User))  # roles, sessions and tokens go with them
         s.exec(delete(LoginThrottle))

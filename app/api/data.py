@@ -20,7 +20,7 @@ from app.models import Area, DataItem
 from app.services import records, resources, shared_data
 from app.services.access import Permission
 from app.services.errors import Msg, NotFound, ValidationFailed
-from app.web.auth import CurrentPrincipal, EditArea, ReadArea
+from app.web.auth import CurrentPrincipal, ReadArea, ReflectArea
 
 router = APIRouter(prefix="/api/v1", tags=["data"], responses=AUTH_RESPONSES)
 
@@ -67,7 +67,10 @@ class ItemAccess:
         return area, item
 
 
+# The catalogue is kept as the web page keeps it (the DE records' permission); values are
+# entered by the area's editors, as progress is.
 ReadItem = Annotated[tuple[Area, DataItem], Depends(ItemAccess(Permission.read))]
+KeepItem = Annotated[tuple[Area, DataItem], Depends(ItemAccess(Permission.reflect))]
 EditItem = Annotated[tuple[Area, DataItem], Depends(ItemAccess(Permission.edit))]
 
 
@@ -96,7 +99,7 @@ def list_items(area: ReadArea, session: SessionDep) -> list[dict[str, Any]]:
 
 @router.post("/areas/{slug}/data-items", name="api_data_item_create", status_code=201)
 def create_item(
-    area: EditArea, session: SessionDep, principal: CurrentPrincipal, body: JSONObject
+    area: ReflectArea, session: SessionDep, principal: CurrentPrincipal, body: JSONObject
 ) -> JSONResponse:
     row = resources.create_data_item(session, actor=principal.actor, area=area, item_in=body)
     return JSONResponse(item_json(session, area, row), status_code=201)
@@ -111,7 +114,7 @@ def read_item(data_item_id: int, found: ReadItem, session: SessionDep) -> dict[s
 @router.patch("/data-items/{data_item_id:id}", name="api_data_item_update")
 def update_item(
     data_item_id: int,
-    found: EditItem,
+    found: KeepItem,
     session: SessionDep,
     principal: CurrentPrincipal,
     body: JSONObject,
@@ -139,7 +142,7 @@ def update_item(
 )
 def delete_item(
     data_item_id: int,
-    found: EditItem,
+    found: KeepItem,
     session: SessionDep,
     principal: CurrentPrincipal,
     force: bool = Query(False, description="delete an item KPIs cite, unlinking them"),

@@ -44,7 +44,7 @@ from app.models.enums import (
 )
 from app.numbers import COUNT_MAX, NotANumber, parse_integer, parse_number
 from app.periods import EXAMPLES, contains, parse_period, period_label, period_span, periods_of
-from app.schemas import KPI_RANGES, ActionUpdateIn, MeasurementIn, OrgUnitIn
+from app.schemas import KPI_RANGES, ActionUpdateIn, MeasurementIn
 from app.services import audit, evidence
 from app.services.errors import Conflict, Msg, NotFound, ValidationFailed
 from app.services.plan_tree import PlanTree, current_plans, load_tree
@@ -564,25 +564,10 @@ def units_of(session: Session, area_id: int) -> list[OrgUnit]:
 def add_unit(
     session: Session, *, actor: audit.Actor, area: Area, unit_in: dict[str, Any]
 ) -> OrgUnit:
-    """Add an ESA office or pilot school that reports its own values."""
-    data = validate(OrgUnitIn, unit_in)
-    units = units_of(session, area.id)
-    if any(u.name.casefold() == data.name.casefold() for u in units):
-        raise ValidationFailed({"name": Msg(N_("This area already has a unit with that name."))})
-    row = OrgUnit(area_id=area.id, kind=data.kind.value, name=data.name, position=len(units))
-    session.add(row)
-    session.flush()
-    audit.commit(
-        session,
-        actor=actor,
-        area_id=area.id,
-        entity_type="org_unit",
-        entity_id=row.id,
-        op=AuditOp.create,
-        after=audit.snapshot(row),
-        publish={"type": "progress.changed", "entity": "org_unit", "id": row.id},
-    )
-    return row
+    """Add a reporting unit (see units.create_unit: a code and a parent are optional)."""
+    from app.services import units  # units reads workbooks, whose module imports this one
+
+    return units.create_unit(session, actor=actor, area=area, unit_in=unit_in)
 
 
 def add_action_update(

@@ -14,7 +14,7 @@ from sqlalchemy import delete as sql_delete
 from sqlalchemy import func
 from sqlmodel import Session, SQLModel, col, or_, select
 
-from app.models import KPI, Action, Agency, Area, DOEItem, KeyResultArea, Plan
+from app.models import KPI, Action, Agency, Area, CategorySet, DOEItem, KeyResultArea, Plan
 from app.models.enums import AuditOp
 from app.schemas import InputModel
 from app.services import audit
@@ -95,6 +95,11 @@ def allowed_ids(session: Session, area: Area, target: str) -> set[int]:
     """What a record of this area may link to or name."""
     if target == "doe_items":
         return set(session.exec(select(DOEItem.id)).all())
+    if target == "category_sets":
+        query = select(CategorySet.id).where(
+            or_(col(CategorySet.area_id).is_(None), CategorySet.area_id == area.id)
+        )
+        return set(session.exec(query).all())
     if target == "agencies":
         query = select(Agency.id).where(
             or_(col(Agency.area_id).is_(None), Agency.area_id == area.id)
@@ -147,8 +152,10 @@ def update(
     expected_version: int | None = None,
     partial: bool = False,
     extra: dict[str, Any] | None = None,
+    commit: bool = True,
 ) -> Any:
-    """Change a record. With `partial`, fields missing from `record_in` keep their values."""
+    """Change a record. With `partial`, fields missing from `record_in` keep their values;
+    with `commit=False` the audit event is recorded and the caller commits (see `finish`)."""
     row = get(session, spec, area, record_id)
     if expected_version is not None and expected_version != row.version:
         raise Conflict(
@@ -165,7 +172,8 @@ def update(
     session.add(row)
     links = _write_links(session, spec, row.id, data, replace=True)
     record(session, actor, area, spec, row.id, AuditOp.update, before, audit.snapshot(row, **links))
-    finish(session, area, spec, row.id, AuditOp.update)
+    if commit:
+        finish(session, area, spec, row.id, AuditOp.update)
     return row
 
 

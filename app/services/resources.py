@@ -9,14 +9,14 @@ accepts it (`from_contribution`, called by workshops.accept inside its own trans
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 from openpyxl import Workbook
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 from sqlmodel import Session, col, or_, select
 
 from app.i18n import N_, gettext, localized, thai_sort_key
-from app.labels import label
+from app.labels import label, reporter_label
 from app.models import (
     KPI,
     Action,
@@ -24,15 +24,18 @@ from app.models import (
     Area,
     Contribution,
     DataItem,
+    DataItemCategorySet,
     KPIDataItem,
     Resource,
     ResourceAction,
     WorkshopSession,
 )
 from app.models.de import DataAccess, DataFrequency
+from app.models.enums import PeriodType, UnitKind
 from app.models.workshops import ResourceDimension
-from app.schemas import Ids, InputModel, OptionalId, Text
-from app.services import audit, records, shared_data
+from app.schemas import Ids, InputModel, OptionalId, Text, _integer, fail
+from app.services import audit, breakdowns, records, shared_data
+from app.services.breakdowns import SetView
 from app.services.errors import Conflict, Msg
 from app.services.plan_tree import current_plan_ids
 from app.services.records import RecordLink, RecordSpec
@@ -51,6 +54,23 @@ class ResourceIn(InputModel):
     action_ids: Ids = []
 
 
+REPORTERS = ("", *(kind.value for kind in UnitKind))  # "": one value for the whole area
+DUE_DAYS = 90
+
+
+def _reporter(value: Any) -> Any:
+    text = value.strip() if isinstance(value, str) else value
+    if text not in REPORTERS:
+        raise fail("Pick from the list.")
+    return text
+
+
+def _due_days(value: Any) -> Any:
+    if isinstance(value, str) and not value.strip():
+        return DUE_DAYS
+    return _integer(value)
+
+
 class DataItemIn(InputModel):
     name: Text = Field(min_length=1, max_length=NAME_MAX)
     description: Text = Field(default="", max_length=DESCRIPTION_MAX)
@@ -58,6 +78,11 @@ class DataItemIn(InputModel):
     source_system: Text = Field(default="", max_length=300)
     frequency: DataFrequency = DataFrequency.yearly
     access: DataAccess = DataAccess.on_request
+    measure: Text = Field(default="", max_length=60)
+    period_type: PeriodType = PeriodType.fiscal_year
+    reported_by: Annotated[str, BeforeValidator(_reporter)] = ""
+    due_days: Annotated[int, BeforeValidator(_due_days), Field(ge=1, le=730)] = DUE_DAYS
+    category_set_ids: Ids = []
 
 
 RESOURCES = RecordSpec(
@@ -69,7 +94,16 @@ RESOURCES = RecordSpec(
     positioned=True,
 )
 DATA_ITEMS = RecordSpec(
-    "data_item", DataItem, DataItemIn, agency_fields=("custodian_agency_id",), positioned=True
+    "data_item",
+    DataItem,
+    DataItemIn,
+    links=(
+        RecordLink(
+            "category_set_ids", DataItemCategorySet, "data_item_id", "set_id", "category_sets"
+        ),
+    ),
+    agency_fields=("custodian_agency_id",),
+    positioned=True,
 )
 
 
@@ -290,6 +324,7 @@ class CatalogueEntry:
     item: DataItem
     custodian: Agency | None
     kpis: list[KPI]  # of the current plan, in plan order
+    sets: list[SetView] = field(default_factory=list)  # its breakdowns, national first
 
 
 @dataclass
@@ -297,22 +332,39 @@ class Catalogue:
     area: Area
     entries: list[CatalogueEntry]  # in Thai dictionary order of their names
     agencies: list[Agency] = field(default_factory=list)  # choices for the forms
+    sets: list[SetView] = field(default_factory=list)  # national breakdowns, then the area's
 
     @property
     def agency_choices(self) -> list[tuple[int, str]]:
         return [(a.id, localized(a)) for a in self.agencies]
+
+    @property
+    def set_choices(self) -> list[tuple[int, str]]:
+        return [(v.set.id, v.label) for v in self.sets]
+
+    @property
+    def own_sets(self) -> list[SetView]:
+        return [v for v in self.sets if not v.national]
+
+    @property
+    def national_sets(self) -> list[SetView]:
+        return [v for v in self.sets if v.national]
 
     def entry(self, item_id: int) -> CatalogueEntry | None:
         return next((e for e in self.entries if e.item.id == item_id), None)
 
 
 def catalogue(session: Session, area: Area) -> Catalogue:
-    """The area's data catalogue with custodians and the KPIs citing each item, in three
-    queries however many there are."""
+    """The area's data catalogue with custodians, the KPIs citing each item and its breakdowns,
+    in six queries however many there are."""
     items = session.exec(select(DataItem).where(DataItem.area_id == area.id)).all()
     owners = agencies(session, area)
     agency_by_id = {a.id: a for a in owners}
     cited = citing_kpis(session, area, [i.id for i in items])
+    sets = breakdowns.sets_for(session, area)
+    order: dict[int, int] = defaultdict(int, {v.set.id: n for n, v in enumerate(sets)})
+    set_by_id = {v.set.id: v for v in sets}
+    item_sets = breakdowns.sets_by_item(session, [i.id for i in items])
     entries = [
         CatalogueEntry(
             item=item,
@@ -320,11 +372,16 @@ def catalogue(session: Session, area: Area) -> Catalogue:
             if item.custodian_agency_id
             else None,
             kpis=cited.get(item.id, []),
+            sets=[
+                set_by_id[i]
+                for i in sorted(item_sets.get(item.id, []), key=order.__getitem__)
+                if i in set_by_id
+            ],
         )
         for item in items
     ]
     entries.sort(key=lambda e: (thai_sort_key(e.item.name), e.item.id))
-    return Catalogue(area, entries, owners)
+    return Catalogue(area, entries, owners, sets)
 
 
 def citing_kpis(session: Session, area: Area, item_ids: list[int]) -> dict[int, list[KPI]]:
@@ -352,22 +409,33 @@ CATALOGUE_SHEET = N_("Data catalogue")
 CATALOGUE_COLUMNS = (
     Column("name", N_("Data item"), 40),
     Column("description", N_("Description"), 48),
+    Column("measure", N_("Measure"), 12),
     Column("custodian", N_("Custodian agency"), 32),
     Column("source_system", N_("Source system"), 28),
     Column("frequency", N_("Frequency"), 16),
+    Column("period_type", N_("Period type"), 16),
+    Column("reported_by", N_("Reported by"), 20),
+    Column("due_days", N_("Due days"), 10),
+    Column("breakdowns", N_("Breakdowns (codes)"), 24),
     Column("access", N_("Access"), 16),
-    Column("kpis", N_("KPIs citing it"), 40),
+    Column("kpis", N_("KPIs citing it"), 40, info=True),
 )
 
 
 def catalogue_rows(view: Catalogue) -> list[dict[str, Any]]:
+    """One row per item, in the columns the catalogue import reads back unchanged."""
     return [
         {
             "name": e.item.name,
             "description": e.item.description,
+            "measure": e.item.measure,
             "custodian": localized(e.custodian) if e.custodian else "",
             "source_system": e.item.source_system,
             "frequency": label("data_frequency", e.item.frequency),
+            "period_type": label("period_type", e.item.period_type),
+            "reported_by": reporter_label(e.item.reported_by),
+            "due_days": e.item.due_days,
+            "breakdowns": ", ".join(v.set.code for v in e.sets),
             "access": label("data_access", e.item.access),
             "kpis": "\n".join(f"{k.code} {k.name}" for k in e.kpis),
         }

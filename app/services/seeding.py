@@ -22,6 +22,8 @@ from app.models import (
     AreaGroup,
     AreaGroupMember,
     AuditEvent,
+    CategoryOption,
+    CategorySet,
     ChangeProposal,
     CommonIndicator,
     DOEAspect,
@@ -176,6 +178,24 @@ def _seed_vocabularies(session: Session, data: dict[str, Any], counter: Counter)
         for pos, entry in enumerate(entries):
             values = {"name_th": entry["name_th"], "name_en": entry["name_en"], "position": pos}
             _upsert(session, model, {"code": entry["code"]}, values, counter)
+    _seed_category_sets(session, data.get("category_sets", []), counter)
+
+
+def _seed_category_sets(session: Session, entries: list[dict[str, Any]], counter: Counter) -> None:
+    """The national breakdowns and their options, upserted by code (never deleted: data values
+    may name them)."""
+    for pos, entry in enumerate(entries):
+        values = {"name_th": entry["name_th"], "name_en": entry["name_en"], "position": pos}
+        key = {"area_id": None, "code": entry["code"]}
+        category_set = _upsert(session, CategorySet, key, values, counter)
+        for option_pos, option in enumerate(entry["options"]):
+            values = {
+                "name_th": option["name_th"],
+                "name_en": option["name_en"],
+                "position": option_pos,
+            }
+            key = {"set_id": category_set.id, "code": option["code"]}
+            _upsert(session, CategoryOption, key, values, counter)
 
 
 INDICATOR_FIELDS = (

@@ -587,7 +587,15 @@ def recompute_for_items(
         )
         .distinct()
     )
-    kpis = list(session.exec(query))
+    # Lock them (PostgreSQL; SQLite has one writer at a time anyway): a writer of another of
+    # their items waits for this commit, then reads the values as this one left them, so that
+    # two custodians saving the numerator and the denominator at once never leave a KPI
+    # computed from half of what is stored.
+    ids = list(session.exec(query.with_only_columns(col(KPI.id))))
+    if not ids:
+        return []
+    locked = select(KPI).where(col(KPI.id).in_(ids)).order_by(col(KPI.id)).with_for_update()
+    kpis = list(session.exec(locked.execution_options(populate_existing=True)))
     for kpi in kpis:
         recompute(session, actor=actor, area=area, plan=plan, kpi=kpi, periods=periods)
     return [k.id for k in kpis]
@@ -651,7 +659,8 @@ def recompute(
             continue
         fields = {"value": value, "source": "computed"}
         progress.write_measurement(session, actor, plan, kpi, period, fields)
-    session.flush()
+    with audit.lost_race_is_conflict(session, inserts=True):
+        session.flush()
 
 
 def _locked_periods(session: Session, area_id: int) -> set[str]:

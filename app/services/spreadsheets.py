@@ -430,8 +430,8 @@ def apply_held_import(
 
 
 def take_held(session: Session, area_id: int, digest: str) -> bytes | None:
-    """A held workbook's bytes; it stops waiting when the caller commits. None if it is not
-    waiting (confirmed already, too old, another area's)."""
+    """A held workbook, no longer waiting once the caller's transaction commits (a failed
+    confirmation rolls back and leaves it waiting). None if it is not waiting."""
     row = _held(session, area_id, digest)
     if row is None:
         return None
@@ -468,21 +468,32 @@ def _write_of(progress: KPIProgress, row: ImportRow) -> PeriodWrite:
 
 def read_progress_sheet(data: bytes) -> tuple[list[tuple[int, dict[str, Any]]], list[Msg]]:
     """The progress sheet's rows as {column key: cell value}, or what stops the file being read."""
-    return read_sheet(data, PROGRESS_SHEET, _header_keys)
+    required = (PROGRESS_COLUMNS[0], PROGRESS_COLUMNS[3])  # KPI code, period code
+    return read_table(data, PROGRESS_SHEET, PROGRESS_COLUMNS, required)
+
+
+Rows = list[tuple[int, dict[str, Any]]]
+
+
+def read_table(
+    data: bytes, sheet_title: str, columns: Iterable[Column], required: Iterable[Column]
+) -> tuple[Rows, list[Msg]]:
+    """The rows of the sheet titled `sheet_title` (a msgid, recognised in any language) as
+    {column key: cell value}, or what stops the file being read. The file is checked for size
+    and shape before it is parsed (see safe_sheets)."""
+    columns, required = list(columns), list(required)
+    return read_sheet(data, sheet_title, lambda titles: _header_keys(titles, columns, required))
 
 
 Header = Callable[[list[Any]], tuple[dict[int, str], list[Msg]]]
 
 
-def read_sheet(
-    data: bytes, sheet_title: str, header: Header
-) -> tuple[list[tuple[int, dict[str, Any]]], list[Msg]]:
-    """A sheet's rows (the one titled `sheet_title`, a message id, in either language) as
-    {column key: cell value}, the keys given by `header` from the first row; or what stops the
-    file being read. The file is checked for size and shape before it is parsed (safe_sheets)."""
+def read_sheet(data: bytes, sheet_title: str, header: Header) -> tuple[Rows, list[Msg]]:
+    """`read_table` for a sheet whose columns are known only from its first row: `header`
+    turns its titles into {column index: key} (or the problems with them)."""
     try:
         safe_sheets.check_package(data)
-        return _sheet_rows(data, sheet_title, header)
+        return _table_rows(data, sheet_title, header)
     except safe_sheets.Refused as refused:
         return [], [refused.msg]
     except Exception:
@@ -491,9 +502,7 @@ def read_sheet(
         return [], [Msg(safe_sheets.NOT_A_WORKBOOK)]
 
 
-def _sheet_rows(
-    data: bytes, sheet_title: str, header_keys: Header
-) -> tuple[list[tuple[int, dict[str, Any]]], list[Msg]]:
+def _table_rows(data: bytes, sheet_title: str, header_keys: Header) -> tuple[Rows, list[Msg]]:
     book = load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
     names = {translations(code).gettext(sheet_title).casefold() for code in LOCALES}
     sheet = next((s for s in book.worksheets if s.title.strip().casefold() in names), None)
@@ -526,10 +535,12 @@ def _cell_value(cell: Any) -> Any:
     return value
 
 
-def _header_keys(titles: list[Any]) -> tuple[dict[int, str], list[Msg]]:
+def _header_keys(
+    titles: list[Any], columns: list[Column], required: list[Column]
+) -> tuple[dict[int, str], list[Msg]]:
     """Column index -> key, for the columns an import reads (titled in either language)."""
     known: dict[str, str] = {}
-    for column in PROGRESS_COLUMNS:
+    for column in columns:
         if not column.info:
             for code in LOCALES:
                 known[translations(code).gettext(column.title).strip().casefold()] = column.key
@@ -538,10 +549,10 @@ def _header_keys(titles: list[Any]) -> tuple[dict[int, str], list[Msg]]:
         key = known.get(str(title or "").strip().casefold())
         if key and key not in keys.values():  # a repeated column: the first one counts
             keys[index] = key
-    for required in PROGRESS_COLUMNS[0], PROGRESS_COLUMNS[3]:  # KPI code, period code
-        if required.key not in keys.values():
+    for column in required:
+        if column.key not in keys.values():
             msg = N_("The first row must name the columns; “%(column)s” is missing.")
-            return {}, [Msg(msg, {"column": gettext(required.title)})]
+            return {}, [Msg(msg, {"column": gettext(column.title)})]
     return keys, []
 
 

@@ -11,15 +11,18 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlmodel import Session
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 
 from app.db import SessionDep
+from app.i18n import N_
 from app.models import Area
 from app.models.de import DataAccess, DataFrequency
+from app.models.enums import PeriodType
 from app.models.workshops import ResourceDimension
-from app.services import resources
+from app.services import breakdowns, catalogue_import, resources
 from app.services import spreadsheets as sheets
 from app.services.access import Permission, Principal
+from app.services.catalogue_import import CatalogueImport
 from app.services.errors import Conflict, Msg, ValidationFailed
 from app.templating import is_htmx, render
 from app.web.auth import CurrentPrincipal, ReadArea, ReflectArea
@@ -29,7 +32,12 @@ from app.web.spreadsheets import download, file_stem
 router = APIRouter(prefix="/areas/{slug}")
 
 RESOURCE_FIELDS = ("dimension", "name", "description", "owner_agency_id")
-NEW_ITEM = {"frequency": DataFrequency.yearly.value, "access": DataAccess.on_request.value}
+NEW_ITEM = {
+    "frequency": DataFrequency.yearly.value,
+    "access": DataAccess.on_request.value,
+    "period_type": PeriodType.fiscal_year.value,
+    "due_days": resources.DUE_DAYS,
+}
 DATA_ITEM_FIELDS = (
     "name",
     "description",
@@ -37,6 +45,10 @@ DATA_ITEM_FIELDS = (
     "source_system",
     "frequency",
     "access",
+    "measure",
+    "period_type",
+    "reported_by",
+    "due_days",
 )
 
 
@@ -210,8 +222,10 @@ def resource_delete(
 
 def _item_values(form: FormData) -> dict[str, Any]:
     """What was sent; a frequency or access left out takes its default."""
-    values = {name: field_text(form, name, 5000) for name in DATA_ITEM_FIELDS}
-    return {k: v for k, v in values.items() if v or k not in NEW_ITEM}
+    values: dict[str, Any] = {name: field_text(form, name, 5000) for name in DATA_ITEM_FIELDS}
+    values = {k: v for k, v in values.items() if v or k not in NEW_ITEM}
+    values["category_set_ids"] = form.getlist("category_set_ids")
+    return values
 
 
 def _catalogue(
@@ -230,6 +244,7 @@ def _catalogue(
         "can_reflect": principal.can(Permission.reflect, area.id),
         "values": NEW_ITEM,
         "errors": {},
+        "bd": {},
         **extra,
     }
     if fragment:
@@ -381,3 +396,220 @@ def data_item_delete(
     if is_htmx(request):
         return _catalogue(request, session, area, principal, fragment=True)
     return see_other(request, "data_catalogue", slug=area.slug)
+
+
+# ---- breakdowns (category sets) -------------------------------------------------------------
+
+SET_FIELDS = ("code", "name_th", "name_en")
+
+
+def _bd_values(form: FormData) -> dict[str, Any]:
+    return {name: field_text(form, name, 400) for name in SET_FIELDS if name in form}
+
+
+def _breakdown_write(
+    request: Request,
+    session: Session,
+    area: Area,
+    principal: Principal,
+    key: str,
+    values: dict[str, Any],
+    write: Any,
+) -> Response:
+    """Run one breakdown write; a problem sends the data page back (422) with the message
+    beside the form `key`, a success goes to the breakdown."""
+    try:
+        anchor = write()
+    except ValidationFailed as exc:
+        session.rollback()
+        bd = {"key": key, "values": values, "errors": exc.errors}
+        return _catalogue(request, session, area, principal, status_code=422, bd=bd)
+    return see_other(request, "data_catalogue", anchor, slug=area.slug)
+
+
+@router.post("/data/breakdowns", name="category_set_create")
+def category_set_create(
+    request: Request,
+    area: ReflectArea,
+    session: SessionDep,
+    form: Form,
+    principal: CurrentPrincipal,
+) -> Response:
+    values = _bd_values(form)
+
+    def write() -> str:
+        row = breakdowns.create_set(session, actor=principal.actor, area=area, set_in=values)
+        return f"category-set-{row.id}"
+
+    return _breakdown_write(request, session, area, principal, "set-new", values, write)
+
+
+@router.post("/data/breakdowns/{set_id:id}", name="category_set_update")
+def category_set_update(
+    request: Request,
+    set_id: int,
+    area: ReflectArea,
+    session: SessionDep,
+    form: Form,
+    principal: CurrentPrincipal,
+) -> Response:
+    values = _bd_values(form)
+
+    def write() -> str:
+        breakdowns.rename_set(
+            session, actor=principal.actor, area=area, set_id=set_id, names_in=values
+        )
+        return f"category-set-{set_id}"
+
+    return _breakdown_write(request, session, area, principal, f"set-{set_id}", values, write)
+
+
+@router.post("/data/breakdowns/{set_id:id}/delete", name="category_set_delete")
+def category_set_delete(
+    request: Request,
+    set_id: int,
+    area: ReflectArea,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+) -> Response:
+    def write() -> str:
+        breakdowns.delete_set(session, actor=principal.actor, area=area, set_id=set_id)
+        return "breakdowns"
+
+    return _breakdown_write(request, session, area, principal, f"set-{set_id}", {}, write)
+
+
+@router.post("/data/breakdowns/{set_id:id}/options", name="category_option_create")
+def category_option_create(
+    request: Request,
+    set_id: int,
+    area: ReflectArea,
+    session: SessionDep,
+    form: Form,
+    principal: CurrentPrincipal,
+) -> Response:
+    values = _bd_values(form)
+
+    def write() -> str:
+        breakdowns.add_option(
+            session, actor=principal.actor, area=area, set_id=set_id, option_in=values
+        )
+        return f"category-set-{set_id}"
+
+    key = f"option-new-{set_id}"
+    return _breakdown_write(request, session, area, principal, key, values, write)
+
+
+@router.post("/data/breakdowns/{set_id:id}/options/{option_id:id}", name="category_option_update")
+def category_option_update(
+    request: Request,
+    set_id: int,
+    option_id: int,
+    area: ReflectArea,
+    session: SessionDep,
+    form: Form,
+    principal: CurrentPrincipal,
+) -> Response:
+    values = _bd_values(form)
+
+    def write() -> str:
+        breakdowns.rename_option(
+            session,
+            actor=principal.actor,
+            area=area,
+            set_id=set_id,
+            option_id=option_id,
+            names_in=values,
+        )
+        return f"category-option-{option_id}"
+
+    key = f"option-{option_id}"
+    return _breakdown_write(request, session, area, principal, key, values, write)
+
+
+@router.post(
+    "/data/breakdowns/{set_id:id}/options/{option_id:id}/delete", name="category_option_delete"
+)
+def category_option_delete(
+    request: Request,
+    set_id: int,
+    option_id: int,
+    area: ReflectArea,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+) -> Response:
+    def write() -> str:
+        breakdowns.remove_option(
+            session, actor=principal.actor, area=area, set_id=set_id, option_id=option_id
+        )
+        return f"category-set-{set_id}"
+
+    key = f"option-{option_id}"
+    return _breakdown_write(request, session, area, principal, key, {}, write)
+
+
+# ---- the catalogue in bulk ------------------------------------------------------------------
+
+
+def _import_page(
+    request: Request,
+    area: Area,
+    preview: CatalogueImport | None,
+    *,
+    digest: str = "",
+    problem: Msg | None = None,
+    status_code: int = 200,
+) -> Response:
+    ctx = {
+        "area": area,
+        "preview": preview,
+        "digest": digest,
+        "problem": problem,
+        "titles": catalogue_import.TITLES,
+    }
+    return render(request, "resources/import.html", ctx, status_code=status_code)
+
+
+@router.get("/data/import", name="data_catalogue_import")
+def data_import_form(request: Request, area: ReflectArea) -> Response:
+    return _import_page(request, area, None)
+
+
+@router.post("/data/import", name="data_catalogue_import_preview")
+def data_import_preview(
+    request: Request, area: ReflectArea, session: SessionDep, form: Form
+) -> Response:
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        problem = Msg(N_("Choose the filled-in workbook (.xlsx) to upload."))
+        return _import_page(request, area, None, problem=problem, status_code=422)
+    data = upload.file.read(sheets.MAX_BYTES + 1)
+    preview = catalogue_import.preview_catalogue(session, area, data, upload.filename)
+    held = preview.ok and preview.change_count
+    digest = sheets.hold_import(session, area_id=area.id, data=data) if held else ""
+    status_code = 200 if preview.ok else 422
+    return _import_page(request, area, preview, digest=digest, status_code=status_code)
+
+
+@router.post("/data/import/{digest}", name="data_catalogue_import_apply")
+def data_import_apply(
+    request: Request,
+    digest: str,
+    area: ReflectArea,
+    session: SessionDep,
+    form: Form,
+    principal: CurrentPrincipal,
+) -> Response:
+    filename = str(form.get("filename", ""))[:255] or "upload.xlsx"
+    data = sheets.take_held(session, area.id, digest)
+    if data is None:
+        problem = Msg(N_("That upload is no longer waiting: please upload the file again."))
+        return _import_page(request, area, None, problem=problem, status_code=422)
+    preview = catalogue_import.apply_catalogue(
+        session, actor=principal.actor, area=area, data=data, filename=filename
+    )
+    if not preview.applied:
+        session.rollback()  # it keeps waiting
+        return _import_page(request, area, preview, status_code=422)
+    url = request.url_for("data_catalogue", slug=area.slug).path
+    return Response(status_code=303, headers={"Location": f"{url}?imported={preview.change_count}"})

@@ -16,7 +16,16 @@ from sqlmodel import Session, select
 
 from app.main import create_app
 from app.models import KPI, AuditEvent
-from app.services import accounts, comments, outcomes, partners, plans, resources
+from app.services import (
+    accounts,
+    breakdowns,
+    comments,
+    outcomes,
+    partners,
+    plans,
+    resources,
+    units,
+)
 from app.web import auth
 from tests import factories as f
 from tests.conftest import sign_in
@@ -49,6 +58,9 @@ REFLECTION = "/areas/{slug}/reflections/{reflection_id}"
 RESOURCE = "/areas/{slug}/resources/{resource_id}"
 DATA_ITEM = "/areas/{slug}/data/{data_item_id}"
 QUESTION = "/areas/{slug}/questions/{question_id}"
+UNIT = "/areas/{slug}/units/{unit_id}"
+BREAKDOWN = "/areas/{slug}/data/breakdowns/{set_id}"
+OPTION = BREAKDOWN + "/options/{option_id}"
 PARTNER = "/areas/{slug}/partners/{partner_id}"
 MARKER = PARTNER + "/markers/{marker_id}"
 MATRIX: dict[tuple[str, str], frozenset[str]] = {
@@ -115,13 +127,33 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", DATA_ITEM): REFLECT,
     ("GET", DATA_ITEM + "/delete"): REFLECT,
     ("POST", DATA_ITEM + "/delete"): REFLECT,
+    ("GET", "/areas/{slug}/data/import"): REFLECT,
+    ("POST", "/areas/{slug}/data/import"): REFLECT,
+    ("POST", "/areas/{slug}/data/import/{digest}"): REFLECT,
+    ("POST", "/areas/{slug}/data/breakdowns"): REFLECT,
+    ("POST", BREAKDOWN): REFLECT,
+    ("POST", BREAKDOWN + "/delete"): REFLECT,
+    ("POST", BREAKDOWN + "/options"): REFLECT,
+    ("POST", OPTION): REFLECT,
+    ("POST", OPTION + "/delete"): REFLECT,
+    # the reporting units registry
+    ("GET", "/areas/{slug}/units"): READ,
+    ("GET", "/areas/{slug}/units.xlsx"): READ,
+    ("POST", "/areas/{slug}/units"): EDIT,
+    ("GET", UNIT + "/edit"): EDIT,
+    ("POST", UNIT): EDIT,
+    ("GET", UNIT + "/delete"): EDIT,
+    ("POST", UNIT + "/delete"): EDIT,
+    ("GET", "/areas/{slug}/units/import"): EDIT,
+    ("POST", "/areas/{slug}/units/import"): EDIT,
+    ("POST", "/areas/{slug}/units/import/{digest}"): EDIT,
     ("GET", DATA_ITEM + "/values"): READ,
     ("GET", "/areas/{slug}/data/entry"): EDIT,
     ("POST", "/areas/{slug}/data/entry"): EDIT,
     ("GET", "/areas/{slug}/data/entry.xlsx"): EDIT,
-    ("GET", "/areas/{slug}/data/import"): EDIT,
-    ("POST", "/areas/{slug}/data/import"): EDIT,
-    ("POST", "/areas/{slug}/data/import/{digest}"): EDIT,
+    ("GET", "/areas/{slug}/data/entry/import"): EDIT,
+    ("POST", "/areas/{slug}/data/entry/import"): EDIT,
+    ("POST", "/areas/{slug}/data/entry/import/{digest}"): EDIT,
     ("GET", "/areas/{slug}/reflections"): READ,
     ("POST", "/areas/{slug}/reflections"): REFLECT,
     ("GET", REFLECTION): READ,
@@ -219,6 +251,13 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("PUT", "/api/v1/kpis/{kpi_id}/targets/{period}"): EDIT,
     ("GET", "/api/v1/actions/{action_id}/updates"): READ,
     ("POST", "/api/v1/actions/{action_id}/updates"): EDIT,
+    ("GET", "/api/v1/areas/{slug}/data-items"): READ,
+    ("POST", "/api/v1/areas/{slug}/data-items"): REFLECT,
+    ("GET", "/api/v1/data-items/{data_item_id}"): READ,
+    ("PATCH", "/api/v1/data-items/{data_item_id}"): REFLECT,
+    ("DELETE", "/api/v1/data-items/{data_item_id}"): REFLECT,
+    ("GET", "/api/v1/data-items/{data_item_id}/values"): READ,
+    ("PUT", "/api/v1/data-items/{data_item_id}/values"): EDIT,
     ("GET", API): READ,
     ("POST", API): EDIT,
     ("PATCH", API): EDIT,
@@ -308,6 +347,19 @@ def world(session: Session, app_client: Callable[[], TestClient]) -> World:
     data_item = resources.create_data_item(
         session, actor=f.ACTOR, area=phuket, item_in={"name": "ผลการประเมินการอ่าน ป.1"}
     )
+    unit = units.create_unit(
+        session, actor=f.ACTOR, area=phuket, unit_in={"kind": "school", "name": "โรงเรียนภูเก็ต"}
+    )
+    island = breakdowns.create_set(
+        session, actor=f.ACTOR, area=phuket, set_in={"code": "island", "name_th": "เกาะ"}
+    )
+    option = breakdowns.add_option(
+        session,
+        actor=f.ACTOR,
+        area=phuket,
+        set_id=island.id,
+        option_in={"code": "on_island", "name_th": "บนเกาะ"},
+    )
     partner = partners.create_partner(
         session, actor=f.ACTOR, area=phuket, partner_in={"name": "ผู้ปกครอง"}
     )
@@ -371,6 +423,9 @@ def world(session: Session, app_client: Callable[[], TestClient]) -> World:
         "principle_id": str(principle.id),
         "resource_id": str(resource.id),
         "data_item_id": str(data_item.id),
+        "unit_id": str(unit.id),
+        "set_id": str(island.id),
+        "option_id": str(option.id),
         "version_id": "999999",
         "development_id": "999999",
         "partner_id": str(partner.id),

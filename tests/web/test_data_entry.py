@@ -200,7 +200,7 @@ def _template(client: TestClient, entry: dict) -> tuple[object, object]:
     return book, book.worksheets[0]
 
 
-def _upload(client: TestClient, book: object, path: str = "/areas/krabi/data/import"):  # noqa: ANN202
+def _upload(client: TestClient, book: object, path: str = "/areas/krabi/data/entry/import"):  # noqa: ANN202
     out = io.BytesIO()
     book.save(out)
     return client.post(path, files={"file": ("ข้อมูล สพป.xlsx", out.getvalue(), XLSX)})
@@ -231,10 +231,10 @@ def test_the_workbook_holds_the_stored_values_and_imports_after_a_preview(
     assert (
         session.exec(select(DataValue).where(DataValue.data_item_id == volunteers.id)).all() == []
     )
-    digest = re.search(r'action="/areas/krabi/data/import/([0-9a-f]+)', preview.text).group(1)
+    digest = re.search(r'action="/areas/krabi/data/entry/import/([0-9a-f]+)', preview.text).group(1)
     assert 'name="filename" value="ข้อมูล สพป.xlsx"' in preview.text
     done = client.post(
-        f"/areas/krabi/data/import/{digest}",
+        f"/areas/krabi/data/entry/import/{digest}",
         data={"filename": "ข้อมูล สพป.xlsx"},
         follow_redirects=False,
     )
@@ -249,7 +249,7 @@ def test_the_workbook_holds_the_stored_values_and_imports_after_a_preview(
         for v in session.exec(select(DataValue).where(DataValue.data_item_id == volunteers.id))
     } == {"นำเข้าจาก ข้อมูล สพป.xlsx"}
     # the same digest twice: it no longer waits
-    assert client.post(f"/areas/krabi/data/import/{digest}").status_code == 422
+    assert client.post(f"/areas/krabi/data/entry/import/{digest}").status_code == 422
 
 
 def test_a_workbook_with_one_bad_row_imports_nothing(
@@ -268,7 +268,7 @@ def test_a_workbook_with_one_bad_row_imports_nothing(
     text = preview.text
     assert "พบปัญหา 3 จุด จึงไม่ได้บันทึกสิ่งใด" in text
     assert "ระบุเป็นตัวเลข" in text and "9999999999" in text
-    assert "/areas/krabi/data/import/" not in text  # no confirm button
+    assert "/areas/krabi/data/entry/import/" not in text  # no confirm button
     assert session.exec(select(DataValue)).all() == []
 
 
@@ -276,7 +276,7 @@ def test_a_file_that_is_not_a_workbook_is_refused_beside_the_upload(
     client: TestClient, entry: dict
 ) -> None:
     answer = client.post(
-        "/areas/krabi/data/import", files={"file": ("x.xlsx", b"not a zip at all", XLSX)}
+        "/areas/krabi/data/entry/import", files={"file": ("x.xlsx", b"not a zip at all", XLSX)}
     )
     assert answer.status_code == 422
     assert 'id="import-file-error"' in answer.text

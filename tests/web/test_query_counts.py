@@ -24,6 +24,7 @@ from sqlmodel import Session, select
 from app.models import KPI, Area, DataItem, KeyResultArea, Plan, User, WorkshopSession
 from app.services import (
     accounts,
+    breakdowns,
     comments,
     evidence,
     indicators,
@@ -37,6 +38,7 @@ from app.services import (
     resources,
     reviews,
     shared_data,
+    units,
     versions,
 )
 from app.services.audit import Actor
@@ -253,8 +255,21 @@ def _grow(session: Session, w: World, start: int, stop: int) -> dict[str, int]:
             area=area,
             resource_in={"dimension": "data", "name": f"ระบบ DMC {n}", "action_ids": [action.id]},
         )
+        breakdown = breakdowns.create_set(
+            session, actor=f.ACTOR, area=area, set_in={"code": f"zone_{n}", "name_th": f"เขต {n}"}
+        )
+        breakdowns.add_option(
+            session,
+            actor=f.ACTOR,
+            area=area,
+            set_id=breakdown.id,
+            option_in={"code": "island", "name_th": "เกาะ"},
+        )
         data_item = resources.create_data_item(
-            session, actor=f.ACTOR, area=area, item_in={"name": f"ผลการประเมินการอ่าน {n}"}
+            session,
+            actor=f.ACTOR,
+            area=area,
+            item_in={"name": f"ผลการประเมินการอ่าน {n}", "category_set_ids": [breakdown.id]},
         )
         valued = w.params.get("data_item_id")  # the first item gets a value for one more year
         shared_data.put_values(
@@ -273,8 +288,19 @@ def _grow(session: Session, w: World, start: int, stop: int) -> dict[str, int]:
             marker_in={"level": "expect", "text": f"ผู้ปกครองมาร่วมประชุมชั้นเรียน {n}"},
         )
         partners.create_partner(session, actor=f.ACTOR, area=area, partner_in={"name": f"ชุมชน {n}"})
-        progress.add_unit(
+        unit = progress.add_unit(
             session, actor=f.ACTOR, area=area, unit_in={"kind": "school", "name": f"โรงเรียน {n}"}
+        )
+        units.create_unit(  # a tree that grows: each school under the last
+            session,
+            actor=f.ACTOR,
+            area=area,
+            unit_in={
+                "kind": "school",
+                "name": f"โรงเรียนสาขา {n}",
+                "code": f"10810{n:05d}",
+                "parent_id": unit.id,
+            },
         )
         evidence.store(
             session,
@@ -297,6 +323,7 @@ def _grow(session: Session, w: World, start: int, stop: int) -> dict[str, int]:
                 "principle_id": principle.id,
                 "resource_id": resource.id,
                 "data_item_id": data_item.id,
+                "unit_id": unit.id,
                 "marker_id": marker.id,
             }
     if stop > 1:  # the latest change (the projector shows it) is a person's
@@ -382,7 +409,7 @@ def _fillable(path: str) -> bool:
 WORLD_PARAMS = (
     *("kpi_id", "action_id", "period", "entity_type", "entity_id", "evidence_id", "user_id"),
     *("workshop_id", "code", "indicator_code", "comment_id", "partner_id", "reflection_id"),
-    *("resource_id", "data_item_id", "version_id", "outcome_id"),
+    *("resource_id", "data_item_id", "version_id", "outcome_id", "unit_id"),
 )
 
 

@@ -22,8 +22,8 @@ from sqlmodel import Session, select
 
 from app.db import get_session
 from app.main import create_app
-from app.models import KPI, AuditEvent, Measurement
-from app.services import accounts, plans
+from app.models import KPI, AuditEvent, DataItem, Measurement
+from app.services import accounts, plans, shared_data
 from app.web import auth
 from tests import factories
 
@@ -203,3 +203,44 @@ def test_two_editor_forms_of_one_kpi_version_never_both_win(live: str, session: 
         assert stored.version == version + 1
     recorded = _versions_recorded(session, "kpi", kpi.id)
     assert len(recorded) == len(set(recorded))
+
+
+def test_two_custodians_saving_a_ratios_numerator_and_denominator_at_once_leave_it_consistent(
+    live: str, session: Session, editor_token: str
+) -> None:
+    """Each save computes the KPI again; whichever commits last must have read the other's
+    values, so the KPI always equals its numerator over its denominator as stored."""
+    plan = factories.make_plan(session)
+    kpi = factories.make_kpi(session, plan)
+    area = factories.area(session)
+    items = [
+        DataItem(area_id=area.id, name=name, period_type="academic_year")
+        for name in ("นักเรียนที่อ่านคล่อง", "นักเรียนที่เข้าสอบ")
+    ]
+    session.add_all(items)
+    session.commit()
+    computation = shared_data.check_computation(
+        session,
+        area,
+        kpi,
+        {"method": "ratio", "numerator": items[0].id, "denominator": items[1].id, "scale": 100},
+    )
+    shared_data.set_computation(
+        session, actor=factories.ACTOR, area=area, plan=plan, kpi=kpi, computation=computation
+    )
+    session.commit()
+    api = _api(live, editor_token)
+    for trial in range(TRIALS):
+        num, den = 30 + trial, 60 + 2 * trial + (trial % 3)
+        results = _race(
+            api("PUT", f"/api/v1/data-items/{items[0].id}/values", _cell(num)),
+            api("PUT", f"/api/v1/data-items/{items[1].id}/values", _cell(den)),
+        )
+        assert [status for status, _ in results] == [200, 200], (trial, results)
+        session.expire_all()
+        stored = session.exec(select(Measurement).where(Measurement.kpi_id == kpi.id)).one()
+        assert stored.value == pytest.approx(num / den * 100), trial
+
+
+def _cell(value: float) -> dict:
+    return {"values": [{"period": "AY2566", "value": value}]}

@@ -352,9 +352,9 @@ def test_the_catalogue_workbook_matches_the_database(client: TestClient, session
     stored = session.exec(select(DataItem.name)).all()
     assert sorted(names) == sorted(stored) and names[0] == "ข้อมูลนักเรียนรายบุคคล"
     first, second = rows[1], rows[2]
-    assert first[1] == "จากระบบ DMC" and first[6] in (None, "")
-    assert second[2] == custodian.name_th and second[3] == "ทะเบียนของ พมจ."
-    assert second[6].split("\n") == [f"{k.code} {k.name}" for k in (kpi1, kpi2)]
+    assert first[1] == "จากระบบ DMC" and first[11] in (None, "")
+    assert second[3] == custodian.name_th and second[4] == "ทะเบียนของ พมจ."
+    assert second[11].split("\n") == [f"{k.code} {k.name}" for k in (kpi1, kpi2)]
 
 
 # ---- workshops ------------------------------------------------------------------------------

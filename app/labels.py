@@ -250,6 +250,7 @@ LABELS: dict[str, dict[str, str]] = {
         "owner_agency_id": N_("Owner agency"),
         "custodian_agency_id": N_("Custodian agency"),
         "source_system": N_("Source system"),
+        "source": N_("Source"),
         "frequency": N_("Frequency"),
         "access": N_("Access"),
         "statement": N_("Principle"),

@@ -256,6 +256,7 @@ LABELS: dict[str, dict[str, str]] = {
         "owner_agency_id": N_("Owner agency"),
         "custodian_agency_id": N_("Custodian agency"),
         "source_system": N_("Source system"),
+        "source": N_("Source"),
         "frequency": N_("Frequency"),
         "access": N_("Access"),
         "statement": N_("Principle"),
@@ -315,6 +316,9 @@ LABELS: dict[str, dict[str, str]] = {
     },
     # A field whose name means something else in one kind of record: (entity, field) -> label.
     "entity_field": {
+        "data_value:item": N_("Data item"),
+        "data_value:cells": N_("Values"),
+        "data_value:source": N_("Source of these values"),
         "progress_marker:text": N_("Progress marker"),
         "progress_marker_rating:text": N_("Progress marker"),
         "contribution:text": N_("Contribution"),

@@ -156,16 +156,16 @@ def _import_page(
         "agency": _choice(query.get("agency")),
         "period": query.get("period", "")[:20],
     }
-    return render(request, "resources/data_import.html", ctx, status_code=status_code)
+    return render(request, "resources/data_values_import.html", ctx, status_code=status_code)
 
 
-@router.get("/data/entry/import", name="data_import")
-def data_import(request: Request, area: EditArea) -> Response:
+@router.get("/data/entry/import", name="data_values_import")
+def data_values_import(request: Request, area: EditArea) -> Response:
     return _import_page(request, area, None)
 
 
-@router.post("/data/entry/import", name="data_import_preview")
-def data_import_preview(
+@router.post("/data/entry/import", name="data_values_import_preview")
+def data_values_import_preview(
     request: Request, area: EditArea, session: SessionDep, form: Form
 ) -> Response:
     upload = form.get("file")
@@ -181,8 +181,8 @@ def data_import_preview(
     )
 
 
-@router.post("/data/entry/import/{digest}", name="data_import_apply")
-def data_import_apply(
+@router.post("/data/entry/import/{digest}", name="data_values_import_apply")
+def data_values_import_apply(
     request: Request,
     digest: str,
     area: EditArea,

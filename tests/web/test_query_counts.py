@@ -175,7 +175,8 @@ def _compute(session: Session, w: World) -> None:
         computation_in={"method": "ratio", "numerator": items[0].id, "denominator": items[1].id},
         partial=True,
     )
-    for unit in session.exec(select(OrgUnit).where(OrgUnit.area_id == w.area.id)):
+    schools = select(OrgUnit).where(OrgUnit.area_id == w.area.id, OrgUnit.kind == "school")
+    for unit in session.exec(schools):
         _unit_values(session, w, unit)
 
 
@@ -183,7 +184,12 @@ def _unit_values(session: Session, w: World, unit: OrgUnit) -> None:
     """A school's values of the world's computed KPI's items (no girls tested: no value)."""
     for item, (male, female) in zip(w.computed_items, ((30, 0), (40, 0)), strict=True):
         rows = [
-            {"period": "AY2567", "unit": str(unit.id), "categories": {"sex_q": sex}, "value": v}
+            {
+                "period": "AY2567",
+                "unit": unit.code or str(unit.id),
+                "categories": {"sex_q": sex},
+                "value": v,
+            }
             for sex, v in (("male", male), ("female", female))
         ]
         shared_data.put_values(session, actor=f.ACTOR, area=w.area, item=item, rows=rows)

@@ -46,6 +46,11 @@ def load(
         entry["code"]: _category_set(session, area, entry)
         for entry in data.get("category_sets", [])
     }
+    wanted = {code for entry in data.get("items", []) for code in entry.get("breakdowns", [])}
+    national = select(CategorySet).where(
+        col(CategorySet.area_id).is_(None), col(CategorySet.code).in_(sorted(wanted - set(sets)))
+    )
+    sets |= {s.code: s for s in session.exec(national)}  # national sets need no entry
     units = _units(session, area, data.get("units", []))
     source = data.get("source", "ข้อมูลสาธิต")
     for entry in data.get("items", []):

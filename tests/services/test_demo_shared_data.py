@@ -26,7 +26,7 @@ def test_mae_hong_son_demo_has_computed_kpis_from_demo_values(session: Session) 
     }
     assert values["AY2567"] == (63.0, "computed")  # 92 of 146 pupils tested
     cells = session.exec(select(ComputedValue).where(ComputedValue.kpi_id == kpi1.id)).all()
-    assert any(c.categories == "demo_language=karen" and c.unit_id for c in cells)
+    assert any(c.categories == "ethnic_language=karen" and c.unit_id for c in cells)
     assert any(c.reason == "zero_denominator" for c in cells)  # no Lisu pupils tested there
     kpi5 = session.exec(select(KPI).where(KPI.code == "KPI5")).one()
     assert kpi5.compute_method == "ratio"

@@ -62,9 +62,9 @@ def test_data_page_says_who_owes_which_data(client: TestClient, session: Session
     peo_row = section.split(f'id="completeness-agency-{w["peo"].id}"')[1].split("</tr>")[0]
     assert "สพป." in esa_row and "1/2" in esa_row
     assert (
-        "ครบถ้วนร้อยละ 50" in esa_row and "ตรงเวลา 0%" in esa_row
+        "ครบถ้วนร้อยละ 50" in esa_row and "ตรงเวลาร้อยละ 0" in esa_row
     )  # one school of two, after the due date
-    assert "1/1" in peo_row and "ครบถ้วนร้อยละ 100" in peo_row and "ตรงเวลา 100%" in peo_row
+    assert "1/1" in peo_row and "ครบถ้วนร้อยละ 100" in peo_row and "ตรงเวลาร้อยละ 100" in peo_row
     items = section.split(f"ของ {w['esa'].name_th}")[1].split("</details>")[0]
     assert "จำนวนนักเรียนที่เข้ารับการประเมิน" in items and "งบประมาณ" not in items
     assert "กำหนดส่ง" in items

@@ -175,7 +175,8 @@ def _compute(session: Session, w: World) -> None:
         computation_in={"method": "ratio", "numerator": items[0].id, "denominator": items[1].id},
         partial=True,
     )
-    for unit in session.exec(select(OrgUnit).where(OrgUnit.area_id == w.area.id)):
+    schools = select(OrgUnit).where(OrgUnit.area_id == w.area.id, OrgUnit.kind == "school")
+    for unit in session.exec(schools):
         _unit_values(session, w, unit)
 
 

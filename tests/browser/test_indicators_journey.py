@@ -19,12 +19,12 @@ def test_the_comparison_chart_draws_one_line_per_area(page: Page) -> None:
     expect(chart).to_have_class(re.compile(r"\bdrawn\b"))
     assert chart.locator("svg.main-svg").count() >= 1
     legend = chart.locator(".legendtext").all_text_contents()
-    assert {"กระบี่", "ภูเก็ต"} <= set(legend)
+    assert {"กระบี่", "ภูเก็ต", "แม่ฮ่องสอน"} <= set(legend)  # Mae Hong Son's KPI1 is computed
     assert chart.locator(".scatterlayer .trace").count() == len(legend)
     assert chart.locator(".scatterlayer .point").count() > len(legend)  # values over time
     rows = page.locator("table.comparison-table tbody tr")
-    expect(rows.filter(has_text="แม่ฮ่องสอน")).to_have_count(1)  # mapped, no value yet: no line
-    assert rows.count() == len(legend) + 1
+    expect(rows.filter(has_text="แม่ฮ่องสอน")).to_have_count(1)
+    assert rows.count() == len(legend)  # a line per area with values
     assert axe_problems(page) == []
     shoot(page, "indicator-comparison", full_page=True)
     first = rows.first.locator("td a").first

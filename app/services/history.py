@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from app import display, models
 from app.i18n import THAI_TZ
 from app.inputs import parse_id
-from app.models import AuditEvent, Plan, User
+from app.models import AuditEvent, DataItem, OrgUnit, Plan, User
 from app.services.plans import SPECS, restorable
 
 PAGE_SIZE = 50
@@ -106,10 +106,21 @@ def element_history(
     return [entry(e) for e in rows]
 
 
+# Records of an area, outside the plan, whose history pages link from their own pages.
+AREA_RECORDS: dict[str, tuple[Any, str]] = {
+    "org_unit": (OrgUnit, "name"),
+    "data_item": (DataItem, "name"),
+}
+
+
 def unrecorded_name(session: Session, area_id: int, entity_type: str, entity_id: int) -> str | None:
     """The name of an element of the area that no recorded change names yet (an agency loaded
     with the reference data has none until someone edits it); None if there is no such element."""
     spec = next((s for s in SPECS.values() if s.entity_type == entity_type), None)
+    if spec is None and entity_type in AREA_RECORDS:  # loaded by a seed, never edited since
+        model, label = AREA_RECORDS[entity_type]
+        found = session.get(model, entity_id)
+        return str(getattr(found, label)) if found and found.area_id == area_id else None
     row = session.get(spec.model, entity_id) if spec else None
     if spec is None or row is None:
         return None

@@ -282,3 +282,18 @@ def test_a_units_history_names_its_parent(client: TestClient, session: Session) 
     page = client.get(f"/areas/krabi/history/org_unit/{school.id}")
     assert page.status_code == 200
     assert "หน่วยงานต้นสังกัด" in page.text and "สพป.กระบี่" in page.text
+
+
+def test_a_unit_loaded_without_a_recorded_change_has_a_history_page(
+    client: TestClient, session: Session
+) -> None:
+    """The demo loads units straight into the table: the units page's history link must not
+    answer 404 (the persona crawl follows it), and another area's unit stays hidden."""
+    krabi, phuket = f.area(session, "krabi"), f.area(session, "phuket")
+    loaded = OrgUnit(area_id=krabi.id, kind="school", name="โรงเรียนบ้านคลองหิน (สาธิต)")
+    other = OrgUnit(area_id=phuket.id, kind="school", name="โรงเรียนบ้านกะทู้ (สาธิต)")
+    session.add_all([loaded, other])
+    session.commit()
+    page = client.get(f"/areas/krabi/history/org_unit/{loaded.id}")
+    assert page.status_code == 200 and "โรงเรียนบ้านคลองหิน (สาธิต)" in page.text
+    assert client.get(f"/areas/krabi/history/org_unit/{other.id}").status_code == 404

@@ -88,7 +88,7 @@ def test_unit_values_roll_up_into_the_area_value_and_the_grid_cell_follows(
         "/areas/krabi/progress/units",
         data={"kind": "esa_office", "name": "สพป.กระบี่", "kpi_id": str(kpi.id)},
     )
-    assert twice.status_code == 422 and "มีหน่วยชื่อนี้แล้ว" in twice.text
+    assert twice.status_code == 422 and "มีหน่วยงานชื่อนี้อยู่แล้ว" in twice.text
     units = progress.units_of(session, plan.area_id)
     assert [u.name for u in units] == ["สพป.กระบี่", "สพม.กระบี่"]
 

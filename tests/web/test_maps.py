@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
+from app.i18n import THAI_TZ
 from app.models import KPI, Action, AuditEvent, KeyResultArea, Plan
 from app.outcome_map import CHANGE_STYLES
 from app.services import plans, progress
@@ -121,7 +122,10 @@ def test_the_plan_as_it_stood_and_a_comparison_of_two_dates(
     now = {n["code"] for n in client.get("/api/v1/areas/krabi/map").json()["nodes"]}
     assert "KRA7" in now and "ACT1" not in now
 
-    page = client.get("/areas/krabi/map/compare?since=2024-06-30&until=" + date.today().isoformat())
+    today = datetime.now(
+        THAI_TZ
+    ).date()  # the map's days are Thailand's, whatever the server's clock
+    page = client.get(f"/areas/krabi/map/compare?since=2024-06-30&until={today.isoformat()}")
     assert page.status_code == 200
     items = page.text.split('class="differences"')[1].split("</ul>")[0]
     assert "difference-added" in items and "KRA7 ภาคีเครือข่ายท้องถิ่น" in items

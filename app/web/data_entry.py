@@ -6,11 +6,11 @@ The entry form is sent back with 422 when any cell is wrong, every message besid
 everything typed kept; nothing of any item is stored then.
 """
 
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from starlette.datastructures import UploadFile
 
 from app.db import SessionDep
 from app.i18n import N_
@@ -23,7 +23,7 @@ from app.services.spreadsheets import ImportPreview
 from app.templating import render
 from app.web.auth import CurrentPrincipal, EditArea, ReadArea
 from app.web.forms import Form, field_int, field_text
-from app.web.spreadsheets import download, file_stem
+from app.web.spreadsheets import apply_upload, download, file_stem, preview_upload
 
 router = APIRouter(prefix="/areas/{slug}")
 NO_PERIOD = N_("Choose one of the periods offered; nothing was saved.")
@@ -168,17 +168,10 @@ def data_values_import(request: Request, area: EditArea) -> Response:
 def data_values_import_preview(
     request: Request, area: EditArea, session: SessionDep, form: Form
 ) -> Response:
-    upload = form.get("file")
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        problem = Msg(N_("Choose the filled-in workbook (.xlsx) to upload."))
-        return _import_page(request, area, None, problem=problem, status_code=422)
-    data = upload.file.read(sheets.MAX_BYTES + 1)
-    preview = data_entry.preview_import(session, area, data, upload.filename)
-    held = preview.ok and preview.change_count
-    digest = sheets.hold_import(session, area_id=area.id, data=data) if held else ""
-    return _import_page(
-        request, area, preview, digest=digest, status_code=200 if preview.ok else 422
-    )
+    def preview_of(data: bytes, name: str) -> ImportPreview:
+        return data_entry.preview_import(session, area, data, name)
+
+    return preview_upload(session, area.id, form, preview_of, partial(_import_page, request, area))
 
 
 @router.post("/data/entry/import/{digest}", name="data_values_import_apply")
@@ -190,25 +183,15 @@ def data_values_import_apply(
     form: Form,
     principal: CurrentPrincipal,
 ) -> Response:
-    filename = field_text(form, "filename", 255) or "upload.xlsx"
-    data = sheets.take_held(session, area.id, digest)
-    if data is None:
-        problem = Msg(N_("That upload is no longer waiting: please upload the file again."))
-        return _import_page(request, area, None, problem=problem, status_code=422)
-    try:
-        preview = data_entry.apply_import(
+    def apply(data: bytes, filename: str) -> ImportPreview:
+        return data_entry.apply_import(
             session, actor=principal.actor, area=area, data=data, filename=filename
         )
-    except (Conflict, ValidationFailed) as exc:  # a value changed while it was being written
-        session.rollback()
-        message = exc.message if isinstance(exc, Conflict) else next(iter(exc.errors.values()))
-        preview = ImportPreview(filename, problems=[message])
-        return _import_page(request, area, preview, status_code=409)
-    if not preview.applied:
-        session.rollback()  # it keeps waiting
-        return _import_page(request, area, preview, status_code=422)
+
     url = request.url_for("data_entry", slug=area.slug).path
     query = request.query_params
     back = f"?agency={_choice(query.get('agency')) or ''}&period={query.get('period', '')[:20]}"
-    location = f"{url}{back}&saved={preview.change_count}"
-    return Response(status_code=303, headers={"Location": location})
+    page = partial(_import_page, request, area)
+    return apply_upload(
+        session, area.id, digest, form, apply, page, lambda p: f"{url}{back}&saved={p.change_count}"
+    )

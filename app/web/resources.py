@@ -6,15 +6,16 @@ admins) get an add form, and edit or delete each entry in place (htmx) or on its
 with 422, the message beside the field and what was typed kept.
 """
 
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlmodel import Session
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData
 
 from app.db import SessionDep
-from app.i18n import N_, gettext, localized, thai_sort_key
+from app.i18n import gettext, localized, thai_sort_key
 from app.models import Area
 from app.models.de import DataAccess, DataFrequency
 from app.models.enums import PeriodType
@@ -27,7 +28,7 @@ from app.services.errors import Conflict, Msg, ValidationFailed
 from app.templating import is_htmx, render
 from app.web.auth import CurrentPrincipal, ReadArea, ReflectArea
 from app.web.forms import Form, field_int, field_text, see_other
-from app.web.spreadsheets import download, file_stem
+from app.web.spreadsheets import apply_upload, download, file_stem, preview_upload
 
 router = APIRouter(prefix="/areas/{slug}")
 
@@ -592,16 +593,10 @@ def data_import_form(request: Request, area: ReflectArea) -> Response:
 def data_import_preview(
     request: Request, area: ReflectArea, session: SessionDep, form: Form
 ) -> Response:
-    upload = form.get("file")
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        problem = Msg(N_("Choose the filled-in workbook (.xlsx) to upload."))
-        return _import_page(request, area, None, problem=problem, status_code=422)
-    data = upload.file.read(sheets.MAX_BYTES + 1)
-    preview = catalogue_import.preview_catalogue(session, area, data, upload.filename)
-    held = preview.ok and preview.change_count
-    digest = sheets.hold_import(session, area_id=area.id, data=data) if held else ""
-    status_code = 200 if preview.ok else 422
-    return _import_page(request, area, preview, digest=digest, status_code=status_code)
+    def preview_of(data: bytes, name: str) -> CatalogueImport:
+        return catalogue_import.preview_catalogue(session, area, data, name)
+
+    return preview_upload(session, area.id, form, preview_of, partial(_import_page, request, area))
 
 
 @router.post("/data/import/{digest}", name="data_catalogue_import_apply")
@@ -613,16 +608,13 @@ def data_import_apply(
     form: Form,
     principal: CurrentPrincipal,
 ) -> Response:
-    filename = str(form.get("filename", ""))[:255] or "upload.xlsx"
-    data = sheets.take_held(session, area.id, digest)
-    if data is None:
-        problem = Msg(N_("That upload is no longer waiting: please upload the file again."))
-        return _import_page(request, area, None, problem=problem, status_code=422)
-    preview = catalogue_import.apply_catalogue(
-        session, actor=principal.actor, area=area, data=data, filename=filename
-    )
-    if not preview.applied:
-        session.rollback()  # it keeps waiting
-        return _import_page(request, area, preview, status_code=422)
+    def apply(data: bytes, filename: str) -> CatalogueImport:
+        return catalogue_import.apply_catalogue(
+            session, actor=principal.actor, area=area, data=data, filename=filename
+        )
+
     url = request.url_for("data_catalogue", slug=area.slug).path
-    return Response(status_code=303, headers={"Location": f"{url}?imported={preview.change_count}"})
+    page = partial(_import_page, request, area)
+    return apply_upload(
+        session, area.id, digest, form, apply, page, lambda p: f"{url}?imported={p.change_count}"
+    )

@@ -5,7 +5,9 @@ or host may take the confirmation); the confirmation reads it again against the 
 preview is written blindly.
 """
 
+from collections.abc import Callable
 from datetime import date
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -15,7 +17,7 @@ from starlette.datastructures import UploadFile
 from app.db import SessionDep
 from app.i18n import N_
 from app.services import spreadsheets as sheets
-from app.services.errors import Conflict, Msg, NotFound
+from app.services.errors import Conflict, Msg, NotFound, ValidationFailed
 from app.services.progress import progress_view
 from app.services.spreadsheets import ImportPreview
 from app.templating import render
@@ -74,19 +76,68 @@ def import_form(request: Request, area: EditArea, plan: EditPlan) -> Response:
     return _page(request, area, None)
 
 
+# ---- every workbook import: an upload checked into a preview, then confirmed -----------------
+# (progress here; data values, units and the data catalogue in their own modules)
+
+Page = Callable[..., Response]  # page(preview, digest=, problem=, status_code=)
+CHOOSE = N_("Choose the filled-in workbook (.xlsx) to upload.")
+GONE = N_("That upload is no longer waiting: please upload the file again.")
+
+
+def preview_upload(
+    session: SessionDep,
+    area_id: int,
+    form: Any,
+    preview_of: Callable[[bytes, str], Any],
+    page: Page,
+) -> Response:
+    """Check the uploaded workbook into a preview; a good one with changes waits in the
+    database under its digest for the confirmation."""
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return page(None, problem=Msg(CHOOSE), status_code=422)
+    data = upload.file.read(sheets.MAX_BYTES + 1)
+    preview = preview_of(data, upload.filename)
+    held = preview.ok and preview.change_count
+    digest = sheets.hold_import(session, area_id=area_id, data=data) if held else ""
+    return page(preview, digest=digest, status_code=200 if preview.ok else 422)
+
+
+def apply_upload(
+    session: SessionDep,
+    area_id: int,
+    digest: str,
+    form: Any,
+    apply: Callable[[bytes, str], Any],
+    page: Page,
+    done: Callable[[Any], str],
+) -> Response:
+    """Write the waiting workbook, checked again against the database as it is now; then go
+    to `done(preview)`. Refused, it keeps waiting; a value changed meanwhile is a 409."""
+    filename = str(form.get("filename", ""))[:255] or "upload.xlsx"
+    data = sheets.take_held(session, area_id, digest)
+    if data is None:
+        return page(None, problem=Msg(GONE), status_code=422)
+    try:
+        preview = apply(data, filename)
+    except (Conflict, ValidationFailed) as exc:  # a value changed while it was being written
+        session.rollback()
+        message = exc.message if isinstance(exc, Conflict) else next(iter(exc.errors.values()))
+        return page(ImportPreview(filename, problems=[message]), status_code=409)
+    if not preview.applied:
+        session.rollback()  # it keeps waiting
+        return page(preview, status_code=422)
+    return Response(status_code=303, headers={"Location": done(preview)})
+
+
 @router.post("/import", name="progress_import_preview")
 def import_preview(
     request: Request, area: EditArea, plan: EditPlan, session: SessionDep, form: Form
 ) -> Response:
-    upload = form.get("file")
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        problem = Msg(N_("Choose the filled-in workbook (.xlsx) to upload."))
-        return _page(request, area, None, problem=problem, status_code=422)
-    data = upload.file.read(sheets.MAX_BYTES + 1)
-    preview = sheets.preview_import(progress_view(session, area), data, upload.filename)
-    held = preview.ok and preview.change_count
-    digest = sheets.hold_import(session, area_id=area.id, data=data) if held else ""
-    return _page(request, area, preview, digest=digest, status_code=200 if preview.ok else 422)
+    def preview_of(data: bytes, name: str) -> ImportPreview:
+        return sheets.preview_import(progress_view(session, area), data, name)
+
+    return preview_upload(session, area.id, form, preview_of, partial(_page, request, area))
 
 
 @router.post("/import/{digest}", name="progress_import_apply")
@@ -99,22 +150,19 @@ def import_apply(
     form: Form,
     principal: CurrentPrincipal,
 ) -> Response:
-    filename = str(form.get("filename", ""))[:255] or "upload.xlsx"
-    view = progress_view(session, area)
-    try:
-        preview = sheets.apply_held_import(
-            session, actor=principal.actor, view=view, area_id=area.id, digest=digest,
-            filename=filename,
-        )  # fmt: skip
-    except Conflict as exc:  # a value changed while this import was being written
-        session.rollback()
-        preview = ImportPreview(filename, problems=[exc.message])
-        return _page(request, area, preview, status_code=409)
-    if preview is None:
-        problem = Msg(N_("That upload is no longer waiting: please upload the file again."))
-        return _page(request, area, None, problem=problem, status_code=422)
-    if not preview.applied:
-        session.rollback()  # it keeps waiting
-        return _page(request, area, preview, status_code=422)
+    def apply(data: bytes, filename: str) -> ImportPreview:
+        view = progress_view(session, area)
+        return sheets.apply_import(
+            session, actor=principal.actor, view=view, data=data, filename=filename
+        )
+
     url = request.url_for("progress", slug=area.slug).path
-    return Response(status_code=303, headers={"Location": f"{url}?imported={preview.change_count}"})
+    return apply_upload(
+        session,
+        area.id,
+        digest,
+        form,
+        apply,
+        partial(_page, request, area),
+        lambda preview: f"{url}?imported={preview.change_count}",
+    )

@@ -7,15 +7,15 @@ form sent back with a problem comes with 422, the message beside the field and w
 kept.
 """
 
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlmodel import Session
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData
 
 from app.db import SessionDep
-from app.i18n import N_
 from app.models import Area
 from app.services import spreadsheets as sheets
 from app.services import units
@@ -25,7 +25,7 @@ from app.services.units import UnitImport
 from app.templating import render
 from app.web.auth import CurrentPrincipal, EditArea, ReadArea
 from app.web.forms import Form, field_text, see_other
-from app.web.spreadsheets import download, file_stem
+from app.web.spreadsheets import apply_upload, download, file_stem, preview_upload
 
 router = APIRouter(prefix="/areas/{slug}/units")
 
@@ -205,16 +205,10 @@ def import_form(request: Request, area: EditArea) -> Response:
 
 @router.post("/import", name="org_units_import_preview")
 def import_preview(request: Request, area: EditArea, session: SessionDep, form: Form) -> Response:
-    upload = form.get("file")
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        problem = Msg(N_("Choose the filled-in workbook (.xlsx) to upload."))
-        return _import_page(request, area, None, problem=problem, status_code=422)
-    data = upload.file.read(sheets.MAX_BYTES + 1)
-    preview = units.preview_units(session, area, data, upload.filename)
-    held = preview.ok and preview.change_count
-    digest = sheets.hold_import(session, area_id=area.id, data=data) if held else ""
-    status_code = 200 if preview.ok else 422
-    return _import_page(request, area, preview, digest=digest, status_code=status_code)
+    def preview_of(data: bytes, name: str) -> Any:
+        return units.preview_units(session, area, data, name)
+
+    return preview_upload(session, area.id, form, preview_of, partial(_import_page, request, area))
 
 
 @router.post("/import/{digest}", name="org_units_import_apply")
@@ -226,16 +220,13 @@ def import_apply(
     form: Form,
     principal: CurrentPrincipal,
 ) -> Response:
-    filename = str(form.get("filename", ""))[:255] or "upload.xlsx"
-    data = sheets.take_held(session, area.id, digest)
-    if data is None:
-        problem = Msg(N_("That upload is no longer waiting: please upload the file again."))
-        return _import_page(request, area, None, problem=problem, status_code=422)
-    preview = units.apply_units(
-        session, actor=principal.actor, area=area, data=data, filename=filename
-    )
-    if not preview.applied:
-        session.rollback()  # it keeps waiting
-        return _import_page(request, area, preview, status_code=422)
+    def apply(data: bytes, filename: str) -> Any:
+        return units.apply_units(
+            session, actor=principal.actor, area=area, data=data, filename=filename
+        )
+
     url = request.url_for("org_units", slug=area.slug).path
-    return Response(status_code=303, headers={"Location": f"{url}?imported={preview.change_count}"})
+    page = partial(_import_page, request, area)
+    return apply_upload(
+        session, area.id, digest, form, apply, page, lambda p: f"{url}?imported={p.change_count}"
+    )

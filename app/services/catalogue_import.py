@@ -27,7 +27,7 @@ from app.services.resources import (
     DataItemIn,
     agencies,
 )
-from app.services.spreadsheets import read_table
+from app.services.spreadsheets import RecordImport, RecordRow, read_table
 from app.services.validation import validate
 
 FIELDS = (
@@ -74,7 +74,7 @@ def reporter(text: Any) -> str | None:
 
 
 @dataclass
-class ItemRow:
+class ItemRow(RecordRow):
     number: int
     name: str
     values: dict[str, Any] = field(default_factory=dict)
@@ -83,35 +83,13 @@ class ItemRow:
     errors: dict[str, Msg] = field(default_factory=dict)
 
     @property
-    def status(self) -> str:
-        if self.errors:
-            return "error"
-        if self.item is None:
-            return "new"
-        return "changed" if self.changes else "unchanged"
+    def stored(self) -> Any:
+        return self.item
 
 
 @dataclass
-class CatalogueImport:
-    filename: str
-    rows: list[ItemRow] = field(default_factory=list)
-    problems: list[Msg] = field(default_factory=list)
-    applied: bool = False
-
-    @property
-    def error_count(self) -> int:
-        return len(self.problems) + sum(len(r.errors) for r in self.rows)
-
-    @property
-    def ok(self) -> bool:
-        return self.error_count == 0
-
-    def count(self, status: str) -> int:
-        return sum(1 for r in self.rows if r.status == status)
-
-    @property
-    def change_count(self) -> int:
-        return self.count("new") + self.count("changed")
+class CatalogueImport(RecordImport):
+    rows: list[ItemRow] = field(default_factory=list)  # type: ignore[assignment]
 
 
 @dataclass

@@ -357,6 +357,38 @@ class ImportPreview:
         return [r for r in self.rows if r.changes or r.errors]
 
 
+class RecordRow:
+    """A row of a workbook of records (units, data items): new, changed, unchanged or in
+    error, by the stored record it matches (`stored`), its `changes` and its `errors`."""
+
+    errors: dict[str, Msg]
+    changes: list[Any]
+
+    @property
+    def stored(self) -> Any:
+        raise NotImplementedError
+
+    @property
+    def status(self) -> str:
+        if self.errors:
+            return "error"
+        if self.stored is None:
+            return "new"
+        return "changed" if self.changes else "unchanged"
+
+
+@dataclass
+class RecordImport(ImportPreview):
+    """The preview of a workbook of records: one change per new or changed row."""
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.rows if r.status == status)
+
+    @property
+    def change_count(self) -> int:
+        return self.count("new") + self.count("changed")
+
+
 def preview_import(view: ProgressView, data: bytes, filename: str) -> ImportPreview:
     """Read an uploaded workbook and say, row by row, what it would change and what is wrong."""
     preview = ImportPreview(filename)

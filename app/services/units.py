@@ -27,7 +27,14 @@ from app.schemas import InputModel, OptionalId, Text, fail
 from app.services import audit
 from app.services.errors import Conflict, Msg, NotFound, ValidationFailed
 from app.services.progress import units_of
-from app.services.spreadsheets import Column, read_table, save_workbook, table_sheet
+from app.services.spreadsheets import (
+    Column,
+    RecordImport,
+    RecordRow,
+    read_table,
+    save_workbook,
+    table_sheet,
+)
 from app.services.validation import validate
 
 CODE_MAX = 40
@@ -368,7 +375,7 @@ def kind_of(text: Any) -> str | None:
 
 
 @dataclass
-class UnitRow:
+class UnitRow(RecordRow):
     number: int
     code: str | None
     name: str
@@ -379,35 +386,13 @@ class UnitRow:
     errors: dict[str, Msg] = field(default_factory=dict)
 
     @property
-    def status(self) -> str:
-        if self.errors:
-            return "error"
-        if self.unit is None:
-            return "new"
-        return "changed" if self.changes else "unchanged"
+    def stored(self) -> Any:
+        return self.unit
 
 
 @dataclass
-class UnitImport:
-    filename: str
-    rows: list[UnitRow] = field(default_factory=list)
-    problems: list[Msg] = field(default_factory=list)
-    applied: bool = False
-
-    @property
-    def error_count(self) -> int:
-        return len(self.problems) + sum(len(r.errors) for r in self.rows)
-
-    @property
-    def ok(self) -> bool:
-        return self.error_count == 0
-
-    def count(self, status: str) -> int:
-        return sum(1 for r in self.rows if r.status == status)
-
-    @property
-    def change_count(self) -> int:
-        return self.count("new") + self.count("changed")
+class UnitImport(RecordImport):
+    rows: list[UnitRow] = field(default_factory=list)  # type: ignore[assignment]
 
 
 def preview_units(session: Session, area: Area, data: bytes, filename: str) -> UnitImport:

@@ -23,7 +23,14 @@ from app.services.spreadsheets import ImportPreview
 from app.templating import render
 from app.web.auth import CurrentPrincipal, EditArea, ReadArea
 from app.web.forms import Form, field_int, field_text
-from app.web.spreadsheets import apply_upload, download, file_stem, preview_upload
+from app.web.spreadsheets import (
+    Page,
+    apply_upload,
+    download,
+    file_stem,
+    import_page,
+    preview_upload,
+)
 
 router = APIRouter(prefix="/areas/{slug}")
 NO_PERIOD = N_("Choose one of the periods offered; nothing was saved.")
@@ -138,30 +145,19 @@ def data_entry_xlsx(request: Request, area: EditArea, session: SessionDep) -> Re
     return download(data_entry.workbook(view), sheets.XLSX_TYPE, stem + ".xlsx")
 
 
-def _import_page(
-    request: Request,
-    area: Area,
-    preview: ImportPreview | None,
-    *,
-    digest: str = "",
-    problem: Msg | None = None,
-    status_code: int = 200,
-) -> Response:
+def _import_page(request: Request, area: Area) -> Page:
     query = request.query_params
     ctx = {
         "area": area,
-        "preview": preview,
-        "digest": digest,
-        "problem": problem,
         "agency": _choice(query.get("agency")),
         "period": query.get("period", "")[:20],
     }
-    return render(request, "resources/data_values_import.html", ctx, status_code=status_code)
+    return partial(import_page, request, "resources/data_values_import.html", ctx)
 
 
 @router.get("/data/entry/import", name="data_values_import")
 def data_values_import(request: Request, area: EditArea) -> Response:
-    return _import_page(request, area, None)
+    return _import_page(request, area)(None)
 
 
 @router.post("/data/entry/import", name="data_values_import_preview")
@@ -171,7 +167,7 @@ def data_values_import_preview(
     def preview_of(data: bytes, name: str) -> ImportPreview:
         return data_entry.preview_import(session, area, data, name)
 
-    return preview_upload(session, area.id, form, preview_of, partial(_import_page, request, area))
+    return preview_upload(session, area.id, form, preview_of, _import_page(request, area))
 
 
 @router.post("/data/entry/import/{digest}", name="data_values_import_apply")
@@ -191,7 +187,7 @@ def data_values_import_apply(
     url = request.url_for("data_entry", slug=area.slug).path
     query = request.query_params
     back = f"?agency={_choice(query.get('agency')) or ''}&period={query.get('period', '')[:20]}"
-    page = partial(_import_page, request, area)
+    page = _import_page(request, area)
     return apply_upload(
         session, area.id, digest, form, apply, page, lambda p: f"{url}{back}&saved={p.change_count}"
     )

@@ -28,7 +28,14 @@ from app.services.errors import Conflict, Msg, ValidationFailed
 from app.templating import is_htmx, render
 from app.web.auth import CurrentPrincipal, ReadArea, ReflectArea
 from app.web.forms import Form, field_int, field_text, see_other
-from app.web.spreadsheets import apply_upload, download, file_stem, preview_upload
+from app.web.spreadsheets import (
+    Page,
+    apply_upload,
+    download,
+    file_stem,
+    import_page,
+    preview_upload,
+)
 
 router = APIRouter(prefix="/areas/{slug}")
 
@@ -565,28 +572,18 @@ def category_option_delete(
 # ---- the catalogue in bulk ------------------------------------------------------------------
 
 
-def _import_page(
-    request: Request,
-    area: Area,
-    preview: CatalogueImport | None,
-    *,
-    digest: str = "",
-    problem: Msg | None = None,
-    status_code: int = 200,
-) -> Response:
-    ctx = {
-        "area": area,
-        "preview": preview,
-        "digest": digest,
-        "problem": problem,
-        "titles": catalogue_import.TITLES,
-    }
-    return render(request, "resources/import.html", ctx, status_code=status_code)
+def _import_page(request: Request, area: Area) -> Page:
+    return partial(
+        import_page,
+        request,
+        "resources/import.html",
+        {"area": area, "titles": catalogue_import.TITLES},
+    )
 
 
 @router.get("/data/import", name="data_catalogue_import")
 def data_import_form(request: Request, area: ReflectArea) -> Response:
-    return _import_page(request, area, None)
+    return _import_page(request, area)(None)
 
 
 @router.post("/data/import", name="data_catalogue_import_preview")
@@ -596,7 +593,7 @@ def data_import_preview(
     def preview_of(data: bytes, name: str) -> CatalogueImport:
         return catalogue_import.preview_catalogue(session, area, data, name)
 
-    return preview_upload(session, area.id, form, preview_of, partial(_import_page, request, area))
+    return preview_upload(session, area.id, form, preview_of, _import_page(request, area))
 
 
 @router.post("/data/import/{digest}", name="data_catalogue_import_apply")
@@ -614,7 +611,7 @@ def data_import_apply(
         )
 
     url = request.url_for("data_catalogue", slug=area.slug).path
-    page = partial(_import_page, request, area)
+    page = _import_page(request, area)
     return apply_upload(
         session, area.id, digest, form, apply, page, lambda p: f"{url}?imported={p.change_count}"
     )

@@ -26,6 +26,7 @@ from app.web.deps import EditPlan
 from app.web.forms import Form
 
 router = APIRouter(prefix="/areas/{slug}/progress")
+Page = Callable[..., Response]  # an import page: page(preview, digest=, problem=, status_code=)
 
 
 def download(body: bytes | str, media_type: str, filename: str) -> Response:
@@ -58,28 +59,34 @@ def export_csv(table: str, area: ReadArea, session: SessionDep) -> Response:
     return download(body, "text/csv; charset=utf-8", file_stem(area.slug, table) + ".csv")
 
 
-def _page(
+def import_page(
     request: Request,
-    area: Any,
-    preview: ImportPreview | None,
+    template: str,
+    ctx: dict[str, Any],
+    preview: Any,
     *,
     digest: str = "",
     problem: Msg | None = None,
     status_code: int = 200,
 ) -> Response:
-    ctx = {"area": area, "preview": preview, "digest": digest, "problem": problem}
-    return render(request, "progress/import.html", ctx, status_code=status_code)
+    """An import page (templates/_import.html): the upload form, or a preview of `preview`
+    with its confirmation under `digest`."""
+    ctx = {**ctx, "preview": preview, "digest": digest, "problem": problem}
+    return render(request, template, ctx, status_code=status_code)
+
+
+def _page(request: Request, area: Any) -> Page:
+    return partial(import_page, request, "progress/import.html", {"area": area})
 
 
 @router.get("/import", name="progress_import")
 def import_form(request: Request, area: EditArea, plan: EditPlan) -> Response:
-    return _page(request, area, None)
+    return _page(request, area)(None)
 
 
 # ---- every workbook import: an upload checked into a preview, then confirmed -----------------
 # (progress here; data values, units and the data catalogue in their own modules)
 
-Page = Callable[..., Response]  # page(preview, digest=, problem=, status_code=)
 CHOOSE = N_("Choose the filled-in workbook (.xlsx) to upload.")
 GONE = N_("That upload is no longer waiting: please upload the file again.")
 
@@ -137,7 +144,7 @@ def import_preview(
     def preview_of(data: bytes, name: str) -> ImportPreview:
         return sheets.preview_import(progress_view(session, area), data, name)
 
-    return preview_upload(session, area.id, form, preview_of, partial(_page, request, area))
+    return preview_upload(session, area.id, form, preview_of, _page(request, area))
 
 
 @router.post("/import/{digest}", name="progress_import_apply")
@@ -163,6 +170,6 @@ def import_apply(
         digest,
         form,
         apply,
-        partial(_page, request, area),
+        _page(request, area),
         lambda preview: f"{url}?imported={preview.change_count}",
     )

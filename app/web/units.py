@@ -21,11 +21,17 @@ from app.services import spreadsheets as sheets
 from app.services import units
 from app.services.access import Permission, Principal
 from app.services.errors import Conflict, Msg, ValidationFailed
-from app.services.units import UnitImport
 from app.templating import render
 from app.web.auth import CurrentPrincipal, EditArea, ReadArea
 from app.web.forms import Form, field_text, see_other
-from app.web.spreadsheets import apply_upload, download, file_stem, preview_upload
+from app.web.spreadsheets import (
+    Page,
+    apply_upload,
+    download,
+    file_stem,
+    import_page,
+    preview_upload,
+)
 
 router = APIRouter(prefix="/areas/{slug}/units")
 
@@ -179,28 +185,15 @@ def unit_delete(
 # ---- import ---------------------------------------------------------------------------------
 
 
-def _import_page(
-    request: Request,
-    area: Area,
-    preview: UnitImport | None,
-    *,
-    digest: str = "",
-    problem: Msg | None = None,
-    status_code: int = 200,
-) -> Response:
-    ctx = {
-        "area": area,
-        "preview": preview,
-        "digest": digest,
-        "problem": problem,
-        "titles": units.FIELD_TITLES,
-    }
-    return render(request, "units/import.html", ctx, status_code=status_code)
+def _import_page(request: Request, area: Area) -> Page:
+    return partial(
+        import_page, request, "units/import.html", {"area": area, "titles": units.FIELD_TITLES}
+    )
 
 
 @router.get("/import", name="org_units_import")
 def import_form(request: Request, area: EditArea) -> Response:
-    return _import_page(request, area, None)
+    return _import_page(request, area)(None)
 
 
 @router.post("/import", name="org_units_import_preview")
@@ -208,7 +201,7 @@ def import_preview(request: Request, area: EditArea, session: SessionDep, form: 
     def preview_of(data: bytes, name: str) -> Any:
         return units.preview_units(session, area, data, name)
 
-    return preview_upload(session, area.id, form, preview_of, partial(_import_page, request, area))
+    return preview_upload(session, area.id, form, preview_of, _import_page(request, area))
 
 
 @router.post("/import/{digest}", name="org_units_import_apply")
@@ -226,7 +219,7 @@ def import_apply(
         )
 
     url = request.url_for("org_units", slug=area.slug).path
-    page = partial(_import_page, request, area)
+    page = _import_page(request, area)
     return apply_upload(
         session, area.id, digest, form, apply, page, lambda p: f"{url}?imported={p.change_count}"
     )

@@ -9,9 +9,14 @@ from app.models import (
     Action,
     Agency,
     Area,
+    CategoryOption,
+    CategorySet,
     Contribution,
+    DataItem,
+    DataItemCategorySet,
     DOEItem,
     KeyResultArea,
+    OrgUnit,
     Plan,
     StrategyTheme,
     User,
@@ -164,3 +169,71 @@ def make_contribution(
         participant=participant,
         contribution_in={"kind": kind, "text": text, **values},
     )
+
+
+# ---- the province's shared data (issue 21) ----
+
+
+def sex_set(session: Session, area_id: int) -> CategorySet:
+    found = session.exec(
+        select(CategorySet).where(CategorySet.area_id == area_id, CategorySet.code == "sex_t")
+    ).first()
+    if found:
+        return found
+    sex = CategorySet(area_id=area_id, code="sex_t", name_th="เพศ", name_en="Sex")
+    session.add(sex)
+    session.flush()
+    for pos, (code, name) in enumerate((("male", "ชาย"), ("female", "หญิง"))):
+        session.add(CategoryOption(set_id=sex.id, code=code, name_th=name, position=pos))
+    session.commit()
+    return sex
+
+
+def schools(session: Session, area_id: int) -> list[OrgUnit]:
+    units = [
+        OrgUnit(area_id=area_id, kind="school", name="โรงเรียนบ้านห้วยโป่ง", code="1058100101"),
+        OrgUnit(area_id=area_id, kind="school", name="โรงเรียนบ้านแม่สะมาด", code="1058100102"),
+    ]
+    session.add_all(units)
+    session.commit()
+    return units
+
+
+def data_item(
+    session: Session, area_id: int, name: str, *, by_unit: bool = True, **kw: Any
+) -> DataItem:
+    item = DataItem(
+        area_id=area_id,
+        name=name,
+        measure="คน",
+        period_type=kw.pop("period_type", "academic_year"),
+        reported_by="school" if by_unit else "",
+        **kw,
+    )
+    session.add(item)
+    session.commit()
+    return item
+
+
+def sex_cells(unit: str, male: float, female: float, period: str = "AY2567") -> list[dict]:
+    """A school's values of an item broken down by `sex_set`, as the data API takes them."""
+    return [
+        {"period": period, "unit": unit, "categories": {"sex_t": "male"}, "value": male},
+        {"period": period, "unit": unit, "categories": {"sex_t": "female"}, "value": female},
+    ]
+
+
+def shared_data(session: Session, numerator: str, denominator: str) -> dict:
+    """Krabi's plan with a percentage KPI, two schools, and two items broken down by sex:
+    pupils who read fluently (numerator) and pupils tested (denominator)."""
+    plan = make_plan(session)
+    kpi = make_kpi(session, plan)
+    krabi = area(session)
+    sex = sex_set(session, krabi.id)
+    units = schools(session, krabi.id)
+    readers = data_item(session, krabi.id, numerator)
+    tested = data_item(session, krabi.id, denominator)
+    for item in (readers, tested):
+        session.add(DataItemCategorySet(data_item_id=item.id, set_id=sex.id))
+    session.commit()
+    return {"plan": plan, "kpi": kpi, "area": krabi, "units": units, "num": readers, "den": tested}

@@ -10,80 +10,25 @@ from sqlmodel import Session, select
 
 from app.models import (
     AuditEvent,
-    CategoryOption,
-    CategorySet,
     ComputedValue,
     DataItem,
-    DataItemCategorySet,
     DataValue,
     Measurement,
-    OrgUnit,
 )
 from app.services import shared_data
 from tests import factories as f
 
 
-def _sex(session: Session, area_id: int) -> CategorySet:
-    found = session.exec(
-        select(CategorySet).where(CategorySet.area_id == area_id, CategorySet.code == "sex_t")
-    ).first()
-    if found:
-        return found
-    sex = CategorySet(area_id=area_id, code="sex_t", name_th="เพศ", name_en="Sex")
-    session.add(sex)
-    session.flush()
-    for pos, (code, name) in enumerate((("male", "ชาย"), ("female", "หญิง"))):
-        session.add(CategoryOption(set_id=sex.id, code=code, name_th=name, position=pos))
-    session.commit()
-    return sex
-
-
-def _schools(session: Session, area_id: int) -> list[OrgUnit]:
-    units = [
-        OrgUnit(area_id=area_id, kind="school", name="โรงเรียนบ้านห้วยโป่ง", code="1058100101"),
-        OrgUnit(area_id=area_id, kind="school", name="โรงเรียนบ้านแม่สะมาด", code="1058100102"),
-    ]
-    session.add_all(units)
-    session.commit()
-    return units
-
-
 def _item(session: Session, area_id: int, name: str, *, by_unit: bool = True, **kw) -> DataItem:
-    item = DataItem(
-        area_id=area_id,
-        name=name,
-        measure="คน",
-        period_type=kw.pop("period_type", "academic_year"),
-        reported_by="school" if by_unit else "",
-        **kw,
-    )
-    session.add(item)
-    session.commit()
-    return item
+    return f.data_item(session, area_id, name, by_unit=by_unit, **kw)
 
 
 @pytest.fixture
 def shared(session: Session) -> dict:
-    """Krabi's plan with a percentage KPI, two schools, and two items broken down by sex:
-    pupils who read fluently (numerator) and pupils tested (denominator)."""
-    plan = f.make_plan(session)
-    kpi = f.make_kpi(session, plan)
-    area = f.area(session)
-    sex = _sex(session, area.id)
-    units = _schools(session, area.id)
-    readers = _item(session, area.id, "จำนวนนักเรียน ป.1 ที่อ่านคล่อง")
-    tested = _item(session, area.id, "จำนวนนักเรียน ป.1 ที่เข้ารับการประเมิน")
-    for item in (readers, tested):
-        session.add(DataItemCategorySet(data_item_id=item.id, set_id=sex.id))
-    session.commit()
-    return {"plan": plan, "kpi": kpi, "area": area, "units": units, "num": readers, "den": tested}
+    return f.shared_data(session, "จำนวนนักเรียน ป.1 ที่อ่านคล่อง", "จำนวนนักเรียน ป.1 ที่เข้ารับการประเมิน")
 
 
-def _cells(unit: str, male: float, female: float, period: str = "AY2567") -> list[dict]:
-    return [
-        {"period": period, "unit": unit, "categories": {"sex_t": "male"}, "value": male},
-        {"period": period, "unit": unit, "categories": {"sex_t": "female"}, "value": female},
-    ]
+_cells = f.sex_cells
 
 
 def test_a_custodian_puts_values_by_unit_and_sex_and_reads_them_back(

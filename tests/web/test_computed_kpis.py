@@ -10,31 +10,17 @@ from app.models import (
     KPI,
     AuditEvent,
     ComputedValue,
-    DataItemCategorySet,
     KPIComputeTerm,
 )
 from app.services import shared_data
 from tests import factories as f
-from tests.api.test_data_api import _cells, _item, _schools, _sex
 
 HX = {"HX-Request": "true"}
 
 
 @pytest.fixture
 def shared(session: Session) -> dict:
-    """Krabi's plan with a percentage KPI, two schools, and two items broken down by sex:
-    pupils who read fluently (numerator) and pupils tested (denominator)."""
-    plan = f.make_plan(session)
-    kpi = f.make_kpi(session, plan)
-    area = f.area(session)
-    sex = _sex(session, area.id)
-    units = _schools(session, area.id)
-    readers = _item(session, area.id, "จำนวนนักเรียนที่อ่านคล่อง")
-    tested = _item(session, area.id, "จำนวนนักเรียนที่เข้ารับการประเมิน")
-    for item in (readers, tested):
-        session.add(DataItemCategorySet(data_item_id=item.id, set_id=sex.id))
-    session.commit()
-    return {"plan": plan, "kpi": kpi, "area": area, "units": units, "num": readers, "den": tested}
+    return f.shared_data(session, "จำนวนนักเรียนที่อ่านคล่อง", "จำนวนนักเรียนที่เข้ารับการประเมิน")
 
 
 def _kpi_form(kpi: KPI, **computation: str | list[str]) -> dict:
@@ -62,7 +48,7 @@ def test_editor_makes_a_kpi_computed_refuses_bad_choices_and_goes_back_to_hand(
         actor=f.ACTOR,
         area=shared["area"],
         item=num,
-        rows=_cells("1058100101", 9, 9),
+        rows=f.sex_cells("1058100101", 9, 9),
     )
     session.commit()
     url = f"/areas/krabi/plan/kpis/{kpi.id}"
@@ -144,8 +130,8 @@ def _computed(session: Session, shared: dict) -> KPI:
     101 40+45 of 60+60, school 102 none tested (0) so its cells have no value."""
     area, kpi, num, den = shared["area"], shared["kpi"], shared["num"], shared["den"]
     for item, rows in (
-        (num, _cells("1058100101", 40, 45) + _cells("1058100102", 3, 4)),
-        (den, _cells("1058100101", 60, 60) + _cells("1058100102", 0, 0)),
+        (num, f.sex_cells("1058100101", 40, 45) + f.sex_cells("1058100102", 3, 4)),
+        (den, f.sex_cells("1058100101", 60, 60) + f.sex_cells("1058100102", 0, 0)),
     ):
         shared_data.put_values(session, actor=f.ACTOR, area=area, item=item, rows=rows)
     computation = {"method": "ratio", "numerator": num.id, "denominator": den.id, "scale": 100}

@@ -53,7 +53,7 @@ from app.numbers import NotANumber, parse_number
 from app.periods import EXAMPLES, parse_period, period_span, periods_of
 from app.schemas import KPI_RANGES
 from app.services import audit
-from app.services.errors import Msg, NotFound, ValidationFailed
+from app.services.errors import Msg, ValidationFailed
 from app.services.plan_tree import current_plans
 
 METHODS = ("ratio", "sum", "mean", "item")
@@ -877,7 +877,8 @@ def completeness(
             .group_by(col(OrgUnit.kind))
         ).all()
     )
-    first_entry: dict[tuple[int, str, int | None], datetime] = {}
+    # (item, period) -> the first entry of each unit (None: the area's own), one pass
+    first_entry: dict[tuple[int, str], dict[int | None, datetime]] = defaultdict(dict)
     if items and all_periods:
         query = (
             select(
@@ -893,7 +894,7 @@ def completeness(
             .group_by(col(DataValue.data_item_id), col(DataValue.period), col(DataValue.unit_id))
         )
         for item_id, period, unit_id, first in session.exec(query):
-            first_entry[(item_id, period, unit_id)] = first
+            first_entry[(item_id, period)][unit_id] = first
     cells: dict[tuple[int, str], Completeness] = {}
     by_agency: dict[tuple[int | None, str], Completeness] = {}
     for item in items:
@@ -901,11 +902,9 @@ def completeness(
         for period in periods_by_type[item.period_type]:
             due = period_span(period).ends_on + timedelta(days=item.due_days)
             due_at = datetime(due.year, due.month, due.day, 23, 59, 59, tzinfo=UTC)
-            firsts = [
-                first
-                for (i, p, unit_id), first in first_entry.items()
-                if i == item.id and p == period and (unit_id is not None) == bool(item.reported_by)
-            ]
+            entries = first_entry.get((item.id, period), {})
+            by_unit = bool(item.reported_by)
+            firsts = [f for u, f in entries.items() if (u is not None) == by_unit]
             on_time = sum(1 for f in firsts if _aware(f) <= due_at)
             c = Completeness(expected, min(len(firsts), expected), min(on_time, expected), due)
             cells[(item.id, period)] = c
@@ -945,7 +944,7 @@ def areas_completeness(
     ).all()
     unit_counts = {(a, k): n for a, k, n in units}
     wanted = [p for p in last.values() if p]
-    reported = set()
+    reported: dict[tuple[int, str], set[int | None]] = defaultdict(set)
     if wanted:
         query = (
             select(DataValue.data_item_id, DataValue.period, DataValue.unit_id)
@@ -953,29 +952,20 @@ def areas_completeness(
             .where(col(DataItem.area_id).in_(area_ids), col(DataValue.period).in_(wanted))
             .distinct()
         )
-        reported = set(session.exec(query))
+        for item_id, period, unit_id in session.exec(query):
+            reported[(item_id, period)].add(unit_id)
     for item in items:
         period = last[item.period_type]
         if period is None:
             continue
         expected = unit_counts.get((item.area_id, item.reported_by), 0) if item.reported_by else 1
-        got = {
-            u
-            for i, p, u in reported
-            if i == item.id and p == period and (u is not None) == bool(item.reported_by)
-        }
+        by_unit = bool(item.reported_by)
+        got = {u for u in reported.get((item.id, period), ()) if (u is not None) == by_unit}
         total = out[item.area_id] or Completeness(0, 0, 0, period_span(period).ends_on)
         total.expected += expected
         total.reported += min(len(got), expected)
         out[item.area_id] = total
     return out
-
-
-def get_item(session: Session, item_id: int) -> DataItem:
-    item = session.get(DataItem, item_id)
-    if item is None:
-        raise NotFound(N_("No such data item."))
-    return item
 
 
 # ---- a computed KPI's page -------------------------------------------------------------------

@@ -10,7 +10,6 @@ from app.models import DataItem, DataValue
 from app.periods import period_span
 from app.services import shared_data
 from tests import factories as f
-from tests.api.test_data_api import _schools
 
 
 def _last_year() -> str:
@@ -22,7 +21,7 @@ def _world(session: Session) -> dict:
     late); the provincial office owes the area's budget (sent on time)."""
     area = f.area(session)
     f.make_plan(session)
-    _schools(session, area.id)
+    f.schools(session, area.id)
     esa, peo = f.agency(session, "krabi"), f.agency(session, "krabi", "peo")
     tested = DataItem(
         area_id=area.id,

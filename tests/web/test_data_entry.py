@@ -14,7 +14,6 @@ from sqlmodel import Session, select
 from app.models import DataItem, DataItemCategorySet, DataValue, Measurement
 from app.services import shared_data
 from tests import factories as f
-from tests.api.test_data_api import _item, _schools, _sex
 from tests.conftest import sign_in
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -30,12 +29,12 @@ def entry(session: Session) -> dict:
     kpi = f.make_kpi(session, plan)
     area = f.area(session)
     agency = f.agency(session, "krabi")
-    sex = _sex(session, area.id)
-    units = _schools(session, area.id)
+    sex = f.sex_set(session, area.id)
+    units = f.schools(session, area.id)
     keep = {"custodian_agency_id": agency.id}
-    readers = _item(session, area.id, "จำนวนนักเรียน ป.1 ที่อ่านคล่อง", **keep)
-    tested = _item(session, area.id, "จำนวนนักเรียน ป.1 ที่เข้ารับการประเมิน", **keep)
-    volunteers = _item(session, area.id, "จำนวนอาสาสมัครส่งเสริมการอ่าน", by_unit=False, **keep)
+    readers = f.data_item(session, area.id, "จำนวนนักเรียน ป.1 ที่อ่านคล่อง", **keep)
+    tested = f.data_item(session, area.id, "จำนวนนักเรียน ป.1 ที่เข้ารับการประเมิน", **keep)
+    volunteers = f.data_item(session, area.id, "จำนวนอาสาสมัครส่งเสริมการอ่าน", by_unit=False, **keep)
     for item in (readers, tested):
         session.add(DataItemCategorySet(data_item_id=item.id, set_id=sex.id))
     session.commit()

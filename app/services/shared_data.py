@@ -235,16 +235,8 @@ def put_values(
     """Store, change or clear (value null) a data item's cells, all or nothing; recompute the
     KPIs made from it. Returns how many cells were added, changed, cleared and left as they were.
     """
-    shape = item_shapes(session, area, [item])[item.id]
-    cells = check_rows(shape, rows)
-    source = " ".join(str(source or "").split())[:SOURCE_MAX]
-    counts = write_cells(session, actor=actor, area=area, item=item, cells=cells, source=source)
-    periods = {c.period for c in cells}
-    if counts["added"] or counts["changed"] or counts["cleared"]:
-        recompute_for_items(session, actor=actor, area=area, item_ids=[item.id], periods=periods)
-    publish = {"type": "progress.changed", "entity": "data_value", "id": item.id}
-    audit.finish(session, area_id=area.id, publish=publish, inserts=True)
-    return counts
+    cells = check_rows(item_shapes(session, area, [item])[item.id], rows)
+    return _write(session, actor, area, {item.id: item}, {item.id: cells}, source)[item.id]
 
 
 def put_many(
@@ -279,22 +271,36 @@ def put_many(
             errors.update({f"item-{item_id}-{key}": m for key, m in exc.errors.items()})
     if errors:
         raise ValidationFailed(errors)
+    return _write(session, actor, area, items, checked, source)
+
+
+def _write(
+    session: Session,
+    actor: audit.Actor,
+    area: Area,
+    items: dict[int, DataItem],
+    checked: dict[int, list[CellIn]],
+    source: str,
+) -> dict[int, dict[str, int]]:
+    """Write checked cells of several items, compute the KPIs made from those that changed,
+    commit once and publish one live event (none when nothing changed)."""
     source = " ".join(str(source or "").split())[:SOURCE_MAX]
     counts: dict[int, dict[str, int]] = {}
     changed: list[int] = []
     periods: set[str] = set()
     for item_id, cells in checked.items():
-        item = items[item_id]
         counts[item_id] = write_cells(
-            session, actor=actor, area=area, item=item, cells=cells, source=source
+            session, actor=actor, area=area, item=items[item_id], cells=cells, source=source
         )
         if counts[item_id]["added"] or counts[item_id]["changed"] or counts[item_id]["cleared"]:
             changed.append(item_id)
             periods |= {c.period for c in cells}
     if changed:
         recompute_for_items(session, actor=actor, area=area, item_ids=changed, periods=periods)
-    publish = {"type": "progress.changed", "entity": "data_value", "id": (changed or ids)[0]}
-    audit.finish(session, area_id=area.id, publish=publish if changed else None, inserts=True)
+    publish = (
+        {"type": "progress.changed", "entity": "data_value", "id": changed[0]} if changed else None
+    )
+    audit.finish(session, area_id=area.id, publish=publish, inserts=True)
     return counts
 
 

@@ -25,7 +25,8 @@ from app.web.auth import CurrentPrincipal, ReadArea, ReflectArea
 router = APIRouter(prefix="/api/v1", tags=["data"], responses=AUTH_RESPONSES)
 
 # A JSON list of cells, or {"values": [...], "source": "..."}.
-ValuesBody = Annotated[list[Any] | dict[str, Any], Body(), AfterValidator(clean)]
+# (Any: a body of another shape reaches check_rows, which says what to send)
+ValuesBody = Annotated[Any, Body(), AfterValidator(clean)]
 VALUES_DOC = {
     "requestBody": {
         "content": {

@@ -76,7 +76,7 @@ def test_bad_rows_are_each_named_and_nothing_is_stored(
     assert sorted(errors) == [f"row-{n}" for n in range(2, 9)]
     assert "row 1" in errors["row-6"] or "1" in errors["row-6"]  # the duplicate names its twin
     assert session.exec(select(DataValue)).all() == []
-    for bad in ({"values": "x"}, [], {"values": [], "source": 5}):
+    for bad in ({"values": "x"}, [], {"values": [], "source": 5}, 5, "ค่า"):
         assert client.put(f"/api/v1/data-items/{item.id}/values", json=bad).status_code == 422
     area_item = _item(session, shared["area"].id, "งบประมาณรวม", by_unit=False)
     per_unit = [{"period": "AY2567", "unit": "1058100101", "value": 1}]

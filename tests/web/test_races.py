@@ -22,7 +22,7 @@ from sqlmodel import Session, select
 
 from app.db import get_session
 from app.main import create_app
-from app.models import KPI, AuditEvent, DataItem, Measurement
+from app.models import KPI, AuditEvent, DataItem, DataValue, Measurement
 from app.services import accounts, plans, shared_data
 from app.web import auth
 from tests import factories
@@ -244,3 +244,31 @@ def test_two_custodians_saving_a_ratios_numerator_and_denominator_at_once_leave_
 
 def _cell(value: float) -> dict:
     return {"values": [{"period": "AY2566", "value": value}]}
+
+
+def test_two_saves_of_one_new_value_at_once_store_one_of_them(
+    live: str, session: Session, editor_token: str
+) -> None:
+    """Values carry no version: the later save wins, or the loser of two inserts of one cell
+    is told someone saved it meanwhile (409); never a server error, never two rows."""
+    area = factories.area(session)
+    item = DataItem(area_id=area.id, name="จำนวนครูที่ผ่านการอบรม", period_type="academic_year")
+    session.add(item)
+    session.commit()
+    api = _api(live, editor_token)
+    path = f"/api/v1/data-items/{item.id}/values"
+    for trial in range(TRIALS):
+        period = f"AY{2555 + trial}"
+        results = _race(
+            api("PUT", path, {"values": [{"period": period, "value": 10 + trial}]}),
+            api("PUT", path, {"values": [{"period": period, "value": 50 + trial}]}),
+        )
+        assert {status for status, _ in results} <= {200, 409}, (trial, results)
+        assert 200 in [status for status, _ in results], (trial, results)
+        session.expire_all()
+        stored = session.exec(
+            select(DataValue.value).where(
+                DataValue.data_item_id == item.id, DataValue.period == period
+            )
+        ).all()
+        assert len(stored) == 1 and stored[0] in (10 + trial, 50 + trial), (trial, stored)

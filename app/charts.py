@@ -15,6 +15,9 @@ STATUS_COLOURS = {  # the grid's status marks
     KPIStatus.no_data: "#c3c9d4",
 }
 ACTUAL, TARGET, BASELINE = "#0b5d7a", "#6b7280", "#9a5b00"
+# A computed KPI's groups (girls, boys; Hmong, Karen…), thinner than the area's line; Paul Tol's
+# "muted" scheme, told apart by colour-blind readers, then repeated with another dash.
+GROUP_COLOURS = ("#cc6677", "#332288", "#117733", "#88ccee", "#999933", "#aa4499", "#44aa99")
 FONT = {"family": "Sarabun, sans-serif", "size": 14, "color": "#1f2937"}
 # No mode bar: its buttons would sit inside the chart's role="img" (nested interactive controls),
 # and zooming a dozen points adds nothing the table does not give.
@@ -41,6 +44,7 @@ class Series:
     targets: list[float | None]
     baseline: float | None
     unit: str
+    groups: Sequence[tuple[str, list[float | None]]] = ()  # a computed KPI's groups: name, values
 
 
 def kpi_figure(series: Series, names: dict[str, str]) -> dict[str, Any]:
@@ -67,6 +71,21 @@ def kpi_figure(series: Series, names: dict[str, str]) -> dict[str, Any]:
             "connectgaps": False,
         },
     ]
+    for index, (name, values) in enumerate(series.groups):
+        colour = GROUP_COLOURS[index % len(GROUP_COLOURS)]
+        dash = "solid" if index < len(GROUP_COLOURS) else "dashdot"
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "name": plotly_text(name),
+                "x": series.labels,
+                "y": values,
+                "line": {"color": colour, "width": 1.5, "dash": dash},
+                "marker": {"size": 6},
+                "connectgaps": False,
+            }
+        )
     if series.baseline is not None:
         data.insert(
             0,

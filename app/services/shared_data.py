@@ -29,7 +29,7 @@ from sqlalchemy import delete as sql_delete
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from app.i18n import N_
+from app.i18n import N_, localized
 from app.models import (
     KPI,
     Agency,
@@ -1012,24 +1012,60 @@ class ComputedKPI:
         """A column's options (their records where known, else their codes)."""
         return [self.options.get(pair, pair[1]) for pair in categories_of(column).items()]
 
+    def groups(self) -> list[str]:
+        """The whole area's columns of one option each (girls, boys…) in any period, in order:
+        the lines a chart draws beside the total (combinations stay in the tables)."""
+        found = {
+            column
+            for b in self.breakdowns
+            for (unit_id, column) in b.cells
+            if unit_id is None and len(categories_of(column)) == 1
+        }
+        return sorted(found, key=lambda c: _column_order(c, self.options))
+
+    def group_name(self, column: str) -> str:
+        """A column as readers name it: its options' names in the language shown ("หญิง · ม้ง")."""
+        return " · ".join(
+            o if isinstance(o, str) else localized(o) for o in self.column_options(column)
+        )
+
+    def values(self, column: str) -> dict[str, float]:
+        """The whole area's value of one column by period, where it has one."""
+        out: dict[str, float] = {}
+        for b in self.breakdowns:
+            cell = b.cells.get((None, column))
+            if cell is not None and cell.value is not None:
+                out[b.period] = cell.value
+        return out
+
 
 ROLE_ORDER = {"numerator": 0, "denominator": 1, "term": 2}
 
 
 def computed_kpi(session: Session, area: Area, kpi: KPI) -> ComputedKPI | None:
-    """A computed KPI's formula and breakdown tables (None when entered by hand), in five
-    queries whatever the number of cells, units or options."""
-    if not kpi.compute_method:
-        return None
+    """A computed KPI's formula and breakdown tables (None when entered by hand)."""
+    return computed_kpis(session, area, [kpi]).get(kpi.id or 0)
+
+
+def computed_kpis(session: Session, area: Area, kpis: Iterable[KPI]) -> dict[int, ComputedKPI]:
+    """The computed ones among these KPIs, by id, with their formulas and breakdown tables: four
+    queries whatever the number of KPIs, cells, units or options (none when none is computed)."""
+    wanted = {k.id: k for k in kpis if k.compute_method and k.id is not None}
+    if not wanted:
+        return {}
     rows = session.exec(
         select(KPIComputeTerm, DataItem)
         .join(DataItem, col(DataItem.id) == KPIComputeTerm.data_item_id)
-        .where(KPIComputeTerm.kpi_id == kpi.id)
+        .where(col(KPIComputeTerm.kpi_id).in_(sorted(wanted)))
     ).all()
-    terms = sorted(((i, t.role) for t, i in rows), key=lambda p: (ROLE_ORDER[p[1]], p[0].id))
-    cells = computed_cells(session, [kpi.id])[kpi.id]
+    terms: dict[int, list[tuple[DataItem, str]]] = defaultdict(list)
+    for t, i in rows:
+        terms[t.kpi_id].append((i, t.role))
+    cells = computed_cells(session, sorted(wanted))
     units = {u.id: u for u in session.exec(select(OrgUnit).where(OrgUnit.area_id == area.id))}
-    set_codes = {code for c in cells for code in categories_of(c.categories)}
+    set_codes = {
+        code for here in cells.values() for c in here for code in categories_of(c.categories)
+    }
     sets: dict[str, CategorySet] = {}
     options: dict[tuple[str, str], CategoryOption] = {}
     if set_codes:
@@ -1044,6 +1080,24 @@ def computed_kpi(session: Session, area: Area, kpi: KPI) -> ComputedKPI | None:
         for s, o in session.exec(query):
             sets[s.code] = s
             options[(s.code, o.code)] = o
+    return {
+        kpi_id: ComputedKPI(
+            kpi,
+            sorted(terms[kpi_id], key=lambda p: (ROLE_ORDER[p[1]], p[0].id)),
+            _breakdowns(cells[kpi_id], units, options),
+            options,
+            sets,
+        )
+        for kpi_id, kpi in wanted.items()
+    }
+
+
+def _breakdowns(
+    cells: list[ComputedValue],
+    units: dict[int | None, OrgUnit],
+    options: dict[tuple[str, str], CategoryOption],
+) -> list[Breakdown]:
+    """A KPI's cells as one table per period, newest first."""
     by_period: dict[str, list[ComputedValue]] = defaultdict(list)
     for c in cells:
         by_period[c.period].append(c)
@@ -1063,7 +1117,7 @@ def computed_kpi(session: Session, area: Area, kpi: KPI) -> ComputedKPI | None:
                 {(c.unit_id, c.categories): c for c in here},
             )
         )
-    return ComputedKPI(kpi, terms, breakdowns, options, sets)
+    return breakdowns
 
 
 def _column_order(

@@ -18,7 +18,7 @@ from app.labels import label
 from app.models import Area, Plan
 from app.models.enums import ActionStatus, KPIStatus
 from app.outcome_map import map_figure
-from app.services import history, maps, workshops
+from app.services import history, maps, shared_data, workshops
 from app.services.access import ANONYMOUS, Permission
 from app.services.errors import Msg
 from app.services.maps import MapView
@@ -159,9 +159,20 @@ def map_page(
         "typed": {"period": period or "", "as_of": as_of or ""},
         "partners_shown": view.partners is not None,
         "live_url": None if day else request.app.url_path_for("area_events", slug=area.slug),
+        "computed": [] if day else _computed(session, area, view),
+        "reasons": shared_data.REASONS,
     }
     template = "map/_view.html" if is_htmx(request) else "map/page.html"
     return render(request, template, ctx, status_code=422 if errors else 200)
+
+
+def _computed(session: SessionDep, area: Area, view: MapView) -> list[shared_data.ComputedKPI]:
+    """The map's computed KPIs that have cells in its period, for their tables by unit and
+    group (only today's map: computed cells keep no history)."""
+    if view.period is None:
+        return []
+    found = shared_data.computed_kpis(session, area, view.tree.kpis)
+    return [c for k in view.tree.kpis if (c := found.get(k.id or 0)) and c.by_period(view.period)]
 
 
 @router.get("/map/compare", name="map_compare")

@@ -33,6 +33,7 @@ from app.services.progress import (
     locked_periods,
     progress_view,
 )
+from app.status import figures
 from app.templating import render
 from app.web.auth import CurrentPrincipal, EditArea, ReadArea
 from app.web.deps import EditPlan, ReadPlan
@@ -135,6 +136,9 @@ def save_cell(
     return render(request, "progress/_kpi.html", ctx, status_code=status_code)
 
 
+Groups = list[tuple[str, list[float | None]]]  # a computed KPI's groups: name, figure per period
+
+
 @dataclass
 class ChartBlock:
     """A KRA (or the KPIs outside any KRA) on the charts page."""
@@ -143,7 +147,7 @@ class ChartBlock:
     years: list[int]
     counts: dict[KPIStatus, list[int]]
     figure: dict[str, Any] | None
-    kpis: list[tuple[KPIProgress, dict[str, Any]]]
+    kpis: list[tuple[KPIProgress, dict[str, Any], Groups]]
 
 
 @router.get("/charts", name="progress_charts")
@@ -151,10 +155,12 @@ def charts_page(
     request: Request, area: ReadArea, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:
     view = progress_view(session, area)
-    return render(request, "progress/charts.html", _ctx(view, principal, blocks=_blocks(view)))
+    computed = shared_data.computed_kpis(session, area, [row.kpi for row in view.kpis.values()])
+    blocks = _blocks(view, computed)
+    return render(request, "progress/charts.html", _ctx(view, principal, blocks=blocks))
 
 
-def _blocks(view: ProgressView) -> list[ChartBlock]:
+def _blocks(view: ProgressView, computed: dict[int, shared_data.ComputedKPI]) -> list[ChartBlock]:
     if view.tree is None:
         return []
     kra_kpis = view.tree.kra_kpis
@@ -174,10 +180,12 @@ def _blocks(view: ProgressView) -> list[ChartBlock]:
     rest = [row for kpi_id, row in view.kpis.items() if kpi_id not in linked]
     if rest:
         groups.append((None, rest))
-    return [_block(kra, rows) for kra, rows in groups if rows]
+    return [_block(kra, rows, computed) for kra, rows in groups if rows]
 
 
-def _block(kra: Any, rows: list[KPIProgress]) -> ChartBlock:
+def _block(
+    kra: Any, rows: list[KPIProgress], computed: dict[int, shared_data.ComputedKPI]
+) -> ChartBlock:
     begun = {
         charts.year_of(p)
         for row in rows
@@ -191,16 +199,35 @@ def _block(kra: Any, rows: list[KPIProgress]) -> ChartBlock:
     names = {s: label("kpi_status", s.value) for s in KPIStatus}
     labels = [format_year(y) for y in years]
     figure = charts.status_figure(labels, counts, names) if kra is not None else None
-    return ChartBlock(kra, years, counts, figure, [(row, _kpi_figure(row)) for row in rows])
+    kpi_figures = []
+    for row in rows:
+        groups = _groups(row, computed.get(row.kpi.id or 0))
+        kpi_figures.append((row, _kpi_figure(row, groups), groups))
+    return ChartBlock(kra, years, counts, figure, kpi_figures)
 
 
-def _kpi_figure(row: KPIProgress) -> dict[str, Any]:
+def _groups(row: KPIProgress, computed: shared_data.ComputedKPI | None) -> Groups:
+    """A computed KPI's groups (girls, boys…) for the whole area, each with its figure per
+    period under the KPI's own aggregation rule, as the total's."""
+    if computed is None:
+        return []
+    return [
+        (
+            computed.group_name(column),
+            list(figures(row.periods, computed.values(column), row.kpi.aggregation).values()),
+        )
+        for column in computed.groups()
+    ]
+
+
+def _kpi_figure(row: KPIProgress, groups: Groups) -> dict[str, Any]:
     series = charts.Series(
         labels=[period_label(p) for p in row.periods],
         figures=[row.judgements[p].figure for p in row.periods],
         targets=[row.judgements[p].target for p in row.periods],
         baseline=row.kpi.baseline_value,
         unit=row.kpi.unit or label("kpi_kind", row.kpi.kind),
+        groups=groups,
     )
     names = {
         "actual": gettext("Actual"),

@@ -1,6 +1,9 @@
 """Computed KPIs on the web: the plan editor's "how the value is obtained" fieldset, the KPI
 page's mark, formula and breakdown table, the grid's read-only computed cells."""
 
+import html
+import json
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event
@@ -157,7 +160,7 @@ def test_kpi_page_shows_the_mark_formula_and_breakdown_with_reasons(
     formula = page.split('class="formula">')[1].split("</p>")[0]
     assert "จำนวนนักเรียนที่อ่านคล่อง</a> ÷ " in formula and "ที่เข้ารับการประเมิน</a> × 100" in formula
     assert f"/areas/krabi/data#data-item-{shared['num'].id}" in formula
-    table = page.split('id="breakdown-AY2567"')[1].split("</table>")[0]
+    table = page.split(f'id="breakdown-{kpi.id}-AY2567"')[1].split("</table>")[0]
     area_row, school_101, school_102 = table.split("<tbody>")[1].split("</tr>")[:3]
     assert "ทั้งพื้นที่" in area_row and "76.7" in area_row  # 92 read of 120 tested
     assert "70.8" in school_101  # 85 of 120
@@ -223,6 +226,49 @@ def test_map_marks_a_computed_kpis_value(
     assert len(marked) == 1  # the computed KPI only
     assert "76.67" in marked[0] and "(คำนวณจากข้อมูล)" in marked[0]
     assert kpi.code in page
+
+
+def test_map_shows_the_computed_kpis_breakdown_for_its_period_not_for_a_past_date(
+    client: TestClient, session: Session, shared: dict
+) -> None:
+    kpi = _computed(session, shared)
+    f.make_kpi(session, shared["plan"], "KPI2")  # entered by hand: no table
+    page = client.get("/areas/krabi/map?period=AY2567").text
+    tables = page.split('id="map-breakdowns"')[1].split("</details>")[0]
+    assert "1 KPI ที่คำนวณ แยกตามหน่วยและกลุ่ม" in tables
+    assert f"/areas/krabi/progress/kpis/{kpi.id}" in tables and "KPI2" not in tables
+    table = tables.split(f'id="breakdown-{kpi.id}-AY2567"')[1].split("</table>")[0]
+    area_row = table.split("<tbody>")[1].split("</tr>")[0]
+    assert "ทั้งพื้นที่" in area_row and "76.7" in area_row
+    assert "ชาย" in table and "หญิง" in table
+    # the plan as it stood on a past date: computed cells keep no history, so no table
+    past = client.get("/areas/krabi/map?period=AY2567&as_of=2026-01-01").text
+    assert 'id="map-breakdowns"' not in past
+
+
+def test_charts_draw_a_computed_kpis_groups_beside_its_total_with_the_numbers(
+    client: TestClient, session: Session, shared: dict
+) -> None:
+    kpi = _computed(session, shared)
+    page = client.get("/areas/krabi/progress/charts").text
+    figure = page.split(f'id="kpis-other-kpi-{kpi.id}"')[1].split("</figure>")[0]
+    assert "เส้นหนาคือทั้งพื้นที่" in figure
+    head = figure.split("<thead>")[1].split("</thead>")[0]
+    assert head.count('class="group"') == 2 and "ชาย" in head and "หญิง" in head
+    rows = figure.split("<tbody>")[1].split("<tr>")
+    row = next(r for r in rows if "2567" in r.split("</th>")[0])
+    # the whole area's boys 40+3 and girls 45+4 read, of 60 tested each (school 102 tested none)
+    groups = [c.split("</td>")[0] for c in row.split('<td class="group">')[1:]]
+    assert sorted(groups) == ["71.7", "81.7"]
+    traces = json.loads(html.unescape(figure.split("data-figure='")[1].split("'")[0]))["data"]
+    lines = {t["name"]: t["y"] for t in traces}
+    assert lines["ชาย"][1] == pytest.approx(71.67, abs=0.01)  # AY2567, beside the total's line
+    assert lines["หญิง"][1] == pytest.approx(81.67, abs=0.01)
+    assert lines["ผลที่ได้"][1] == pytest.approx(76.67, abs=0.01)
+    hand = f.make_kpi(session, shared["plan"], "KPI2")
+    page = client.get("/areas/krabi/progress/charts").text
+    other = page.split(f'id="kpis-other-kpi-{hand.id}"')[1].split("</figure>")[0]
+    assert 'class="group"' not in other
 
 
 def test_a_kpi_form_without_the_computation_fields_keeps_the_computation(

@@ -30,6 +30,12 @@ PEOPLE = (
     ("viewer.phuket@demo.phonlap.test", "กรรมการ ภูเก็ต (สาธิต)", "viewer", "phuket"),
     ("facilitator@demo.phonlap.test", "วิทยากรกระบวนการ (สาธิต)", "facilitator", "phuket"),
     ("editor.krabi@demo.phonlap.test", "เลขานุการคณะกรรมการ กระบี่ (สาธิต)", "editor", "krabi"),
+    (
+        "editor.maehongson@demo.phonlap.test",
+        "เลขานุการคณะกรรมการ แม่ฮ่องสอน (สาธิต)",
+        "editor",
+        "mae-hong-son",
+    ),
 )
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, and_, col, or_, select
 
-from app.i18n import N_, as_utc, local_time
+from app.i18n import N_, as_utc, local_time, thai_today
 from app.inputs import parse_id
 from app.models import (
     KPI,
@@ -164,7 +164,7 @@ def _periods(plan: Plan | None, period_types: set[str]) -> list[str]:
     """The years one may comment on: those the progress page's review rounds list."""
     if plan is None:
         return []
-    return reviews.round_periods(period_types, plan.span_start_be, plan.span_end_be, date.today())
+    return reviews.round_periods(period_types, plan.span_start_be, plan.span_end_be, thai_today())
 
 
 def plan_targets(session: Session, area: Area) -> tuple[Plan | None, list[Target]]:

@@ -19,7 +19,7 @@ from openpyxl import Workbook
 from openpyxl.styles import PatternFill
 from sqlmodel import Session, col, select
 
-from app.i18n import LOCALES, N_, gettext, localized, translations
+from app.i18n import LOCALES, N_, gettext, localized, thai_today, translations
 from app.models import (
     Agency,
     Area,
@@ -217,7 +217,7 @@ def entry_view(
 ) -> EntryView:
     """The agency's items (the first agency's when none or an unknown one is asked for) as
     grids for a period (by default the last ended period of its first item's type)."""
-    today = today or date.today()
+    today = today or thai_today()
     items = catalogue_items(session, area)
     agencies = agency_choices(session, items)
     known = [value for value, _ in agencies]

@@ -16,7 +16,7 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from app import charts, i18n, labels
-from app.i18n import N_
+from app.i18n import N_, thai_today
 from app.models import (
     KPI,
     Area,
@@ -374,7 +374,7 @@ def comparison(
 ) -> Comparison:
     """The indicator's values in each area (in the order given) whose current plan has KPIs
     mapped to it. Four queries, whatever the number of areas, KPIs and periods."""
-    today = today or date.today()
+    today = today or thai_today()
     plans = current_plans(session, [a.id for a in areas])
     by_plan = {p.id: p for p in plans.values()}
     kpis = (

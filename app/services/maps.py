@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlmodel import Session, SQLModel, col, select
 
-from app.i18n import N_, THAI_TZ, format_number, gettext
+from app.i18n import N_, THAI_TZ, format_number, gettext, thai_today
 from app.models import (
     KPI,
     Action,
@@ -188,7 +188,7 @@ def map_view(
         return _assemble(
             area, plan, link, state.tree, rows, as_of, period, as_of, loaded=loaded, default=default
         )
-    today = today or date.today()
+    today = today or thai_today()
     tree = load_tree(session, plan, area)
     rows = kpi_rows(session, plan, tree.kpis, today)
     return _assemble(

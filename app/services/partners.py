@@ -22,7 +22,7 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app.i18n import N_
+from app.i18n import N_, thai_today
 from app.models import Area, BoundaryPartner, Plan, ProgressMarker, ProgressMarkerRating
 from app.models.base import utcnow
 from app.models.de import MarkerLevel, MarkerRating
@@ -94,7 +94,7 @@ def plan_periods(plan: Plan | None) -> list[str]:
 
 
 def begun(periods: Iterable[str], today: date | None = None) -> list[str]:
-    today = today or date.today()
+    today = today or thai_today()
     return [p for p in periods if period_span(p).starts_on <= today]
 
 

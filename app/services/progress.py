@@ -16,7 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
-from app.i18n import N_
+from app.i18n import N_, thai_today
 from app.models import (
     KPI,
     Action,
@@ -582,7 +582,7 @@ def add_action_update(
     """Record a check-in on an action; the action takes the check-in's status."""
     action = _action(session, plan, action_id)
     data = validate(ActionUpdateIn, update_in)
-    if data.on_date > date.today():
+    if data.on_date > thai_today():
         raise ValidationFailed({"on_date": Msg(N_("A check-in cannot be dated in the future."))})
     row = ActionUpdate(**data.model_dump(), action_id=action.id, entered_by=actor.id)
     if upload is not None:
@@ -689,7 +689,7 @@ def open_problem(
                 "This period was submitted for review. It can be changed if the reviewer returns it."
             )
         )
-    if period_span(period).starts_on > (today or date.today()):
+    if period_span(period).starts_on > (today or thai_today()):
         return Msg(N_("This period has not begun: only its target can be set now."))
     return None
 
@@ -801,7 +801,7 @@ def rule_of(kpi: KPI) -> Rule:
 
 def progress_view(session: Session, area: Area, today: date | None = None) -> ProgressView:
     """Everything the progress page shows, in a fixed number of queries."""
-    today = today or date.today()
+    today = today or thai_today()
     plan = current_plans(session, [area.id]).get(area.id)
     rounds = _rounds(session, area.id)
     ids = {i for r in rounds.values() for i in (r.submitted_by, r.decided_by) if i is not None}
@@ -825,7 +825,7 @@ def progress_view(session: Session, area: Area, today: date | None = None) -> Pr
 def kpi_view(session: Session, area: Area, plan: Plan, kpi_id: int) -> ProgressView:
     """Just one KPI's row (what a saved cell brings back), without loading the whole plan."""
     kpi = _kpi(session, plan, kpi_id)
-    row = kpi_rows(session, plan, [kpi], date.today())[kpi.id]
+    row = kpi_rows(session, plan, [kpi], thai_today())[kpi.id]
     group = PeriodGroup(kpi.period_type, row.periods, [row])
     return ProgressView(area, plan, None, [group], _rounds(session, area.id), {kpi.id: row})
 

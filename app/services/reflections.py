@@ -387,7 +387,7 @@ def freeze(
     """The figures as shown now: KRAs, then KPIs, then actions, each in the plan's order."""
     if plan is None or not elements:
         return []
-    today = today or date.today()
+    today = today or thai_today()
     choices = plan_choices(session, area, today)
     chosen = {t: {i for kind, i in elements if kind == t} for t in ELEMENT_TARGETS}
     kra_kpis = _kra_kpis(session, chosen["kra"])

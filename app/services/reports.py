@@ -24,7 +24,7 @@ from openpyxl import Workbook
 from sqlmodel import Session, col, select
 
 from app import ROOT
-from app.i18n import N_, THAI_TZ, gettext, local_time
+from app.i18n import N_, THAI_TZ, gettext, local_time, thai_today
 from app.labels import label
 from app.models import Action, ActionUpdate, Area, AuditEvent, Plan, Reflection, ReviewRound
 from app.models.enums import ActionStatus, KPIStatus, PeriodType
@@ -193,7 +193,7 @@ def area_brief(
 ) -> Brief:
     """The brief of one area in a year (`period`; by default the newest year with data). A year
     the plan does not have shows the default one, with `unknown` set."""
-    today = today or date.today()
+    today = today or thai_today()
     view = progress_view(session, area, today)
     rows = list(view.kpis.values())
     years = brief_years(view.tree, today)
@@ -213,7 +213,7 @@ def review_briefs(
 ) -> tuple[ReviewView, list[Brief]]:
     """Briefs of the areas the review's filters show: each in the filters' year, or else in its
     own newest year with data."""
-    today = today or date.today()
+    today = today or thai_today()
     view = review_view(session, principal, filters, today)
     chosen: dict[int, tuple[list[str], str | None]] = {}
     for r in view.areas:
@@ -423,7 +423,7 @@ def annual_summary(
 ) -> Annual:
     """Each area the reader may read (of the filters' group) in an academic year: its KPIs of
     the year against their targets, its actions and money, its review round."""
-    today = today or date.today()
+    today = today or thai_today()
     view = review_view(session, principal, filters, today)
     years = [y for y in view.years if y.startswith("AY")]
     asked = (year or "").strip().upper() or None

@@ -26,7 +26,7 @@ from typing import NamedTuple
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from app.i18n import N_, thai_sort_key
+from app.i18n import N_, thai_sort_key, thai_today
 from app.models import (
     KPI,
     Action,
@@ -244,7 +244,7 @@ def review_view(
     """With `keep` (the page), rows of unchanged areas come from ROWS and new ones are kept
     there, slimmed to what the page shows; without it (reports, which read every period of
     every KPI) every row is read whole."""
-    today = today or date.today()
+    today = today or thai_today()
     groups = list(session.exec(select(AreaGroup).order_by(AreaGroup.id)).all())
     group = _chosen_group(groups, filters)
     readable = principal.area_ids()

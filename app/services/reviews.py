@@ -12,7 +12,7 @@ from datetime import date
 
 from sqlmodel import Session, select
 
-from app.i18n import N_
+from app.i18n import N_, thai_today
 from app.models import Area, ReviewRound
 from app.models.base import utcnow
 from app.models.enums import AuditOp, PeriodType, ReviewState
@@ -78,7 +78,7 @@ def step_round(
     parsed = parse_period(period)
     if parsed is None or parsed.period_type not in ROUND_TYPES:
         raise ValidationFailed({"period": Msg(N_("Choose a year to submit."))})
-    if period_span(parsed.code).starts_on > date.today():
+    if period_span(parsed.code).starts_on > thai_today():
         raise ValidationFailed({"period": Msg(N_("This year has not begun yet."))})
     comment = comment.strip()[:4000]
     if step.needs_comment and not comment:

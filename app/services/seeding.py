@@ -14,7 +14,7 @@ from sqlalchemy import func
 from sqlmodel import Session, SQLModel, col, select
 
 from app import ROOT
-from app.i18n import THAI_TZ
+from app.i18n import THAI_TZ, thai_today
 from app.models import (
     Agency,
     AgencyType,
@@ -633,7 +633,7 @@ def _demo_reflections(
             area=area,
             proposal_in={"text": entry["text"], "element": about},
         )
-        _date_since(session, area, mark, entry.get("proposed_on") or date.today(), [row])
+        _date_since(session, area, mark, entry.get("proposed_on") or thai_today(), [row])
         if entry.get("decision"):
             later.append(("decision", row.id, entry["decision"]))
     for entry in data.get("questions", []):
@@ -641,7 +641,7 @@ def _demo_reflections(
         row = reflections.create_question(
             session, actor=SEED_ACTOR, area=area, question_in={"question": entry["question"]}
         )
-        _date_since(session, area, mark, entry.get("asked_on") or date.today(), [row])
+        _date_since(session, area, mark, entry.get("asked_on") or thai_today(), [row])
         if entry.get("answer"):
             later.append(("answer", row.id, entry["answer"]))
     for step, target_id, how in sorted(later, key=lambda item: str(item[2]["date"])):
@@ -720,7 +720,7 @@ def _demo_target(about: str, ids: dict[str, dict[str, int]]) -> dict[str, Any]:
 def _date_comment(session: Session, row: Any, days_ago: int, minute: int, op: AuditOp) -> None:
     """Date a comment (op create) or its resolution (op update), and its audit event."""
     moment = min(
-        _at(date.today() - timedelta(days=days_ago)) + timedelta(minutes=minute),
+        _at(thai_today() - timedelta(days=days_ago)) + timedelta(minutes=minute),
         datetime.now(UTC),
     ).astimezone(UTC)  # SQLite keeps the digits as given: store UTC like every other time
     field = "created_at" if op == AuditOp.create else "resolved_at"

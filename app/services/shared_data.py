@@ -29,7 +29,7 @@ from sqlalchemy import delete as sql_delete
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from app.i18n import N_, localized
+from app.i18n import N_, localized, thai_today
 from app.models import (
     KPI,
     Agency,
@@ -865,7 +865,7 @@ def completeness(
 ) -> CompletenessView:
     """Reporting completeness and timeliness per item and per custodian agency for the last
     `count` ended periods of each period type the catalogue uses. A fixed number of queries."""
-    today = today or date.today()
+    today = today or thai_today()
     items = list(
         session.exec(
             select(DataItem)
@@ -935,7 +935,7 @@ def areas_completeness(
 ) -> dict[int, Completeness | None]:
     """For /review: per area, the completeness of every catalogue item over its last ended
     period, summed. Two queries for all areas."""
-    today = today or date.today()
+    today = today or thai_today()
     out: dict[int, Completeness | None] = {a: None for a in area_ids}
     if not area_ids:
         return out

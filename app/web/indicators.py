@@ -3,7 +3,6 @@ nothing. Everyone signed in reads them (for the areas they may read); administra
 reviewers keep the library with plain forms: post, then see the page again (303), or the form
 again with its messages and the input kept (422)."""
 
-from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -12,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
 from app.db import SessionDep, release
-from app.i18n import N_
+from app.i18n import N_, thai_today
 from app.models import KPI, Area, CommonIndicator
 from app.services import indicators
 from app.services.access import Permission, Principal
@@ -247,7 +246,7 @@ def indicator_page(
     areas = readable_areas(session, principal)
     ctx = {
         "indicator": indicator,
-        "comparison": indicators.comparison(session, indicator, areas, date.today()),
+        "comparison": indicators.comparison(session, indicator, areas, thai_today()),
         "vocab": indicators.vocabulary(session),
         "can_edit": indicators.can_edit_library(principal),
         "can_edit_areas": {a.id for a in areas if principal.can(Permission.edit, a.id)},

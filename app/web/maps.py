@@ -6,14 +6,14 @@ that layer (the map page's "Boundary partners" checkbox). The projector's map ha
 sixth column and the comparison of two dates is about the plan: both leave them out.
 """
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from app.db import SessionDep
-from app.i18n import N_, THAI_TZ, gettext, parse_day
+from app.i18n import N_, gettext, parse_day, thai_today
 from app.labels import label
 from app.models import Area, Plan
 from app.models.enums import ActionStatus, KPIStatus
@@ -186,7 +186,7 @@ def compare_page(
 ) -> Response:
     errors: dict[str, Msg] = {}
     first = _date(since, "since", errors) or plan.created_at.date()
-    last = _date(until, "until", errors) or datetime.now(THAI_TZ).date()  # Thailand's today
+    last = _date(until, "until", errors) or thai_today()
     if not errors and first > last:
         errors["since"] = Msg(SINCE_AFTER_UNTIL)
     view, differences = maps.compare_view(

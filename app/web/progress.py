@@ -5,7 +5,6 @@ because a running total or a carried value changes the later periods' figures an
 """
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 from urllib.parse import quote
 
@@ -14,7 +13,7 @@ from fastapi.responses import Response
 
 from app import charts
 from app.db import SessionDep
-from app.i18n import N_, format_year, gettext
+from app.i18n import N_, format_year, gettext, thai_today
 from app.inputs import parse_id
 from app.labels import label
 from app.models import EvidenceFile
@@ -54,7 +53,7 @@ def _ctx(view: ProgressView, principal: CurrentPrincipal, **extra: Any) -> dict[
         "round_periods": _round_periods(view),
         "can_review": principal.can(Permission.review, view.area.id),
         "checkin": None,
-        "today": date.today(),
+        "today": thai_today(),
         "origins": {},  # action id -> the reflection it came from (reflections.origins)
         **extra,
     }
@@ -65,7 +64,7 @@ def _round_periods(view: ProgressView) -> list[str]:
         return []
     types = {row.kpi.period_type for row in view.kpis.values()}
     plan = view.plan
-    return reviews.round_periods(types, plan.span_start_be, plan.span_end_be, date.today())
+    return reviews.round_periods(types, plan.span_start_be, plan.span_end_be, thai_today())
 
 
 @router.get("", name="progress")

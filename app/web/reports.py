@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from app.db import SessionDep
-from app.i18n import gettext, localized
+from app.i18n import gettext, localized, thai_today
 from app.models.enums import ActionStatus
 from app.periods import period_label
 from app.services import reports
@@ -36,7 +36,7 @@ def _filters(request: Request, *names: str) -> Filters:
 
 
 def _today() -> date:
-    return date.today()
+    return thai_today()
 
 
 # ---- briefs ---------------------------------------------------------------------------------
@@ -89,7 +89,7 @@ def briefs_pdf(request: Request, session: SessionDep, principal: SignedIn) -> Re
     filters = _filters(request)
     view, briefs = reports.review_briefs(session, principal, filters)
     stem = view.group.slug if view.group else "areas"
-    filename = f"phonlap-briefs-{stem}-{filters.year or date.today().isoformat()}.pdf"
+    filename = f"phonlap-briefs-{stem}-{filters.year or thai_today().isoformat()}.pdf"
     return _pdf(request, briefs, gettext("Provincial briefs"), filename)
 
 
@@ -155,4 +155,4 @@ def annual_xlsx(
 @router.get("/review/export.xlsx", name="review_export")
 def review_xlsx(request: Request, session: SessionDep, principal: SignedIn) -> Response:
     body = reports.review_export(session, principal, _filters(request))
-    return download(body, XLSX_TYPE, f"phonlap-review-{date.today().isoformat()}.xlsx")
+    return download(body, XLSX_TYPE, f"phonlap-review-{thai_today().isoformat()}.xlsx")

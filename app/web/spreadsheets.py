@@ -6,7 +6,6 @@ preview is written blindly.
 """
 
 from collections.abc import Callable
-from datetime import date
 from functools import partial
 from typing import Any
 
@@ -15,7 +14,7 @@ from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
 from app.db import SessionDep
-from app.i18n import N_
+from app.i18n import N_, thai_today
 from app.services import spreadsheets as sheets
 from app.services.errors import Conflict, Msg, NotFound, ValidationFailed
 from app.services.progress import progress_view
@@ -35,7 +34,7 @@ def download(body: bytes | str, media_type: str, filename: str) -> Response:
 
 
 def file_stem(slug: str, what: str) -> str:
-    return f"phonlap-{slug}-{what}-{date.today().isoformat()}"
+    return f"phonlap-{slug}-{what}-{thai_today().isoformat()}"
 
 
 @router.get("/template.xlsx", name="progress_template")

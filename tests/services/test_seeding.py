@@ -2,6 +2,7 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, col, select
 
+from app.i18n import thai_today
 from app.models import (
     KPI,
     Agency,
@@ -176,7 +177,7 @@ def test_the_demo_trail_replays_the_plan_as_drafted_and_its_later_changes(
     assert "AY2566" in drafted.periods and "AY2567" not in drafted.periods  # not begun then
 
     view, differences = maps.compare_view(
-        session, area, plan, link, date(2023, 6, 30), date.today()
+        session, area, plan, link, date(2023, 6, 30), thai_today()
     )
     found = {(d.label.split()[0], d.change) for d in differences}
     assert {("ACT11", "added"), ("KPI5", "changed"), ("ACT12", "changed")} <= found

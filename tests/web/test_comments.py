@@ -10,6 +10,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from app import live
+from app.i18n import thai_today
 from app.models import KPI, AuditEvent, Comment, Plan, User
 from app.services import accounts, comments, reviews
 from tests import factories as f
@@ -224,9 +225,7 @@ def test_who_may_not_comment_is_refused_and_nothing_is_written(
 def test_the_progress_page_links_each_years_comments(
     session: Session, people: dict[str, TestClient], plan: Plan
 ) -> None:
-    year = reviews.round_periods(
-        ["academic_year"], 2566, 2570, __import__("datetime").date.today()
-    )[0]
+    year = reviews.round_periods(["academic_year"], 2566, 2570, thai_today())[0]
     _ask(people, f"period:{year}", "ค่าปีนี้ยังไม่ครบทุกโรงเรียน")
     page = people["editor"].get("/areas/krabi/progress").text
     assert f'href="/areas/krabi/comments#comments-period-{year}"' in page

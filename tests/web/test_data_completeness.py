@@ -1,11 +1,12 @@
 """Who owes which data: the data catalogue page's completeness per custodian agency and item
 for the last ended periods, and the `/review` column of each area's share of reports received."""
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from app.i18n import thai_today
 from app.models import DataItem, DataValue
 from app.periods import period_span
 from app.services import shared_data
@@ -13,7 +14,7 @@ from tests import factories as f
 
 
 def _last_year() -> str:
-    return shared_data.ended_periods("academic_year", date.today(), 1)[0]
+    return shared_data.ended_periods("academic_year", thai_today(), 1)[0]
 
 
 def _world(session: Session) -> dict:

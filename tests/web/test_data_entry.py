@@ -4,13 +4,13 @@ all-or-nothing confirm)."""
 
 import io
 import re
-from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlmodel import Session, select
 
+from app.i18n import thai_today
 from app.models import DataItem, DataItemCategorySet, DataValue, Measurement
 from app.services import shared_data
 from tests import factories as f
@@ -185,7 +185,7 @@ def test_the_values_table_shows_units_groups_totals_and_who_entered_them(
     foot = text[text.find("<tfoot>") :]
     assert re.search(r'>50</td><td class="num">57</td>\s*<td class="num total">107</td>', foot)
     assert admin.display_name in text
-    assert str(date.today().year + 543) in text
+    assert str(thai_today().year + 543) in text
     assert "DMC 10 มิ.ย. 2568" in text
 
 

@@ -3,13 +3,13 @@ value: a workbook with 20 times the values (new, changed, then cleared) imports 
 count, well under one query per value."""
 
 import io
-from datetime import date
 
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import delete
 from sqlmodel import Session
 
+from app.i18n import thai_today
 from app.models import Plan
 from app.periods import period_span
 from tests import factories as f
@@ -23,7 +23,7 @@ def _filled(client: TestClient, step: float | None) -> bytes:
     where the year has begun, else the target."""
     book = load_workbook(io.BytesIO(client.get("/areas/krabi/progress/template.xlsx").content))
     for row in book.worksheets[0].iter_rows(min_row=2):
-        begun = period_span(str(row[3].value)).starts_on <= date.today()
+        begun = period_span(str(row[3].value)).starts_on <= thai_today()
         cell = row[5] if begun else row[6]
         cell.value = None if step is None else (cell.value or 60) + step
     out = io.BytesIO()

@@ -3,6 +3,7 @@
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from app.i18n import thai_today
 from app.models import ActionUpdate, AuditEvent, KPITarget, Measurement, ReviewRound
 from tests import factories as f
 
@@ -189,14 +190,13 @@ def test_cells_of_periods_not_begun_are_locked_with_the_reason_and_their_targets
     client: TestClient, session: Session
 ) -> None:
     import re
-    from datetime import date
 
     from app.periods import period_span
 
     plan = f.make_plan(session)  # 2566-2570: the last academic years lie ahead
     kpi = f.make_kpi(session, plan)
     ahead = next(
-        p for p in ("AY2568", "AY2569", "AY2570") if period_span(p).starts_on > date.today()
+        p for p in ("AY2568", "AY2569", "AY2570") if period_span(p).starts_on > thai_today()
     )
     page = client.get("/areas/krabi/progress").text
 

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from app.i18n import thai_today
 from app.models import (
     KPI,
     Action,
@@ -147,7 +148,7 @@ def test_a_reflection_is_stored_with_its_answers_elements_and_frozen_figures(
     }
     kpi = _figure(row, "kpi")
     # the progress read model's judgement of AY2567: 66.5 against the line from 62.5 to 75
-    judged = progress.kpi_rows(session, k.plan, [k.kpi], date.today())[k.kpi.id]
+    judged = progress.kpi_rows(session, k.plan, [k.kpi], thai_today())[k.kpi.id]
     expected = judged.judgements["AY2567"]
     assert (kpi["code"], kpi["period"], kpi["value"]) == ("KPI1", "AY2567", 66.5)
     assert kpi["status"] == expected.status.value == "at_risk"
@@ -207,7 +208,7 @@ def test_the_figures_stay_as_they_were_when_a_new_value_is_entered(
 @pytest.mark.parametrize(
     ("field", "value"),
     [
-        ("held_on", (date.today() + timedelta(days=3)).isoformat()),
+        ("held_on", (thai_today() + timedelta(days=3)).isoformat()),
         ("held_on", ""),
         ("title", "   "),
         ("period", "ปีการศึกษา 2567"),
@@ -469,7 +470,7 @@ def test_a_bad_proposal_or_decision_is_refused_beside_its_field(
     row = reflections.create_proposal(
         session, actor=f.ACTOR, area=f.area(session), proposal_in={"text": "เพิ่มโรงเรียนนำร่อง"}
     )
-    future = (date.today() + timedelta(days=5)).isoformat()
+    future = (thai_today() + timedelta(days=5)).isoformat()
     refused = client.post(
         f"/areas/krabi/proposals/{row.id}/decision",
         data={"decision": "decline", "decided_on": future},

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from app.i18n import LOCALES, N_, translations
+from app.i18n import LOCALES, N_, gettext, translations
 from app.labels import LABELS, WHOLE_AREA, label
 from app.models import Area, DataItem
 from app.services import audit, records
@@ -243,6 +243,7 @@ def apply_catalogue(
     preview = preview_catalogue(session, area, data, filename)
     if not preview.ok:
         return preview
+    reason = gettext("Imported from %(file)s", file=filename)[:1000]
     for row in preview.rows:
         if row.status == "new":
             records.create(
@@ -252,6 +253,7 @@ def apply_catalogue(
                 spec=DATA_ITEMS,
                 record_in=row.values,
                 commit=False,
+                reason=reason,
             )
         elif row.status == "changed" and row.item is not None:
             records.update(
@@ -262,6 +264,7 @@ def apply_catalogue(
                 record_id=row.item.id,
                 record_in=row.values,
                 commit=False,
+                reason=reason,
             )
     publish = {"type": "learning.changed", "entity": "data_item", "id": None, "op": "import"}
     audit.finish(session, area_id=area.id, publish=publish)

@@ -119,9 +119,11 @@ def create(
     record_in: dict[str, Any],
     extra: dict[str, Any] | None = None,
     commit: bool = True,
+    reason: str | None = None,
 ) -> Any:
     """Create a record. `extra` sets columns the form does not hold (a frozen copy, a source);
-    with `commit=False` the audit event is recorded and the caller commits (see `finish`)."""
+    with `commit=False` the audit event is recorded and the caller commits (see `finish`);
+    `reason` is kept on the audit event ("Imported from …")."""
     data = validate(spec.schema, record_in)
     _check_references(session, spec, area, data)
     row = spec.model(**_columns(spec, data), **(extra or {}), area_id=area.id)
@@ -135,7 +137,8 @@ def create(
     session.add(row)
     session.flush()
     links = _write_links(session, spec, row.id, data)
-    record(session, actor, area, spec, row.id, AuditOp.create, None, audit.snapshot(row, **links))
+    after = audit.snapshot(row, **links)
+    record(session, actor, area, spec, row.id, AuditOp.create, None, after, reason)
     if commit:
         finish(session, area, spec, row.id, AuditOp.create)
     return row
@@ -153,6 +156,7 @@ def update(
     partial: bool = False,
     extra: dict[str, Any] | None = None,
     commit: bool = True,
+    reason: str | None = None,
 ) -> Any:
     """Change a record. With `partial`, fields missing from `record_in` keep their values;
     with `commit=False` the audit event is recorded and the caller commits (see `finish`)."""
@@ -171,7 +175,8 @@ def update(
     row.version += 1
     session.add(row)
     links = _write_links(session, spec, row.id, data, replace=True)
-    record(session, actor, area, spec, row.id, AuditOp.update, before, audit.snapshot(row, **links))
+    after = audit.snapshot(row, **links)
+    record(session, actor, area, spec, row.id, AuditOp.update, before, after, reason)
     if commit:
         finish(session, area, spec, row.id, AuditOp.update)
     return row
@@ -219,6 +224,7 @@ def record(
     op: AuditOp,
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
+    reason: str | None = None,
 ) -> None:
     """Record one change of a record in the caller's transaction (see `finish`)."""
     audit.record(
@@ -230,6 +236,7 @@ def record(
         op=op,
         before=before,
         after=after,
+        reason=reason,
     )
 
 

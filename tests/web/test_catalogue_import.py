@@ -113,6 +113,12 @@ def test_import_adds_new_items_changes_matched_ones_then_the_export_is_a_no_op(
     assert child.custodian_agency_id == social.id and child.due_days == 30
     assert _count(session, DataItemCategorySet, DataItemCategorySet.data_item_id == child.id) == 2
     assert _count(session, AuditEvent, AuditEvent.entity_type == "data_item") == 3
+    imported = session.exec(
+        select(AuditEvent.reason)
+        .where(AuditEvent.entity_type == "data_item")
+        .order_by(AuditEvent.id)
+    ).all()
+    assert imported[0] is None and all(r and r.startswith("นำเข้าจาก") for r in imported[1:])
     export = client.get("/areas/krabi/data.xlsx")
     again = _upload(client, export.content)
     assert again.status_code == 200

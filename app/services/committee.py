@@ -135,8 +135,7 @@ def _get(session: Session, model: type[Any], area: Area, row_id: int, entity: st
 
 
 def members(session: Session, area: Area) -> list[CommitteeMember]:
-    """The committee, chair first, then vice-chairs, members, secretaries last? No: chair,
-    vice-chair, secretary, member (CommitteeRole order), then in order of adding."""
+    """The committee: chair, vice-chairs, secretaries, then members, each in order of adding."""
     rows = session.exec(
         select(CommitteeMember).where(CommitteeMember.area_id == area.id)
     ).all()

@@ -23,11 +23,12 @@ EVERY_PAGE = (
     "workshops",
     "learning",
     "timeline",
+    "committee",
     "history",
 )
 SHOWN = {  # persona -> the tabs it sees on Phuket
-    "viewer": ("", "progress", "units", "map", "present", "learning", "timeline", "history"),
-    "reviewer": ("", "progress", "units", "map", "present", "learning", "timeline", "history"),
+    "viewer": ("", "progress", "units", "map", "present", "learning", "timeline", "committee", "history"),
+    "reviewer": ("", "progress", "units", "map", "present", "learning", "timeline", "committee", "history"),
     "editor": (
         "",
         "plan",
@@ -37,6 +38,7 @@ SHOWN = {  # persona -> the tabs it sees on Phuket
         "present",
         "learning",
         "timeline",
+        "committee",
         "history",
     ),
     "facilitator": (
@@ -48,6 +50,7 @@ SHOWN = {  # persona -> the tabs it sees on Phuket
         "workshops",
         "learning",
         "timeline",
+        "committee",
         "history",
     ),
     "admin": EVERY_PAGE,

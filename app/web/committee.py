@@ -54,7 +54,7 @@ def cited_url(request: Request, area: Area, target_type: str, target_id: int) ->
     if target_type == "change_proposal":
         return request.url_for("proposals", slug=slug).path + f"#proposal-{target_id}"
     if target_type == "review_round":
-        return request.url_for("progress", slug=slug).path
+        return request.url_for("progress", slug=slug).path + "#rounds"
     if target_type == "kpi":
         return request.url_for("progress_kpi", slug=slug, kpi_id=target_id).path
     if target_type == "action":

@@ -318,11 +318,8 @@ LABELS: dict[str, dict[str, str]] = {
         "kpi": N_("KPIs"),
         "action": N_("Actions"),
         "agency_id": N_("Agency"),
-        "role": N_("Role in the committee"),
         "remit": N_("Remit"),
         "lead_id": N_("Lead"),
-        "held_on": N_("Date of the meeting"),
-        "place": N_("Place or online"),
         "agenda": N_("Agenda"),
         "guests": N_("Guests"),
         "attendees": N_("Members who attended"),
@@ -352,6 +349,9 @@ LABELS: dict[str, dict[str, str]] = {
         "working_group:others": N_("Others in the group"),
         "resolution:text": N_("Resolution"),
         "resolution:position": N_("Number"),
+        "committee_member:role": N_("Role in the committee"),
+        "meeting:held_on": N_("Date of the meeting"),
+        "meeting:place": N_("Place or online"),
     },
     # ---- the developmental-evaluation layer (app/models/de.py) ----
     "reason_category": {
@@ -458,9 +458,9 @@ LABELS: dict[str, dict[str, str]] = {
         "member": N_("Member"),
     },
     "citation_kind": {
-        "adopt": N_("Adopted"),
-        "approve": N_("Approved"),
-        "note": N_("Noted"),
+        "adopt": N_("Adopted by the resolution"),
+        "approve": N_("Approved by the resolution"),
+        "note": N_("Noted by the resolution"),
     },
     "kind": {
         "doe": N_("Desired outcome"),

@@ -136,9 +136,7 @@ def _get(session: Session, model: type[Any], area: Area, row_id: int, entity: st
 
 def members(session: Session, area: Area) -> list[CommitteeMember]:
     """The committee: chair, vice-chairs, secretaries, then members, each in order of adding."""
-    rows = session.exec(
-        select(CommitteeMember).where(CommitteeMember.area_id == area.id)
-    ).all()
+    rows = session.exec(select(CommitteeMember).where(CommitteeMember.area_id == area.id)).all()
     return sorted(rows, key=lambda m: (ROLE_ORDER.get(m.role, 99), m.position, m.id))
 
 
@@ -342,7 +340,9 @@ def decisions_for(
     out: dict[int, list[Decision]] = defaultdict(list)
     for citation, resolution, meeting in found:
         out[citation.target_id].append(
-            Decision(meeting.id, meeting.held_on, meeting.title, numbers[resolution.id], citation.kind)
+            Decision(
+                meeting.id, meeting.held_on, meeting.title, numbers[resolution.id], citation.kind
+            )
         )
     return dict(out)
 
@@ -393,7 +393,9 @@ def _check_agency(session: Session, area: Area, agency_id: int | None) -> None:
         raise ValidationFailed({"agency_id": Msg(NOT_OURS_AGENCY, {"name": agency.name_th})})
 
 
-def _check_members(session: Session, area: Area, ids: list[int], field_name: str) -> dict[int, CommitteeMember]:
+def _check_members(
+    session: Session, area: Area, ids: list[int], field_name: str
+) -> dict[int, CommitteeMember]:
     if not ids:
         return {}
     rows = {
@@ -492,7 +494,9 @@ def create_member(
     )
     session.add(row)
     session.flush()
-    _record(session, actor, area, "committee_member", row.id, AuditOp.create, None, audit.snapshot(row))
+    _record(
+        session, actor, area, "committee_member", row.id, AuditOp.create, None, audit.snapshot(row)
+    )
     _finish(session, area, "committee_member", row.id, AuditOp.create)
     return row
 
@@ -511,12 +515,26 @@ def update_member(
     data = validate(MemberIn, member_in)
     _check_agency(session, area, data.agency_id)
     before = audit.snapshot(row)
-    row.name, row.title, row.agency_id, row.role = data.name, data.title, data.agency_id, data.role.value
+    row.name, row.title, row.agency_id, row.role = (
+        data.name,
+        data.title,
+        data.agency_id,
+        data.role.value,
+    )
     row.version += 1
     session.add(row)
     with audit.lost_race_is_conflict(session):
         session.flush()
-    _record(session, actor, area, "committee_member", row.id, AuditOp.update, before, audit.snapshot(row))
+    _record(
+        session,
+        actor,
+        area,
+        "committee_member",
+        row.id,
+        AuditOp.update,
+        before,
+        audit.snapshot(row),
+    )
     _finish(session, area, "committee_member", row.id, AuditOp.update)
     return row
 
@@ -669,7 +687,11 @@ def _write_attendance(
         )
     )
     for member_id in ids:
-        session.add(MeetingAttendance(meeting_id=meeting_id, member_id=member_id, name=chosen[member_id].name))
+        session.add(
+            MeetingAttendance(
+                meeting_id=meeting_id, member_id=member_id, name=chosen[member_id].name
+            )
+        )
     session.flush()
 
 
@@ -755,7 +777,11 @@ def _resolution_snapshot(row: Resolution, citations: list[Citation]) -> dict[str
     lists: dict[str, list[int]] = {name: [] for name in SNAPSHOT_FIELDS.values()}
     for c in citations:
         lists[SNAPSHOT_FIELDS[c.target_type]].append(c.target_id)
-    adopted = [c.target_id for c in citations if c.kind == CitationKind.adopt.value and c.target_type == "plan_version"]
+    adopted = [
+        c.target_id
+        for c in citations
+        if c.kind == CitationKind.adopt.value and c.target_type == "plan_version"
+    ]
     return audit.snapshot(row, **{k: v for k, v in lists.items() if v}, adopted_version_ids=adopted)
 
 
@@ -775,7 +801,10 @@ def _write_citations(session: Session, resolution_id: int, citations: list[Citat
     for c in citations:
         session.add(
             ResolutionCitation(
-                resolution_id=resolution_id, target_type=c.target_type, target_id=c.target_id, kind=c.kind
+                resolution_id=resolution_id,
+                target_type=c.target_type,
+                target_id=c.target_id,
+                kind=c.kind,
             )
         )
     session.flush()

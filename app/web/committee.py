@@ -113,10 +113,18 @@ def committee_page(
     if principal.can(Permission.edit, area.id):
         if member is not None:
             row = committee.get_member(session, area, member)
-            forms = {"key": f"member-{row.id}", "values": committee.member_values(row), "errors": {}}
+            forms = {
+                "key": f"member-{row.id}",
+                "values": committee.member_values(row),
+                "errors": {},
+            }
         elif group is not None:
             row = committee.get_group(session, area, group)
-            forms = {"key": f"group-{row.id}", "values": committee.group_values(session, row), "errors": {}}
+            forms = {
+                "key": f"group-{row.id}",
+                "values": committee.group_values(session, row),
+                "errors": {},
+            }
     return _committee_page(request, session, area, principal, forms=forms)
 
 
@@ -483,14 +491,21 @@ def resolution_create(
         )
     except ValidationFailed as exc:
         return _resolution_failed(
-            request, session, area, principal, meeting_id, "resolution-new", values, targets, kinds, exc
+            request,
+            session,
+            area,
+            principal,
+            meeting_id,
+            "resolution-new",
+            values,
+            targets,
+            kinds,
+            exc,
         )
     return redirect(meeting_url(request, area, meeting_id, f"resolution-{row.id}"))
 
 
-@router.post(
-    "/meetings/{meeting_id:id}/resolutions/{resolution_id:id}", name="resolution_update"
-)
+@router.post("/meetings/{meeting_id:id}/resolutions/{resolution_id:id}", name="resolution_update")
 def resolution_update(
     request: Request,
     meeting_id: int,
@@ -549,9 +564,7 @@ def resolution_delete(
 
 
 @router.get("/meetings/{meeting_id:id}.pdf", name="meeting_pdf")
-def meeting_pdf(
-    request: Request, meeting_id: int, area: ReadArea, session: SessionDep
-) -> Response:
+def meeting_pdf(request: Request, meeting_id: int, area: ReadArea, session: SessionDep) -> Response:
     view = committee.meeting_view(session, area, meeting_id)
     members = {m.id: m for m in committee.members(session, area)}
     agencies = {a.id: a for a in committee.agencies(session, area)}
@@ -574,4 +587,3 @@ def meeting_pdf(
         return render(request, "error.html", {"status": 503, "message": message}, status_code=503)
     filename = f"phonlap-{area.slug}-minutes-{view.meeting.held_on.isoformat()}.pdf"
     return download(body, PDF_TYPE, filename)
-

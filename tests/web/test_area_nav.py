@@ -27,8 +27,28 @@ EVERY_PAGE = (
     "history",
 )
 SHOWN = {  # persona -> the tabs it sees on Phuket
-    "viewer": ("", "progress", "units", "map", "present", "learning", "timeline", "committee", "history"),
-    "reviewer": ("", "progress", "units", "map", "present", "learning", "timeline", "committee", "history"),
+    "viewer": (
+        "",
+        "progress",
+        "units",
+        "map",
+        "present",
+        "learning",
+        "timeline",
+        "committee",
+        "history",
+    ),
+    "reviewer": (
+        "",
+        "progress",
+        "units",
+        "map",
+        "present",
+        "learning",
+        "timeline",
+        "committee",
+        "history",
+    ),
     "editor": (
         "",
         "plan",

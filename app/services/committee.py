@@ -785,7 +785,7 @@ def _resolution_snapshot(row: Resolution, citations: list[Citation]) -> dict[str
     return audit.snapshot(row, **{k: v for k, v in lists.items() if v}, adopted_version_ids=adopted)
 
 
-def _current_citations(session: Session, resolution_id: int) -> list[Citation]:
+def current_citations(session: Session, resolution_id: int) -> list[Citation]:
     return [
         Citation(c.target_type, c.target_id, c.kind)
         for c in session.exec(
@@ -851,7 +851,7 @@ def update_resolution(
     _stale(row, expected_version)
     data = validate(ResolutionIn, resolution_in)
     _check_citations(session, area, citations)
-    before = _resolution_snapshot(row, _current_citations(session, row.id))
+    before = _resolution_snapshot(row, current_citations(session, row.id))
     row.text = data.text
     row.version += 1
     session.add(row)
@@ -876,7 +876,7 @@ def delete_resolution(
     meeting = get_meeting(session, area, meeting_id)
     row = get_resolution(session, meeting, resolution_id)
     _stale(row, expected_version)
-    before = _resolution_snapshot(row, _current_citations(session, row.id))
+    before = _resolution_snapshot(row, current_citations(session, row.id))
     session.delete(row)
     with audit.lost_race_is_conflict(session):
         session.flush()

@@ -365,7 +365,7 @@ def meeting_page(
     if resolution is not None and can_edit:
         meeting = committee.get_meeting(session, area, meeting_id)
         row = committee.get_resolution(session, meeting, resolution)
-        cites = committee._current_citations(session, row.id)
+        cites = committee.current_citations(session, row.id)
         extra["resolution_form"] = {
             "key": f"resolution-{row.id}",
             "values": {"text": row.text, "cites": cites},

@@ -311,39 +311,40 @@ class Decision:
 def decisions_for(
     session: Session, area: Area, target_type: str, target_ids: list[int]
 ) -> dict[int, list[Decision]]:
-    """For each record, the resolutions that cite it (oldest meeting first); two queries."""
-    if not target_ids:
-        return {}
+    """For each record, the resolutions that cite it (oldest meeting first): one query, asked
+    even for no records, so a page's query count does not depend on its data."""
+    ranked = select(
+        col(Resolution.id).label("id"),
+        col(Resolution.meeting_id).label("meeting_id"),
+        col(Resolution.position).label("position"),
+        func.row_number()
+        .over(
+            partition_by=col(Resolution.meeting_id),
+            order_by=(col(Resolution.position), col(Resolution.id)),
+        )
+        .label("number"),
+    ).subquery()
     found = session.exec(
-        select(ResolutionCitation, Resolution, Meeting)
-        .join(Resolution, col(Resolution.id) == ResolutionCitation.resolution_id)
-        .join(Meeting, col(Meeting.id) == Resolution.meeting_id)
+        select(
+            ResolutionCitation.target_id,
+            ResolutionCitation.kind,
+            Meeting.id,
+            Meeting.held_on,
+            Meeting.title,
+            ranked.c.number,
+        )
+        .join(ranked, ranked.c.id == ResolutionCitation.resolution_id)
+        .join(Meeting, col(Meeting.id) == ranked.c.meeting_id)
         .where(
             ResolutionCitation.target_type == target_type,
             col(ResolutionCitation.target_id).in_(target_ids),
             Meeting.area_id == area.id,
         )
-        .order_by(col(Meeting.held_on), col(Resolution.position), col(Resolution.id))
+        .order_by(col(Meeting.held_on), ranked.c.position, ranked.c.id)
     ).all()
-    if not found:
-        return {}
-    meeting_ids = {m.id for _, _, m in found}
-    numbers: dict[int, int] = {}
-    counter: dict[int, int] = defaultdict(int)
-    for res_id, meeting_id in session.exec(
-        select(Resolution.id, Resolution.meeting_id)
-        .where(col(Resolution.meeting_id).in_(meeting_ids))
-        .order_by(col(Resolution.position), col(Resolution.id))
-    ).all():
-        counter[meeting_id] += 1
-        numbers[res_id] = counter[meeting_id]
     out: dict[int, list[Decision]] = defaultdict(list)
-    for citation, resolution, meeting in found:
-        out[citation.target_id].append(
-            Decision(
-                meeting.id, meeting.held_on, meeting.title, numbers[resolution.id], citation.kind
-            )
-        )
+    for target_id, kind, meeting_id, held_on, title, number in found:
+        out[target_id].append(Decision(meeting_id, held_on, title, number, kind))
     return dict(out)
 
 

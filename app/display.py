@@ -46,6 +46,10 @@ LOADABLE = {
     "problems": ("problem", "ProblemEntry.problem"),
     "doe_statements": ("doe_statement", "DOEStatement.text"),
     "evidence_files": ("evidence_file", "EvidenceFile.filename"),
+    "committee_members": ("committee_member", "CommitteeMember.name"),
+    "meetings": ("meeting", "Meeting.title"),
+    "plan_versions": ("plan_version", "PlanVersion.name"),
+    "review_rounds": ("review_round", "ReviewRound.period"),
 }
 LOADED_REFERENCES = {
     "marker_id": "markers",
@@ -59,6 +63,15 @@ LOADED_REFERENCES = {
     "indicator_id": "indicators",
     "parent_id": "org_units",
     "category_set_ids": "category_sets",
+    "lead_id": "committee_members",
+    "members": "committee_members",
+    "attendees": "committee_members",
+    "meeting_id": "meetings",
+    "version_ids": "plan_versions",
+    "adopted_version_ids": "plan_versions",
+    "proposal_ids": "proposals",
+    "round_ids": "review_rounds",
+    "agency_id": "agencies",
 }
 
 
@@ -116,6 +129,7 @@ ENTITY_VOCABULARY = {
     ("data_item", "reported_by"): "unit_kind",
     ("review_round", "state"): "review_state",
     ("plan", "status"): "plan_status",
+    ("committee_member", "role"): "committee_role",
 }
 # Fields holding the id (or ids) of another record -> the `names` map that names it.
 REFERENCES = {

@@ -156,6 +156,10 @@ LABELS: dict[str, dict[str, str]] = {
         "evidence_file": N_("Evidence file"),
         "reference_data": N_("Reference data"),
         "area": N_("Area"),
+        "committee_member": N_("Committee member"),
+        "working_group": N_("Working group"),
+        "meeting": N_("Committee meeting"),
+        "resolution": N_("Resolution"),
     },
     "field": {
         "title": N_("Title"),
@@ -313,6 +317,17 @@ LABELS: dict[str, dict[str, str]] = {
         "kra": N_("KRAs"),
         "kpi": N_("KPIs"),
         "action": N_("Actions"),
+        "agency_id": N_("Agency"),
+        "remit": N_("Remit"),
+        "lead_id": N_("Lead"),
+        "agenda": N_("Agenda"),
+        "guests": N_("Guests"),
+        "attendees": N_("Members who attended"),
+        "meeting_id": N_("Meeting"),
+        "version_ids": N_("Plan versions cited"),
+        "adopted_version_ids": N_("Plan versions adopted"),
+        "proposal_ids": N_("Change proposals cited"),
+        "round_ids": N_("Review rounds cited"),
     },
     # A field whose name means something else in one kind of record: (entity, field) -> label.
     "entity_field": {
@@ -328,6 +343,15 @@ LABELS: dict[str, dict[str, str]] = {
         "plan_version:kpi": N_("Number of KPIs"),
         "plan_version:action": N_("Number of actions"),
         "contribution:kind": N_("Kind of contribution"),
+        "committee_member:title": N_("Position"),
+        "committee_member:name": N_("Name"),
+        "working_group:members": N_("Members"),
+        "working_group:others": N_("Others in the group"),
+        "resolution:text": N_("Resolution"),
+        "resolution:position": N_("Number"),
+        "committee_member:role": N_("Role in the committee"),
+        "meeting:held_on": N_("Date of the meeting"),
+        "meeting:place": N_("Place or online"),
     },
     # ---- the developmental-evaluation layer (app/models/de.py) ----
     "reason_category": {
@@ -426,6 +450,17 @@ LABELS: dict[str, dict[str, str]] = {
         "new": N_("New"),
         "accepted": N_("Accepted"),
         "archived": N_("Archived"),
+    },
+    "committee_role": {
+        "chair": N_("Chair"),
+        "vice_chair": N_("Vice-chair"),
+        "secretary": N_("Secretary"),
+        "member": N_("Member"),
+    },
+    "citation_kind": {
+        "adopt": N_("Adopted by the resolution"),
+        "approve": N_("Approved by the resolution"),
+        "note": N_("Noted by the resolution"),
     },
     "kind": {
         "doe": N_("Desired outcome"),

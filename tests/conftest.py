@@ -35,6 +35,7 @@ from app.models import (
     CategorySet,
     ChangeProposal,
     Comment,
+    CommitteeMember,
     DataItem,
     EmergentOutcome,
     EvidenceFile,
@@ -42,6 +43,7 @@ from app.models import (
     KeyDevelopment,
     LearningQuestion,
     LoginThrottle,
+    Meeting,
     OrgUnit,
     PendingImport,
     Plan,
@@ -50,6 +52,7 @@ from app.models import (
     Resource,
     ReviewRound,
     User,
+    WorkingGroup,
     WorkshopSession,
 )
 from app.services import accounts, review, seeding
@@ -146,6 +149,8 @@ def session(engine: Engine) -> Iterator[Session]:
 def _clean(engine: Engine) -> None:
     with Session(engine) as s:
         for table in DE_TABLES:  # the area's DE records; their link tables cascade
+            s.exec(delete(table))
+        for table in (Meeting, WorkingGroup, CommitteeMember):  # attendance, resolutions cascade
             s.exec(delete(table))
         s.exec(delete(Plan))  # children go with it (ON DELETE CASCADE), measurements too
         for table in (Comment, ReviewRound, EvidenceFile, OrgUnit, WorkshopSession, PendingImport):

@@ -2,6 +2,15 @@
 
 from app.models.accounts import ApiToken, LoginSession, LoginThrottle, RoleGrant, User
 from app.models.audit import AuditEvent, DataVersion
+from app.models.committee import (
+    CommitteeMember,
+    Meeting,
+    MeetingAttendance,
+    Resolution,
+    ResolutionCitation,
+    WorkingGroup,
+    WorkingGroupMember,
+)
 from app.models.data import (
     CategoryOption,
     CategorySet,
@@ -77,6 +86,13 @@ from app.models.review import (
 from app.models.workshops import Contribution, WorkshopParticipant, WorkshopSession
 
 __all__ = [
+    "CommitteeMember",
+    "Meeting",
+    "MeetingAttendance",
+    "Resolution",
+    "ResolutionCitation",
+    "WorkingGroup",
+    "WorkingGroupMember",
     "CategoryOption",
     "CategorySet",
     "ComputedValue",

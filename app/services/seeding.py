@@ -38,6 +38,7 @@ from app.periods import parse_period, period_span
 from app.services import (
     audit,
     comments,
+    demo_committee,
     demo_shared_data,
     learning,
     outcomes,
@@ -379,6 +380,7 @@ def load_demo_plan(session: Session, area: Area, data: dict[str, Any]) -> None:
     _demo_reflections(session, area, data, {"kras": kras, "kpis": kpis, "actions": actions})
     _demo_learning(session, area, plan, data)
     _demo_partners(session, area, data)
+    demo_committee.load(session, area, plan, data.get("committee"))
 
 
 def _demo_change(

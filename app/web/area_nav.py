@@ -50,6 +50,7 @@ AREA_PAGES: tuple[AreaPage, ...] = (
         ),
     ),
     AreaPage("timeline", "timeline", N_("Timeline"), Permission.read),
+    AreaPage("committee", "committee", N_("Committee"), Permission.read, ("meetings",)),
     AreaPage("history", "area_history", N_("History"), Permission.read),
 )
 

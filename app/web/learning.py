@@ -11,7 +11,7 @@ from app.db import SessionDep
 from app.display import value_names
 from app.i18n import N_, format_date, gettext
 from app.models import Area, AuditEvent, PlanVersion
-from app.services import history, learning, records, versions
+from app.services import committee, history, learning, records, versions
 from app.services.access import Permission, Principal
 from app.services.errors import Msg, ValidationFailed
 from app.services.plan_tree import current_plans
@@ -317,6 +317,7 @@ def plan_version(
         "version": row,
         "tree": state.tree,
         "can_edit": principal.can(Permission.edit, area.id),
+        "decided": committee.decisions_for(session, area, "plan_version", [row.id]).get(row.id, []),
     }
     return render(request, "learning/version.html", ctx)
 

@@ -19,7 +19,7 @@ from app.labels import label
 from app.models import EvidenceFile
 from app.models.enums import KPIStatus
 from app.periods import period_label
-from app.services import comments, evidence, reflections, reviews, shared_data
+from app.services import comments, committee, evidence, reflections, reviews, shared_data
 from app.services import progress as progress_service
 from app.services.access import Permission
 from app.services.errors import Conflict, Msg, NotFound, ValidationFailed
@@ -55,6 +55,7 @@ def _ctx(view: ProgressView, principal: CurrentPrincipal, **extra: Any) -> dict[
         "checkin": None,
         "today": thai_today(),
         "origins": {},  # action id -> the reflection it came from (reflections.origins)
+        "round_decisions": {},  # review round id -> the resolutions that decided it
         **extra,
     }
 
@@ -79,6 +80,9 @@ def progress_page(
         live_url=live,
         period_comments=_period_comments(session, area, principal),
         origins=_origins(session, view),
+        round_decisions=committee.decisions_for(
+            session, area, "review_round", [r.id for r in view.rounds.values()]
+        ),
     )
     return render(request, "progress/page.html", ctx)
 

@@ -20,7 +20,7 @@ from app.i18n import format_date, thai_today
 from app.models import Area
 from app.models.de import ProposalState
 from app.periods import period_label
-from app.services import reflections
+from app.services import committee, reflections
 from app.services.access import Permission, Principal
 from app.services.errors import Conflict, Msg, ValidationFailed
 from app.templating import env, is_htmx, render
@@ -341,9 +341,12 @@ def _proposals_page(
     **extra: Any,
 ) -> Response:
     state = state if state in {s.value for s in ProposalState} else None
+    view = reflections.proposals_view(session, area, state)
+    ids = [p.id for p in view.rows]
     ctx = {
         "area": area,
-        "view": reflections.proposals_view(session, area, state),
+        "view": view,
+        "decided_by": committee.decisions_for(session, area, "change_proposal", ids),
         "state": state or "all",
         "can_reflect": principal.can(Permission.reflect, area.id),
         "values": {},

@@ -63,6 +63,10 @@ BREAKDOWN = "/areas/{slug}/data/breakdowns/{set_id}"
 OPTION = BREAKDOWN + "/options/{option_id}"
 PARTNER = "/areas/{slug}/partners/{partner_id}"
 MARKER = PARTNER + "/markers/{marker_id}"
+MEMBER = "/areas/{slug}/committee/members/{member_id}"
+GROUP = "/areas/{slug}/committee/groups/{group_id}"
+MEETING = "/areas/{slug}/meetings/{meeting_id}"
+RESOLUTION = MEETING + "/resolutions/{resolution_id}"
 MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/"): SIGNED_IN,
     ("GET", "/review"): SIGNED_IN,  # each sees the areas they may read
@@ -136,6 +140,23 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", BREAKDOWN + "/options"): REFLECT,
     ("POST", OPTION): REFLECT,
     ("POST", OPTION + "/delete"): REFLECT,
+    # the committee, its working groups and meetings (the area's editors are its secretary)
+    ("GET", "/areas/{slug}/committee"): READ,
+    ("POST", "/areas/{slug}/committee/members"): EDIT,
+    ("POST", MEMBER): EDIT,
+    ("POST", MEMBER + "/delete"): EDIT,
+    ("POST", "/areas/{slug}/committee/groups"): EDIT,
+    ("POST", GROUP): EDIT,
+    ("POST", GROUP + "/delete"): EDIT,
+    ("GET", "/areas/{slug}/meetings"): READ,
+    ("POST", "/areas/{slug}/meetings"): EDIT,
+    ("GET", MEETING): READ,
+    ("GET", MEETING + ".pdf"): READ,
+    ("POST", MEETING): EDIT,
+    ("POST", MEETING + "/delete"): EDIT,
+    ("POST", MEETING + "/resolutions"): EDIT,
+    ("POST", RESOLUTION): EDIT,
+    ("POST", RESOLUTION + "/delete"): EDIT,
     # the reporting units registry
     ("GET", "/areas/{slug}/units"): READ,
     ("GET", "/areas/{slug}/units.xlsx"): READ,
@@ -430,6 +451,10 @@ def world(session: Session, app_client: Callable[[], TestClient]) -> World:
         "development_id": "999999",
         "partner_id": str(partner.id),
         "marker_id": str(marker.id),
+        "member_id": "999999",
+        "group_id": "999999",
+        "meeting_id": "999999",
+        "resolution_id": "999999",
         "token_ids": token_ids,  # type: ignore[dict-item]
     }
     return w

@@ -12,7 +12,7 @@ from sqlmodel import Session, SQLModel, select
 
 import app.models
 from app.models import Area, AuditEvent
-from app.services import plans, progress, seeding, workshops
+from app.services import committee, plans, progress, seeding, versions, workshops
 from app.services.audit import Actor
 from app.services.plan_tree import current_plans
 from tests import factories as f
@@ -114,7 +114,51 @@ def busy_area(session: Session, admin) -> Area:  # noqa: ANN001
     idea = f.make_contribution(session, workshop, guest, text="เด็กเกาะลันตาอ่านไม่คล่อง")
     workshops.accept(session, actor=me, workshop=workshop, contribution_id=idea.id)
     workshops.close_session(session, actor=me, workshop=workshop)
+    _committee_day(session, me, area, plan)
     return area
+
+
+def _committee_day(session: Session, me: Actor, area: Area, plan: app.models.Plan) -> None:
+    """The committee's records: a member added and changed, a working group, a meeting with a
+    resolution adopting a version, and a member removed."""
+    chair = committee.create_member(
+        session,
+        actor=me,
+        area=area,
+        member_in={"name": "นายสาธิต ใจดี", "agency_id": f.agency(session, "krabi").id},
+    )
+    committee.update_member(
+        session,
+        actor=me,
+        area=area,
+        member_id=chair.id,
+        member_in={"name": "นายสาธิต ใจดี", "title": "รองผู้ว่าราชการจังหวัด", "role": "chair"},
+    )
+    leaving = committee.create_member(session, actor=me, area=area, member_in={"name": "นางลาออก"})
+    committee.create_group(
+        session,
+        actor=me,
+        area=area,
+        group_in={"name": "คณะทำงานข้อมูล", "lead_id": chair.id, "members": [leaving.id]},
+    )
+    meeting = committee.create_meeting(
+        session,
+        actor=me,
+        area=area,
+        meeting_in={"held_on": "2024-06-16", "title": "ประชุมครั้งที่ 1/2567", "attendees": [chair.id]},
+    )
+    version = versions.name_version(
+        session, actor=me, area=area, plan=plan, version_in={"name": "แผนฉบับที่ 2"}
+    )
+    committee.add_resolution(
+        session,
+        actor=me,
+        area=area,
+        meeting_id=meeting.id,
+        resolution_in={"text": "รับรองแผนฉบับที่ 2"},
+        citations=[committee.Citation("plan_version", version.id, "adopt")],
+    )
+    committee.delete_member(session, actor=me, area=area, member_id=leaving.id)
 
 
 def history_pages(client: TestClient, slug: str) -> list[str]:

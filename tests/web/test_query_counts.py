@@ -38,6 +38,7 @@ from app.services import (
     accounts,
     breakdowns,
     comments,
+    committee,
     evidence,
     indicators,
     learning,
@@ -67,6 +68,7 @@ NOT_OPENED = {  # GET routes the test does not open, and why
     # whose pages are counted; WeasyPrint then takes seconds per document
     "area_brief_pdf": "reads as area_brief does (counted), then WeasyPrint",
     "review_briefs_pdf": "reads as review_briefs does (counted), then WeasyPrint",
+    "meeting_pdf": "reads as the meeting page does (counted), then WeasyPrint",
 }
 FRAGMENTS = {"comment_thread"}  # answer htmx only (a browser is sent to the page holding them)
 VARIANTS = (  # pages whose query strings read more, beside their plain URL
@@ -376,6 +378,45 @@ def _grow(session: Session, w: World, start: int, stop: int) -> dict[str, int]:
             area_id=area.id,
             upload=evidence.Upload(f"หลักฐาน {n}.pdf", b"%PDF-1.4\n%%EOF\n"),
         )
+        member = committee.create_member(
+            session,
+            actor=f.ACTOR,
+            area=area,
+            member_in={"name": f"กรรมการ {n} (สาธิต)", "agency_id": lead, "role": "member"},
+        )
+        committee.create_group(
+            session,
+            actor=f.ACTOR,
+            area=area,
+            group_in={"name": f"คณะทำงาน {n}", "lead_id": member.id, "members": [member.id]},
+        )
+        meeting = committee.create_meeting(
+            session,
+            actor=f.ACTOR,
+            area=area,
+            meeting_in={
+                "held_on": "2025-06-20",
+                "title": f"ประชุมครั้งที่ {n}",
+                "attendees": [member.id],
+            },
+        )
+        cited = [
+            committee.Citation("plan_version", version.id, "adopt"),
+            committee.Citation("change_proposal", proposal.id, "approve"),
+            committee.Citation("kpi", kpi.id, "note"),
+            committee.Citation("action", action.id, "note"),
+        ]
+        if "version_id" in w.params:  # the first version's page shows a resolution more each time
+            cited.append(committee.Citation("plan_version", int(w.params["version_id"]), "note"))
+        for target in {meeting.id, int(w.params.get("meeting_id") or meeting.id)}:
+            committee.add_resolution(  # the first meeting's resolutions grow too
+                session,
+                actor=f.ACTOR,
+                area=area,
+                meeting_id=target,
+                resolution_in={"text": f"มติที่ {n}"},
+                citations=cited,
+            )
         session.commit()
         f.make_user(session, "editor", "krabi")
         if i == start:
@@ -393,6 +434,8 @@ def _grow(session: Session, w: World, start: int, stop: int) -> dict[str, int]:
                 "data_item_id": data_item.id,
                 "unit_id": unit.id,
                 "marker_id": marker.id,
+                "member_id": member.id,
+                "meeting_id": meeting.id,
             }
     if stop > 1:  # the latest change (the projector shows it) is a person's
         plans.update_element(
@@ -477,7 +520,7 @@ def _fillable(path: str) -> bool:
 WORLD_PARAMS = (
     *("kpi_id", "action_id", "period", "entity_type", "entity_id", "evidence_id", "user_id"),
     *("workshop_id", "code", "indicator_code", "comment_id", "partner_id", "reflection_id"),
-    *("resource_id", "data_item_id", "version_id", "outcome_id", "unit_id"),
+    *("resource_id", "data_item_id", "version_id", "outcome_id", "unit_id", "meeting_id"),
 )
 
 

@@ -63,6 +63,7 @@ def _entry_page(
         "read_only": principal is not None
         and not principal.may_change(area.id, [view.agency_id or None]),
         "scope_names": names,
+        "workbooks": principal is None or principal.edit_scope(area.id) is None,
         "typed": typed,
         "errors": errors or {},
         "source": source,

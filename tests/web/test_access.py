@@ -30,7 +30,16 @@ from app.web import auth
 from tests import factories as f
 from tests.conftest import sign_in
 
-PERSONAS = ("anonymous", "viewer", "editor", "editor_other", "reviewer", "facilitator", "admin")
+PERSONAS = (
+    "anonymous",
+    "viewer",
+    "editor",
+    "editor_other",
+    "editor_scoped",  # Phuket's editor limited to an agency that owns nothing here
+    "reviewer",
+    "facilitator",
+    "admin",
+)
 ROLES = {  # persona -> (role, area)
     "viewer": ("viewer", "phuket"),
     "editor": ("editor", "phuket"),
@@ -41,11 +50,11 @@ ROLES = {  # persona -> (role, area)
 }
 EVERYONE = frozenset(PERSONAS)
 SIGNED_IN = EVERYONE - {"anonymous"}
-READ = frozenset({"viewer", "editor", "reviewer", "facilitator", "admin"})  # Phuket's readers
+READ = frozenset({"viewer", "editor", "editor_scoped", "reviewer", "facilitator", "admin"})
 EDIT = frozenset({"editor", "admin"})
 FACILITATE = frozenset({"facilitator", "admin"})
 REFLECT = frozenset({"editor", "facilitator", "admin"})  # the DE records
-COMMENT = frozenset({"editor", "reviewer", "admin"})  # committee editors and reviewers
+COMMENT = frozenset({"editor", "editor_scoped", "reviewer", "admin"})  # editors, reviewers
 ADMIN = frozenset({"admin"})
 LIBRARY = frozenset({"reviewer", "admin"})  # the common-indicator library is national
 
@@ -95,6 +104,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/admin/users/{user_id}"): ADMIN,
     ("POST", "/admin/users/{user_id}/roles"): ADMIN,
     ("POST", "/admin/users/{user_id}/roles/{grant_id}/delete"): ADMIN,
+    ("POST", "/admin/users/{user_id}/roles/{grant_id}/agencies"): ADMIN,
     ("POST", "/admin/users/{user_id}/active"): ADMIN,
     ("POST", "/admin/users/{user_id}/password"): ADMIN,
     ("GET", "/areas/{slug}"): READ,
@@ -148,7 +158,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/areas/{slug}/units/import"): EDIT,
     ("POST", "/areas/{slug}/units/import/{digest}"): EDIT,
     ("GET", DATA_ITEM + "/values"): READ,
-    ("GET", "/areas/{slug}/data/entry"): EDIT,
+    ("GET", "/areas/{slug}/data/entry"): EDIT | {"editor_scoped"},  # others' rows read-only
     ("POST", "/areas/{slug}/data/entry"): EDIT,
     ("GET", "/areas/{slug}/data/entry.xlsx"): EDIT,
     ("GET", "/areas/{slug}/data/entry/import"): EDIT,
@@ -380,7 +390,10 @@ def world(session: Session, app_client: Callable[[], TestClient]) -> World:
             client.get("/login")  # a browser's first visit: the CSRF seed cookie
             client.headers[auth.CSRF_HEADER] = auth._mac("csrf", client.cookies[auth.CSRF_COOKIE])
         else:
-            user = f.make_user(session, *ROLES[persona])
+            if persona == "editor_scoped":
+                user = f.make_scoped_editor(session, "phuket", ("esa-secondary",))
+            else:
+                user = f.make_user(session, *ROLES[persona])
             sign_in(client, session, user)
             token, plain = accounts.create_token(
                 session, actor=f.ACTOR, user=user, token_in={"name": "matrix"}

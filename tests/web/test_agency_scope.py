@@ -228,6 +228,9 @@ def test_an_admin_limits_an_editor_to_agencies_audited_and_foreign_ones_are_refu
     assert (event.op, event.before["agency_ids"], event.after["agency_ids"]) == (
         "update", [], [own]
     )  # fmt: skip
+    history = client.get("/areas/phuket/history").text  # the change, in words
+    assert "จำกัดเฉพาะหน่วยงาน</th>" in history and ">agency_ids<" not in history
+    assert "สำนักงานเขตพื้นที่การศึกษาประถมศึกษาภูเก็ต เขต 1" in history
     viewer = f.make_user(session, "viewer", "phuket")
     vgrant = session.exec(select(RoleGrant).where(RoleGrant.user_id == viewer.id)).one()
     only_editors = client.post(

@@ -66,16 +66,19 @@ def _user_page(
     request: Request, session: SessionDep, user: User, *, status_code: int = 200, **extra: Any
 ) -> Response:
     grants = accounts.grants_by_user(session, [user.id])[user.id]
+    scopes = accounts.grant_agencies(session, [g.id for g in grants if g.id])
+    values = {f"agency_ids-{gid}": ids for gid, ids in scopes.items()}  # the ticked agencies
+    values.update(extra.pop("values", {}))
     ctx = {
         "user": user,
         "grants": grants,
-        "scopes": accounts.grant_agencies(session, [g.id for g in grants if g.id]),
+        "scopes": scopes,
         "agency_choices": {
             gid: [(a.id, localized(a)) for a in rows]
             for gid, rows in accounts.scope_choices(session, grants).items()
         },
         "areas": {a.id: a for a in group_areas(session, None)},
-        "values": {},
+        "values": values,
         "errors": {},
         "prefix": f"user-{user.id}",
         **extra,

@@ -220,6 +220,7 @@ def test_an_admin_limits_an_editor_to_agencies_audited_and_foreign_ones_are_refu
     saved = client.post(url, data={f"agency_ids-{grant.id}": str(own)})
     assert saved.status_code == 200 and "เฉพาะ" in saved.text
     assert accounts.grant_agencies(session, [grant.id]) == {grant.id: [own]}
+    assert f'name="agency_ids-{grant.id}" value="{own}" checked' in saved.text  # ticked
     event = session.exec(
         select(AuditEvent)
         .where(AuditEvent.entity_type == "role_grant")

@@ -52,6 +52,8 @@ EVERYONE = frozenset(PERSONAS)
 SIGNED_IN = EVERYONE - {"anonymous"}
 READ = frozenset({"viewer", "editor", "editor_scoped", "reviewer", "facilitator", "admin"})
 EDIT = frozenset({"editor", "admin"})
+# pages where an agency-scoped editor works on its own rows (the others are shown read-only)
+SCOPED_EDIT = EDIT | {"editor_scoped"}
 FACILITATE = frozenset({"facilitator", "admin"})
 REFLECT = frozenset({"editor", "facilitator", "admin"})  # the DE records
 COMMENT = frozenset({"editor", "editor_scoped", "reviewer", "admin"})  # editors, reviewers
@@ -158,7 +160,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/areas/{slug}/units/import"): EDIT,
     ("POST", "/areas/{slug}/units/import/{digest}"): EDIT,
     ("GET", DATA_ITEM + "/values"): READ,
-    ("GET", "/areas/{slug}/data/entry"): EDIT | {"editor_scoped"},  # others' rows read-only
+    ("GET", "/areas/{slug}/data/entry"): SCOPED_EDIT,
     ("POST", "/areas/{slug}/data/entry"): EDIT,
     ("GET", "/areas/{slug}/data/entry.xlsx"): EDIT,
     ("GET", "/areas/{slug}/data/entry/import"): EDIT,
@@ -223,12 +225,12 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/areas/{slug}/progress/kpis/{kpi_id}/{period}"): EDIT,
     ("POST", "/areas/{slug}/progress/units"): EDIT,
     ("GET", "/areas/{slug}/progress/evidence/{evidence_id}"): READ,
-    ("GET", "/areas/{slug}/progress/template.xlsx"): EDIT,
+    ("GET", "/areas/{slug}/progress/template.xlsx"): SCOPED_EDIT,
     ("GET", "/areas/{slug}/progress/export.xlsx"): READ,
     ("GET", "/areas/{slug}/progress/export/{table}.csv"): READ,
-    ("GET", "/areas/{slug}/progress/import"): EDIT,
-    ("POST", "/areas/{slug}/progress/import"): EDIT,
-    ("POST", "/areas/{slug}/progress/import/{digest}"): EDIT,
+    ("GET", "/areas/{slug}/progress/import"): SCOPED_EDIT,
+    ("POST", "/areas/{slug}/progress/import"): SCOPED_EDIT,
+    ("POST", "/areas/{slug}/progress/import/{digest}"): SCOPED_EDIT,
     ("GET", "/areas/{slug}/workshops"): FACILITATE,
     ("POST", "/areas/{slug}/workshops"): FACILITATE,
     ("GET", "/areas/{slug}/workshops/{workshop_id}"): FACILITATE,

@@ -120,7 +120,7 @@ def test_the_progress_page_offers_only_its_own_rows(plot: Plot) -> None:
     other = f'hx-put="/areas/phuket/progress/kpis/{plot.other_kpi.id}/'
     assert own in page and other not in page
     assert "แก้ไขได้เฉพาะ" in page and "ประถมศึกษาภูเก็ต" in page  # the note names the ESA
-    assert "/progress/import" not in page  # imports stay with the committee's editors
+    assert "/progress/import" in page  # its own KPIs' values by workbook too
     assert f'id="checkin-{plot.own_action.id}-' in page
     assert f'id="checkin-{plot.other_action.id}-' not in page
 
@@ -199,6 +199,49 @@ def test_data_values_only_for_the_items_its_agency_keeps(plot: Plot) -> None:
     )
     assert refused.status_code == 403
     assert [v.data_item_id for v in s.exec(select(DataValue))] == [own.id]
+
+
+def _workbook(clerk: TestClient, edit: dict[tuple[str, str], object]) -> bytes:
+    import io
+
+    from openpyxl import load_workbook
+
+    template = clerk.get("/areas/phuket/progress/template.xlsx")
+    assert template.status_code == 200
+    book = load_workbook(io.BytesIO(template.content))
+    for row in book["ความก้าวหน้า"].iter_rows(min_row=2):
+        if (row[0].value, row[3].value) in edit:
+            row[5].value = edit[(row[0].value, row[3].value)]
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_a_progress_workbook_touching_another_agencys_kpi_is_refused_in_the_preview(
+    plot: Plot,
+) -> None:
+    s, clerk = plot.session, plot.clerk
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+    def upload(data: bytes):  # noqa: ANN202
+        files = {"file": ("ภูเก็ต.xlsx", data, xlsx)}
+        return clerk.post("/areas/phuket/progress/import", files=files)
+
+    both = upload(_workbook(clerk, {("KPI1", "AY2566"): 65, ("KPI9", "AY2566"): 50}))
+    assert both.status_code == 422
+    assert "ตัวชี้วัดนี้เป็นของหน่วยงานอื่น" in both.text  # the reason, on KPI9's row
+    assert "/progress/import/" not in both.text.split("<main")[1]  # nothing to confirm
+    assert _measurements(s, plot.own_kpi) == [] and _measurements(s, plot.other_kpi) == []
+    own = upload(_workbook(clerk, {("KPI1", "AY2566"): 65}))
+    assert own.status_code == 200
+    digest = own.text.split('action="/areas/phuket/progress/import/')[1].split('"')[0]
+    done = clerk.post(
+        f"/areas/phuket/progress/import/{digest}",
+        data={"filename": "ภูเก็ต.xlsx"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    assert [m.value for m in _measurements(s, plot.own_kpi)] == [65.0]
 
 
 # ---- administrators give the scope ----------------------------------------------------------

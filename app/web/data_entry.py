@@ -6,6 +6,7 @@ The entry form is sent back with 422 when any cell is wrong, every message besid
 everything typed kept; nothing of any item is stored then.
 """
 
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -14,7 +15,7 @@ from fastapi.responses import Response
 
 from app.db import SessionDep
 from app.i18n import N_
-from app.models import Area
+from app.models import Area, DataItem
 from app.services import data_entry, resources, scope, shared_data
 from app.services import spreadsheets as sheets
 from app.services.access import Principal
@@ -22,7 +23,7 @@ from app.services.data_entry import EntryView
 from app.services.errors import Conflict, Msg, ValidationFailed
 from app.services.spreadsheets import ImportPreview
 from app.templating import render
-from app.web.auth import CurrentPrincipal, EditArea, ReadArea, ScopedEditArea
+from app.web.auth import CurrentPrincipal, ReadArea, ScopedEditArea
 from app.web.forms import Form, field_int, field_text
 from app.web.spreadsheets import (
     Page,
@@ -63,7 +64,6 @@ def _entry_page(
         "read_only": principal is not None
         and not principal.may_change(area.id, [view.agency_id or None]),
         "scope_names": names,
-        "workbooks": principal is None or principal.edit_scope(area.id) is None,
         "typed": typed,
         "errors": errors or {},
         "source": source,
@@ -172,13 +172,20 @@ def data_values(
 
 
 @router.get("/data/entry.xlsx", name="data_entry_xlsx")
-def data_entry_xlsx(request: Request, area: EditArea, session: SessionDep) -> Response:
+def data_entry_xlsx(request: Request, area: ScopedEditArea, session: SessionDep) -> Response:
     query = request.query_params
     view = data_entry.entry_view(
         session, area, _choice(query.get("agency")), query.get("period", "")[:20]
     )
     stem = file_stem(area.slug, f"data-{view.agency_id}-{view.period or ''}")
     return download(data_entry.workbook(view), sheets.XLSX_TYPE, stem + ".xlsx")
+
+
+def _may_enter(principal: Principal, area: Area) -> Callable[[DataItem], bool] | None:
+    """Which items an agency-scoped editor may enter by workbook (None: any, a full editor)."""
+    if principal.edit_scope(area.id) is None:
+        return None
+    return lambda item: principal.may_change(area.id, [item.custodian_agency_id])
 
 
 def _import_page(request: Request, area: Area) -> Page:
@@ -192,16 +199,20 @@ def _import_page(request: Request, area: Area) -> Page:
 
 
 @router.get("/data/entry/import", name="data_values_import")
-def data_values_import(request: Request, area: EditArea) -> Response:
+def data_values_import(request: Request, area: ScopedEditArea) -> Response:
     return _import_page(request, area)(None)
 
 
 @router.post("/data/entry/import", name="data_values_import_preview")
 def data_values_import_preview(
-    request: Request, area: EditArea, session: SessionDep, form: Form
+    request: Request,
+    area: ScopedEditArea,
+    session: SessionDep,
+    form: Form,
+    principal: CurrentPrincipal,
 ) -> Response:
     def preview_of(data: bytes, name: str) -> ImportPreview:
-        return data_entry.preview_import(session, area, data, name)
+        return data_entry.preview_import(session, area, data, name, _may_enter(principal, area))
 
     return preview_upload(session, area.id, form, preview_of, _import_page(request, area))
 
@@ -210,14 +221,19 @@ def data_values_import_preview(
 def data_values_import_apply(
     request: Request,
     digest: str,
-    area: EditArea,
+    area: ScopedEditArea,
     session: SessionDep,
     form: Form,
     principal: CurrentPrincipal,
 ) -> Response:
     def apply(data: bytes, filename: str) -> ImportPreview:
         return data_entry.apply_import(
-            session, actor=principal.actor, area=area, data=data, filename=filename
+            session,
+            actor=principal.actor,
+            area=area,
+            data=data,
+            filename=filename,
+            may_enter=_may_enter(principal, area),
         )
 
     url = request.url_for("data_entry", slug=area.slug).path

@@ -188,7 +188,7 @@ def test_data_values_only_for_the_items_its_agency_keeps(plot: Plot) -> None:
     # the entry page: its own agency first; another agency's grid is shown read-only
     page = plot.clerk.get("/areas/phuket/data/entry").text
     assert "จำนวนครูที่ผ่านการอบรม" in page and "บันทึกค่าทั้งหมด" in page
-    assert "/data/entry/import" not in page  # workbooks stay with the committee's editors
+    assert "/data/entry/import" in page  # its agency's workbook too
     secondary = f.agency(s, "phuket", "esa-secondary").id
     others = plot.clerk.get(f"/areas/phuket/data/entry?agency={secondary}&period=AY2567").text
     assert "จำนวนนักเรียน ม.1" in others and " disabled" in others
@@ -242,6 +242,46 @@ def test_a_progress_workbook_touching_another_agencys_kpi_is_refused_in_the_prev
     )
     assert done.status_code == 303
     assert [m.value for m in _measurements(s, plot.own_kpi)] == [65.0]
+
+
+def test_a_values_workbook_for_another_agencys_item_is_refused_in_the_preview(
+    plot: Plot,
+) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    s, clerk = plot.session, plot.clerk
+    area_id = f.area(s, "phuket").id
+    primary, secondary = f.agency(s, "phuket").id, f.agency(s, "phuket", "esa-secondary").id
+    f.data_item(s, area_id, "จำนวนครูที่ผ่านการอบรม", by_unit=False, custodian_agency_id=primary)
+    f.data_item(s, area_id, "จำนวนนักเรียน ม.1", by_unit=False, custodian_agency_id=secondary)
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+    def filled(agency: int, value: int) -> bytes:
+        got = clerk.get(
+            "/areas/phuket/data/entry.xlsx", params={"agency": agency, "period": "AY2567"}
+        )
+        assert got.status_code == 200
+        book = load_workbook(io.BytesIO(got.content))
+        sheet = book.worksheets[0]
+        column = [c.value for c in sheet[1]].index("ค่า")
+        for row in sheet.iter_rows(min_row=2):
+            row[column].value = value
+        out = io.BytesIO()
+        book.save(out)
+        return out.getvalue()
+
+    def upload(data: bytes):  # noqa: ANN202
+        files = {"file": ("ข้อมูล.xlsx", data, xlsx)}
+        return clerk.post("/areas/phuket/data/entry/import", files=files)
+
+    refused = upload(filled(secondary, 120))
+    assert refused.status_code == 422
+    assert "อยู่ในความดูแลของหน่วยงานอื่น" in refused.text
+    assert "/data/entry/import/" not in refused.text.split("<main")[1]  # nothing to confirm
+    assert s.exec(select(DataValue)).all() == []
+    assert upload(filled(primary, 35)).status_code == 200
 
 
 # ---- administrators give the scope ----------------------------------------------------------

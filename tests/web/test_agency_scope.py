@@ -119,6 +119,8 @@ def test_the_progress_page_offers_only_its_own_rows(plot: Plot) -> None:
     own = f'hx-put="/areas/phuket/progress/kpis/{plot.own_kpi.id}/'
     other = f'hx-put="/areas/phuket/progress/kpis/{plot.other_kpi.id}/'
     assert own in page and other not in page
+    marked = page.split(f'id="kpi-progress-{plot.other_kpi.id}"')[1].split("</tbody>")[0]
+    assert "ของหน่วยงานอื่น: อ่านอย่างเดียว" in marked  # the row says why
     assert "แก้ไขได้เฉพาะ" in page and "ประถมศึกษาภูเก็ต" in page  # the note names the ESA
     assert "/progress/import" in page  # its own KPIs' values by workbook too
     assert f'id="checkin-{plot.own_action.id}-' in page

@@ -137,6 +137,7 @@ REFERENCES = {
     "kpi_ids": "kpis",
     "co_owner_ids": "agencies",
     "partner_ids": "agencies",
+    "agency_ids": "agencies",  # an editor grant's agencies (its scope)
     "lead_agency_id": "agencies",
     "item_ids": "doe_items",
     "doe_item_ids": "doe_items",

@@ -193,6 +193,7 @@ LABELS: dict[str, dict[str, str]] = {
         "kra_ids": N_("KRAs"),
         "kpi_ids": N_("KPIs"),
         "partner_ids": N_("Partner agencies"),
+        "agency_ids": N_("Limited to agencies"),
         "budget_thb": N_("Budget (baht)"),
         "start_on": N_("Start"),
         "end_on": N_("End"),

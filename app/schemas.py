@@ -397,6 +397,7 @@ class PasswordIn(InputModel):
 class GrantIn(InputModel):
     role: Role
     area_id: OptionalId = None
+    agency_ids: Ids = []  # an editor limited to these agencies; none: the whole area
 
     @model_validator(mode="after")
     def _area_for_area_roles(self) -> "GrantIn":
@@ -404,7 +405,15 @@ class GrantIn(InputModel):
             self.area_id = None
         elif self.area_id is None:
             raise MultiFieldError({"area_id": fail("Choose the area this role is for.")})
+        if self.agency_ids and self.role != Role.editor:
+            raise MultiFieldError(
+                {"agency_ids": fail("Only an editor's role can be limited to agencies.")}
+            )
         return self
+
+
+class GrantScopeIn(InputModel):
+    agency_ids: Ids = []
 
 
 class TokenIn(InputModel):

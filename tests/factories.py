@@ -137,6 +137,19 @@ def make_user(
     )
 
 
+def make_scoped_editor(
+    session: Session, area_slug: str = "phuket", codes: tuple[str, ...] = ("esa-primary-1",)
+) -> User:
+    """An editor of the area limited to these agencies (codes of the area's agencies)."""
+    user = make_user(session, "editor", area_slug)
+    grant = accounts.grants_by_user(session, [user.id])[user.id][0]
+    ids = [agency(session, area_slug, code).id for code in codes]
+    accounts.set_grant_agencies(
+        session, actor=ACTOR, user=user, grant_id=grant.id, scope_in={"agency_ids": ids}
+    )
+    return user
+
+
 def make_workshop(
     session: Session, slug: str = "krabi", title: str = "World Café รอบที่ 1", **values: Any
 ) -> WorkshopSession:

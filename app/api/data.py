@@ -64,7 +64,10 @@ class ItemAccess:
         area = session.get(Area, item.area_id) if item else None
         if item is None or area is None:
             raise NotFound(N_("No such data item."))
-        principal.require(self.permission, area.id)
+        if self.permission == Permission.edit:  # values: the custodian's scoped editors too
+            principal.require_change(area.id, [item.custodian_agency_id])
+        else:
+            principal.require(self.permission, area.id)
         return area, item
 
 

@@ -19,7 +19,7 @@ from app.i18n import N_
 from app.inputs import parse_id
 from app.models import KPI, Action, Area, Plan
 from app.periods import period_label
-from app.services import progress, shared_data
+from app.services import progress, scope, shared_data
 from app.services.access import Permission
 from app.services.errors import Msg, NotFound, ValidationFailed
 from app.services.progress import KPIDetail, action_view, kpi_detail
@@ -45,7 +45,11 @@ def _owned(session: Session, principal: Any, model: Any, row_id: int, permission
     area = session.get(Area, plan.area_id) if plan else None
     if row is None or plan is None or area is None:
         raise NotFound(N_("No such KPI in this plan.") if model is KPI else N_("No such action."))
-    principal.require(permission, area.id)
+    if permission == Permission.edit:  # the agency scope: scoped editors change only their own
+        kind = "kpi" if model is KPI else "action"
+        scope.require(session, principal, area.id, kind, row_id)
+    else:
+        principal.require(permission, area.id)
     release(session)
     return Owned(area, plan, row_id)
 

@@ -12,12 +12,12 @@ from app.i18n import get_locale
 from app.models import Area, Plan
 from app.schemas import PlanIn
 from app.services import plans as plan_service
-from app.services import shared_data
+from app.services import scope, shared_data
 from app.services.plan_views import PlanView, plan_view, plan_views
 from app.services.reference import areas_by_ids, group_areas
 from app.templating import translate
-from app.web.auth import CurrentPrincipal, EditArea, ReadArea, SignedIn
-from app.web.deps import EditPlan, ReadPlan
+from app.web.auth import CurrentPrincipal, EditArea, ReadArea, ScopedEditArea, SignedIn
+from app.web.deps import EditPlan, ReadPlan, ScopedEditPlan
 
 AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"description": "No valid API token or session"},
@@ -113,13 +113,16 @@ def _element_routes(kind: str, schema: type) -> None:
     )
     def update(
         element_id: int,
-        plan: EditPlan,
+        area: ScopedEditArea,
+        plan: ScopedEditPlan,
         session: SessionDep,
         principal: CurrentPrincipal,
         body: JSONObject,
     ) -> dict[str, Any]:
         """Fields left out keep their values; send `version` to refuse stale writes (409). A
-        KPI's `computation` makes it computed from data items (null: entered by hand)."""
+        KPI's `computation` makes it computed from data items (null: entered by hand). An
+        agency-scoped editor may change only its agencies' KPIs and actions."""
+        scope.require_element(session, principal, area.id, kind, element_id)
         if kind == "kpis" and "computation" in body:
             return _update_computed_kpi(session, principal, plan, element_id, body)
         row = plan_service.update_element(

@@ -1,6 +1,13 @@
 """All table models, imported here so SQLModel.metadata is complete."""
 
-from app.models.accounts import ApiToken, LoginSession, LoginThrottle, RoleGrant, User
+from app.models.accounts import (
+    ApiToken,
+    LoginSession,
+    LoginThrottle,
+    RoleGrant,
+    RoleGrantAgency,
+    User,
+)
 from app.models.audit import AuditEvent, DataVersion
 from app.models.committee import (
     CommitteeMember,
@@ -104,6 +111,7 @@ __all__ = [
     "LoginSession",
     "LoginThrottle",
     "RoleGrant",
+    "RoleGrantAgency",
     "User",
     "KPI",
     "ActionUpdate",

@@ -35,6 +35,17 @@ class RoleGrant(SQLModel, table=True):
     created_at: datetime = created_at_field()
 
 
+class RoleGrantAgency(SQLModel, table=True):
+    """An editor grant limited to agencies: the grant changes only what these agencies lead
+    or co-own (KPIs, actions) or keep (data items). A grant without rows holds the whole area."""
+
+    __tablename__ = "role_grant_agency"
+
+    grant_id: int = Field(foreign_key="role_grant.id", ondelete="CASCADE", primary_key=True)
+    # no cascade: deleting an agency must not silently widen the grant to the whole area
+    agency_id: int = Field(foreign_key="agency.id", primary_key=True)
+
+
 class LoginSession(SQLModel, table=True):
     """A browser sign-in. The cookie carries the token; only its SHA-256 is stored."""
 

@@ -15,16 +15,25 @@ from typing import Any
 
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
-from sqlalchemy import case, delete, update
+from sqlalchemy import case, delete, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from app.config import get_settings
 from app.i18n import as_utc
-from app.models import ApiToken, Area, LoginSession, LoginThrottle, RoleGrant, User
+from app.models import (
+    Agency,
+    ApiToken,
+    Area,
+    LoginSession,
+    LoginThrottle,
+    RoleGrant,
+    RoleGrantAgency,
+    User,
+)
 from app.models.base import utcnow
 from app.models.enums import AuditOp, Role
-from app.schemas import GrantIn, PasswordIn, TokenIn, UserIn
+from app.schemas import GrantIn, GrantScopeIn, PasswordIn, TokenIn, UserIn
 from app.services import audit
 from app.services.access import Grant, Principal
 from app.services.audit import Actor
@@ -123,11 +132,37 @@ def grants_by_user(session: Session, user_ids: list[int]) -> dict[int, list[Role
     return out
 
 
+def grant_agencies(session: Session, grant_ids: list[int]) -> dict[int, list[int]]:
+    """The agencies each editor grant is limited to (empty: the whole area)."""
+    out: dict[int, list[int]] = {gid: [] for gid in grant_ids}
+    if grant_ids:
+        rows = session.exec(
+            select(RoleGrantAgency)
+            .where(col(RoleGrantAgency.grant_id).in_(grant_ids))
+            .order_by(RoleGrantAgency.grant_id, RoleGrantAgency.agency_id)
+        ).all()
+        for row in rows:
+            out[row.grant_id].append(row.agency_id)
+    return out
+
+
 def principal_for(session: Session, user: User, *, via_token: bool = False) -> Principal:
-    grants = grants_by_user(session, [user.id])[user.id]
+    rows = session.exec(  # one query, grants with their agencies
+        select(RoleGrant, RoleGrantAgency.agency_id)
+        .outerjoin(RoleGrantAgency, col(RoleGrantAgency.grant_id) == RoleGrant.id)
+        .where(RoleGrant.user_id == user.id)
+        .order_by(RoleGrant.role, RoleGrant.area_id)
+    ).all()
+    grants: dict[int, tuple[RoleGrant, set[int]]] = {}
+    for grant, agency_id in rows:
+        _, agencies = grants.setdefault(grant.id, (grant, set()))
+        if agency_id is not None:
+            agencies.add(agency_id)
     return Principal(
         user=user,
-        grants=tuple(Grant(Role(g.role), g.area_id) for g in grants),
+        grants=tuple(
+            Grant(Role(g.role), g.area_id, frozenset(agencies)) for g, agencies in grants.values()
+        ),
         via_token=via_token,
     )
 
@@ -172,6 +207,11 @@ def create_user(
         grant = parsed[-1] if grant_in is not None else None
         if grant is not None and grant.area_id and session.get(Area, grant.area_id) is None:
             errors["area_id"] = Msg("Pick from the list.")
+        elif grant is not None and grant.agency_ids:
+            try:
+                _check_agencies(session, grant.area_id, grant.agency_ids)
+            except ValidationFailed as exc:
+                errors.update(exc.errors)
     if errors:
         raise ValidationFailed(errors)
     user = User(email=data.email, display_name=data.display_name)
@@ -181,8 +221,13 @@ def create_user(
     session.flush()
     roles = []
     if grant is not None:
-        session.add(RoleGrant(user_id=user.id, role=grant.role.value, area_id=grant.area_id))
-        roles.append({"role": grant.role.value, "area_id": grant.area_id})
+        row = RoleGrant(user_id=user.id, role=grant.role.value, area_id=grant.area_id)
+        session.add(row)
+        session.flush()
+        _set_agencies(session, row, grant.agency_ids)
+        roles.append(
+            {"role": grant.role.value, "area_id": grant.area_id, "agency_ids": grant.agency_ids}
+        )
     audit.commit(
         session,
         area_id=None,
@@ -265,6 +310,7 @@ def grant_role(
     data = validate(GrantIn, grant_in)
     if data.area_id is not None and session.get(Area, data.area_id) is None:
         raise ValidationFailed({"area_id": Msg("Pick from the list.")})
+    _check_agencies(session, data.area_id, data.agency_ids)
     existing = session.exec(
         select(RoleGrant).where(
             RoleGrant.user_id == user.id,
@@ -279,13 +325,84 @@ def grant_role(
     grant = RoleGrant(user_id=user.id, role=data.role.value, area_id=data.area_id)
     session.add(grant)
     session.flush()
+    _set_agencies(session, grant, data.agency_ids)
     audit.commit(
         session,
         actor=actor,
         entity_type="role_grant",
         entity_id=grant.id,
         op=AuditOp.create,
-        after=audit.snapshot(grant),
+        after={**audit.snapshot(grant), "agency_ids": data.agency_ids},
+        area_id=grant.area_id,
+    )
+    return grant
+
+
+def scope_choices(session: Session, grants: list[RoleGrant]) -> dict[int, list[Agency]]:
+    """For each area editor grant, the agencies it may be limited to: the area's, then the
+    national ones (one query for all grants)."""
+    area_ids = {g.area_id for g in grants if g.role == Role.editor.value and g.area_id}
+    if not area_ids:
+        return {}
+    rows = session.exec(
+        select(Agency)
+        .where(or_(col(Agency.area_id).is_(None), col(Agency.area_id).in_(area_ids)))
+        .order_by(col(Agency.area_id).is_(None), Agency.position, Agency.id)
+    ).all()
+    return {
+        g.id: [a for a in rows if a.area_id in (None, g.area_id)]
+        for g in grants
+        if g.id is not None and g.area_id in area_ids and g.role == Role.editor.value
+    }
+
+
+def _check_agencies(session: Session, area_id: int | None, agency_ids: list[int]) -> None:
+    """A scope names agencies of the grant's area or national ones (422 otherwise)."""
+    if not agency_ids:
+        return
+    found = session.exec(
+        select(Agency.id).where(
+            col(Agency.id).in_(agency_ids),
+            or_(col(Agency.area_id).is_(None), col(Agency.area_id) == area_id),
+        )
+    ).all()
+    if set(found) != set(agency_ids):
+        raise ValidationFailed({"agency_ids": Msg("Pick agencies of this area or national ones.")})
+
+
+def _set_agencies(session: Session, grant: RoleGrant, agency_ids: list[int]) -> None:
+    session.exec(delete(RoleGrantAgency).where(col(RoleGrantAgency.grant_id) == grant.id))
+    for agency_id in agency_ids:
+        session.add(RoleGrantAgency(grant_id=grant.id, agency_id=agency_id))
+    session.flush()
+
+
+def set_grant_agencies(
+    session: Session, *, actor: Actor, user: User, grant_id: int, scope_in: dict[str, Any]
+) -> RoleGrant:
+    """Limit an editor grant to agencies, or (none picked) give it the whole area again."""
+    grant = session.get(RoleGrant, grant_id)
+    if grant is None or grant.user_id != user.id:
+        raise NotFound(f"role_grant/{grant_id}")
+    data = validate(GrantScopeIn, scope_in)
+    if data.agency_ids and grant.role != Role.editor.value:
+        raise ValidationFailed(
+            {"agency_ids": Msg("Only an editor's role can be limited to agencies.")}
+        )
+    _check_agencies(session, grant.area_id, data.agency_ids)
+    before_ids = grant_agencies(session, [grant.id])[grant.id]
+    if before_ids == data.agency_ids:
+        return grant
+    _set_agencies(session, grant, data.agency_ids)
+    snap = audit.snapshot(grant)
+    audit.commit(
+        session,
+        actor=actor,
+        entity_type="role_grant",
+        entity_id=grant.id,
+        op=AuditOp.update,
+        before={**snap, "agency_ids": before_ids},
+        after={**snap, "agency_ids": data.agency_ids},
         area_id=grant.area_id,
     )
     return grant
@@ -295,7 +412,8 @@ def revoke_role(session: Session, *, actor: Actor, user: User, grant_id: int) ->
     grant = session.get(RoleGrant, grant_id)
     if grant is None or grant.user_id != user.id:
         raise NotFound(f"role_grant/{grant_id}")
-    before = audit.snapshot(grant)
+    before = {**audit.snapshot(grant), "agency_ids": grant_agencies(session, [grant.id])[grant.id]}
+    session.exec(delete(RoleGrantAgency).where(col(RoleGrantAgency.grant_id) == grant.id))
     session.delete(grant)
     audit.commit(
         session,

@@ -10,6 +10,7 @@ Every builder here runs a fixed number of queries, however many values there are
 import math
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import product
@@ -446,11 +447,21 @@ def _kind(change: sheets.CellChange) -> str:
     return "cleared" if change.new is None else "changed"
 
 
+OTHER_AGENCY = N_(
+    "This data item is kept by another agency: you may enter only your agencies' data."
+)
+
+
 def preview_import(
-    session: Session, area: Area, data: bytes, filename: str
+    session: Session,
+    area: Area,
+    data: bytes,
+    filename: str,
+    may_enter: Callable[[DataItem], bool] | None = None,
 ) -> sheets.ImportPreview:
     """What an uploaded agency workbook would change, row by row, and what is wrong in it (the
-    progress import's preview: `ImportPreview` with rows of `ValueRow`)."""
+    progress import's preview: `ImportPreview` with rows of `ValueRow`). `may_enter`: which
+    items an agency-scoped editor may enter (None: all); a row changing another is refused."""
     preview = sheets.ImportPreview(filename)
     raw, preview.problems = sheets.read_sheet(data, SHEET, _header)
     if not raw:
@@ -474,6 +485,9 @@ def preview_import(
     seen: dict[tuple[int, str, str], int] = {}
     for number, cells in raw:
         row = _import_row(number, cells, by_name, shapes, own, stored, seen)
+        refused = may_enter is not None and row.item is not None and not may_enter(row.item)
+        if refused and row.changes:
+            row.errors.setdefault("item", Msg(OTHER_AGENCY))
         preview.rows.append(row)
     return preview
 
@@ -550,11 +564,17 @@ def _same(old: float | None, new: float | None) -> bool:
 
 
 def apply_import(
-    session: Session, *, actor: audit.Actor, area: Area, data: bytes, filename: str
+    session: Session,
+    *,
+    actor: audit.Actor,
+    area: Area,
+    data: bytes,
+    filename: str,
+    may_enter: Callable[[DataItem], bool] | None = None,
 ) -> sheets.ImportPreview:
     """Write every change of an agency workbook in one transaction, or nothing if any row is
     wrong (see `preview_import`)."""
-    preview = preview_import(session, area, data, filename)
+    preview = preview_import(session, area, data, filename, may_enter)
     if not preview.ok:
         return preview
     rows_by_item: dict[int, list[dict[str, Any]]] = defaultdict(list)

@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from app.config import get_settings
-from app.models import Area, User
+from app.models import Agency, Area, User
 from app.services import accounts
 from app.services.audit import Actor
 
@@ -23,7 +23,7 @@ def accounts_file() -> Path:
 
 
 # email, display name, role, area slug
-PEOPLE = (
+PEOPLE: tuple[tuple[str, str, str, str | None], ...] = (
     ("admin@demo.phonlap.test", "ผู้ดูแลระบบ (สาธิต)", "admin", None),
     ("reviewer@demo.phonlap.test", "เจ้าหน้าที่ สพฐ. (สาธิต)", "reviewer", None),
     ("editor.phuket@demo.phonlap.test", "เลขานุการคณะกรรมการ ภูเก็ต (สาธิต)", "editor", "phuket"),
@@ -36,7 +36,16 @@ PEOPLE = (
         "editor",
         "mae-hong-son",
     ),
+    (
+        "editor.esa.phuket@demo.phonlap.test",
+        "เจ้าหน้าที่ สพป.ภูเก็ต (สาธิต)",
+        "editor",
+        "phuket",
+    ),
 )
+# Editors limited to agencies (email -> the codes of their area's agencies): an agency's clerk
+# who changes only the KPIs and actions the agency leads or co-owns and the data it keeps.
+SCOPES = {"editor.esa.phuket@demo.phonlap.test": ("esa-primary-1",)}
 
 
 def create(session: Session, path: Path | None = None) -> list[tuple[str, str, str | None]]:
@@ -49,12 +58,20 @@ def create(session: Session, path: Path | None = None) -> list[tuple[str, str, s
     for email, name, role, slug in PEOPLE:
         if slug is not None and slug not in areas:
             continue
+        area_id = areas.get(slug) if slug else None
+        agency_ids = [
+            a
+            for code in SCOPES.get(email, ())
+            for a in session.exec(
+                select(Agency.id).where(Agency.area_id == area_id, Agency.code == code)
+            )
+        ]
         accounts.create_user(
             session,
             actor=DEMO,
             user_in={"email": email, "display_name": name},
             password=password,
-            grant_in={"role": role, "area_id": areas.get(slug) if slug else None},
+            grant_in={"role": role, "area_id": area_id, "agency_ids": agency_ids},
         )
         created.append((email, role, slug))
     path = path or accounts_file()

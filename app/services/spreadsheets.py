@@ -389,25 +389,42 @@ class RecordImport(ImportPreview):
         return self.count("new") + self.count("changed")
 
 
-def preview_import(view: ProgressView, data: bytes, filename: str) -> ImportPreview:
-    """Read an uploaded workbook and say, row by row, what it would change and what is wrong."""
+OTHER_AGENCY = N_("This KPI is another agency's: you may change only your agencies' KPIs.")
+
+
+def preview_import(
+    view: ProgressView, data: bytes, filename: str, editable: set[int] | None = None
+) -> ImportPreview:
+    """Read an uploaded workbook and say, row by row, what it would change and what is wrong.
+    `editable`: the KPIs an agency-scoped editor may change (None: all); a row changing
+    another KPI is refused with the reason, so the whole workbook is."""
     preview = ImportPreview(filename)
     raw, problems = read_progress_sheet(data)
     preview.problems = problems
     kpis = {row.kpi.code.casefold(): row for row in view.kpis.values()}
     seen: dict[tuple[str, str], int] = {}
     for number, cells in raw:
-        preview.rows.append(_check_row(view, kpis, seen, number, cells))
+        row = _check_row(view, kpis, seen, number, cells)
+        refused = editable is not None and row.kpi is not None and row.kpi.id not in editable
+        if refused and row.changes:
+            row.errors.setdefault("kpi", Msg(OTHER_AGENCY))
+        preview.rows.append(row)
     return preview
 
 
 def apply_import(
-    session: Session, *, actor: audit.Actor, view: ProgressView, data: bytes, filename: str
+    session: Session,
+    *,
+    actor: audit.Actor,
+    view: ProgressView,
+    data: bytes,
+    filename: str,
+    editable: set[int] | None = None,
 ) -> ImportPreview:
     """Write every change of a workbook in one transaction, or nothing if any row is wrong.
     The values are written in batches against the rows `view` read; one changed since then
     raises `Conflict` (the caller rolls back)."""
-    preview = preview_import(view, data, filename)
+    preview = preview_import(view, data, filename, editable)
     if not preview.ok:
         return preview
     if view.plan is None:

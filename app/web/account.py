@@ -7,7 +7,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from app.config import get_settings
 from app.db import SessionDep
-from app.services import accounts
+from app.services import accounts, scope
 from app.services.errors import Msg, ValidationFailed
 from app.services.reference import areas_by_ids
 from app.templating import render
@@ -116,6 +116,9 @@ def _account(
         "tokens": accounts.user_tokens(session, user),
         "grants": principal.grants,
         "area_names": _area_names(session, principal),
+        "agency_names": scope.agency_names(
+            session, {a for g in principal.grants for a in g.agencies}
+        ),
         "values": {"display_name": user.display_name},
         "errors": {},
         "prefix": "account",

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from app.db import SessionDep
+from app.i18n import localized
 from app.models import User
 from app.services import accounts
 from app.services.access import Permission, Principal
@@ -64,11 +65,20 @@ def user_create(request: Request, session: SessionDep, admin: Admin, form: Form)
 def _user_page(
     request: Request, session: SessionDep, user: User, *, status_code: int = 200, **extra: Any
 ) -> Response:
+    grants = accounts.grants_by_user(session, [user.id])[user.id]
+    scopes = accounts.grant_agencies(session, [g.id for g in grants if g.id])
+    values = {f"agency_ids-{gid}": ids for gid, ids in scopes.items()}  # the ticked agencies
+    values.update(extra.pop("values", {}))
     ctx = {
         "user": user,
-        "grants": accounts.grants_by_user(session, [user.id])[user.id],
+        "grants": grants,
+        "scopes": scopes,
+        "agency_choices": {
+            gid: [(a.id, localized(a)) for a in rows]
+            for gid, rows in accounts.scope_choices(session, grants).items()
+        },
         "areas": {a.id: a for a in group_areas(session, None)},
-        "values": {},
+        "values": values,
         "errors": {},
         "prefix": f"user-{user.id}",
         **extra,
@@ -92,6 +102,40 @@ def role_grant(
     except ValidationFailed as exc:
         return _user_page(request, session, user, status_code=422, values=values, errors=exc.errors)
     return _user_page(request, session, user, saved=Msg("The role was added."))
+
+
+@router.post("/users/{user_id:id}/roles/{grant_id:id}/agencies", name="admin_role_scope")
+def role_scope(
+    request: Request, user_id: int, grant_id: int, session: SessionDep, admin: Admin, form: Form
+) -> Response:
+    """Limit an editor grant to agencies (or, none ticked, give it the whole area again)."""
+    user = accounts.get_user(session, user_id)
+    picked = [
+        v
+        for name in ("agency_ids", f"agency_ids-{grant_id}")
+        for v in form.getlist(name)
+        if isinstance(v, str)
+    ]
+    try:
+        accounts.set_grant_agencies(
+            session,
+            actor=admin.actor,
+            user=user,
+            grant_id=grant_id,
+            scope_in={"agency_ids": picked},
+        )
+    except ValidationFailed as exc:
+        return _user_page(
+            request,
+            session,
+            user,
+            status_code=422,
+            values={f"agency_ids-{grant_id}": picked},
+            errors={
+                f"agency_ids-{grant_id}": exc.errors.get("agency_ids", Msg("Pick from the list."))
+            },
+        )
+    return _user_page(request, session, user, saved=Msg("The role's agencies were saved."))
 
 
 @router.post("/users/{user_id:id}/roles/{grant_id:id}/delete", name="admin_role_revoke")

@@ -27,7 +27,14 @@ from app.db import SessionDep, release
 from app.middleware import CSRF_COOKIE, SESSION_COOKIE
 from app.models import Area
 from app.services import accounts
-from app.services.access import ANONYMOUS, Forbidden, NotAuthenticated, Permission, Principal
+from app.services.access import (
+    ANONYMOUS,
+    SCOPED_READ_ONLY,
+    Forbidden,
+    NotAuthenticated,
+    Permission,
+    Principal,
+)
 from app.services.errors import Msg
 from app.services.reference import get_area
 
@@ -159,6 +166,8 @@ def area_access(permission: Permission) -> Callable[..., Area]:
     def load(slug: str, session: SessionDep, principal: CurrentPrincipal) -> Area:
         principal.require_signed_in()  # before the lookup: no 404s for the signed-out
         area = get_area(session, slug)
+        if principal.is_scoped(area.id) and not principal.can(permission, area.id):
+            raise Forbidden(SCOPED_READ_ONLY)
         principal.require(permission, area.id)
         release(session)
         return area
@@ -166,7 +175,19 @@ def area_access(permission: Permission) -> Callable[..., Area]:
     return load
 
 
+def scoped_edit_access(slug: str, session: SessionDep, principal: CurrentPrincipal) -> Area:
+    """Editors, and agency-scoped editors too: the route then asks `Principal.may_change`
+    (through app.services.scope) about each element it changes."""
+    principal.require_signed_in()
+    area = get_area(session, slug)
+    if not principal.can_edit_some(area.id):
+        raise Forbidden()
+    release(session)
+    return area
+
+
 ReadArea = Annotated[Area, Depends(area_access(Permission.read))]
 EditArea = Annotated[Area, Depends(area_access(Permission.edit))]
 FacilitateArea = Annotated[Area, Depends(area_access(Permission.facilitate))]
 ReflectArea = Annotated[Area, Depends(area_access(Permission.reflect))]
+ScopedEditArea = Annotated[Area, Depends(scoped_edit_access)]

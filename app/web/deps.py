@@ -9,7 +9,7 @@ from app.db import SessionDep, release
 from app.models import Area, Plan
 from app.services.errors import NotFound
 from app.services.plan_tree import current_plans
-from app.web.auth import EditArea, ReadArea
+from app.web.auth import EditArea, ReadArea, ScopedEditArea
 
 
 def _plan_of(area: Area, session: Session) -> Plan:
@@ -35,6 +35,12 @@ def load_edit_plan(area: EditArea, session: SessionDep) -> Plan:
     return _plan_of(area, session)
 
 
+def load_scoped_edit_plan(area: ScopedEditArea, session: SessionDep) -> Plan:
+    """For routes an agency-scoped editor may use too: they ask app.services.scope per element."""
+    return _plan_of(area, session)
+
+
 ReadPlan = Annotated[Plan, Depends(load_read_plan)]
 EditPlan = Annotated[Plan, Depends(load_edit_plan)]
+ScopedEditPlan = Annotated[Plan, Depends(load_scoped_edit_plan)]
 ReadPlanOrNone = Annotated[Plan | None, Depends(load_read_plan_or_none)]

@@ -16,14 +16,14 @@ from starlette.datastructures import FormData
 from app import display
 from app.db import SessionDep
 from app.models import Area, Plan
-from app.services import learning, shared_data
+from app.services import learning, scope, shared_data
 from app.services import plans as plan_service
 from app.services.access import Principal
 from app.services.errors import Conflict, NotFound, ValidationFailed
 from app.services.plan_views import PlanView, plan_view
 from app.templating import dom_id, is_htmx, render
-from app.web.auth import CurrentPrincipal, EditArea
-from app.web.deps import EditPlan
+from app.web.auth import CurrentPrincipal, EditArea, ScopedEditArea
+from app.web.deps import EditPlan, ScopedEditPlan
 from app.web.forms import Form, field_int
 
 router = APIRouter(prefix="/areas/{slug}/plan")
@@ -54,6 +54,21 @@ def plan_scope(
 
 
 PlanScope = Annotated[Scope, Depends(plan_scope)]
+
+
+def element_scope(
+    request: Request,
+    area: ScopedEditArea,
+    plan: ScopedEditPlan,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+) -> Scope:
+    """For showing and changing one element: agency-scoped editors too, on their own KPIs and
+    actions only (`require_element`)."""
+    return Scope(request, session, area, plan, principal)
+
+
+ElementScope = Annotated[Scope, Depends(element_scope)]
 
 
 def _values(kind: str, form: FormData) -> dict[str, Any]:
@@ -296,15 +311,17 @@ def element_create(kind: str, s: PlanScope, form: Form) -> Response:
 
 
 @router.get("/{kind}/{element_id:id}", name="element_row")
-def element_row(kind: str, element_id: int, s: PlanScope) -> Response:
+def element_row(kind: str, element_id: int, s: ElementScope) -> Response:
     request, session, area, plan = s.request, s.session, s.area, s.plan
+    scope.require_element(session, s.principal, area.id, kind, element_id)
     row = plan_service.get_element(session, plan=plan, kind=kind, element_id=element_id)
     return _row(request, session, area, kind, row.id)
 
 
 @router.get("/{kind}/{element_id:id}/edit", name="element_edit")
-def element_edit(kind: str, element_id: int, s: PlanScope) -> Response:
+def element_edit(kind: str, element_id: int, s: ElementScope) -> Response:
     request, session, area, plan = s.request, s.session, s.area, s.plan
+    scope.require_element(session, s.principal, area.id, kind, element_id)
     spec = plan_service.get_spec(kind)
     row = plan_service.get_element(session, plan=plan, kind=kind, element_id=element_id)
     values = plan_service.element_values(session, spec, row)
@@ -314,8 +331,9 @@ def element_edit(kind: str, element_id: int, s: PlanScope) -> Response:
 
 
 @router.put("/{kind}/{element_id:id}", name="element_update")
-def element_update(kind: str, element_id: int, s: PlanScope, form: Form) -> Response:
+def element_update(kind: str, element_id: int, s: ElementScope, form: Form) -> Response:
     request, session, area, plan = s.request, s.session, s.area, s.plan
+    scope.require_element(session, s.principal, area.id, kind, element_id)
     row = plan_service.get_element(session, plan=plan, kind=kind, element_id=element_id)
     values = _values(kind, form)
     values.update({name: form.get(name, "") for name in REASON_FIELDS})

@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlmodel import Session
 
 from app import charts
 from app.db import SessionDep
@@ -19,7 +20,15 @@ from app.labels import label
 from app.models import EvidenceFile
 from app.models.enums import KPIStatus
 from app.periods import period_label
-from app.services import comments, committee, evidence, reflections, reviews, shared_data
+from app.services import (
+    comments,
+    committee,
+    evidence,
+    reflections,
+    reviews,
+    scope,
+    shared_data,
+)
 from app.services import progress as progress_service
 from app.services.access import Permission
 from app.services.errors import Conflict, Msg, NotFound, ValidationFailed
@@ -34,15 +43,23 @@ from app.services.progress import (
 )
 from app.status import figures
 from app.templating import render
-from app.web.auth import CurrentPrincipal, EditArea, ReadArea
-from app.web.deps import EditPlan, ReadPlan
+from app.web.auth import CurrentPrincipal, EditArea, ReadArea, ScopedEditArea
+from app.web.deps import EditPlan, ReadPlan, ScopedEditPlan
 from app.web.forms import Form, field_int, field_text, field_upload
 
 router = APIRouter(prefix="/areas/{slug}/progress")
 
 
-def _ctx(view: ProgressView, principal: CurrentPrincipal, **extra: Any) -> dict[str, Any]:
+def _ctx(
+    view: ProgressView, principal: CurrentPrincipal, session: Session, **extra: Any
+) -> dict[str, Any]:
+    area_id = view.area.id
+    actions = [a.id for a in view.tree.actions] if view.tree else []
     return {
+        # an agency-scoped editor edits only its agencies' rows; the others show read-only
+        "editable_kpis": scope.editable(session, principal, area_id, "kpi", view.kpis),
+        "editable_actions": scope.editable(session, principal, area_id, "action", actions),
+        "scope_names": scope.scope_names(session, principal, area_id),
         "view": view,
         "area": view.area,
         "plan": view.plan,
@@ -77,6 +94,7 @@ def progress_page(
     ctx = _ctx(
         view,
         principal,
+        session,
         live_url=live,
         period_comments=_period_comments(session, area, principal),
         origins=_origins(session, view),
@@ -105,12 +123,13 @@ def save_cell(
     kpi_id: int,
     period: str,
     cell: str,
-    area: EditArea,
-    plan: EditPlan,
+    area: ScopedEditArea,
+    plan: ScopedEditPlan,
     session: SessionDep,
     form: Form,
     principal: CurrentPrincipal,
 ) -> Response:
+    scope.require(session, principal, area.id, "kpi", kpi_id)
     text = str(form.get("value", ""))
     status_code, errors = 200, {}
     saved: list[ProgressView] = []  # the row as saved, read inside the save's transaction
@@ -135,7 +154,7 @@ def save_cell(
     view = saved[0] if saved else kpi_view(session, area, plan, kpi_id)
     row = view.kpis[kpi_id]
     typed = {(period, cell): text} if errors else {}
-    ctx = _ctx(view, principal, row=row, errors=errors, typed=typed)
+    ctx = _ctx(view, principal, session, row=row, errors=errors, typed=typed)
     return render(request, "progress/_kpi.html", ctx, status_code=status_code)
 
 
@@ -160,7 +179,7 @@ def charts_page(
     view = progress_view(session, area)
     computed = shared_data.computed_kpis(session, area, [row.kpi for row in view.kpis.values()])
     blocks = _blocks(view, computed)
-    return render(request, "progress/charts.html", _ctx(view, principal, blocks=blocks))
+    return render(request, "progress/charts.html", _ctx(view, principal, session, blocks=blocks))
 
 
 def _blocks(view: ProgressView, computed: dict[int, shared_data.ComputedKPI]) -> list[ChartBlock]:
@@ -270,6 +289,7 @@ def _kpi_page(
     ctx = _ctx(
         detail.view,
         principal,
+        session,
         detail=detail,
         row=detail.row,
         kpi=detail.row.kpi,
@@ -293,12 +313,13 @@ def measurement_save(
     request: Request,
     kpi_id: int,
     period: str,
-    area: EditArea,
-    plan: EditPlan,
+    area: ScopedEditArea,
+    plan: ScopedEditPlan,
     session: SessionDep,
     form: Form,
     principal: CurrentPrincipal,
 ) -> Response:
+    scope.require(session, principal, area.id, "kpi", kpi_id)
     values = {name: field_text(form, name, 5000) for name in DETAIL_FIELDS}
     units = {
         int(key.split("-")[1]): (field_text(form, key, 100), field_text(form, key[:-6] + "-n", 100))
@@ -415,6 +436,7 @@ def review_round_step(
         ctx = _ctx(
             progress_view(session, area),
             principal,
+            session,
             round_problem=(period, action, problem),
             typed_comment=str(form.get("comment", "")),
             period_comments=_period_comments(session, area, principal),
@@ -450,12 +472,13 @@ CHECKIN_FIELDS = (
 def action_update_create(
     request: Request,
     action_id: int,
-    area: EditArea,
-    plan: EditPlan,
+    area: ScopedEditArea,
+    plan: ScopedEditPlan,
     session: SessionDep,
     form: Form,
     principal: CurrentPrincipal,
 ) -> Response:
+    scope.require(session, principal, area.id, "action", action_id)
     values = {name: form.get(name, "") for name in CHECKIN_FIELDS}
     status_code, checkin = 200, CheckIn(action_id, values, {}, saved=True)
     try:
@@ -472,5 +495,5 @@ def action_update_create(
         status_code, checkin = 422, CheckIn(action_id, values, exc.errors)
     view, action = action_view(session, area, plan, action_id)
     origins = reflections.origins(session, area.id, "action", [action_id])
-    ctx = _ctx(view, principal, action=action, checkin=checkin, origins=origins)
+    ctx = _ctx(view, principal, session, action=action, checkin=checkin, origins=origins)
     return render(request, "progress/_action.html", ctx, status_code=status_code)

@@ -11,17 +11,20 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlmodel import Session
 from starlette.datastructures import UploadFile
 
 from app.db import SessionDep
 from app.i18n import N_, thai_today
+from app.services import scope
 from app.services import spreadsheets as sheets
+from app.services.access import Principal
 from app.services.errors import Conflict, Msg, NotFound, ValidationFailed
 from app.services.progress import progress_view
 from app.services.spreadsheets import ImportPreview
 from app.templating import render
-from app.web.auth import CurrentPrincipal, EditArea, ReadArea
-from app.web.deps import EditPlan
+from app.web.auth import CurrentPrincipal, ReadArea, ScopedEditArea
+from app.web.deps import ScopedEditPlan
 from app.web.forms import Form
 
 router = APIRouter(prefix="/areas/{slug}/progress")
@@ -38,7 +41,7 @@ def file_stem(slug: str, what: str) -> str:
 
 
 @router.get("/template.xlsx", name="progress_template")
-def template(area: EditArea, plan: EditPlan, session: SessionDep) -> Response:
+def template(area: ScopedEditArea, plan: ScopedEditPlan, session: SessionDep) -> Response:
     body = sheets.template_workbook(progress_view(session, area))
     return download(body, sheets.XLSX_TYPE, file_stem(area.slug, "template") + ".xlsx")
 
@@ -79,8 +82,15 @@ def _page(request: Request, area: Any) -> Page:
 
 
 @router.get("/import", name="progress_import")
-def import_form(request: Request, area: EditArea, plan: EditPlan) -> Response:
+def import_form(request: Request, area: ScopedEditArea, plan: ScopedEditPlan) -> Response:
     return _page(request, area)(None)
+
+
+def _editable(session: Session, principal: Principal, view: Any) -> set[int] | None:
+    """The KPIs an agency-scoped editor may import values for (None: any, a full editor)."""
+    if principal.edit_scope(view.area.id) is None:
+        return None
+    return scope.editable(session, principal, view.area.id, "kpi", view.kpis)
 
 
 # ---- every workbook import: an upload checked into a preview, then confirmed -----------------
@@ -138,10 +148,16 @@ def apply_upload(
 
 @router.post("/import", name="progress_import_preview")
 def import_preview(
-    request: Request, area: EditArea, plan: EditPlan, session: SessionDep, form: Form
+    request: Request,
+    area: ScopedEditArea,
+    plan: ScopedEditPlan,
+    session: SessionDep,
+    form: Form,
+    principal: CurrentPrincipal,
 ) -> Response:
     def preview_of(data: bytes, name: str) -> ImportPreview:
-        return sheets.preview_import(progress_view(session, area), data, name)
+        view = progress_view(session, area)
+        return sheets.preview_import(view, data, name, _editable(session, principal, view))
 
     return preview_upload(session, area.id, form, preview_of, _page(request, area))
 
@@ -150,16 +166,22 @@ def import_preview(
 def import_apply(
     request: Request,
     digest: str,
-    area: EditArea,
-    plan: EditPlan,
+    area: ScopedEditArea,
+    plan: ScopedEditPlan,
     session: SessionDep,
     form: Form,
     principal: CurrentPrincipal,
 ) -> Response:
     def apply(data: bytes, filename: str) -> ImportPreview:
         view = progress_view(session, area)
+        editable = _editable(session, principal, view)
         return sheets.apply_import(
-            session, actor=principal.actor, view=view, data=data, filename=filename
+            session,
+            actor=principal.actor,
+            view=view,
+            data=data,
+            filename=filename,
+            editable=editable,
         )
 
     url = request.url_for("progress", slug=area.slug).path

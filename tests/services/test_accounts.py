@@ -17,6 +17,7 @@ WRITES = {
     "set_active",
     "grant_role",
     "revoke_role",
+    "set_grant_agencies",
     "create_token",
     "revoke_token",
 }
@@ -39,6 +40,8 @@ def test_every_account_write_records_exactly_one_audit_event(session: Session) -
         "find_user",
         "list_users",
         "grants_by_user",
+        "grant_agencies",
+        "scope_choices",
         "principal_for",
         "user_tokens",
         "token_principal",
@@ -74,12 +77,25 @@ def test_every_account_write_records_exactly_one_audit_event(session: Session) -
         )
     )
     writes_one(lambda: accounts.set_active(session, actor=f.ACTOR, user=user, active=False))
+    krabi = f.area(session).id
     grant = writes_one(
         lambda: accounts.grant_role(
             session, actor=f.ACTOR, user=user, grant_in={"role": "reviewer"}
         )
     )
     writes_one(lambda: accounts.revoke_role(session, actor=f.ACTOR, user=user, grant_id=grant.id))
+    editor = writes_one(
+        lambda: accounts.grant_role(
+            session, actor=f.ACTOR, user=user, grant_in={"role": "editor", "area_id": krabi}
+        )
+    )
+    esa = f.agency(session, "krabi").id
+    writes_one(
+        lambda: accounts.set_grant_agencies(
+            session, actor=f.ACTOR, user=user, grant_id=editor.id, scope_in={"agency_ids": [esa]}
+        )
+    )
+    writes_one(lambda: accounts.revoke_role(session, actor=f.ACTOR, user=user, grant_id=editor.id))
     token, plain = writes_one(
         lambda: accounts.create_token(session, actor=f.ACTOR, user=user, token_in={"name": "t"})
     )
@@ -119,3 +135,7 @@ def test_demo_accounts_file_is_kept_under_the_var_directory_of_its_database(
         session, email="admin@demo.phonlap.test", password=password, address="127.0.0.1"
     )
     assert admin.email == "admin@demo.phonlap.test"
+    clerk = accounts.find_user(session, "editor.esa.phuket@demo.phonlap.test")
+    scoped = accounts.principal_for(session, clerk)
+    phuket_esa = f.agency(session, "phuket", "esa-primary-1").id
+    assert [g.agencies for g in scoped.grants] == [frozenset({phuket_esa})]

@@ -30,7 +30,16 @@ from app.web import auth
 from tests import factories as f
 from tests.conftest import sign_in
 
-PERSONAS = ("anonymous", "viewer", "editor", "editor_other", "reviewer", "facilitator", "admin")
+PERSONAS = (
+    "anonymous",
+    "viewer",
+    "editor",
+    "editor_other",
+    "editor_scoped",  # Phuket's editor limited to an agency that owns nothing here
+    "reviewer",
+    "facilitator",
+    "admin",
+)
 ROLES = {  # persona -> (role, area)
     "viewer": ("viewer", "phuket"),
     "editor": ("editor", "phuket"),
@@ -41,11 +50,13 @@ ROLES = {  # persona -> (role, area)
 }
 EVERYONE = frozenset(PERSONAS)
 SIGNED_IN = EVERYONE - {"anonymous"}
-READ = frozenset({"viewer", "editor", "reviewer", "facilitator", "admin"})  # Phuket's readers
+READ = frozenset({"viewer", "editor", "editor_scoped", "reviewer", "facilitator", "admin"})
 EDIT = frozenset({"editor", "admin"})
+# pages where an agency-scoped editor works on its own rows (the others are shown read-only)
+SCOPED_EDIT = EDIT | {"editor_scoped"}
 FACILITATE = frozenset({"facilitator", "admin"})
 REFLECT = frozenset({"editor", "facilitator", "admin"})  # the DE records
-COMMENT = frozenset({"editor", "reviewer", "admin"})  # committee editors and reviewers
+COMMENT = frozenset({"editor", "editor_scoped", "reviewer", "admin"})  # editors, reviewers
 ADMIN = frozenset({"admin"})
 LIBRARY = frozenset({"reviewer", "admin"})  # the common-indicator library is national
 
@@ -99,6 +110,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/admin/users/{user_id}"): ADMIN,
     ("POST", "/admin/users/{user_id}/roles"): ADMIN,
     ("POST", "/admin/users/{user_id}/roles/{grant_id}/delete"): ADMIN,
+    ("POST", "/admin/users/{user_id}/roles/{grant_id}/agencies"): ADMIN,
     ("POST", "/admin/users/{user_id}/active"): ADMIN,
     ("POST", "/admin/users/{user_id}/password"): ADMIN,
     ("GET", "/areas/{slug}"): READ,
@@ -169,12 +181,12 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/areas/{slug}/units/import"): EDIT,
     ("POST", "/areas/{slug}/units/import/{digest}"): EDIT,
     ("GET", DATA_ITEM + "/values"): READ,
-    ("GET", "/areas/{slug}/data/entry"): EDIT,
+    ("GET", "/areas/{slug}/data/entry"): SCOPED_EDIT,
     ("POST", "/areas/{slug}/data/entry"): EDIT,
-    ("GET", "/areas/{slug}/data/entry.xlsx"): EDIT,
-    ("GET", "/areas/{slug}/data/entry/import"): EDIT,
-    ("POST", "/areas/{slug}/data/entry/import"): EDIT,
-    ("POST", "/areas/{slug}/data/entry/import/{digest}"): EDIT,
+    ("GET", "/areas/{slug}/data/entry.xlsx"): SCOPED_EDIT,
+    ("GET", "/areas/{slug}/data/entry/import"): SCOPED_EDIT,
+    ("POST", "/areas/{slug}/data/entry/import"): SCOPED_EDIT,
+    ("POST", "/areas/{slug}/data/entry/import/{digest}"): SCOPED_EDIT,
     ("GET", "/areas/{slug}/reflections"): READ,
     ("POST", "/areas/{slug}/reflections"): REFLECT,
     ("GET", REFLECTION): READ,
@@ -234,12 +246,12 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/areas/{slug}/progress/kpis/{kpi_id}/{period}"): EDIT,
     ("POST", "/areas/{slug}/progress/units"): EDIT,
     ("GET", "/areas/{slug}/progress/evidence/{evidence_id}"): READ,
-    ("GET", "/areas/{slug}/progress/template.xlsx"): EDIT,
+    ("GET", "/areas/{slug}/progress/template.xlsx"): SCOPED_EDIT,
     ("GET", "/areas/{slug}/progress/export.xlsx"): READ,
     ("GET", "/areas/{slug}/progress/export/{table}.csv"): READ,
-    ("GET", "/areas/{slug}/progress/import"): EDIT,
-    ("POST", "/areas/{slug}/progress/import"): EDIT,
-    ("POST", "/areas/{slug}/progress/import/{digest}"): EDIT,
+    ("GET", "/areas/{slug}/progress/import"): SCOPED_EDIT,
+    ("POST", "/areas/{slug}/progress/import"): SCOPED_EDIT,
+    ("POST", "/areas/{slug}/progress/import/{digest}"): SCOPED_EDIT,
     ("GET", "/areas/{slug}/workshops"): FACILITATE,
     ("POST", "/areas/{slug}/workshops"): FACILITATE,
     ("GET", "/areas/{slug}/workshops/{workshop_id}"): FACILITATE,
@@ -401,7 +413,10 @@ def world(session: Session, app_client: Callable[[], TestClient]) -> World:
             client.get("/login")  # a browser's first visit: the CSRF seed cookie
             client.headers[auth.CSRF_HEADER] = auth._mac("csrf", client.cookies[auth.CSRF_COOKIE])
         else:
-            user = f.make_user(session, *ROLES[persona])
+            if persona == "editor_scoped":
+                user = f.make_scoped_editor(session, "phuket", ("esa-secondary",))
+            else:
+                user = f.make_user(session, *ROLES[persona])
             sign_in(client, session, user)
             token, plain = accounts.create_token(
                 session, actor=f.ACTOR, user=user, token_in={"name": "matrix"}

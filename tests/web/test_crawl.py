@@ -46,6 +46,7 @@ PERSONAS = {  # persona -> (role, area slug or None for every area, extra area p
     "editor": ("editor", "phuket", ("/plan",)),
     "viewer": ("viewer", "phuket", ()),
     "facilitator": ("facilitator", "phuket", ("/workshops",)),
+    "editor_scoped": ("editor", "phuket", ()),  # limited to the primary ESA
 }
 
 
@@ -147,7 +148,10 @@ def demo(engine: Engine) -> Iterator[dict[str, User]]:
         guest, _ = f.make_guest(session, workshop)
         f.make_contribution(session, workshop, guest)
         users = {
-            name: f.make_user(session, role, slug) for name, (role, slug, _) in PERSONAS.items()
+            name: f.make_scoped_editor(session, slug)
+            if name == "editor_scoped"
+            else f.make_user(session, role, slug)
+            for name, (role, slug, _) in PERSONAS.items()
         }
     yield users
     conftest._clean(engine)

@@ -44,6 +44,7 @@ LOADABLE = {
     "org_units": ("org_unit", "OrgUnit.name"),
     "category_sets": ("category_set", "CategorySet.name_th"),
     "problems": ("problem", "ProblemEntry.problem"),
+    "problem_nodes": ("problem_node", "ProblemNode.text"),
     "doe_statements": ("doe_statement", "DOEStatement.text"),
     "evidence_files": ("evidence_file", "EvidenceFile.filename"),
 }
@@ -59,6 +60,8 @@ LOADED_REFERENCES = {
     "indicator_id": "indicators",
     "parent_id": "org_units",
     "category_set_ids": "category_sets",
+    "cause_of": "problem_nodes",
+    "file_ids": "evidence_files",
 }
 
 

@@ -35,7 +35,7 @@ from app.models import (
     ProblemNodeKRA,
 )
 from app.models.enums import AuditOp
-from app.schemas import Ids, InputModel, OptionalId, Text
+from app.schemas import Ids, InputModel, OptionalId, Text, fail
 from app.services import audit
 from app.services.errors import Conflict, Msg, NotFound, ValidationFailed
 from app.services.plans import _finish
@@ -53,7 +53,7 @@ NO_ACTION = N_("Root cause “%(text)s” is addressed by no action.")
 def _urls(value: Any) -> str:
     lines = [line.strip() for line in str(value or "").splitlines() if line.strip()]
     if any(not re.match(r"^https?://\S+$", line) for line in lines):
-        raise ValueError(BAD_URL)
+        raise fail(BAD_URL)
     return "\n".join(lines)
 
 
@@ -340,6 +340,13 @@ def _next_position(session: Session, plan: Plan, parent_id: int | None) -> int:
     return 0 if current is None else current + 1
 
 
+def _snap(node: ProblemNode, **extra: Any) -> dict[str, Any]:
+    """The node for the audit trail; its parent as `cause_of` (the history names the node)."""
+    snapshot = audit.snapshot(node, **extra)
+    snapshot["cause_of"] = snapshot.pop("parent_id", None)
+    return snapshot
+
+
 def create_node(
     session: Session,
     *,
@@ -365,7 +372,7 @@ def create_node(
         entity_type=ENTITY,
         entity_id=node.id,
         op=AuditOp.create,
-        after=audit.snapshot(node, **links),
+        after=_snap(node, **links),
     )
     return node
 
@@ -383,7 +390,8 @@ def update_node(
     _check_version(session, node, expected_version)
     data = validate(ProblemNodeIn, node_in)
     _check_links(session, plan, data)
-    before = audit.snapshot(node, **{k: v for k, v in node_values(session, node).items() if k.endswith("_ids")})
+    current = node_values(session, node)
+    before = _snap(node, **{k: v for k, v in current.items() if k.endswith("_ids")})
     with audit.lost_race(session, node, lambda: _conflict(session, node)):
         for name, value in _columns(data).items():
             setattr(node, name, value)
@@ -398,7 +406,7 @@ def update_node(
             entity_id=node.id,
             op=AuditOp.update,
             before=before,
-            after=audit.snapshot(node, **links),
+            after=_snap(node, **links),
         )
     return node
 
@@ -442,7 +450,7 @@ def move_node(
             raise ValidationFailed({"parent_id": Msg(CYCLE)})
     if parent_id == node.parent_id:
         return node
-    before = {"parent_id": node.parent_id, "position": node.position}
+    before = {"cause_of": node.parent_id, "position": node.position}
     with audit.lost_race(session, node, lambda: _conflict(session, node)):
         node.parent_id = parent_id
         node.position = _next_position(session, plan, parent_id)
@@ -456,7 +464,7 @@ def move_node(
             entity_id=node.id,
             op=AuditOp.update,
             before=before,
-            after={"parent_id": node.parent_id, "position": node.position},
+            after={"cause_of": node.parent_id, "position": node.position},
         )
     return node
 
@@ -476,16 +484,12 @@ def delete_node(
     under = descendants(session, plan, node.id)
     if under and not force:
         raise Conflict(Msg(HAS_CAUSES, {"count": len(under)}), current={"descendants": under})
-    links = links_by_node(session, [node.id, *under])
+    links = links_by_node(session, [node.id])
     rows = session.exec(select(ProblemNode).where(col(ProblemNode.id).in_([node.id, *under]))).all()
-    before = audit.snapshot(
+    before = _snap(
         node,
         **{name: by_node.get(node.id, []) for name, by_node in links.items()},
-        subtree=[
-            audit.snapshot(r, **{n: b.get(r.id, []) for n, b in links.items()})
-            for r in rows
-            if r.id != node.id
-        ],
+        subtree=[r.text for r in sorted(rows, key=lambda r: r.id) if r.id != node.id],
     )
     with audit.lost_race(session, node, lambda: _conflict(session, node)):
         session.exec(sql_delete(ProblemNode).where(col(ProblemNode.id).in_(under)))

@@ -73,7 +73,7 @@ def test_a_cause_moves_under_another_problem_with_its_causes(session: Session) -
     ]
     assert view.roots[0].kind == "problem" and not view.roots[0].children
     event = _events(session)[-1]
-    assert (event.op, event.before["parent_id"], event.after["parent_id"]) == (
+    assert (event.op, event.before["cause_of"], event.after["cause_of"]) == (
         "update", chain[0].id, other.id,
     )
 
@@ -116,7 +116,7 @@ def test_deleting_a_subtree_needs_confirmation_and_is_audited_whole(session: Ses
     assert session.exec(select(ProblemNodeKRA)).all() == []
     event = _events(session)[-1]
     assert event.op == "delete"
-    assert sorted(s["text"] for s in event.before["subtree"]) == ["ขาดครูภาษาไทย", "สาเหตุชั้นที่ 1"]
+    assert sorted(event.before["subtree"]) == ["ขาดครูภาษาไทย", "สาเหตุชั้นที่ 1"]
     # a leaf goes without asking
     leaf = f.make_node(session, plan, "ปัญหาเดี่ยว")
     problems.delete_node(session, actor=f.ACTOR, plan=plan, node_id=leaf.id)

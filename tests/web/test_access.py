@@ -63,6 +63,7 @@ BREAKDOWN = "/areas/{slug}/data/breakdowns/{set_id}"
 OPTION = BREAKDOWN + "/options/{option_id}"
 PARTNER = "/areas/{slug}/partners/{partner_id}"
 MARKER = PARTNER + "/markers/{marker_id}"
+PROBLEM_NODE = "/areas/{slug}/problems/{node_id}"
 MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/"): SIGNED_IN,
     ("GET", "/review"): SIGNED_IN,  # each sees the areas they may read
@@ -114,6 +115,13 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", MARKER + "/reinstate"): REFLECT,
     ("GET", PARTNER + "/ratings"): READ,  # a form for those who reflect, a table for the others
     ("POST", PARTNER + "/ratings"): REFLECT,
+    # the problem tree (issue 22)
+    ("GET", "/areas/{slug}/problems"): READ,
+    ("POST", "/areas/{slug}/problems"): EDIT,
+    ("POST", PROBLEM_NODE): EDIT,
+    ("POST", PROBLEM_NODE + "/move"): EDIT,
+    ("POST", PROBLEM_NODE + "/delete"): EDIT,
+    ("GET", "/api/v1/areas/{slug}/problems"): READ,
     ("GET", "/areas/{slug}/resources"): READ,
     ("POST", "/areas/{slug}/resources"): REFLECT,
     ("GET", RESOURCE + "/edit"): REFLECT,
@@ -370,6 +378,7 @@ def world(session: Session, app_client: Callable[[], TestClient]) -> World:
         partner=partner,
         marker_in={"level": "expect", "text": "ผู้ปกครองมาร่วมประชุมชั้นเรียน"},
     )
+    problem = f.make_node(session, plan, "นักเรียนอ่านไม่คล่อง")
     w = World(session)
     target = f.make_user(session, "viewer", "krabi")
     grant = accounts.grants_by_user(session, [target.id])[target.id][0]
@@ -430,6 +439,7 @@ def world(session: Session, app_client: Callable[[], TestClient]) -> World:
         "development_id": "999999",
         "partner_id": str(partner.id),
         "marker_id": str(marker.id),
+        "node_id": str(problem.id),
         "token_ids": token_ids,  # type: ignore[dict-item]
     }
     return w

@@ -16,6 +16,7 @@ from tests.conftest import sign_in
 EVERY_PAGE = (
     "",
     "plan",
+    "problems",
     "progress",
     "units",
     "map",
@@ -26,11 +27,12 @@ EVERY_PAGE = (
     "history",
 )
 SHOWN = {  # persona -> the tabs it sees on Phuket
-    "viewer": ("", "progress", "units", "map", "present", "learning", "timeline", "history"),
-    "reviewer": ("", "progress", "units", "map", "present", "learning", "timeline", "history"),
+    "viewer": ("", "problems", "progress", "units", "map", "present", "learning", "timeline", "history"),
+    "reviewer": ("", "problems", "progress", "units", "map", "present", "learning", "timeline", "history"),
     "editor": (
         "",
         "plan",
+        "problems",
         "progress",
         "units",
         "map",
@@ -41,6 +43,7 @@ SHOWN = {  # persona -> the tabs it sees on Phuket
     ),
     "facilitator": (
         "",
+        "problems",
         "progress",
         "units",
         "map",

@@ -22,6 +22,9 @@ from app.models import (
     KRADOEItem,
     Plan,
     ProblemEntry,
+    ProblemNode,
+    ProblemNodeAction,
+    ProblemNodeKRA,
 )
 
 Links = dict[int, list[int]]
@@ -43,6 +46,9 @@ class PlanTree:
     action_kpis: Links = field(default_factory=dict)
     action_kras: Links = field(default_factory=dict)
     action_partners: Links = field(default_factory=dict)
+    problem_nodes: list[ProblemNode] = field(default_factory=list)  # the problem tree
+    node_kras: Links = field(default_factory=dict)  # problem node -> KRAs it motivates
+    node_actions: Links = field(default_factory=dict)  # problem node -> actions addressing it
 
     @property
     def kra_kpis(self) -> Links:
@@ -100,6 +106,7 @@ def load_trees(session: Session, plans: list[Plan], areas: dict[int, Area]) -> d
         ("kras", KeyResultArea),
         ("kpis", KPI),
         ("actions", Action),
+        ("problem_nodes", ProblemNode),
     ):
         for row in _rows(session, model, ids):
             getattr(trees[row.plan_id], attr).append(row)
@@ -110,6 +117,8 @@ def load_trees(session: Session, plans: list[Plan], areas: dict[int, Area]) -> d
     _attach(session, trees, "action_kpis", ActionKPI, Action, "action_id", "kpi_id")
     _attach(session, trees, "action_kras", ActionKRA, Action, "action_id", "kra_id")
     _attach(session, trees, "action_partners", ActionPartner, Action, "action_id", "agency_id")
+    _attach(session, trees, "node_kras", ProblemNodeKRA, ProblemNode, "node_id", "kra_id")
+    _attach(session, trees, "node_actions", ProblemNodeAction, ProblemNode, "node_id", "action_id")
     return trees
 
 

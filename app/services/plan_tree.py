@@ -24,6 +24,7 @@ from app.models import (
     ProblemEntry,
     ProblemNode,
     ProblemNodeAction,
+    ProblemNodeDOEItem,
     ProblemNodeKRA,
 )
 
@@ -49,6 +50,7 @@ class PlanTree:
     problem_nodes: list[ProblemNode] = field(default_factory=list)  # the problem tree
     node_kras: Links = field(default_factory=dict)  # problem node -> KRAs it motivates
     node_actions: Links = field(default_factory=dict)  # problem node -> actions addressing it
+    node_items: Links = field(default_factory=dict)  # problem node -> national DOE items
 
     @property
     def kra_kpis(self) -> Links:
@@ -119,6 +121,7 @@ def load_trees(session: Session, plans: list[Plan], areas: dict[int, Area]) -> d
     _attach(session, trees, "action_partners", ActionPartner, Action, "action_id", "agency_id")
     _attach(session, trees, "node_kras", ProblemNodeKRA, ProblemNode, "node_id", "kra_id")
     _attach(session, trees, "node_actions", ProblemNodeAction, ProblemNode, "node_id", "action_id")
+    _attach(session, trees, "node_items", ProblemNodeDOEItem, ProblemNode, "node_id", "item_id")
     return trees
 
 

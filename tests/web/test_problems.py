@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from app.models import AuditEvent, ProblemNode
+from app.models import AuditEvent, KeyResultArea, ProblemNode
 from tests import factories as f
 from tests.conftest import QueryCounter, sign_in
 
@@ -139,3 +139,34 @@ def test_the_page_reads_the_same_number_of_queries_for_a_deeper_tree(
             parent = f.make_node(session, plan, f"สาเหตุลึก {grow}-{n}", parent)
             f.make_node(session, plan, f"สาเหตุข้าง {grow}-{n}", parent, kra_ids=[kra.id])
     assert counts[0] == counts[1]
+
+
+def test_the_map_offers_the_problems_as_its_first_layer(client: TestClient, session: Session) -> None:
+    plan = f.make_full_plan(session, "krabi", kras=2)
+    kra2 = session.exec(
+        select(KeyResultArea).where(KeyResultArea.plan_id == plan.id, KeyResultArea.code == "KRA2")
+    ).one()
+    problem = f.make_node(session, plan, PROBLEM)
+    f.make_node(session, plan, CAUSE, problem, kra_ids=[kra2.id])  # a cause's link counts
+    f.make_node(
+        session, plan, "ผู้ปกครองไม่มีเวลา", doe_item_ids=[f.doe_item(session, "LP1").id]
+    )
+    hidden = client.get("/api/v1/areas/krabi/map").json()
+    assert all(n["layer"] != "problem" for n in hidden["nodes"])
+    body = client.get("/api/v1/areas/krabi/map?problems=1").json()
+    nodes = {n["key"]: n for n in body["nodes"]}
+    assert nodes[f"problem:{problem.id}"]["title"] == PROBLEM
+    assert nodes[f"problem:{problem.id}"]["url"] == f"/areas/krabi/problems#problem-node-{problem.id}"
+    assert [n["layer"] for n in body["nodes"] if n["layer"] == "problem"] == ["problem"] * 2
+    edges = {tuple(e) for e in body["edges"]}
+    assert (f"problem:{problem.id}", f"kra:{kra2.id}") in edges
+    doe = next(k for k in nodes if k.startswith("doe:"))
+    assert any(a.startswith("problem:") and b == doe for a, b in edges)
+    # leftmost: the problems' marks stand left of every other column
+    marks = [t for t in body["figure"]["data"] if "hovertext" in t and t.get("mode") == "markers"]
+    xs = {x for t in marks for x in t["x"]}
+    problem_trace = next(t for t in marks if any(PROBLEM in h for h in t["hovertext"]))
+    assert max(problem_trace["x"]) == min(xs)
+    page = client.get("/areas/krabi/map?problems=0&problems=1")
+    assert page.status_code == 200 and 'id="map-problems" name="problems" value="1" checked' in page.text
+    assert PROBLEM not in client.get("/areas/krabi/map").text

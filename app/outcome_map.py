@@ -294,7 +294,15 @@ PAGE = Scale(width=1160, font=13, line=18, mark=15, gap=12, max_lines=5, fixed=T
 PROJECTOR = Scale(width=1880, font=18, line=24, mark=22, gap=6, max_lines=2, fixed=False)
 GUTTER = 40  # px between a column's labels and the next column's marks: where links run
 # Columns share the width by these weights: the plan's own elements get the room.
-WEIGHTS = {PROBLEM_LAYER: 0.9, "doe": 0.9, "vision": 0.85, "kra": 1.05, "kpi": 1.1, "action": 1.1, PARTNER_LAYER: 0.9}
+WEIGHTS = {
+    PROBLEM_LAYER: 0.9,
+    "doe": 0.9,
+    "vision": 0.85,
+    "kra": 1.05,
+    "kpi": 1.1,
+    "action": 1.1,
+    PARTNER_LAYER: 0.9,
+}
 TOP, SIDE = 84, 8  # px above the plot (the column headings, under the mode bar) and beside it
 
 

@@ -188,14 +188,32 @@ def map_view(
         state = state_at(session, area, plan, end_of(as_of))
         rows = state.rows(as_of)
         return _assemble(
-            area, plan, link, state.tree, rows, as_of, period, as_of, loaded=loaded,
-            default=default, problems=problems,
+            area,
+            plan,
+            link,
+            state.tree,
+            rows,
+            as_of,
+            period,
+            as_of,
+            loaded=loaded,
+            default=default,
+            problems=problems,
         )
     today = today or thai_today()
     tree = load_tree(session, plan, area)
     rows = kpi_rows(session, plan, tree.kpis, today)
     return _assemble(
-        area, plan, link, tree, rows, today, period, None, loaded=loaded, default=default,
+        area,
+        plan,
+        link,
+        tree,
+        rows,
+        today,
+        period,
+        None,
+        loaded=loaded,
+        default=default,
         problems=problems,
     )
 
@@ -271,7 +289,11 @@ def problem_elements(tree: PlanTree, link: Link) -> list[Element]:
         items = sorted({i for n in subtree for i in tree.node_items.get(n, ())})
         out.append(
             Element(
-                node.id, "", node.text, tuple(kras), url=link("problem", node.id),
+                node.id,
+                "",
+                node.text,
+                tuple(kras),
+                url=link("problem", node.id),
                 extra_links=tuple(items),
             )
         )

@@ -244,7 +244,9 @@ def choices(session: Session, plan: Plan) -> dict[str, list[tuple[int, str]]]:
     """What a node may link to: the plan's KRAs and actions, current DOE items, the area's data
     items and files."""
     kras = session.exec(
-        select(KeyResultArea).where(KeyResultArea.plan_id == plan.id).order_by(KeyResultArea.position)
+        select(KeyResultArea)
+        .where(KeyResultArea.plan_id == plan.id)
+        .order_by(KeyResultArea.position)
     ).all()
     actions = session.exec(
         select(Action).where(Action.plan_id == plan.id).order_by(Action.position)

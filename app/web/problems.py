@@ -99,9 +99,7 @@ def _failed(
     session.rollback()
     errors = error.errors if isinstance(error, ValidationFailed) else {"form": error.message}
     forms = {key: {"values": values, "errors": errors}}
-    return _page(
-        request, session, area, principal, status_code=error.status_code, forms=forms
-    )
+    return _page(request, session, area, principal, status_code=error.status_code, forms=forms)
 
 
 @router.get("/problems", name="problems")

@@ -13,7 +13,9 @@ from tests import factories as f
 def _events(session: Session) -> list[AuditEvent]:
     return list(
         session.exec(
-            select(AuditEvent).where(AuditEvent.entity_type == "problem_node").order_by(AuditEvent.id)
+            select(AuditEvent)
+            .where(AuditEvent.entity_type == "problem_node")
+            .order_by(AuditEvent.id)
         ).all()
     )
 
@@ -49,7 +51,10 @@ def test_moving_a_node_under_its_own_descendant_is_refused_and_nothing_changes(
     for target in (chain[2], chain[1]):
         with pytest.raises(ValidationFailed) as error:
             problems.move_node(
-                session, actor=f.ACTOR, plan=plan, node_id=chain[0].id,
+                session,
+                actor=f.ACTOR,
+                plan=plan,
+                node_id=chain[0].id,
                 move_in={"parent_id": str(target.id)},
             )
         assert error.value.errors["parent_id"].msgid == problems.CYCLE
@@ -63,18 +68,26 @@ def test_a_cause_moves_under_another_problem_with_its_causes(session: Session) -
     chain = _chain(session, plan, 3)
     other = f.make_node(session, plan, "ผู้ปกครองไม่มีเวลา")
     moved = problems.move_node(
-        session, actor=f.ACTOR, plan=plan, node_id=chain[1].id,
-        move_in={"parent_id": other.id}, expected_version=1,
+        session,
+        actor=f.ACTOR,
+        plan=plan,
+        node_id=chain[1].id,
+        move_in={"parent_id": other.id},
+        expected_version=1,
     )
     assert moved.version == 2
     view = problems.tree_view(session, plan)
     assert [n.node.text for n in view.roots[1].walk()] == [
-        "ผู้ปกครองไม่มีเวลา", "สาเหตุชั้นที่ 1", "สาเหตุชั้นที่ 2",
+        "ผู้ปกครองไม่มีเวลา",
+        "สาเหตุชั้นที่ 1",
+        "สาเหตุชั้นที่ 2",
     ]
     assert view.roots[0].kind == "problem" and not view.roots[0].children
     event = _events(session)[-1]
     assert (event.op, event.before["cause_of"], event.after["cause_of"]) == (
-        "update", chain[0].id, other.id,
+        "update",
+        chain[0].id,
+        other.id,
     )
 
 
@@ -105,7 +118,10 @@ def test_deleting_a_subtree_needs_confirmation_and_is_audited_whole(session: Ses
     kra = f.make_kra(session, plan)
     chain = _chain(session, plan, 3)
     problems.update_node(
-        session, actor=f.ACTOR, plan=plan, node_id=chain[2].id,
+        session,
+        actor=f.ACTOR,
+        plan=plan,
+        node_id=chain[2].id,
         node_in={"text": "ขาดครูภาษาไทย", "kra_ids": [kra.id]},
     )
     with pytest.raises(Conflict):
@@ -126,12 +142,20 @@ def test_a_stale_edit_is_a_conflict(session: Session) -> None:
     plan = f.make_plan(session)
     node = f.make_node(session, plan, "ปัญหา")
     problems.update_node(
-        session, actor=f.ACTOR, plan=plan, node_id=node.id, node_in={"text": "ปัญหาใหม่"},
+        session,
+        actor=f.ACTOR,
+        plan=plan,
+        node_id=node.id,
+        node_in={"text": "ปัญหาใหม่"},
         expected_version=1,
     )
     with pytest.raises(Conflict):
         problems.update_node(
-            session, actor=f.ACTOR, plan=plan, node_id=node.id, node_in={"text": "ช้าไป"},
+            session,
+            actor=f.ACTOR,
+            plan=plan,
+            node_id=node.id,
+            node_in={"text": "ช้าไป"},
             expected_version=1,
         )
     assert session.get(ProblemNode, node.id).text == "ปัญหาใหม่"

@@ -85,7 +85,9 @@ def test_a_problem_tree_adds_kras_answering_no_problem_and_root_causes_no_action
     kra1 = session.exec(
         select(KeyResultArea).where(KeyResultArea.plan_id == plan.id, KeyResultArea.code == "KRA1")
     ).one()
-    act1 = session.exec(select(Action).where(Action.plan_id == plan.id, Action.code == "ACT1")).one()
+    act1 = session.exec(
+        select(Action).where(Action.plan_id == plan.id, Action.code == "ACT1")
+    ).one()
     problem = f.make_node(session, plan, "เด็กอ่านไม่คล่อง", kra_ids=[kra1.id])
     cause = f.make_node(session, plan, "ขาดครู", problem)
     f.make_node(session, plan, "ครูย้ายบ่อย", cause, action_ids=[act1.id])

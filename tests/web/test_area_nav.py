@@ -27,8 +27,28 @@ EVERY_PAGE = (
     "history",
 )
 SHOWN = {  # persona -> the tabs it sees on Phuket
-    "viewer": ("", "problems", "progress", "units", "map", "present", "learning", "timeline", "history"),
-    "reviewer": ("", "problems", "progress", "units", "map", "present", "learning", "timeline", "history"),
+    "viewer": (
+        "",
+        "problems",
+        "progress",
+        "units",
+        "map",
+        "present",
+        "learning",
+        "timeline",
+        "history",
+    ),
+    "reviewer": (
+        "",
+        "problems",
+        "progress",
+        "units",
+        "map",
+        "present",
+        "learning",
+        "timeline",
+        "history",
+    ),
     "editor": (
         "",
         "plan",

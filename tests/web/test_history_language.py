@@ -120,8 +120,12 @@ def busy_area(session: Session, admin) -> Area:  # noqa: ANN001
 
 def _problem_tree_day(session: Session, me: Actor, plan: app.models.Plan) -> None:
     """A problem with a cause and a root cause, linked, edited, moved and deleted whole."""
-    kra = session.exec(select(app.models.KeyResultArea).where(app.models.KeyResultArea.plan_id == plan.id)).first()
-    action = session.exec(select(app.models.Action).where(app.models.Action.plan_id == plan.id)).first()
+    kra = session.exec(
+        select(app.models.KeyResultArea).where(app.models.KeyResultArea.plan_id == plan.id)
+    ).first()
+    action = session.exec(
+        select(app.models.Action).where(app.models.Action.plan_id == plan.id)
+    ).first()
     problem = problems.create_node(
         session, actor=me, plan=plan, node_in={"text": "เด็กติดเกม", "kra_ids": [kra.id]}
     )
@@ -129,14 +133,26 @@ def _problem_tree_day(session: Session, me: Actor, plan: app.models.Plan) -> Non
         session, actor=me, plan=plan, parent_id=problem.id, node_in={"text": "ไม่มีพื้นที่เล่น"}
     )
     root = problems.create_node(
-        session, actor=me, plan=plan, parent_id=cause.id,
-        node_in={"text": "ชุมชนไม่มีลานกีฬา", "action_ids": [action.id], "urls": "https://example.org/a"},
+        session,
+        actor=me,
+        plan=plan,
+        parent_id=cause.id,
+        node_in={
+            "text": "ชุมชนไม่มีลานกีฬา",
+            "action_ids": [action.id],
+            "urls": "https://example.org/a",
+        },
     )
     problems.update_node(
-        session, actor=me, plan=plan, node_id=root.id,
+        session,
+        actor=me,
+        plan=plan,
+        node_id=root.id,
         node_in={"text": "ชุมชนไม่มีลานกีฬาและห้องสมุด", "action_ids": [action.id]},
     )
-    problems.move_node(session, actor=me, plan=plan, node_id=root.id, move_in={"parent_id": problem.id})
+    problems.move_node(
+        session, actor=me, plan=plan, node_id=root.id, move_in={"parent_id": problem.id}
+    )
     problems.delete_node(session, actor=me, plan=plan, node_id=problem.id, force=True)
 
 

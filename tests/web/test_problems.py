@@ -26,8 +26,13 @@ def _tree(session: Session):  # noqa: ANN202
     kra = f.make_kra(session, plan, title="ผู้เรียนอ่านออกเขียนได้")
     item = f.data_item(session, plan.area_id, "ผลสอบ RT ป.1")
     problem = f.make_node(
-        session, plan, PROBLEM, kra_ids=[kra.id], data_item_ids=[item.id],
-        urls="https://example.org/rt-2567", affected_groups="นักเรียน ป.1–3",
+        session,
+        plan,
+        PROBLEM,
+        kra_ids=[kra.id],
+        data_item_ids=[item.id],
+        urls="https://example.org/rt-2567",
+        affected_groups="นักเรียน ป.1–3",
     )
     cause = f.make_node(session, plan, CAUSE, problem)
     root = f.make_node(session, plan, ROOT, cause)
@@ -62,9 +67,13 @@ def test_an_editor_adds_a_cause_edits_moves_and_deletes_with_confirmation(
     )
     assert added.status_code == 303
     new = session.exec(select(ProblemNode).where(ProblemNode.text == "ไม่มีหนังสือน่าอ่าน")).one()
-    assert new.parent_id == problem.id and added.headers["location"].endswith(f"#problem-node-{new.id}")
+    assert new.parent_id == problem.id and added.headers["location"].endswith(
+        f"#problem-node-{new.id}"
+    )
 
-    empty = client.post(f"/areas/krabi/problems/{new.id}", data={"text": " ", "note": "บันทึก", "version": 1})
+    empty = client.post(
+        f"/areas/krabi/problems/{new.id}", data={"text": " ", "note": "บันทึก", "version": 1}
+    )
     assert empty.status_code == 422
     assert f'id="edit-{new.id}-text-error"' in empty.text and ">บันทึก</textarea>" in empty.text
 
@@ -77,7 +86,8 @@ def test_an_editor_adds_a_cause_edits_moves_and_deletes_with_confirmation(
     assert session.get(ProblemNode, problem.id).parent_id is None
 
     moved = client.post(
-        f"/areas/krabi/problems/{root.id}/move", data={"parent_id": new.id, "version": 1},
+        f"/areas/krabi/problems/{root.id}/move",
+        data={"parent_id": new.id, "version": 1},
         follow_redirects=False,
     )
     assert moved.status_code == 303
@@ -87,7 +97,8 @@ def test_an_editor_adds_a_cause_edits_moves_and_deletes_with_confirmation(
     refused = client.post(f"/areas/krabi/problems/{problem.id}/delete", data={"version": 1})
     assert refused.status_code == 409 and _count(session) == 4
     gone = client.post(
-        f"/areas/krabi/problems/{problem.id}/delete", data={"version": 1, "confirm": "1"},
+        f"/areas/krabi/problems/{problem.id}/delete",
+        data={"version": 1, "confirm": "1"},
         follow_redirects=False,
     )
     assert gone.status_code == 303 and _count(session) == 0
@@ -141,22 +152,24 @@ def test_the_page_reads_the_same_number_of_queries_for_a_deeper_tree(
     assert counts[0] == counts[1]
 
 
-def test_the_map_offers_the_problems_as_its_first_layer(client: TestClient, session: Session) -> None:
+def test_the_map_offers_the_problems_as_its_first_layer(
+    client: TestClient, session: Session
+) -> None:
     plan = f.make_full_plan(session, "krabi", kras=2)
     kra2 = session.exec(
         select(KeyResultArea).where(KeyResultArea.plan_id == plan.id, KeyResultArea.code == "KRA2")
     ).one()
     problem = f.make_node(session, plan, PROBLEM)
     f.make_node(session, plan, CAUSE, problem, kra_ids=[kra2.id])  # a cause's link counts
-    f.make_node(
-        session, plan, "ผู้ปกครองไม่มีเวลา", doe_item_ids=[f.doe_item(session, "LP1").id]
-    )
+    f.make_node(session, plan, "ผู้ปกครองไม่มีเวลา", doe_item_ids=[f.doe_item(session, "LP1").id])
     hidden = client.get("/api/v1/areas/krabi/map").json()
     assert all(n["layer"] != "problem" for n in hidden["nodes"])
     body = client.get("/api/v1/areas/krabi/map?problems=1").json()
     nodes = {n["key"]: n for n in body["nodes"]}
     assert nodes[f"problem:{problem.id}"]["title"] == PROBLEM
-    assert nodes[f"problem:{problem.id}"]["url"] == f"/areas/krabi/problems#problem-node-{problem.id}"
+    assert (
+        nodes[f"problem:{problem.id}"]["url"] == f"/areas/krabi/problems#problem-node-{problem.id}"
+    )
     assert [n["layer"] for n in body["nodes"] if n["layer"] == "problem"] == ["problem"] * 2
     edges = {tuple(e) for e in body["edges"]}
     assert (f"problem:{problem.id}", f"kra:{kra2.id}") in edges
@@ -168,5 +181,8 @@ def test_the_map_offers_the_problems_as_its_first_layer(client: TestClient, sess
     problem_trace = next(t for t in marks if any(PROBLEM in h for h in t["hovertext"]))
     assert max(problem_trace["x"]) == min(xs)
     page = client.get("/areas/krabi/map?problems=0&problems=1")
-    assert page.status_code == 200 and 'id="map-problems" name="problems" value="1" checked' in page.text
+    assert (
+        page.status_code == 200
+        and 'id="map-problems" name="problems" value="1" checked' in page.text
+    )
     assert PROBLEM not in client.get("/areas/krabi/map").text

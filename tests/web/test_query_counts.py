@@ -228,7 +228,9 @@ def _grow(session: Session, w: World, start: int, stop: int) -> dict[str, int]:
         )
         action = f.make_action(session, plan, f"ACT{n}", kpi_ids=[kpi.id], kra_ids=[new_kra.id])
         deepest = session.exec(
-            select(ProblemNode).where(ProblemNode.plan_id == plan.id).order_by(ProblemNode.id.desc())
+            select(ProblemNode)
+            .where(ProblemNode.plan_id == plan.id)
+            .order_by(ProblemNode.id.desc())
         ).first()  # the problem tree grows a level deeper each time, with links at every level
         f.make_node(
             session, plan, f"สาเหตุชั้นที่ {n}", deepest, kra_ids=[new_kra.id], action_ids=[action.id]

@@ -44,6 +44,7 @@ LOADABLE = {
     "org_units": ("org_unit", "OrgUnit.name"),
     "category_sets": ("category_set", "CategorySet.name_th"),
     "problems": ("problem", "ProblemEntry.problem"),
+    "problem_nodes": ("problem_node", "ProblemNode.text"),
     "doe_statements": ("doe_statement", "DOEStatement.text"),
     "evidence_files": ("evidence_file", "EvidenceFile.filename"),
     "committee_members": ("committee_member", "CommitteeMember.name"),
@@ -72,6 +73,8 @@ LOADED_REFERENCES = {
     "proposal_ids": "proposals",
     "round_ids": "review_rounds",
     "agency_id": "agencies",
+    "cause_of": "problem_nodes",
+    "file_ids": "evidence_files",
 }
 
 

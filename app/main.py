@@ -21,6 +21,7 @@ from app import ROOT, __version__, live
 from app.api import data as api_data
 from app.api import maps as api_maps
 from app.api import openapi, v1
+from app.api import problems as api_problems
 from app.api import progress as api_progress
 from app.api.errors import json_error, validation_payload
 from app.config import check_for_serving, get_settings
@@ -49,6 +50,7 @@ from app.web import (
     pages,
     partners,
     plan_editor,
+    problems,
     progress,
     reflections,
     reports,
@@ -136,6 +138,7 @@ def create_app() -> FastAPI:
         committee,
         outcomes,
         partners,
+        problems,
         resources,
         units,
         data_entry,
@@ -143,6 +146,7 @@ def create_app() -> FastAPI:
         api_progress,
         api_data,
         api_maps,
+        api_problems,
         api_docs,
     ):
         # Every route: who is asking (cached for the route's own checks), and CSRF.

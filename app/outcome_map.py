@@ -10,6 +10,9 @@ allows. Many-to-many links stay visible: one action feeding three KPIs draws thr
 Boundary partners (outcome mapping), when given, stand in a column of their own beyond the
 actions: the plan does not link them to its elements, so they have no lines. Each shows its
 progress markers' levels at the map's period and is marked by the highest rung it reached.
+
+The plan's problems (its problem tree's top level), when given, stand in a column left of the
+desired outcomes, each linked to the DOE statements and KRAs it (or a cause under it) motivates.
 """
 
 from collections import defaultdict
@@ -23,6 +26,8 @@ from app.models.enums import ActionStatus, KPIStatus
 
 LAYERS = ("doe", "vision", "kra", "kpi", "action")
 PARTNER_LAYER = "partner"
+PROBLEM_LAYER = "problem"
+PROBLEM_COLOUR = "#b3412e"
 RUNGS = ("expect", "like", "love")  # progress marker levels, bottom rung first
 # A partner's highest rung reached: a shape and a shade each, "none" an open hexagon.
 PARTNER_STYLES = {
@@ -99,6 +104,7 @@ class PlanChain:
     actions: Sequence[Element]  # links: KPI ids; extra_links: KRA ids
     vision_url: str | None = None
     partners: Sequence[Element] = ()  # status: highest rung reached; detail: the rated period
+    problems: Sequence[Element] = ()  # links: KRA ids; extra_links: national DOE item ids
 
 
 @dataclass(frozen=True)
@@ -141,10 +147,18 @@ class MapData:
         return [n for n in self.layer(layer) if n.key not in linked]
 
     def layers(self) -> tuple[str, ...]:
-        """The columns drawn, left to right: the partners' only when there are partners."""
-        if any(n.layer == PARTNER_LAYER for n in self.nodes):
-            return (*LAYERS, PARTNER_LAYER)
-        return LAYERS
+        """The columns drawn, left to right: the problems' and the partners' only when there
+        are some."""
+        present = {n.layer for n in self.nodes}
+        return _layers(PROBLEM_LAYER in present, PARTNER_LAYER in present)
+
+
+def _layers(problems: bool, partners: bool) -> tuple[str, ...]:
+    return (
+        *((PROBLEM_LAYER,) if problems else ()),
+        *LAYERS,
+        *((PARTNER_LAYER,) if partners else ()),
+    )
 
 
 def kra_summary(statuses: Iterable[str | None]) -> str:
@@ -198,8 +212,15 @@ def map_data(chain: PlanChain, changes: dict[str, str] | None = None) -> MapData
         ]
         action_rank[a.id] = _mean(through_kpis or through_kras, len(chain.kpis))
 
-    layers = (*LAYERS, PARTNER_LAYER) if chain.partners else LAYERS
+    layers = _layers(bool(chain.problems), bool(chain.partners))
     columns: dict[str, list[Node]] = {layer: [] for layer in layers}
+    for problem in chain.problems:
+        columns[PROBLEM_LAYER].append(_node(PROBLEM_LAYER, problem, None, changes))
+        items = set(problem.extra_links)
+        edges += [
+            (f"problem:{problem.id}", f"doe:{s.id}") for s in chain.doe if items & set(s.links)
+        ]
+        edges += [(f"problem:{problem.id}", f"kra:{i}") for i in problem.links if i in kra_ids]
     for s in sorted(chain.doe, key=lambda s: doe_rank[s.id]):
         columns["doe"].append(_node("doe", s, None, changes))
         edges.append((f"doe:{s.id}", "vision:0"))
@@ -273,7 +294,15 @@ PAGE = Scale(width=1160, font=13, line=18, mark=15, gap=12, max_lines=5, fixed=T
 PROJECTOR = Scale(width=1880, font=18, line=24, mark=22, gap=6, max_lines=2, fixed=False)
 GUTTER = 40  # px between a column's labels and the next column's marks: where links run
 # Columns share the width by these weights: the plan's own elements get the room.
-WEIGHTS = {"doe": 0.9, "vision": 0.85, "kra": 1.05, "kpi": 1.1, "action": 1.1, PARTNER_LAYER: 0.9}
+WEIGHTS = {
+    PROBLEM_LAYER: 0.9,
+    "doe": 0.9,
+    "vision": 0.85,
+    "kra": 1.05,
+    "kpi": 1.1,
+    "action": 1.1,
+    PARTNER_LAYER: 0.9,
+}
 TOP, SIDE = 84, 8  # px above the plot (the column headings, under the mode bar) and beside it
 
 
@@ -307,7 +336,7 @@ class Layout:
         parents: dict[str, list[str]] = defaultdict(list)
         for a, b in data.edges:
             parents[b].append(a)
-        order = ("kra", "vision", "doe", "kpi", "action", PARTNER_LAYER)
+        order = ("kra", "vision", "doe", "kpi", "action", PARTNER_LAYER, PROBLEM_LAYER)
         for layer in (name for name in order if name in self.layers):
             self._place(data.layer(layer), names, parents)
         self.height = max((s.y + s.height / 2 for s in self.spots.values()), default=0)
@@ -337,6 +366,9 @@ class Layout:
             linked = [self.spots[k].y for k in parents.get(node.key, ()) if k in self.spots]
             if node.layer == "vision":
                 linked = [s.y for k, s in self.spots.items() if k.startswith("kra:")]
+            if node.layer == PROBLEM_LAYER:  # beside what it motivates, on its right
+                motivated = [b for b, ps in parents.items() if node.key in ps]
+                linked = [self.spots[k].y for k in motivated if k in self.spots]
             wanted.append(sum(linked) / len(linked) if linked else None)
         if column and column[0].layer == "doe":  # around the vision, which they all feed
             vision = self.spots.get("vision:0")
@@ -495,6 +527,8 @@ def _config(names: dict[str, str], big: bool) -> dict[str, Any]:
 def _style_of(node: Node) -> tuple[str, str]:
     if node.layer == PARTNER_LAYER:
         return ("partner", node.status if node.status in PARTNER_STYLES else "none")
+    if node.layer == PROBLEM_LAYER:
+        return ("problem", "problem")
     if node.layer in ("doe", "vision"):
         return ("chain", "chain")
     if node.layer == "action":
@@ -503,7 +537,9 @@ def _style_of(node: Node) -> tuple[str, str]:
 
 
 def _legend_rank(family: str, status: str) -> tuple[int, int]:
-    order = {"chain": 0, "kpi": 1, "action": 2, "partner": 3}[family]
+    order = {"problem": -1, "chain": 0, "kpi": 1, "action": 2, "partner": 3}[family]
+    if family == "problem":
+        return order, 0
     if family == "partner":
         return order, list(PARTNER_STYLES).index(status)
     values = [s.value for s in (KPIStatus if family == "kpi" else ActionStatus)]
@@ -516,6 +552,8 @@ def _marks(
     """One legend entry: the marks of one status (its labels are annotations)."""
     if family == "chain":
         colour, symbol, name = CHAIN_COLOUR, "circle", names["chain"]
+    elif family == "problem":
+        colour, symbol, name = PROBLEM_COLOUR, "square", names["problem"]
     elif family == "partner":
         symbol, colour = PARTNER_STYLES[status]
         name = names[f"partner_{status}"]
@@ -604,7 +642,11 @@ def _edges(data: MapData, by_key: dict[str, Node], room: Layout) -> list[dict[st
             continue
         start, end = room.spots[a], room.spots[b]
         x0, x1 = room.port_x(by_key[a].layer), end.x - room.scale.mark / 2
-        if room.layers.index(by_key[b].layer) - room.layers.index(by_key[a].layer) == 1:
+        if by_key[a].layer == PROBLEM_LAYER and by_key[b].layer != "doe":
+            # a problem → KRA link passes the DOE and vision columns: dotted, straight across
+            skip_xs += [x0, x1, None]
+            skip_ys += [start.y, end.y, None]
+        elif room.layers.index(by_key[b].layer) - room.layers.index(by_key[a].layer) == 1:
             reach = (x1 - x0) * 0.4
             xs += [x0, x0 + reach, x1 - reach, x1, None]
             ys += [start.y, start.y, end.y, end.y, None]

@@ -250,3 +250,16 @@ def shared_data(session: Session, numerator: str, denominator: str) -> dict:
         session.add(DataItemCategorySet(data_item_id=item.id, set_id=sex.id))
     session.commit()
     return {"plan": plan, "kpi": kpi, "area": krabi, "units": units, "num": readers, "den": tested}
+
+
+def make_node(session: Session, plan: Plan, text: str, parent: Any = None, **values: Any) -> Any:
+    """A problem (no parent) or a cause of `parent` in the plan's problem tree."""
+    from app.services import problems
+
+    return problems.create_node(
+        session,
+        actor=ACTOR,
+        plan=plan,
+        parent_id=parent.id if parent is not None else None,
+        node_in={"text": text, **values},
+    )

@@ -504,6 +504,16 @@ def test_a_database_filled_at_the_first_revision_upgrades_to_head_with_nothing_l
         )
         if conn.dialect.name == "sqlite":
             assert conn.execute(text("PRAGMA foreign_key_check")).all() == []
+        # the problem entry became a problem with its causes as one cause under it (h20)
+        nodes = conn.execute(
+            text(
+                "SELECT id, parent_id, plan_id, text, note, affected_groups FROM problem_node ORDER BY id"
+            )
+        ).all()
+        assert [(n.parent_id, n.plan_id, n.text, n.note, n.affected_groups) for n in nodes] == [
+            (None, ids["plan"], "เด็กอ่านไม่คล่อง", "ผลสอบ RT", "ป.1"),
+            (nodes[0].id, ids["plan"], "ขาดครู", "", ""),
+        ]
     with Session(engine, expire_on_commit=False) as session:
         area = session.get(Area, ids["area"])
         view = plan_view(session, area)

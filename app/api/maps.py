@@ -17,7 +17,7 @@ from app.services.partners import PartnerMark
 from app.templating import translate
 from app.web.auth import ReadArea
 from app.web.deps import ReadPlan
-from app.web.maps import BAD_DATE, Layer, figure_names, layer_shown, linker
+from app.web.maps import BAD_DATE, Layer, figure_names, layer_shown, linker, problems_shown
 
 router = APIRouter(prefix="/api/v1", tags=["map"], responses=AUTH_RESPONSES)
 
@@ -35,11 +35,13 @@ def read_map(
     period: Annotated[str | None, Query(max_length=20, description="e.g. AY2567")] = None,
     as_of: Annotated[str | None, Query(max_length=10, description="YYYY-MM-DD")] = None,
     partners: Layer = None,
+    problems: Layer = None,
 ) -> Any:
     """The outcome map at a period (the newest one with data when none is given), of the plan
     now or as it stood at the end of `as_of`: a Plotly figure plus its nodes, links and gaps;
     and the boundary partners with their progress markers' levels at that period (`partners=0`
-    leaves them out)."""
+    leaves them out); with `problems=1`, the problem tree's problems left of the desired
+    outcomes, linked to the DOE statements and KRAs they motivate."""
     day = parse_date(as_of) if as_of else None
     if as_of and day is None:
         return json_error(422, N_("The input is not valid."), errors={"as_of": translate(BAD_DATE)})
@@ -51,6 +53,7 @@ def read_map(
         period=period,
         as_of=day,
         partners=layer_shown(partners),
+        problems=problems_shown(problems),
     )
     if view.unknown:
         errors = {k: translate(m) for k, m in maps.unknown_period(view).items()}

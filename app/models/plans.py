@@ -55,6 +55,70 @@ class ProblemEntry(Versioned, SQLModel, table=True):
     version: int = 1
 
 
+class ProblemNode(Versioned, SQLModel, table=True):
+    """One node of the plan's problem tree (the workshop's second step): a top-level node is a
+    problem, a node under it a cause, and a cause with no causes of its own a root cause."""
+
+    __tablename__ = "problem_node"
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True, ondelete="CASCADE")
+    parent_id: int | None = Field(
+        default=None, foreign_key="problem_node.id", index=True, ondelete="CASCADE"
+    )
+    position: int = 0
+    text: str = Field(sa_type=TEXT)
+    affected_groups: str = Field(default="", sa_type=TEXT)
+    note: str = Field(default="", sa_type=TEXT)  # evidence in words
+    urls: str = Field(default="", sa_type=TEXT)  # evidence on the web, one address a line
+    version: int = 1
+
+
+class ProblemNodeKRA(SQLModel, table=True):
+    """A KRA the problem (or cause) motivates."""
+
+    __tablename__ = "problem_node_kra"
+
+    node_id: int = Field(foreign_key="problem_node.id", primary_key=True, ondelete="CASCADE")
+    kra_id: int = Field(foreign_key="key_result_area.id", primary_key=True, ondelete="CASCADE")
+
+
+class ProblemNodeDOEItem(SQLModel, table=True):
+    """A DOE item the problem (or cause) motivates."""
+
+    __tablename__ = "problem_node_doe_item"
+
+    node_id: int = Field(foreign_key="problem_node.id", primary_key=True, ondelete="CASCADE")
+    item_id: int = Field(foreign_key="doe_item.id", primary_key=True)
+
+
+class ProblemNodeAction(SQLModel, table=True):
+    """An action that addresses the (root) cause."""
+
+    __tablename__ = "problem_node_action"
+
+    node_id: int = Field(foreign_key="problem_node.id", primary_key=True, ondelete="CASCADE")
+    action_id: int = Field(foreign_key="action.id", primary_key=True, ondelete="CASCADE")
+
+
+class ProblemNodeDataItem(SQLModel, table=True):
+    """Evidence: an entry of the area's data catalogue."""
+
+    __tablename__ = "problem_node_data_item"
+
+    node_id: int = Field(foreign_key="problem_node.id", primary_key=True, ondelete="CASCADE")
+    data_item_id: int = Field(foreign_key="data_item.id", primary_key=True, ondelete="CASCADE")
+
+
+class ProblemNodeFile(SQLModel, table=True):
+    """Evidence: a file uploaded to the area."""
+
+    __tablename__ = "problem_node_file"
+
+    node_id: int = Field(foreign_key="problem_node.id", primary_key=True, ondelete="CASCADE")
+    file_id: int = Field(foreign_key="evidence_file.id", primary_key=True, ondelete="CASCADE")
+
+
 class KeyResultArea(Versioned, SQLModel, table=True):
     __tablename__ = "key_result_area"
 

@@ -175,24 +175,46 @@ def map_view(
     as_of: date | None = None,
     today: date | None = None,
     partners: bool = False,
+    problems: bool = False,
     default: DefaultPeriod = latest_with_data,
 ) -> MapView:
     """The map at `period` (the newest step with data when None), of the plan now or, with
     `as_of`, as it stood at the end of that day. A period the plan does not have is shown as
     the default one, with `unknown` set to the code asked for (see `unknown_period`). With
-    `partners`, the boundary partners' column too (their ratings as they are now)."""
+    `partners`, the boundary partners' column too (their ratings as they are now); with
+    `problems`, the problem tree's problems left of the desired outcomes."""
     loaded = outcome_partners.load(session, area) if partners else None
     if as_of is not None:
         state = state_at(session, area, plan, end_of(as_of))
         rows = state.rows(as_of)
         return _assemble(
-            area, plan, link, state.tree, rows, as_of, period, as_of, loaded=loaded, default=default
+            area,
+            plan,
+            link,
+            state.tree,
+            rows,
+            as_of,
+            period,
+            as_of,
+            loaded=loaded,
+            default=default,
+            problems=problems,
         )
     today = today or thai_today()
     tree = load_tree(session, plan, area)
     rows = kpi_rows(session, plan, tree.kpis, today)
     return _assemble(
-        area, plan, link, tree, rows, today, period, None, loaded=loaded, default=default
+        area,
+        plan,
+        link,
+        tree,
+        rows,
+        today,
+        period,
+        None,
+        loaded=loaded,
+        default=default,
+        problems=problems,
     )
 
 
@@ -209,6 +231,7 @@ def _assemble(
     marks: dict[str, str] | None = None,
     loaded: outcome_partners.Loaded | None = None,
     default: DefaultPeriod = latest_with_data,
+    problems: bool = False,
 ) -> MapView:
     periods = slider_periods(rows, today)
     unknown = period if period is not None and period not in periods else None
@@ -220,6 +243,8 @@ def _assemble(
     if loaded is not None:
         partner_marks = outcome_partners.marks_at(loaded, period)
         chain = replace(chain, partners=partner_elements(partner_marks, link))
+    if problems:
+        chain = replace(chain, problems=problem_elements(tree, link))
     data = map_data(chain, marks)
     return MapView(
         area, plan, tree, rows, periods, period, data, as_of, statuses, unknown, partner_marks
@@ -240,6 +265,39 @@ def partner_elements(marks: list[PartnerMark], link: Link) -> list[Element]:
         )
         for m in marks
     ]
+
+
+def problem_elements(tree: PlanTree, link: Link) -> list[Element]:
+    """The problems' column: each top-level problem, linked to the KRAs and national DOE items
+    it or any cause under it motivates."""
+    children: dict[int | None, list[int]] = defaultdict(list)
+    for node in tree.problem_nodes:
+        children[node.parent_id].append(node.id)
+
+    def under(node_id: int) -> list[int]:
+        found = [node_id]
+        for child in children.get(node_id, []):
+            found += under(child)
+        return found
+
+    out = []
+    for node in tree.problem_nodes:
+        if node.parent_id is not None:
+            continue
+        subtree = under(node.id)
+        kras = sorted({k for n in subtree for k in tree.node_kras.get(n, ())})
+        items = sorted({i for n in subtree for i in tree.node_items.get(n, ())})
+        out.append(
+            Element(
+                node.id,
+                "",
+                node.text,
+                tuple(kras),
+                url=link("problem", node.id),
+                extra_links=tuple(items),
+            )
+        )
+    return out
 
 
 def chain_of(

@@ -4,7 +4,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, func
+from sqlalchemy import Select, func, literal, union_all
 from sqlmodel import Session, SQLModel, col, select
 
 from app.models import (
@@ -22,6 +22,10 @@ from app.models import (
     KRADOEItem,
     Plan,
     ProblemEntry,
+    ProblemNode,
+    ProblemNodeAction,
+    ProblemNodeDOEItem,
+    ProblemNodeKRA,
 )
 
 Links = dict[int, list[int]]
@@ -43,6 +47,10 @@ class PlanTree:
     action_kpis: Links = field(default_factory=dict)
     action_kras: Links = field(default_factory=dict)
     action_partners: Links = field(default_factory=dict)
+    problem_nodes: list[ProblemNode] = field(default_factory=list)  # the problem tree
+    node_kras: Links = field(default_factory=dict)  # problem node -> KRAs it motivates
+    node_actions: Links = field(default_factory=dict)  # problem node -> actions addressing it
+    node_items: Links = field(default_factory=dict)  # problem node -> national DOE items
 
     @property
     def kra_kpis(self) -> Links:
@@ -100,6 +108,7 @@ def load_trees(session: Session, plans: list[Plan], areas: dict[int, Area]) -> d
         ("kras", KeyResultArea),
         ("kpis", KPI),
         ("actions", Action),
+        ("problem_nodes", ProblemNode),
     ):
         for row in _rows(session, model, ids):
             getattr(trees[row.plan_id], attr).append(row)
@@ -110,6 +119,7 @@ def load_trees(session: Session, plans: list[Plan], areas: dict[int, Area]) -> d
     _attach(session, trees, "action_kpis", ActionKPI, Action, "action_id", "kpi_id")
     _attach(session, trees, "action_kras", ActionKRA, Action, "action_id", "kra_id")
     _attach(session, trees, "action_partners", ActionPartner, Action, "action_id", "agency_id")
+    _attach_node_links(session, trees)
     return trees
 
 
@@ -120,6 +130,34 @@ def load_tree(session: Session, plan: Plan, area: Area) -> PlanTree:
 def _rows(session: Session, model: type[SQLModel], plan_ids: list[int]) -> list:
     query = select(model).where(col(model.plan_id).in_(plan_ids))
     return list(session.exec(query.order_by(model.position, model.id)).all())
+
+
+NODE_LINKS = (
+    ("node_kras", ProblemNodeKRA, "kra_id"),
+    ("node_actions", ProblemNodeAction, "action_id"),
+    ("node_items", ProblemNodeDOEItem, "item_id"),
+)
+
+
+def _attach_node_links(session: Session, trees: dict[int, PlanTree]) -> None:
+    """The problem tree's links (KRAs, actions, DOE items) in one query for all three."""
+    parts = [
+        select(
+            ProblemNode.plan_id,
+            link.node_id,
+            literal(attr).label("attr"),
+            getattr(link, target).label("target"),
+        )
+        .join(ProblemNode, ProblemNode.id == link.node_id)
+        .where(col(ProblemNode.plan_id).in_(list(trees)))
+        for attr, link, target in NODE_LINKS
+    ]
+    for plan_id, node_id, attr, target_id in session.exec(union_all(*parts)).all():
+        getattr(trees[plan_id], attr).setdefault(node_id, []).append(target_id)
+    for tree in trees.values():
+        for attr, _link, _target in NODE_LINKS:
+            for targets in getattr(tree, attr).values():
+                targets.sort()
 
 
 def _attach(

@@ -26,7 +26,7 @@ def _called(word: str, code: str) -> str:
 def completeness(tree: PlanTree) -> dict[str, bool]:
     return {
         "doe": bool(tree.doe),
-        "problems": bool(tree.problems),
+        "problems": bool(tree.problems or tree.problem_nodes),
         "vision": bool(tree.plan.vision.strip()),
         "kras": bool(tree.kras),
         "kpis": bool(tree.kpis),
@@ -47,6 +47,7 @@ def findings(tree: PlanTree, item_codes: dict[int, str] | None = None) -> list[F
         *_action_findings(tree),
         *_kra_findings(tree),
         *_doe_findings(tree, item_codes or {}),
+        *_problem_findings(tree),
     ]
 
 
@@ -146,3 +147,40 @@ def _doe_findings(tree: PlanTree, item_codes: dict[int, str]) -> list[Finding]:
                     )
                 )
     return out
+
+
+def _problem_findings(tree: PlanTree) -> list[Finding]:
+    """Once the plan has a problem tree: KRAs that answer no problem (no node motivates them),
+    and root causes (causes with no causes under them) that no action addresses. A plan without
+    a tree shows its problems step as not done instead."""
+    if not tree.problem_nodes:
+        return []
+    motivated = {kra for kras in tree.node_kras.values() for kra in kras}
+    out = [
+        Finding(
+            "kra_no_problem",
+            "kras",
+            k.id,
+            k.code,
+            Msg("%(kra)s answers no problem.", {"kra": _called("KRA", k.code)}),
+        )
+        for k in tree.kras
+        if k.id not in motivated
+    ]
+    parents = {n.parent_id for n in tree.problem_nodes}
+    out.extend(
+        Finding(
+            "root_cause_no_action",
+            "problem_nodes",
+            n.id,
+            n.text,
+            Msg("Root cause “%(text)s” is addressed by no action.", {"text": _short(n.text)}),
+        )
+        for n in tree.problem_nodes
+        if n.parent_id is not None and n.id not in parents and not tree.node_actions.get(n.id)
+    )
+    return out
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -44,6 +44,7 @@ from app.services import (
     outcomes,
     partners,
     plans,
+    problems,
     progress,
     records,
     reflections,
@@ -338,6 +339,7 @@ def load_demo_plan(session: Session, area: Area, data: dict[str, Any]) -> None:
     actions = {}
     for entry in data.get("actions", []):
         actions[entry["code"]] = add("actions", _demo_action(entry, refs, kras, kpis))
+    _demo_problem_tree(session, plan, data.get("problem_tree", []), refs, kras, actions)
     for entry in data.get("actions", []):
         for update in entry.get("updates", []):
             progress.add_action_update(
@@ -383,6 +385,32 @@ def load_demo_plan(session: Session, area: Area, data: dict[str, Any]) -> None:
     demo_committee.load(session, area, plan, data.get("committee"))
 
 
+def _demo_problem_tree(
+    session: Session,
+    plan: Plan,
+    entries: list[dict[str, Any]],
+    refs: "_DemoRefs",
+    kras: dict[str, int],
+    actions: dict[str, int],
+    parent_id: int | None = None,
+) -> None:
+    """The problems as a tree (seeds/demo/FORMAT.md `problem_tree`), causes to any depth."""
+    for entry in entries:
+        node_in = {
+            "text": entry["text"],
+            "affected_groups": entry.get("affected_groups", ""),
+            "note": entry.get("evidence", ""),
+            "urls": "\n".join(entry.get("urls", [])),
+            "kra_ids": [kras[c] for c in entry.get("kras", [])],
+            "doe_item_ids": refs.items(entry.get("doe_items", [])),
+            "action_ids": [actions[c] for c in entry.get("actions", [])],
+        }
+        node = problems.create_node(
+            session, actor=SEED_ACTOR, plan=plan, node_in=node_in, parent_id=parent_id
+        )
+        _demo_problem_tree(session, plan, entry.get("causes", []), refs, kras, actions, node.id)
+
+
 def _demo_change(
     session: Session, plan: Plan, change: dict[str, Any], ids: dict[str, dict[str, int]]
 ) -> None:
@@ -416,7 +444,17 @@ def _demo_learning(session: Session, area: Area, plan: Plan, data: dict[str, Any
         )
 
 
-STRUCTURE = ("plan", "doe_statement", "problem", "kra", "kpi", "action", "agency", "kpi_target")
+STRUCTURE = (
+    "plan",
+    "doe_statement",
+    "problem",
+    "problem_node",
+    "kra",
+    "kpi",
+    "action",
+    "agency",
+    "kpi_target",
+)
 
 
 def _date_the_trail(

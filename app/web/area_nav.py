@@ -27,6 +27,7 @@ class AreaPage:
 AREA_PAGES: tuple[AreaPage, ...] = (
     AreaPage("", "area_overview", N_("Overview"), Permission.read, ("comments", "brief")),
     AreaPage("plan", "plan_editor", N_("Plan editor"), Permission.edit),
+    AreaPage("problems", "problems", N_("Problems"), Permission.read),
     AreaPage("progress", "progress", N_("Progress"), Permission.read),
     AreaPage("units", "org_units", N_("Units"), Permission.read),
     AreaPage("map", "area_map", N_("Outcome map"), Permission.read),

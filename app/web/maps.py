@@ -44,6 +44,11 @@ def layer_shown(value: str | None) -> bool:
     return value != "0"
 
 
+def problems_shown(value: str | None) -> bool:
+    """The problems' layer is off unless asked for (`problems=1`, the last value counting)."""
+    return value == "1"
+
+
 def linker(request: Request, area: Area) -> maps.Link:
     """Where each element of the map opens: a KPI's page of values; the rest in the plan editor
     for those who may edit the plan, else where the plan's overview shows it (same ids)."""
@@ -53,10 +58,13 @@ def linker(request: Request, area: Area) -> maps.Link:
     kpi_page = "progress_kpi"
     types = {"doe": "doe_statement", "kra": "kra", "action": "action"}
     partners_url = request.app.url_path_for("partners", slug=area.slug)
+    problems_url = request.app.url_path_for("problems", slug=area.slug)
 
     def link(layer: str, element_id: int) -> str:
         if layer == "partner":
             return f"{partners_url}#boundary-partner-{element_id}"
+        if layer == "problem":
+            return f"{problems_url}#problem-node-{element_id}"
         if layer == "kpi":
             return request.app.url_path_for(kpi_page, slug=area.slug, kpi_id=str(element_id))
         if layer == "vision":
@@ -83,6 +91,7 @@ def figure_names(area: Area) -> dict[str, str]:
         "removed": gettext("Removed"),
         "filename": f"outcome-map-{area.slug}",
         "partner": gettext("Boundary partners"),
+        "problem": gettext("Problems"),
         "partner_none": gettext("Partner: no rung reached yet"),
         "partner_levels": gettext("expect %(expect)s · like %(like)s · love %(love)s"),
         "level_line": gettext("%(level)s: %(reached)s of %(active)s rated medium or high"),
@@ -119,11 +128,20 @@ def _view(
     errors: dict[str, Msg],
     partners: bool = True,
     default: maps.DefaultPeriod = maps.latest_with_data,
+    problems: bool = False,
 ) -> MapView:
     """The map; with an unknown period, the default one and the message beside the field."""
     link = linker(request, area)
     view = maps.map_view(
-        session, area, plan, link, period=period, as_of=as_of, partners=partners, default=default
+        session,
+        area,
+        plan,
+        link,
+        period=period,
+        as_of=as_of,
+        partners=partners,
+        default=default,
+        problems=problems,
     )
     if view.unknown:
         errors.update(maps.unknown_period(view))
@@ -144,12 +162,23 @@ def map_page(
     period: Period = None,
     as_of: Day = None,
     partners: Layer = None,
+    problems: Layer = None,
 ) -> Response:
     if plan is None:
         return no_plan_page(request, area, N_("Outcome map"))
     errors: dict[str, Msg] = {}
     day = _date(as_of, "as_of", errors)
-    view = _view(request, session, area, plan, period, day, errors, layer_shown(partners))
+    view = _view(
+        request,
+        session,
+        area,
+        plan,
+        period,
+        day,
+        errors,
+        layer_shown(partners),
+        problems=problems_shown(problems),
+    )
     ctx = {
         "area": area,
         "plan": plan,
@@ -158,6 +187,7 @@ def map_page(
         "errors": errors,
         "typed": {"period": period or "", "as_of": as_of or ""},
         "partners_shown": view.partners is not None,
+        "problems_shown": problems_shown(problems),
         "live_url": None if day else request.app.url_path_for("area_events", slug=area.slug),
         "computed": [] if day else _computed(session, area, view),
         "reasons": shared_data.REASONS,

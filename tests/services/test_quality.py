@@ -1,5 +1,6 @@
-from sqlmodel import Session
+from sqlmodel import Session, select
 
+from app.models import Action, KeyResultArea
 from app.services import plans
 from app.services.plan_views import plan_view
 from tests import factories as f
@@ -74,3 +75,24 @@ def test_completeness_counts_the_six_steps(session: Session) -> None:
         "actions": False,
     }
     assert round(view.completeness, 3) == round(1 / 6, 3)
+
+
+def test_a_problem_tree_adds_kras_answering_no_problem_and_root_causes_no_action_addresses(
+    session: Session,
+) -> None:
+    plan = f.make_full_plan(session, kras=2)
+    assert {c for c, _ in _checks(session)} == set()  # no tree yet: no tree checks
+    kra1 = session.exec(
+        select(KeyResultArea).where(KeyResultArea.plan_id == plan.id, KeyResultArea.code == "KRA1")
+    ).one()
+    act1 = session.exec(
+        select(Action).where(Action.plan_id == plan.id, Action.code == "ACT1")
+    ).one()
+    problem = f.make_node(session, plan, "เด็กอ่านไม่คล่อง", kra_ids=[kra1.id])
+    cause = f.make_node(session, plan, "ขาดครู", problem)
+    f.make_node(session, plan, "ครูย้ายบ่อย", cause, action_ids=[act1.id])
+    f.make_node(session, plan, "บ้านไม่มีหนังสือ", problem)
+    assert _checks(session) == {
+        ("kra_no_problem", "KRA2"),
+        ("root_cause_no_action", "บ้านไม่มีหนังสือ"),
+    }

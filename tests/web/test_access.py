@@ -78,6 +78,7 @@ MEMBER = "/areas/{slug}/committee/members/{member_id}"
 GROUP = "/areas/{slug}/committee/groups/{group_id}"
 MEETING = "/areas/{slug}/meetings/{meeting_id}"
 RESOLUTION = MEETING + "/resolutions/{resolution_id}"
+PROBLEM_NODE = "/areas/{slug}/problems/{node_id}"
 MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/"): SIGNED_IN,
     ("GET", "/review"): SIGNED_IN,  # each sees the areas they may read
@@ -130,6 +131,13 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", MARKER + "/reinstate"): REFLECT,
     ("GET", PARTNER + "/ratings"): READ,  # a form for those who reflect, a table for the others
     ("POST", PARTNER + "/ratings"): REFLECT,
+    # the problem tree (issue 22)
+    ("GET", "/areas/{slug}/problems"): READ,
+    ("POST", "/areas/{slug}/problems"): EDIT,
+    ("POST", PROBLEM_NODE): EDIT,
+    ("POST", PROBLEM_NODE + "/move"): EDIT,
+    ("POST", PROBLEM_NODE + "/delete"): EDIT,
+    ("GET", "/api/v1/areas/{slug}/problems"): READ,
     ("GET", "/areas/{slug}/resources"): READ,
     ("POST", "/areas/{slug}/resources"): REFLECT,
     ("GET", RESOURCE + "/edit"): REFLECT,
@@ -403,6 +411,7 @@ def world(session: Session, app_client: Callable[[], TestClient]) -> World:
         partner=partner,
         marker_in={"level": "expect", "text": "ผู้ปกครองมาร่วมประชุมชั้นเรียน"},
     )
+    problem = f.make_node(session, plan, "นักเรียนอ่านไม่คล่อง")
     w = World(session)
     target = f.make_user(session, "viewer", "krabi")
     grant = accounts.grants_by_user(session, [target.id])[target.id][0]
@@ -470,6 +479,7 @@ def world(session: Session, app_client: Callable[[], TestClient]) -> World:
         "group_id": "999999",
         "meeting_id": "999999",
         "resolution_id": "999999",
+        "node_id": str(problem.id),
         "token_ids": token_ids,  # type: ignore[dict-item]
     }
     return w

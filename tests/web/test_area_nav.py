@@ -16,6 +16,7 @@ from tests.conftest import sign_in
 EVERY_PAGE = (
     "",
     "plan",
+    "problems",
     "progress",
     "units",
     "map",
@@ -29,6 +30,7 @@ EVERY_PAGE = (
 SHOWN = {  # persona -> the tabs it sees on Phuket
     "viewer": (
         "",
+        "problems",
         "progress",
         "units",
         "map",
@@ -40,6 +42,7 @@ SHOWN = {  # persona -> the tabs it sees on Phuket
     ),
     "reviewer": (
         "",
+        "problems",
         "progress",
         "units",
         "map",
@@ -52,6 +55,7 @@ SHOWN = {  # persona -> the tabs it sees on Phuket
     "editor": (
         "",
         "plan",
+        "problems",
         "progress",
         "units",
         "map",
@@ -63,6 +67,7 @@ SHOWN = {  # persona -> the tabs it sees on Phuket
     ),
     "facilitator": (
         "",
+        "problems",
         "progress",
         "units",
         "map",

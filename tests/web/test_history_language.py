@@ -12,7 +12,7 @@ from sqlmodel import Session, SQLModel, select
 
 import app.models
 from app.models import Area, AuditEvent
-from app.services import committee, plans, progress, seeding, versions, workshops
+from app.services import committee, plans, problems, progress, seeding, versions, workshops
 from app.services.audit import Actor
 from app.services.plan_tree import current_plans
 from tests import factories as f
@@ -104,6 +104,7 @@ def busy_area(session: Session, admin) -> Area:  # noqa: ANN001
         plans.delete_element(session, actor=me, plan=plan, kind=kind, element_id=row.id, force=True)
         deletion = session.exec(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
         plans.restore(session, actor=me, plan=plan, event_id=deletion.id)
+    _problem_tree_day(session, me, plan)
     plans.update_plan(session, actor=me, plan=plan, plan_in={"vision": "กระบี่เมืองแห่งการเรียนรู้"})
     kpi = session.exec(select(app.models.KPI).where(app.models.KPI.code == "KPI99")).one()
     progress.write_measurement(session, me, plan, kpi, "AY2567", {"value": 61.5, "note": "ทดลอง"})
@@ -159,6 +160,44 @@ def _committee_day(session: Session, me: Actor, area: Area, plan: app.models.Pla
         citations=[committee.Citation("plan_version", version.id, "adopt")],
     )
     committee.delete_member(session, actor=me, area=area, member_id=leaving.id)
+
+
+def _problem_tree_day(session: Session, me: Actor, plan: app.models.Plan) -> None:
+    """A problem with a cause and a root cause, linked, edited, moved and deleted whole."""
+    kra = session.exec(
+        select(app.models.KeyResultArea).where(app.models.KeyResultArea.plan_id == plan.id)
+    ).first()
+    action = session.exec(
+        select(app.models.Action).where(app.models.Action.plan_id == plan.id)
+    ).first()
+    problem = problems.create_node(
+        session, actor=me, plan=plan, node_in={"text": "เด็กติดเกม", "kra_ids": [kra.id]}
+    )
+    cause = problems.create_node(
+        session, actor=me, plan=plan, parent_id=problem.id, node_in={"text": "ไม่มีพื้นที่เล่น"}
+    )
+    root = problems.create_node(
+        session,
+        actor=me,
+        plan=plan,
+        parent_id=cause.id,
+        node_in={
+            "text": "ชุมชนไม่มีลานกีฬา",
+            "action_ids": [action.id],
+            "urls": "https://example.org/a",
+        },
+    )
+    problems.update_node(
+        session,
+        actor=me,
+        plan=plan,
+        node_id=root.id,
+        node_in={"text": "ชุมชนไม่มีลานกีฬาและห้องสมุด", "action_ids": [action.id]},
+    )
+    problems.move_node(
+        session, actor=me, plan=plan, node_id=root.id, move_in={"parent_id": problem.id}
+    )
+    problems.delete_node(session, actor=me, plan=plan, node_id=problem.id, force=True)
 
 
 def history_pages(client: TestClient, slug: str) -> list[str]:

@@ -31,6 +31,7 @@ from app.models import (
     KeyResultArea,
     OrgUnit,
     Plan,
+    ProblemNode,
     User,
     WorkshopSession,
 )
@@ -228,6 +229,14 @@ def _grow(session: Session, w: World, start: int, stop: int) -> dict[str, int]:
             indicator_id=indicator_id,  # the indicator's page compares them
         )
         action = f.make_action(session, plan, f"ACT{n}", kpi_ids=[kpi.id], kra_ids=[new_kra.id])
+        deepest = session.exec(
+            select(ProblemNode)
+            .where(ProblemNode.plan_id == plan.id)
+            .order_by(ProblemNode.id.desc())
+        ).first()  # the problem tree grows a level deeper each time, with links at every level
+        f.make_node(
+            session, plan, f"สาเหตุชั้นที่ {n}", deepest, kra_ids=[new_kra.id], action_ids=[action.id]
+        )
         for period, value in (("AY2566", "64"), ("AY2567", "66.5")):
             progress.save_cell(
                 session,

@@ -420,7 +420,7 @@ STRUCTURE = ("plan", "doe_statement", "problem", "kra", "kpi", "action", "agency
 def _date_the_trail(
     session: Session, area: Area, data: dict[str, Any], ids: dict[str, dict[str, int]]
 ) -> None:
-    """Give the demo's audit trail the dates it would have had, so that the outcome map can be
+    """Give the demo's audit trail the dates it would have had, so that the results chain map can be
     replayed and compared over time: the plan as drafted at the workshop (`plan.drafted_on`),
     elements added later (`added_on`), the `history` changes on their dates, each value some
     weeks after its period ended, each check-in on its own date."""

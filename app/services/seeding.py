@@ -5,6 +5,7 @@ into an area that has no plan yet, through the same service functions an editor 
 audit trail looks like real use.
 """
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -68,9 +69,16 @@ class Counter:
     def __init__(self) -> None:
         self.created = 0
         self.updated = 0
+        self.removed = 0
+        self.kept: list[str] = []  # agencies an area should not have but that plans name
 
     def __str__(self) -> str:
-        return f"{self.created} created, {self.updated} updated"
+        text = f"{self.created} created, {self.updated} updated"
+        if self.removed:
+            text += f", {self.removed} removed"
+        if self.kept:
+            text += f"; kept because plans name them: {', '.join(self.kept)}"
+        return text
 
 
 def _upsert(
@@ -104,7 +112,7 @@ def seed_reference(session: Session, seeds: Path = SEEDS) -> Counter:
     _seed_vocabularies(session, vocab, counter)
     _seed_agencies(session, vocab, areas, counter)
     _seed_indicators(session, load_yaml(seeds / "indicators.yaml"), counter)
-    if counter.created or counter.updated:
+    if counter.created or counter.updated or counter.removed:
         audit.record(
             session,
             actor=SEED_ACTOR,
@@ -112,7 +120,11 @@ def seed_reference(session: Session, seeds: Path = SEEDS) -> Counter:
             entity_type="reference_data",
             entity_id=None,
             op=AuditOp.update,
-            after={"created": counter.created, "updated": counter.updated},
+            after={
+                "created": counter.created,
+                "updated": counter.updated,
+                "removed": counter.removed,
+            },
         )
     session.commit()
     return counter
@@ -244,13 +256,115 @@ def _seed_agencies(
     for pos, entry in enumerate(data["national_agencies"]):
         _upsert_agency(session, None, entry, pos, types, counter)
     for area in areas.values():
-        for pos, template in enumerate(data["standard_agencies"]):
+        wanted = provincial_agencies(data, area.slug, area.name_th, area.name_en)
+        for pos, entry in enumerate(wanted):
+            _upsert_agency(session, area.id, entry, pos, types, counter)
+        _remove_unwanted_agencies(session, data, area, {e["code"] for e in wanted}, counter)
+
+
+def provincial_agencies(
+    data: dict[str, Any], slug: str, name_th: str, name_en: str
+) -> list[dict[str, Any]]:
+    """The agencies seeding gives an area (vocabularies.yaml: standard_agencies as its
+    area_agencies entry shapes them): its ESAs as they are, the standard agencies it has, then
+    its own."""
+    spec = data.get("area_agencies", {}).get(slug, {})
+    without = set(spec.get("without", []))
+    names = spec.get("names", {})
+    entries = []
+    for template in data["standard_agencies"]:
+        if template["code"] in without:
+            continue
+        for code, esa_th, esa_en, esa_no in _esas(template["code"], spec, name_th, name_en):
+            fields = {"th": name_th, "en": name_en, "esa_th": esa_th, "esa_en": esa_en}
             entry = {
                 **template,
-                "name_th": template["name_th"].format(th=area.name_th, en=area.name_en),
-                "name_en": template["name_en"].format(th=area.name_th, en=area.name_en),
+                "code": code,
+                "name_th": template["name_th"].format(**fields),
+                "name_en": template["name_en"].format(**fields) + esa_no,
             }
-            _upsert_agency(session, area.id, entry, pos, types, counter)
+            entries.append({**entry, **names.get(code, {})})
+    return entries + list(spec.get("extra", []))
+
+
+def _esas(
+    code: str, spec: dict[str, Any], name_th: str, name_en: str
+) -> list[tuple[str, str, str, str]]:
+    """(code, Thai name, English name, English number) of each ESA a template stands for; one
+    row with the template's code for any other agency."""
+    if code == "esa-primary":
+        count = spec.get("primary_esas", 1)
+        if count == 1:
+            return [("esa-primary-1", name_th, name_en, "")]
+        return [
+            (f"esa-primary-{n}", f"{name_th} เขต {n}", name_en, f" {n}")
+            for n in range(1, count + 1)
+        ]
+    if code == "esa-secondary":
+        named = spec.get("secondary_esas", 1)
+        if isinstance(named, int):
+            named = (
+                [{"th": name_th, "en": name_en}]
+                if named == 1
+                else [
+                    {"th": f"{name_th} เขต {n}", "en": name_en, "no": n}
+                    for n in range(1, named + 1)
+                ]
+            )
+        return [
+            (
+                "esa-secondary" if n == 1 else f"esa-secondary-{n}",
+                esa["th"],
+                esa["en"],
+                f" {esa['no']}" if esa.get("no") else "",
+            )
+            for n, esa in enumerate(named, start=1)
+        ]
+    return [(code, "", "", "")]
+
+
+def standard_agency_codes(data: dict[str, Any], areas: list[tuple[str, str, str]]) -> set[str]:
+    """Every code seeding gives an agency, national or of the given (slug, Thai, English) areas."""
+    codes = {a["code"] for a in data["national_agencies"]}
+    for slug, name_th, name_en in areas:
+        codes |= {a["code"] for a in provincial_agencies(data, slug, name_th, name_en)}
+    return codes
+
+
+def _managed(data: dict[str, Any], code: str) -> bool:
+    """Whether seeding owns an area agency of this code (one of the standard ones or an ESA)."""
+    plain = {t["code"] for t in data["standard_agencies"]} - {"esa-primary", "esa-secondary"}
+    return code in plain or re.fullmatch(r"esa-primary-\d+|esa-secondary(-\d+)?", code) is not None
+
+
+def _remove_unwanted_agencies(
+    session: Session, data: dict[str, Any], area: Area, wanted: set[str], counter: Counter
+) -> None:
+    """A standard agency the area does not have (Bangkok's อบจ.) goes, unless something names
+    it: then it stays, and the seeding says so."""
+    existing = session.exec(select(Agency).where(Agency.area_id == area.id)).all()
+    for agency in existing:
+        if agency.code in wanted or not _managed(data, agency.code):
+            continue
+        if _agency_referenced(session, agency.id):
+            counter.kept.append(f"{area.slug}/{agency.code}")
+            continue
+        session.delete(agency)
+        session.flush()
+        counter.removed += 1
+
+
+def _agency_referenced(session: Session, agency_id: int | None) -> bool:
+    """Whether any row (a plan's KPI or action, its owners and partners, data, members...) names
+    the agency: every foreign key to agency.id, found from the models."""
+    agency_table = Agency.__table__  # type: ignore[attr-defined]
+    for table in SQLModel.metadata.sorted_tables:
+        for fk in table.foreign_keys:
+            if fk.column.table is agency_table:
+                query = select(func.count()).select_from(table).where(fk.parent == agency_id)
+                if session.exec(query).one():
+                    return True
+    return False
 
 
 def _upsert_agency(

@@ -27,12 +27,16 @@ from app.models import (
     CategorySet,
     ChangeProposal,
     CommonIndicator,
+    Contribution,
     DOEAspect,
     DOEFramework,
     DOEItem,
     LearningQuestion,
     Plan,
+    Resource,
     StrategyTheme,
+    WorkshopParticipant,
+    WorkshopSession,
 )
 from app.models.enums import AuditOp
 from app.periods import parse_period, period_span
@@ -582,7 +586,9 @@ def _at(day: Any) -> datetime:
 
 def _demo_workshop(session: Session, area: Area, data: dict[str, Any]) -> None:
     """A past workshop session: its guests post, the facilitator groups, accepts (resources and
-    questions only, so the demo plan stays as written) or archives; then it is closed."""
+    questions only, so the demo plan stays as written) or archives; then it is closed. With
+    `held_on` it is dated that day (see `_date_workshop`)."""
+    mark = _last_event(session)
     workshop = workshops.create_session(
         session, actor=SEED_ACTOR, area_id=area.id, workshop_in={"title": data["title"]}
     )
@@ -607,6 +613,46 @@ def _demo_workshop(session: Session, area: Area, data: dict[str, Any]) -> None:
                 raise ValueError(f"{area.slug} workshop: accept only resources and questions")
             workshops.accept(session, **target)
     workshops.close_session(session, actor=SEED_ACTOR, workshop=workshop)
+    if data.get("held_on"):
+        _date_workshop(session, area, workshop, mark, data["held_on"])
+
+
+def _date_workshop(
+    session: Session, area: Area, workshop: WorkshopSession, mark: int, day: Any
+) -> None:
+    """The session as it happened on `day`: opened at 10 a.m. Thai time, each join, post and
+    facilitator's step a minute after the one before (its audit events too), closed after the
+    last; the resources it gave are dated with it."""
+    opened = min(_at(day), datetime.now(UTC)).astimezone(UTC)
+    minute = iter(range(1, 10_000))
+    workshop.opened_at = opened
+    session.add(workshop)
+    participants = session.exec(
+        select(WorkshopParticipant).where(WorkshopParticipant.session_id == workshop.id)
+    ).all()
+    for row in sorted(participants, key=lambda r: r.id):
+        row.joined_at = opened + timedelta(minutes=next(minute))
+        session.add(row)
+    contributions = session.exec(
+        select(Contribution).where(Contribution.session_id == workshop.id)
+    ).all()
+    for row in sorted(contributions, key=lambda r: r.id):
+        row.created_at = opened + timedelta(minutes=next(minute))
+        session.add(row)
+        if row.accepted_entity == resources.RESOURCES.entity_type and row.accepted_id:
+            made = session.get(Resource, row.accepted_id)
+            if made is not None and hasattr(made, "created_at"):
+                made.created_at = row.created_at
+                session.add(made)
+    query = select(AuditEvent).where(AuditEvent.area_id == area.id, col(AuditEvent.id) > mark)
+    for event in session.exec(query.order_by(col(AuditEvent.id))):
+        event.at = opened + timedelta(minutes=next(minute))
+        session.add(event)
+    closed = opened + timedelta(minutes=next(minute))
+    workshop.closed_at = closed
+    workshop.expires_at = closed
+    session.add(workshop)
+    session.commit()
 
 
 def _demo_comments(

@@ -31,3 +31,25 @@ def test_the_map_page_and_its_tab_say_results_chain_and_partners_say_outcome_map
     assert OUTCOME_MAPPING_TH not in page
     assert OUTCOME_MAPPING_TH not in client.get("/areas/phuket/present").text
     assert "การทำแผนที่ผลลัพธ์ (Outcome Mapping)" in client.get("/areas/phuket/partners").text
+
+
+DOE_CAVEAT = "รายการย่อยเรียบเรียงจากเอกสาร ยังไม่ได้ตรวจกับประกาศฉบับทางการ"
+
+
+def test_the_doe_items_are_said_to_be_a_reconstruction_where_they_are_shown(
+    client: TestClient, session: Session
+) -> None:
+    f.make_full_plan(session, "phuket", kras=1)
+    assert DOE_CAVEAT in client.get("/areas/phuket").text
+    assert DOE_CAVEAT in client.get("/areas/phuket/plan").text
+    assert DOE_CAVEAT in client.get("/areas/phuket/plan/doe/new").text
+    assert DOE_CAVEAT not in client.get("/areas/phuket/progress").text
+
+
+def test_the_resource_dimensions_use_the_seed_documents_words(
+    client: TestClient, session: Session
+) -> None:
+    f.make_full_plan(session, "phuket", kras=1)
+    page = client.get("/areas/phuket/resources").text
+    assert "การดำเนินงาน (งบประมาณ บุคลากร หน่วยงาน องค์กร)" in page
+    assert "องค์ความรู้/ชุดความรู้/นวัตกรรม" in page

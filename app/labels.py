@@ -448,7 +448,7 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "resource_dimension": {
         "data": N_("Data and information"),
-        "operations": N_("Operations: budget, people, agencies"),
+        "operations": N_("Operations (budget, people, agencies, organisations)"),
         "knowledge": N_("Knowledge, know-how and innovations"),
         "policy_social": N_("Policy and social capital"),
     },

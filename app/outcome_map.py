@@ -1,4 +1,4 @@
-"""The outcome map: the plan's chain DOE → vision → KRAs → KPIs → actions as a layered Plotly
+"""The results chain map: the plan's chain DOE → vision → KRAs → KPIs → actions as a layered Plotly
 figure. Pure: the caller passes the plan's elements, their statuses, links and translated names;
 `map_data` lays the chain out and finds its gaps, `map_figure` draws it as a plain dict that
 static/js/charts.js hands to Plotly.

@@ -166,7 +166,9 @@ def _clean(engine: Engine) -> None:
 
 def _standard_agency_codes() -> list[str]:
     vocab = seeding.load_yaml(seeding.SEEDS / "vocabularies.yaml")
-    return [a["code"] for a in vocab["national_agencies"] + vocab["standard_agencies"]]
+    areas = seeding.load_yaml(seeding.SEEDS / "areas.yaml")["areas"]
+    names = [(a["slug"], a["name_th"], a["name_en"]) for a in areas]
+    return sorted(seeding.standard_agency_codes(vocab, names))
 
 
 @pytest.fixture

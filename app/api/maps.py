@@ -1,4 +1,4 @@
-"""JSON API for the outcome map: the same figure the map page draws, with its nodes and gaps."""
+"""JSON API for the results chain map: the same figure the map page draws, with its nodes and gaps."""
 
 from typing import Annotated, Any
 
@@ -37,7 +37,7 @@ def read_map(
     partners: Layer = None,
     problems: Layer = None,
 ) -> Any:
-    """The outcome map at a period (the newest one with data when none is given), of the plan
+    """The results chain map at a period (the newest one with data when none is given), of the plan
     now or as it stood at the end of `as_of`: a Plotly figure plus its nodes, links and gaps;
     and the boundary partners with their progress markers' levels at that period (`partners=0`
     leaves them out); with `problems=1`, the problem tree's problems left of the desired

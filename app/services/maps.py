@@ -1,4 +1,4 @@
-"""Read models for the outcome map: the plan now or as it stood at a moment (rebuilt from the
+"""Read models for the results chain map: the plan now or as it stood at a moment (rebuilt from the
 audit trail), each KPI's status at a chosen period, and what changed between two moments.
 
 The period slider steps through every period of the plan's KPIs that had begun, in time order.

@@ -640,12 +640,12 @@ def rating_sheet(
     return RatingSheet(partner, period, periods, active, current, previous)
 
 
-# ---- the outcome map's layer ----------------------------------------------------------------
+# ---- the results chain map's layer ----------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class PartnerMark:
-    """A partner on the outcome map: its ladder at the map's period."""
+    """A partner on the results chain map: its ladder at the map's period."""
 
     partner: BoundaryPartner
     step: Step | None  # None: never rated by then

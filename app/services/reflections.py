@@ -261,7 +261,7 @@ def plan_choices(session: Session, area: Area, today: date | None = None) -> Pla
 
 
 def begun_periods(plan: Plan, kpis: list[KPI], today: date | None = None) -> list[str]:
-    """Every period of the plan's KPIs that has begun, newest first (the outcome map's steps)."""
+    """Every period of the plan's KPIs that has begun, newest first (the results chain map's steps)."""
     today = today or thai_today()
     found = {
         p
@@ -422,7 +422,7 @@ Reading = tuple[str, Judgement] | None
 
 
 def reading(row: KPIProgress, period: str | None) -> Reading:
-    """A KPI's period and judgement at the chosen period, read as the outcome map reads it
+    """A KPI's period and judgement at the chosen period, read as the results chain map reads it
     (maps.status_at): that period when the KPI is counted by it, else its latest own period that
     had ended by then. Without a period: its newest period with a figure."""
     if period is None:

@@ -5,6 +5,7 @@ into an area that has no plan yet, through the same service functions an editor 
 audit trail looks like real use.
 """
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,12 +27,16 @@ from app.models import (
     CategorySet,
     ChangeProposal,
     CommonIndicator,
+    Contribution,
     DOEAspect,
     DOEFramework,
     DOEItem,
     LearningQuestion,
     Plan,
+    Resource,
     StrategyTheme,
+    WorkshopParticipant,
+    WorkshopSession,
 )
 from app.models.enums import AuditOp
 from app.periods import parse_period, period_span
@@ -70,9 +75,16 @@ class Counter:
     def __init__(self) -> None:
         self.created = 0
         self.updated = 0
+        self.removed = 0
+        self.kept: list[str] = []  # agencies an area should not have but that plans name
 
     def __str__(self) -> str:
-        return f"{self.created} created, {self.updated} updated"
+        text = f"{self.created} created, {self.updated} updated"
+        if self.removed:
+            text += f", {self.removed} removed"
+        if self.kept:
+            text += f"; kept because plans name them: {', '.join(self.kept)}"
+        return text
 
 
 def _upsert(
@@ -106,7 +118,7 @@ def seed_reference(session: Session, seeds: Path = SEEDS) -> Counter:
     _seed_vocabularies(session, vocab, counter)
     _seed_agencies(session, vocab, areas, counter)
     _seed_indicators(session, load_yaml(seeds / "indicators.yaml"), counter)
-    if counter.created or counter.updated:
+    if counter.created or counter.updated or counter.removed:
         audit.record(
             session,
             actor=SEED_ACTOR,
@@ -114,7 +126,11 @@ def seed_reference(session: Session, seeds: Path = SEEDS) -> Counter:
             entity_type="reference_data",
             entity_id=None,
             op=AuditOp.update,
-            after={"created": counter.created, "updated": counter.updated},
+            after={
+                "created": counter.created,
+                "updated": counter.updated,
+                "removed": counter.removed,
+            },
         )
     session.commit()
     return counter
@@ -246,13 +262,115 @@ def _seed_agencies(
     for pos, entry in enumerate(data["national_agencies"]):
         _upsert_agency(session, None, entry, pos, types, counter)
     for area in areas.values():
-        for pos, template in enumerate(data["standard_agencies"]):
+        wanted = provincial_agencies(data, area.slug, area.name_th, area.name_en)
+        for pos, entry in enumerate(wanted):
+            _upsert_agency(session, area.id, entry, pos, types, counter)
+        _remove_unwanted_agencies(session, data, area, {e["code"] for e in wanted}, counter)
+
+
+def provincial_agencies(
+    data: dict[str, Any], slug: str, name_th: str, name_en: str
+) -> list[dict[str, Any]]:
+    """The agencies seeding gives an area (vocabularies.yaml: standard_agencies as its
+    area_agencies entry shapes them): its ESAs as they are, the standard agencies it has, then
+    its own."""
+    spec = data.get("area_agencies", {}).get(slug, {})
+    without = set(spec.get("without", []))
+    names = spec.get("names", {})
+    entries = []
+    for template in data["standard_agencies"]:
+        if template["code"] in without:
+            continue
+        for code, esa_th, esa_en, esa_no in _esas(template["code"], spec, name_th, name_en):
+            fields = {"th": name_th, "en": name_en, "esa_th": esa_th, "esa_en": esa_en}
             entry = {
                 **template,
-                "name_th": template["name_th"].format(th=area.name_th, en=area.name_en),
-                "name_en": template["name_en"].format(th=area.name_th, en=area.name_en),
+                "code": code,
+                "name_th": template["name_th"].format(**fields),
+                "name_en": template["name_en"].format(**fields) + esa_no,
             }
-            _upsert_agency(session, area.id, entry, pos, types, counter)
+            entries.append({**entry, **names.get(code, {})})
+    return entries + list(spec.get("extra", []))
+
+
+def _esas(
+    code: str, spec: dict[str, Any], name_th: str, name_en: str
+) -> list[tuple[str, str, str, str]]:
+    """(code, Thai name, English name, English number) of each ESA a template stands for; one
+    row with the template's code for any other agency."""
+    if code == "esa-primary":
+        count = spec.get("primary_esas", 1)
+        if count == 1:
+            return [("esa-primary-1", name_th, name_en, "")]
+        return [
+            (f"esa-primary-{n}", f"{name_th} เขต {n}", name_en, f" {n}")
+            for n in range(1, count + 1)
+        ]
+    if code == "esa-secondary":
+        named = spec.get("secondary_esas", 1)
+        if isinstance(named, int):
+            named = (
+                [{"th": name_th, "en": name_en}]
+                if named == 1
+                else [
+                    {"th": f"{name_th} เขต {n}", "en": name_en, "no": n}
+                    for n in range(1, named + 1)
+                ]
+            )
+        return [
+            (
+                "esa-secondary" if n == 1 else f"esa-secondary-{n}",
+                esa["th"],
+                esa["en"],
+                f" {esa['no']}" if esa.get("no") else "",
+            )
+            for n, esa in enumerate(named, start=1)
+        ]
+    return [(code, "", "", "")]
+
+
+def standard_agency_codes(data: dict[str, Any], areas: list[tuple[str, str, str]]) -> set[str]:
+    """Every code seeding gives an agency, national or of the given (slug, Thai, English) areas."""
+    codes = {a["code"] for a in data["national_agencies"]}
+    for slug, name_th, name_en in areas:
+        codes |= {a["code"] for a in provincial_agencies(data, slug, name_th, name_en)}
+    return codes
+
+
+def _managed(data: dict[str, Any], code: str) -> bool:
+    """Whether seeding owns an area agency of this code (one of the standard ones or an ESA)."""
+    plain = {t["code"] for t in data["standard_agencies"]} - {"esa-primary", "esa-secondary"}
+    return code in plain or re.fullmatch(r"esa-primary-\d+|esa-secondary(-\d+)?", code) is not None
+
+
+def _remove_unwanted_agencies(
+    session: Session, data: dict[str, Any], area: Area, wanted: set[str], counter: Counter
+) -> None:
+    """A standard agency the area does not have (Bangkok's อบจ.) goes, unless something names
+    it: then it stays, and the seeding says so."""
+    existing = session.exec(select(Agency).where(Agency.area_id == area.id)).all()
+    for agency in existing:
+        if agency.code in wanted or not _managed(data, agency.code):
+            continue
+        if _agency_referenced(session, agency.id):
+            counter.kept.append(f"{area.slug}/{agency.code}")
+            continue
+        session.delete(agency)
+        session.flush()
+        counter.removed += 1
+
+
+def _agency_referenced(session: Session, agency_id: int | None) -> bool:
+    """Whether any row (a plan's KPI or action, its owners and partners, data, members...) names
+    the agency: every foreign key to agency.id, found from the models."""
+    agency_table = Agency.__table__  # type: ignore[attr-defined]
+    for table in SQLModel.metadata.sorted_tables:
+        for fk in table.foreign_keys:
+            if fk.column.table is agency_table:
+                query = select(func.count()).select_from(table).where(fk.parent == agency_id)
+                if session.exec(query).one():
+                    return True
+    return False
 
 
 def _upsert_agency(
@@ -460,7 +578,7 @@ STRUCTURE = (
 def _date_the_trail(
     session: Session, area: Area, data: dict[str, Any], ids: dict[str, dict[str, int]]
 ) -> None:
-    """Give the demo's audit trail the dates it would have had, so that the outcome map can be
+    """Give the demo's audit trail the dates it would have had, so that the results chain map can be
     replayed and compared over time: the plan as drafted at the workshop (`plan.drafted_on`),
     elements added later (`added_on`), the `history` changes on their dates, each value some
     weeks after its period ended, each check-in on its own date."""
@@ -508,7 +626,9 @@ def _at(day: Any) -> datetime:
 
 def _demo_workshop(session: Session, area: Area, data: dict[str, Any]) -> None:
     """A past workshop session: its guests post, the facilitator groups, accepts (resources and
-    questions only, so the demo plan stays as written) or archives; then it is closed."""
+    questions only, so the demo plan stays as written) or archives; then it is closed. With
+    `held_on` it is dated that day (see `_date_workshop`)."""
+    mark = _last_event(session)
     workshop = workshops.create_session(
         session, actor=SEED_ACTOR, area_id=area.id, workshop_in={"title": data["title"]}
     )
@@ -533,6 +653,46 @@ def _demo_workshop(session: Session, area: Area, data: dict[str, Any]) -> None:
                 raise ValueError(f"{area.slug} workshop: accept only resources and questions")
             workshops.accept(session, **target)
     workshops.close_session(session, actor=SEED_ACTOR, workshop=workshop)
+    if data.get("held_on"):
+        _date_workshop(session, area, workshop, mark, data["held_on"])
+
+
+def _date_workshop(
+    session: Session, area: Area, workshop: WorkshopSession, mark: int, day: Any
+) -> None:
+    """The session as it happened on `day`: opened at 10 a.m. Thai time, each join, post and
+    facilitator's step a minute after the one before (its audit events too), closed after the
+    last; the resources it gave are dated with it."""
+    opened = min(_at(day), datetime.now(UTC)).astimezone(UTC)
+    minute = iter(range(1, 10_000))
+    workshop.opened_at = opened
+    session.add(workshop)
+    participants = session.exec(
+        select(WorkshopParticipant).where(WorkshopParticipant.session_id == workshop.id)
+    ).all()
+    for row in sorted(participants, key=lambda r: r.id):
+        row.joined_at = opened + timedelta(minutes=next(minute))
+        session.add(row)
+    contributions = session.exec(
+        select(Contribution).where(Contribution.session_id == workshop.id)
+    ).all()
+    for row in sorted(contributions, key=lambda r: r.id):
+        row.created_at = opened + timedelta(minutes=next(minute))
+        session.add(row)
+        if row.accepted_entity == resources.RESOURCES.entity_type and row.accepted_id:
+            made = session.get(Resource, row.accepted_id)
+            if made is not None and hasattr(made, "created_at"):
+                made.created_at = row.created_at
+                session.add(made)
+    query = select(AuditEvent).where(AuditEvent.area_id == area.id, col(AuditEvent.id) > mark)
+    for event in session.exec(query.order_by(col(AuditEvent.id))):
+        event.at = opened + timedelta(minutes=next(minute))
+        session.add(event)
+    closed = opened + timedelta(minutes=next(minute))
+    workshop.closed_at = closed
+    workshop.expires_at = closed
+    session.add(workshop)
+    session.commit()
 
 
 def _demo_comments(

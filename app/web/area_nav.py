@@ -30,7 +30,7 @@ AREA_PAGES: tuple[AreaPage, ...] = (
     AreaPage("problems", "problems", N_("Problems"), Permission.read),
     AreaPage("progress", "progress", N_("Progress"), Permission.read),
     AreaPage("units", "org_units", N_("Units"), Permission.read),
-    AreaPage("map", "area_map", N_("Outcome map"), Permission.read),
+    AreaPage("map", "area_map", N_("Results chain map"), Permission.read),
     AreaPage("present", "present", N_("Present"), Permission.read),
     AreaPage("workshops", "workshops", N_("Workshops"), Permission.facilitate),
     AreaPage(

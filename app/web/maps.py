@@ -1,4 +1,4 @@
-"""The outcome map (`/areas/{slug}/map`), its comparison of two dates, and the presentation page
+"""The results chain map (`/areas/{slug}/map`), its comparison of two dates, and the presentation page
 for a projector (`/areas/{slug}/present`). All of them update live from the area's event stream.
 
 The map shows the area's boundary partners in a column of their own, unless `partners=0` hides
@@ -165,7 +165,7 @@ def map_page(
     problems: Layer = None,
 ) -> Response:
     if plan is None:
-        return no_plan_page(request, area, N_("Outcome map"))
+        return no_plan_page(request, area, N_("Results chain map"))
     errors: dict[str, Msg] = {}
     day = _date(as_of, "as_of", errors)
     view = _view(

@@ -1,4 +1,4 @@
-// Phonlap's outcome map page: a slider over the period list (the select stays the form's field)
+// Phonlap's results chain map page: a slider over the period list (the select stays the form's field)
 // and a replay that steps through every period, one every REPLAY_MS, from the first.
 (function () {
   "use strict";

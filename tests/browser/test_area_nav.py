@@ -27,7 +27,7 @@ def test_the_area_navigation_is_one_row_with_the_current_page_marked(admin_page:
         "แก้ไขแผน",
         "ความก้าวหน้า",
         "หน่วยรายงาน",
-        "แผนที่ผลลัพธ์",
+        "แผนภาพห่วงโซ่ผลลัพธ์",
         "นำเสนอ",
         "เวทีประชุม",
         "การเรียนรู้",
@@ -37,9 +37,9 @@ def test_the_area_navigation_is_one_row_with_the_current_page_marked(admin_page:
     assert len({round(t["top"]) for t in tabs}) == 1  # one row at 1280 px
     assert all(t["height"] >= 44 for t in tabs)
     shoot(page, "area-nav-desktop-krabi-progress")
-    nav.get_by_role("link", name="แผนที่ผลลัพธ์").click()
+    nav.get_by_role("link", name="แผนภาพห่วงโซ่ผลลัพธ์").click()
     page.wait_for_url("**/areas/krabi/map")
-    expect(nav.locator("[aria-current=page]")).to_have_text("แผนที่ผลลัพธ์")
+    expect(nav.locator("[aria-current=page]")).to_have_text("แผนภาพห่วงโซ่ผลลัพธ์")
 
 
 def test_on_a_phone_the_row_scrolls_sideways_and_shows_the_current_tab(

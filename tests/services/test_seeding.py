@@ -6,6 +6,7 @@ from app.i18n import thai_today
 from app.models import (
     KPI,
     Agency,
+    AgencyType,
     Area,
     AreaGroup,
     AreaGroupMember,
@@ -183,3 +184,96 @@ def test_the_demo_trail_replays_the_plan_as_drafted_and_its_later_changes(
     assert {("ACT11", "added"), ("KPI5", "changed"), ("ACT12", "changed")} <= found
     kpi5 = next(d for d in differences if d.label.startswith("KPI5"))
     assert ("target_value", 40.0, 38.0) in kpi5.fields
+
+
+def _agencies(session: Session, slug: str) -> dict[str, Agency]:
+    area = session.exec(select(Area).where(Area.slug == slug)).one()
+    rows = session.exec(select(Agency).where(Agency.area_id == area.id)).all()
+    return {a.code: a for a in rows}
+
+
+def test_each_province_gets_its_agencies_as_they_are(session: Session) -> None:
+    krabi = _agencies(session, "krabi")
+    assert "(สพป.กระบี่)" in krabi["esa-primary-1"].name_th  # one primary ESA: no เขต
+    assert " เขต " not in krabi["esa-primary-1"].name_th and "esa-primary-2" not in krabi
+    assert "(สพม.ตรัง กระบี่)" in krabi["esa-secondary"].name_th  # spans two provinces
+    assert krabi["local-gov"].name_th.startswith("สำนักงานส่งเสริมการปกครองท้องถิ่นจังหวัดกระบี่")
+    mae_hong_son = _agencies(session, "mae-hong-son")
+    assert "(สพป.แม่ฮ่องสอน เขต 2)" in mae_hong_son["esa-primary-2"].name_th
+    assert "esa-primary-3" not in mae_hong_son
+    assert mae_hong_son["esa-primary-2"].name_en.endswith("Service Area Office 2")
+    bangkok = _agencies(session, "bangkok")
+    assert not {"pao", "peo", "local-gov"} & bangkok.keys()  # no อบจ., no ศธจ.
+    assert bangkok["bma"].name_th.startswith("กรุงเทพมหานคร")
+    assert "(สพม.กรุงเทพมหานคร เขต 2)" in bangkok["esa-secondary-2"].name_th
+    assert "จังหวัด" not in bangkok["learning-promotion"].name_th
+    every_other = session.exec(select(Area).where(Area.slug != "bangkok")).all()
+    with_local_gov = session.exec(select(Agency.area_id).where(Agency.code == "local-gov")).all()
+    assert {a.id for a in every_other} == set(with_local_gov)
+
+
+def test_the_seeded_names_and_dates_follow_their_sources(session: Session) -> None:
+    from datetime import date
+
+    ic = session.exec(select(DOEAspect).where(DOEAspect.code == "IC")).one()
+    assert ic.name_th == "ผู้ร่วมสร้างสรรค์นวัตกรรม" and ic.name_en == "Innovative Co-creator"
+    dates = {a.slug: a.designated_on for a in session.exec(select(Area)).all()}
+    assert dates["phuket"] == dates["bangkok"] == date(2022, 11, 29)  # the Cabinet, 29 Nov 2022
+    assert dates["buriram"] == date(2024, 3, 26)
+    assert dates["satun"] == date(2019, 5, 1)  # the Act in force the day after 30 Apr 2019
+
+
+def test_reseeding_an_older_database_puts_names_right_and_keeps_what_plans_use(
+    fresh_engine: Engine,
+) -> None:
+    from datetime import date
+
+    from tests import factories as f
+
+    with Session(fresh_engine, expire_on_commit=False) as session:
+        seeding.seed_reference(session)
+        # the database as the older seeds left it
+        krabi_esa = _agencies(session, "krabi")["esa-primary-1"]
+        krabi_esa.name_th = "สำนักงานเขตพื้นที่การศึกษาประถมศึกษากระบี่ เขต 1 (สพป.)"
+        session.add(krabi_esa)
+        for code in ("local-gov",):
+            session.delete(_agencies(session, "krabi")[code])
+        bangkok = f.area(session, "bangkok")
+        government = session.exec(select(AgencyType.id).where(AgencyType.code == "government"))
+        type_id = government.one()
+        for code, name in (
+            ("pao", "องค์การบริหารส่วนจังหวัดกรุงเทพมหานคร (อบจ.)"),
+            ("peo", "สำนักงานศึกษาธิการจังหวัดกรุงเทพมหานคร (ศธจ.)"),
+        ):
+            session.add(Agency(area_id=bangkok.id, code=code, name_th=name, type_id=type_id))
+        ic = session.exec(select(DOEAspect).where(DOEAspect.code == "IC")).one()
+        ic.name_th = "ผู้ร่วมสร้างนวัตกรรม"
+        phuket = f.area(session, "phuket")
+        phuket.designated_on = date(2022, 11, 1)
+        session.add_all([ic, phuket])
+        session.commit()
+        krabi_plan = f.make_full_plan(session, "krabi", kras=1)
+        bangkok_plan = f.make_plan(session, "bangkok")
+        bangkok_pao = _agencies(session, "bangkok")["pao"]
+        f.make_kpi(session, bangkok_plan, "KPI1", lead_agency_id=bangkok_pao.id)
+        before = _counts(session)
+
+        result = seeding.seed_reference(session)
+
+        assert result.kept == ["bangkok/pao"] and result.removed == 1  # peo: nothing named it
+        session.expire_all()
+        krabi = _agencies(session, "krabi")
+        assert krabi["esa-primary-1"].id == krabi_esa.id  # renamed in place
+        assert "(สพป.กระบี่)" in krabi["esa-primary-1"].name_th
+        assert "local-gov" in krabi
+        kpi = session.exec(select(KPI).where(KPI.plan_id == krabi_plan.id)).one()
+        assert kpi.lead_agency_id == krabi_esa.id
+        bangkok_now = _agencies(session, "bangkok")
+        assert "peo" not in bangkok_now and bangkok_now["pao"].id == bangkok_pao.id
+        after = _counts(session)
+        for table in ("plan", "kpi", "key_result_area", "action", "doe_statement", "kpi_co_owner"):
+            assert after.get(table) == before.get(table), table
+        assert session.get(DOEAspect, ic.id).name_th == "ผู้ร่วมสร้างสรรค์นวัตกรรม"
+        assert f.area(session, "phuket").designated_on == date(2022, 11, 29)
+        again = seeding.seed_reference(session)
+        assert (again.created, again.updated, again.removed) == (0, 0, 0)

@@ -149,7 +149,7 @@ def test_the_navigation_is_a_landmark_named_for_the_area_in_the_readers_language
     assert 'aria-label="หน้าของพื้นที่ภูเก็ต"' in nav(client.get("/areas/phuket/map").text)
     client.cookies.set(LANG_COOKIE, "en")
     english = nav(client.get("/areas/phuket/map").text)
-    assert 'aria-label="Pages of Phuket"' in english and ">Outcome map<" in english
+    assert 'aria-label="Pages of Phuket"' in english and ">Results chain map<" in english
 
 
 def test_pages_outside_an_area_and_the_projector_have_no_area_navigation(

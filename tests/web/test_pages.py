@@ -40,7 +40,7 @@ def test_a_demo_plan_renders_as_one_readable_page(client: TestClient, session: S
     for action in data["actions"]:
         assert action["title"] in text
     assert "ข้อมูลตัวอย่าง" in text
-    assert "1 พ.ย. 2565" in text  # designation date in the Buddhist Era
+    assert "29 พ.ย. 2565" in text  # designation date in the Buddhist Era
 
 
 def test_unknown_area_is_a_clean_404_page(client: TestClient) -> None:

@@ -118,7 +118,8 @@ def list_areas(session: Session) -> list[Area]:
     """Every area, grouped by programme (the innovation areas first), in Thai order."""
     rows = session.exec(select(Area)).all()
     return sorted(
-        rows, key=lambda a: (a.programme != "innovation_area", a.programme, thai_sort_key(a.name_th))
+        rows,
+        key=lambda a: (a.programme != "innovation_area", a.programme, thai_sort_key(a.name_th)),
     )
 
 
@@ -144,16 +145,28 @@ def get_area(session: Session, area_id: int) -> Area:
     return area
 
 
-def _check_area_unique(session: Session, data: AreaIn, area_id: int | None) -> None:
-    errors = {}
-    for field in ("slug", "iso_code"):
-        query = select(Area.id).where(getattr(Area, field) == getattr(data, field))
+def _validated_area(
+    session: Session, schema: type[AreaIn], area_in: dict[str, Any], area_id: int | None
+) -> Any:
+    """The input checked, with a taken slug or ISO code among the field messages."""
+    errors: dict[str, Msg] = {}
+    data = None
+    try:
+        data = validate(schema, area_in)
+    except ValidationFailed as exc:
+        errors = dict(exc.errors)
+    for field, normal in (("slug", str.lower), ("iso_code", str.upper)):
+        value = normal(str(area_in.get(field) or "").strip())
+        if field in errors or not value:
+            continue
+        query = select(Area.id).where(getattr(Area, field) == value)
         if area_id is not None:
             query = query.where(Area.id != area_id)
         if session.exec(query).first() is not None:
             errors[field] = Msg(TAKEN)
     if errors:
         raise ValidationFailed(errors)
+    return data
 
 
 def _area_publish(area: Area) -> dict[str, Any]:
@@ -161,8 +174,7 @@ def _area_publish(area: Area) -> dict[str, Any]:
 
 
 def create_area(session: Session, *, actor: Actor, area_in: dict[str, Any]) -> Area:
-    data = validate(NewAreaIn, area_in)
-    _check_area_unique(session, data, None)
+    data = _validated_area(session, NewAreaIn, area_in, None)
     area = Area(
         **data.model_dump(include=set(AreaIn.model_fields)),
         status=data.status,
@@ -197,8 +209,7 @@ def create_area(session: Session, *, actor: Actor, area_in: dict[str, Any]) -> A
 
 
 def update_area(session: Session, *, actor: Actor, area: Area, area_in: dict[str, Any]) -> Area:
-    data = validate(AreaIn, area_in)
-    _check_area_unique(session, data, area.id)
+    data = _validated_area(session, AreaIn, area_in, area.id)
     before = audit.snapshot(area)
     for name, value in data.model_dump().items():
         setattr(area, name, value)
@@ -276,8 +287,7 @@ def get_agency(session: Session, agency_id: int) -> Agency:
     return agency
 
 
-def _agency_values(session: Session, agency_in: dict[str, Any], agency_id: int | None) -> dict:
-    data = validate(AdminAgencyIn, agency_in)
+def _agency_values(session: Session, data: AdminAgencyIn, agency_id: int | None) -> dict:
     errors = {}
     if data.area_id is not None and session.get(Area, data.area_id) is None:
         errors["area_id"] = Msg(N_("Pick from the list."))
@@ -304,7 +314,7 @@ def _agency_publish(agency: Agency, op: AuditOp) -> dict[str, Any]:
 
 
 def create_agency(session: Session, *, actor: Actor, agency_in: dict[str, Any]) -> Agency:
-    values = _agency_values(session, agency_in, None)
+    values = _agency_values(session, validate(AdminAgencyIn, agency_in), None)
     if "position" not in values:
         last = session.exec(
             select(func.max(Agency.position)).where(Agency.area_id == values["area_id"])
@@ -333,9 +343,10 @@ def update_agency(
 ) -> Agency:
     if version != agency.version:
         raise Conflict(Msg(audit.STALE), current=audit.snapshot(agency))
-    values = _agency_values(session, agency_in, agency.id)
-    if values["area_id"] != agency.area_id:
+    data = validate(AdminAgencyIn, agency_in)
+    if data.area_id != agency.area_id:  # moving it would leave another area's plans naming it
         _refuse_if_used(dependants(session, "agency", agency.id))
+    values = _agency_values(session, data, agency.id)
     before = audit.snapshot(agency)
     for name, value in values.items():
         setattr(agency, name, value)
@@ -376,7 +387,9 @@ def delete_agency(session: Session, *, actor: Actor, agency: Agency) -> None:
 
 
 def list_themes(session: Session) -> list[StrategyTheme]:
-    return list(session.exec(select(StrategyTheme).order_by(StrategyTheme.position, StrategyTheme.id)))
+    return list(
+        session.exec(select(StrategyTheme).order_by(StrategyTheme.position, StrategyTheme.id))
+    )
 
 
 def get_theme(session: Session, theme_id: int) -> StrategyTheme:
@@ -593,7 +606,10 @@ def _item_link_tables() -> list[sa.Table]:
     return [
         t
         for t in SQLModel.metadata.sorted_tables
-        if any(fk.column.table.name == "doe_item" and fk.parent.name == "item_id" for fk in t.foreign_keys)
+        if any(
+            fk.column.table.name == "doe_item" and fk.parent.name == "item_id"
+            for fk in t.foreign_keys
+        )
     ]
 
 
@@ -658,7 +674,9 @@ def add_item(
     item = DOEItem(aspect_id=aspect.id, **data.model_dump(), position=(last or 0) + 1)
     session.add(item)
     session.flush()
-    _framework_event(session, actor, "doe_item", item.id, AuditOp.create, None, audit.snapshot(item))
+    _framework_event(
+        session, actor, "doe_item", item.id, AuditOp.create, None, audit.snapshot(item)
+    )
     return item
 
 

@@ -226,7 +226,6 @@ LABELS: dict[str, dict[str, str]] = {
         "is_current": N_("Current version"),
         "confirmed_at": N_("Confirmed on"),
         "confirmed_by": N_("Confirmed by"),
-        "aspect_id": N_("DOE aspect"),
         "framework_id": N_("DOE framework version"),
         "join_code": N_("Join code"),
         "opened_by": N_("Opened by"),

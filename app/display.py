@@ -116,6 +116,9 @@ ENTITY_VOCABULARY = {
     ("data_item", "reported_by"): "unit_kind",
     ("review_round", "state"): "review_state",
     ("plan", "status"): "plan_status",
+    ("area", "status"): "area_status",
+    ("area_status_change", "status"): "area_status",
+    ("area", "programme"): "programme",
 }
 # Fields holding the id (or ids) of another record -> the `names` map that names it.
 REFERENCES = {

@@ -20,7 +20,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import delete, event, text
 from sqlalchemy.engine import Engine, make_url
-from sqlmodel import Session, SQLModel, col
+from sqlmodel import Session, SQLModel, col, select
 
 import app.models  # noqa: F401
 from app import migrate
@@ -35,6 +35,7 @@ from app.models import (
     CategorySet,
     ChangeProposal,
     Comment,
+    CommonIndicator,
     DataItem,
     EmergentOutcome,
     EvidenceFile,
@@ -49,6 +50,7 @@ from app.models import (
     Reflection,
     Resource,
     ReviewRound,
+    StrategyTheme,
     User,
     WorkshopSession,
 )
@@ -156,7 +158,20 @@ def _clean(engine: Engine) -> None:
         s.exec(delete(LoginThrottle))
         standard = _standard_agency_codes()
         s.exec(delete(Agency).where(col(Agency.code).not_in(standard)))
+        # themes a form test may have added (tests/reference_reset.py puts the rest back)
+        used = select(CommonIndicator.theme_id).where(col(CommonIndicator.theme_id).is_not(None))
+        s.exec(
+            delete(StrategyTheme).where(
+                col(StrategyTheme.code).not_in(_seeded_theme_codes()),
+                col(StrategyTheme.id).not_in(used),
+            )
+        )
         s.commit()
+
+
+def _seeded_theme_codes() -> list[str]:
+    vocab = seeding.load_yaml(seeding.SEEDS / "vocabularies.yaml")
+    return [t["code"] for t in vocab["strategy_themes"]]
 
 
 def _standard_agency_codes() -> list[str]:

@@ -210,3 +210,23 @@ def test_the_reference_pages_read_the_same_queries_with_more_agencies_and_areas(
         )
     session.commit()
     assert counts() == small
+
+
+def test_each_form_on_a_page_keeps_its_own_input_and_messages(
+    client: TestClient, session: Session
+) -> None:
+    krabi = f.area(session, "krabi")
+    page = client.post(
+        f"/admin/areas/{krabi.id}/status",
+        data={"status": "withdrawn", "changed_on": "วันไหนก็ได้", "instrument": "มติ ครม."},
+    )
+    assert page.status_code == 422
+    assert 'id="status-changed_on-error"' in page.text and 'value="มติ ครม."' in page.text
+    assert (
+        'id="area-{}-name_th" name="name_th" type="text" value="กระบี่"'.format(krabi.id) in page.text
+    )
+    draft = ref.new_version(session, actor=f.ACTOR, framework=current_framework(session))
+    doe = client.get(f"/admin/doe/{draft.id}").text
+    item = ref.framework_view(session, draft).items
+    first = next(iter(item.values()))[0]
+    assert f'id="item-{first.id}-name_th" name="name_th" type="text" value="{first.name_th}"' in doe

@@ -179,6 +179,8 @@ def create_area(session: Session, *, actor: Actor, area_in: dict[str, Any]) -> A
         **data.model_dump(include=set(AreaIn.model_fields)),
         status=data.status,
     )
+    if area.designated_on is None and data.status in ("designated", "active"):
+        area.designated_on = data.changed_on
     session.add(area)
     session.flush()
     change = AreaStatusChange(

@@ -51,6 +51,7 @@ def test_an_area_of_another_programme_is_added_with_its_first_status(session: Se
         "area_based_education",
     )
     assert area.pilot_schools == 12 and area.status == "designated"
+    assert area.designated_on == date(2024, 5, 9)  # the overview's "designated on"
     [first] = ref.status_history(session, [area.id])[area.id]
     assert (first.changed_on, first.instrument) == (date(2024, 5, 9), "ราชกิจจานุเบกษา 9 พ.ค. 2567")
     assert [e.op for e in _events(session, "area")] == ["create"]

@@ -222,9 +222,7 @@ def test_each_form_on_a_page_keeps_its_own_input_and_messages(
     )
     assert page.status_code == 422
     assert 'id="status-changed_on-error"' in page.text and 'value="มติ ครม."' in page.text
-    assert (
-        'id="area-{}-name_th" name="name_th" type="text" value="กระบี่"'.format(krabi.id) in page.text
-    )
+    assert f'id="area-{krabi.id}-name_th" name="name_th" type="text" value="กระบี่"' in page.text
     draft = ref.new_version(session, actor=f.ACTOR, framework=current_framework(session))
     doe = client.get(f"/admin/doe/{draft.id}").text
     item = ref.framework_view(session, draft).items

@@ -133,6 +133,9 @@ ENTITY_VOCABULARY = {
     ("review_round", "state"): "review_state",
     ("plan", "status"): "plan_status",
     ("committee_member", "role"): "committee_role",
+    ("area", "status"): "area_status",
+    ("area_status_change", "status"): "area_status",
+    ("area", "programme"): "programme",
 }
 # Fields holding the id (or ids) of another record -> the `names` map that names it.
 REFERENCES = {

@@ -418,3 +418,101 @@ class GrantScopeIn(InputModel):
 
 class TokenIn(InputModel):
     name: Text = Field(min_length=1, max_length=80)
+
+
+# ---- reference data (administrators) --------------------------------------------------------
+
+SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$")
+REFERENCE_CODE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+ISO_CODE = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,6}$")
+AREA_STATUSES = ("prospective", "designated", "active", "withdrawn")
+PROGRAMMES = ("innovation_area", "area_based_education")
+
+
+def _slug(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.strip().lower()
+        if value and not SLUG.match(value):
+            raise fail("Use lower-case letters, digits and hyphens, e.g. khon-kaen.")
+    return value
+
+
+def _reference_code(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+        if value and not REFERENCE_CODE.match(value):
+            raise fail("Use letters, digits, hyphens and underscores (at most 40).")
+    return value
+
+
+def _iso_code(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.strip().upper()
+        if value and not ISO_CODE.match(value):
+            raise fail("Use the ISO 3166-2 code, e.g. TH-40.")
+    return value
+
+
+def _count(value: Any) -> Any:
+    number = _integer(value)
+    if number is not None and number < 0:
+        raise fail("Must be at least %(ge)s.", ge=0)
+    return number
+
+
+class AreaIn(InputModel):
+    slug: Annotated[str, BeforeValidator(_slug)] = Field(min_length=1, max_length=60)
+    iso_code: Annotated[str, BeforeValidator(_iso_code)] = Field(min_length=1, max_length=10)
+    name_th: Text = Field(min_length=1, max_length=120)
+    name_en: Text = Field(min_length=1, max_length=120)
+    cohort: Text = Field(min_length=1, max_length=40)
+    programme: Text = Field(min_length=1, max_length=40)
+    pilot_schools: Annotated[int | None, BeforeValidator(_count)] = None
+    designated_on: OptionalDate = None
+
+    @field_validator("programme")
+    @classmethod
+    def _known_programme(cls, value: str) -> str:
+        if value not in PROGRAMMES:
+            raise fail("Choose one of the options.")
+        return value
+
+
+class AreaStatusIn(InputModel):
+    status: Text = Field(min_length=1, max_length=20)
+    changed_on: Day
+    instrument: Text = Field(default="", max_length=300)
+
+    @field_validator("status")
+    @classmethod
+    def _known_status(cls, value: str) -> str:
+        if value not in AREA_STATUSES:
+            raise fail("Choose one of the options.")
+        return value
+
+
+class NewAreaIn(AreaIn, AreaStatusIn):
+    """A new area with its first status entry."""
+
+
+class AdminAgencyIn(InputModel):
+    area_id: OptionalId = None
+    code: Annotated[str, BeforeValidator(_reference_code)] = Field(min_length=1, max_length=60)
+    name_th: Text = Field(min_length=1, max_length=300)
+    name_en: Text = Field(default="", max_length=300)
+    type_id: Id
+    position: Annotated[int | None, BeforeValidator(_count)] = None
+
+
+class ThemeIn(InputModel):
+    code: Annotated[str, BeforeValidator(_reference_code)] = Field(min_length=1, max_length=40)
+    name_th: Text = Field(min_length=1, max_length=200)
+    name_en: Text = Field(min_length=1, max_length=200)
+
+
+class DOENameIn(InputModel):
+    """An aspect or an item of a draft DOE framework version."""
+
+    code: Annotated[str, BeforeValidator(_reference_code)] = Field(min_length=1, max_length=10)
+    name_th: Text = Field(min_length=1, max_length=400)
+    name_en: Text = Field(min_length=1, max_length=400)

@@ -105,11 +105,27 @@ def render(
     return response
 
 
+UNVERIFIED_TIP = i18n.N_(
+    "Not yet checked against the official text of the national education standards; the wording may differ."
+)
+
+
+def doe_item_choice(item: Any) -> Markup:
+    """A DOE item in a picker: code and name, with the muted "unverified" mark until an
+    administrator confirms the wording (reference_admin.confirm_item)."""
+    text = Markup("{} · {}").format(item.code, i18n.localized(item))
+    if item.confirmed_at is None:
+        text += Markup(' <span class="tag unverified" title="{}">{}</span>').format(
+            i18n.gettext(UNVERIFIED_TIP), i18n.gettext("unverified")
+        )
+    return text
+
+
 def choices(view: Any, what: str) -> list[tuple[Any, str]]:
     """Options for the pickers of a plan form, labelled in the UI language."""
     ref, tree = view.ref, view.tree
     if what == "doe_items":
-        return [(i.id, f"{i.code} · {i18n.localized(i)}") for i in ref.items.values()]
+        return [(i.id, doe_item_choice(i)) for i in ref.items.values()]
     if what == "themes":
         return [(t.id, i18n.localized(t)) for t in ref.themes.values()]
     if what == "agency_types":
@@ -174,6 +190,7 @@ def dom_id(entity_type: str, element_id: int | None) -> str:
 env.globals.update(
     input_value=display.input_value,
     choices=choices,
+    doe_item_choice=doe_item_choice,
     area_options=area_options,
     period_choices=period_choices,
     date_attrs=date_attrs,

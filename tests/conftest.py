@@ -20,7 +20,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import delete, event, text
 from sqlalchemy.engine import Engine, make_url
-from sqlmodel import Session, SQLModel, col
+from sqlmodel import Session, SQLModel, col, select
 
 import app.models  # noqa: F401
 from app import migrate
@@ -36,6 +36,7 @@ from app.models import (
     ChangeProposal,
     Comment,
     CommitteeMember,
+    CommonIndicator,
     DataItem,
     EmergentOutcome,
     EvidenceFile,
@@ -51,6 +52,7 @@ from app.models import (
     Reflection,
     Resource,
     ReviewRound,
+    StrategyTheme,
     User,
     WorkingGroup,
     WorkshopSession,
@@ -161,7 +163,20 @@ def _clean(engine: Engine) -> None:
         s.exec(delete(LoginThrottle))
         standard = _standard_agency_codes()
         s.exec(delete(Agency).where(col(Agency.code).not_in(standard)))
+        # themes a form test may have added (tests/reference_reset.py puts the rest back)
+        used = select(CommonIndicator.theme_id).where(col(CommonIndicator.theme_id).is_not(None))
+        s.exec(
+            delete(StrategyTheme).where(
+                col(StrategyTheme.code).not_in(_seeded_theme_codes()),
+                col(StrategyTheme.id).not_in(used),
+            )
+        )
         s.commit()
+
+
+def _seeded_theme_codes() -> list[str]:
+    vocab = seeding.load_yaml(seeding.SEEDS / "vocabularies.yaml")
+    return [t["code"] for t in vocab["strategy_themes"]]
 
 
 def _standard_agency_codes() -> list[str]:

@@ -1,6 +1,6 @@
 """Reference data: areas and groups, the national DOE framework, themes, agencies."""
 
-from datetime import date
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -18,7 +18,25 @@ class Area(SQLModel, table=True):
     name_en: str = Field(sa_type=sa.String(120))
     cohort: str = Field(sa_type=sa.String(40))
     designated_on: date | None = None
+    # the latest AreaStatusChange's status (kept here so lists need no join)
     status: str = Field(default="active", sa_type=sa.String(20))
+    # the programme the area belongs to (labels "programme"): education innovation areas, or
+    # another, e.g. area-based education (Khon Kaen)
+    programme: str = Field(default="innovation_area", sa_type=sa.String(40))
+    pilot_schools: int | None = None
+
+
+class AreaStatusChange(SQLModel, table=True):
+    """One change of an area's status (prospective → designated → active, or withdrawn), with
+    its date and the instrument that made it (a Cabinet resolution, a Royal Gazette notice)."""
+
+    __tablename__ = "area_status_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    area_id: int = Field(foreign_key="area.id", index=True, ondelete="CASCADE")
+    status: str = Field(sa_type=sa.String(20))
+    changed_on: date
+    instrument: str = Field(default="", sa_type=sa.String(300))
 
 
 class AreaGroup(SQLModel, table=True):
@@ -74,6 +92,9 @@ class DOEItem(SQLModel, table=True):
     name_th: str = Field(sa_type=sa.String(400))
     name_en: str = Field(sa_type=sa.String(400))
     position: int = 0
+    # None until an administrator confirms the wording against the official text
+    confirmed_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    confirmed_by: str | None = Field(default=None, sa_type=sa.String(300))
 
 
 class StrategyTheme(SQLModel, table=True):

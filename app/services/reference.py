@@ -1,7 +1,9 @@
 """Read reference data: areas, groups, DOE framework, themes, agencies."""
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlmodel import Session, col, or_, select
 
@@ -38,6 +40,25 @@ def group_areas(session: Session, group: AreaGroup | None) -> list[Area]:
     if group is not None:
         query = query.join(AreaGroupMember).where(AreaGroupMember.group_id == group.id)
     return sorted(session.exec(query).all(), key=lambda a: thai_sort_key(a.name_th))
+
+
+MAIN_PROGRAMME = "innovation_area"
+
+
+def other_programme_areas(session: Session) -> list[Area]:
+    """Areas of programmes other than the education innovation areas (e.g. area-based
+    education), in Thai dictionary order."""
+    rows = session.exec(select(Area).where(Area.programme != MAIN_PROGRAMME)).all()
+    return sorted(rows, key=lambda a: thai_sort_key(a.name_th))
+
+
+def by_programme(items: list, area_of: Callable[[Any], Area]) -> list[tuple[str, list]]:
+    """`items` split by their area's programme: the education innovation areas first, then
+    the others by programme code; each keeps its order."""
+    out: dict[str, list] = {}
+    for item in items:
+        out.setdefault(area_of(item).programme, []).append(item)
+    return sorted(out.items(), key=lambda kv: (kv[0] != MAIN_PROGRAMME, kv[0]))
 
 
 def areas_by_ids(session: Session, ids: set[int]) -> list[Area]:

@@ -22,6 +22,7 @@ from app.models import (
     Area,
     AreaGroup,
     AreaGroupMember,
+    AreaStatusChange,
     AuditEvent,
     CategoryOption,
     CategorySet,
@@ -139,10 +140,20 @@ def seed_reference(session: Session, seeds: Path = SEEDS) -> Counter:
 def _seed_areas(session: Session, data: dict[str, Any], counter: Counter) -> dict[str, Area]:
     areas: dict[str, Area] = {}
     for entry in data["areas"]:
-        values = {k: v for k, v in entry.items() if k != "slug"}
+        values = {k: v for k, v in entry.items() if k not in ("slug", "instrument")}
         if isinstance(values.get("designated_on"), str):
             values["designated_on"] = date.fromisoformat(values["designated_on"])
-        areas[entry["slug"]] = _upsert(session, Area, {"slug": entry["slug"]}, values, counter)
+        history = session.exec(
+            select(AreaStatusChange)
+            .join(Area)
+            .where(Area.slug == entry["slug"])
+            .order_by(AreaStatusChange.changed_on, AreaStatusChange.id)
+        ).all()
+        if history:  # the status is the latest entry's, which administrators may have added
+            values.pop("status", None)
+        area = _upsert(session, Area, {"slug": entry["slug"]}, values, counter)
+        areas[entry["slug"]] = area
+        _seed_status(session, area, entry, list(history), counter)
     for entry in data["groups"]:
         values = {k: entry[k] for k in ("name_th", "name_en", "is_default")}
         group = _upsert(session, AreaGroup, {"slug": entry["slug"]}, values, counter)
@@ -156,6 +167,30 @@ def _seed_areas(session: Session, data: dict[str, Any], counter: Counter) -> dic
             session.add(AreaGroupMember(group_id=group.id, area_id=area_id))
             counter.created += 1
     return areas
+
+
+def _seed_status(
+    session: Session,
+    area: Area,
+    entry: dict[str, Any],
+    history: list[AreaStatusChange],
+    counter: Counter,
+) -> None:
+    """The seed's entry in the area's status history: its date and instrument follow the seed
+    file (the first entry with the seed's status); entries administrators added stay."""
+    day = area.designated_on
+    if day is None:
+        return
+    status = entry.get("status", "active")
+    values = {"changed_on": day, "instrument": entry.get("instrument", "")}
+    mine = next((h for h in history if h.status == status), None)
+    if mine is None:
+        session.add(AreaStatusChange(area_id=area.id, status=status, **values))
+        counter.created += 1
+    elif (mine.changed_on, mine.instrument) != (values["changed_on"], values["instrument"]):
+        mine.changed_on, mine.instrument = values["changed_on"], values["instrument"]
+        session.add(mine)
+        counter.updated += 1
 
 
 def _seed_framework(session: Session, data: dict[str, Any], counter: Counter) -> None:

@@ -16,7 +16,13 @@ from app.models import Area
 from app.services import agenda, comments, outcomes
 from app.services.access import Permission, Principal
 from app.services.plan_views import plan_view, plan_views
-from app.services.reference import areas_by_ids, default_group, group_areas
+from app.services.reference import (
+    areas_by_ids,
+    by_programme,
+    default_group,
+    group_areas,
+    other_programme_areas,
+)
 from app.templating import render
 from app.web.auth import CurrentPrincipal, ReadArea, SignedIn
 from app.web.forms import safe_next
@@ -31,6 +37,9 @@ def home(request: Request, session: SessionDep, principal: SignedIn) -> Response
     ids = principal.area_ids()
     group = default_group(session) if ids is None else None
     areas = group_areas(session, group) if ids is None else areas_by_ids(session, ids)
+    if ids is None:  # areas of other programmes belong to no workshop group: shown after them
+        shown = {a.id for a in areas}
+        areas += [a for a in other_programme_areas(session) if a.id not in shown]
     by_area = plan_views(session, areas)
     views = [by_area[a.id] for a in areas]
     todo = agenda.agenda(session, principal, views)
@@ -40,6 +49,7 @@ def home(request: Request, session: SessionDep, principal: SignedIn) -> Response
         {
             "group": group,
             "views": views,
+            "sections": by_programme(views, lambda v: v.area),
             "agenda": todo,
             "shown": agenda.SHOWN,
             "stale_days": agenda.STALE_AFTER.days,

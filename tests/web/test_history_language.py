@@ -12,10 +12,20 @@ from sqlmodel import Session, SQLModel, select
 
 import app.models
 from app.models import Area, AuditEvent
-from app.services import committee, plans, problems, progress, seeding, versions, workshops
+from app.services import (
+    committee,
+    plans,
+    problems,
+    progress,
+    reference_admin,
+    seeding,
+    versions,
+    workshops,
+)
 from app.services.audit import Actor
 from app.services.plan_tree import current_plans
 from tests import factories as f
+from tests.reference_reset import reference_reset  # noqa: F401
 from tests.web.test_reports import pdf_text
 
 ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2})?")
@@ -50,7 +60,7 @@ def raw_names(session: Session) -> set[str]:
 
 
 @pytest.fixture
-def busy_area(session: Session, admin) -> Area:  # noqa: ANN001
+def busy_area(session: Session, admin, reference_reset) -> Area:  # noqa: ANN001, F811
     """Krabi's demo plan (values, updates, workshop, DE records...) and then a signed-in
     person's day: every kind of element added, changed, deleted and put back, a value entered,
     a workshop opened, a guest's idea promoted into the plan."""
@@ -116,6 +126,31 @@ def busy_area(session: Session, admin) -> Area:  # noqa: ANN001
     workshops.accept(session, actor=me, workshop=workshop, contribution_id=idea.id)
     workshops.close_session(session, actor=me, workshop=workshop)
     _committee_day(session, me, area, plan)
+    # an administrator's changes to the area's reference data (app/services/reference_admin.py)
+    area_in = {k: getattr(area, k) for k in ("slug", "iso_code", "name_th", "name_en", "cohort")}
+    reference_admin.update_area(
+        session,
+        actor=me,
+        area=area,
+        area_in={**area_in, "programme": area.programme, "pilot_schools": "12"},
+    )
+    reference_admin.add_status_change(
+        session,
+        actor=me,
+        area=area,
+        status_in={"status": "withdrawn", "changed_on": "2026-03-01", "instrument": "มติ ครม."},
+    )
+    esa = reference_admin.create_agency(
+        session,
+        actor=me,
+        agency_in={
+            "area_id": area.id,
+            "code": "esa-primary-2",
+            "name_th": "สพป.กระบี่ เขต 2",
+            "type_id": agency_type,
+        },
+    )
+    reference_admin.delete_agency(session, actor=me, agency=esa)
     return area
 
 

@@ -23,6 +23,7 @@ from sqlmodel import Session, select
 
 from app.models import (
     KPI,
+    Agency,
     Area,
     CategoryOption,
     CategorySet,
@@ -56,6 +57,7 @@ from app.services import (
     versions,
 )
 from app.services.audit import Actor
+from app.services.reference import current_framework
 from tests import factories as f
 from tests.conftest import QueryCounter, sign_in
 
@@ -140,6 +142,9 @@ def _world(session: Session, admin: User) -> World:
         "indicator_code": "p1-reading-good",
         "comment_id": str(thread.id),
         "partner_id": str(partner.id),
+        "area_id": str(area.id),
+        "agency_id": str(session.exec(select(Agency.id).where(Agency.area_id == area.id)).first()),
+        "framework_id": str(current_framework(session).id),
     }
     ids = _grow(session, w, 0, 1)
     w.params.update({name: str(row_id) for name, row_id in ids.items()})
@@ -530,6 +535,7 @@ WORLD_PARAMS = (
     *("kpi_id", "action_id", "period", "entity_type", "entity_id", "evidence_id", "user_id"),
     *("workshop_id", "code", "indicator_code", "comment_id", "partner_id", "reflection_id"),
     *("resource_id", "data_item_id", "version_id", "outcome_id", "unit_id", "meeting_id"),
+    *("area_id", "agency_id", "framework_id"),
 )
 
 

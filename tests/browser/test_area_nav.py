@@ -25,6 +25,7 @@ def test_the_area_navigation_is_one_row_with_the_current_page_marked(admin_page:
     assert [t["text"] for t in tabs] == [
         "ภาพรวม",
         "แก้ไขแผน",
+        "ปัญหา",
         "ความก้าวหน้า",
         "หน่วยรายงาน",
         "แผนภาพห่วงโซ่ผลลัพธ์",
@@ -32,6 +33,7 @@ def test_the_area_navigation_is_one_row_with_the_current_page_marked(admin_page:
         "เวทีประชุม",
         "การเรียนรู้",
         "เส้นเวลา",
+        "คณะกรรมการ",
         "ประวัติ",
     ]
     assert len({round(t["top"]) for t in tabs}) == 1  # one row at 1280 px

@@ -52,8 +52,10 @@ def test_the_tree_is_drawn_nested_with_evidence_links_and_checks(
     assert "KRA1 ผู้เรียนอ่านออกเขียนได้" in text
     # the root cause no action addresses is named among the checks
     assert f'href="#problem-node-{root.id}"' in page.text
-    # reachable from the area's navigation
+    # reachable from the area's navigation, and from the plan editor's problems step
     assert 'href="/areas/krabi/problems"' in client.get("/areas/krabi").text
+    step = client.get("/areas/krabi/plan").text.split('id="section-problems"')[1]
+    assert 'href="/areas/krabi/problems"' in step.split("</section>")[0]
 
 
 def test_an_editor_adds_a_cause_edits_moves_and_deletes_with_confirmation(

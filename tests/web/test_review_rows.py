@@ -217,4 +217,4 @@ def test_the_query_count_stays_flat_as_areas_grow(
         f.make_full_plan(session, slug, kras=4)
     assert _page_queries(client, count_queries, session, "72") == small
     cold, warm, edited = small
-    assert warm < edited <= cold < 35
+    assert warm < edited <= cold < 36  # cold: one query more since plans load their problem trees

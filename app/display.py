@@ -43,7 +43,6 @@ LOADABLE = {
     "resources": ("resource", "Resource.name"),
     "org_units": ("org_unit", "OrgUnit.name"),
     "category_sets": ("category_set", "CategorySet.name_th"),
-    "problems": ("problem", "ProblemEntry.problem"),
     "problem_nodes": ("problem_node", "ProblemNode.text"),
     "doe_statements": ("doe_statement", "DOEStatement.text"),
     "evidence_files": ("evidence_file", "EvidenceFile.filename"),

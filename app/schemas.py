@@ -169,13 +169,6 @@ class DOEStatementIn(InputModel):
     item_ids: Ids = []
 
 
-class ProblemIn(InputModel):
-    problem: Text = Field(min_length=1, max_length=2000)
-    causes: Text = Field(default="", max_length=4000)
-    evidence: Text = Field(default="", max_length=4000)
-    affected_groups: Text = Field(default="", max_length=2000)
-
-
 class KRAIn(InputModel):
     code: Text = Field(min_length=1, max_length=20)
     title: Text = Field(min_length=1, max_length=500)

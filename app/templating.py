@@ -202,7 +202,6 @@ env.globals.update(
 STEP_NUMBERS = {"doe": 1, "problems": 2, "vision": 3, "kras": 4, "kpis": 5, "actions": 6}
 ADD_LABELS = {
     "doe": i18n.N_("Add a desired outcome"),
-    "problems": i18n.N_("Add a problem"),
     "kras": i18n.N_("Add a KRA"),
     "kpis": i18n.N_("Add a KPI"),
     "actions": i18n.N_("Add an action"),

@@ -89,19 +89,23 @@ def make_action(session: Session, plan: Plan, code: str = "ACT1", **values: Any)
     return make(session, plan, "actions", code=code, **{**defaults, **values})
 
 
-def make_full_plan(session: Session, slug: str = "krabi", kras: int = 3) -> Plan:
-    """A complete chain: one DOE statement, problem, vision, and per KRA one KPI and action."""
+def make_full_plan(
+    session: Session, slug: str = "krabi", kras: int = 3, *, problems: bool = True
+) -> Plan:
+    """A complete chain: one DOE statement, vision, per KRA one KPI and action, and a problem
+    that motivates the KRAs with its cause addressed by the actions (without `problems`, a
+    plan with no problem tree yet)."""
     plan = make_plan(session, slug, vision="ผู้เรียนเก่ง ดี มีสุข")
     lp1 = doe_item(session, "LP1").id
     make(session, plan, "doe", text="ผู้เรียนอ่านออกเขียนได้", item_ids=[lp1])
-    make(session, plan, "problems", problem="เด็กอ่านไม่คล่อง", causes="ขาดครู")
     lead = agency(session, slug).id
+    kra_ids, action_ids = [], []
     for n in range(1, kras + 1):
         kra = make_kra(session, plan, f"KRA{n}", doe_item_ids=[lp1], theme_id=theme(session).id)
         kpi = make_kpi(
             session, plan, f"KPI{n}", kra_ids=[kra.id], lead_agency_id=lead, co_owner_ids=[lead]
         )
-        make_action(
+        action = make_action(
             session,
             plan,
             f"ACT{n}",
@@ -110,6 +114,11 @@ def make_full_plan(session: Session, slug: str = "krabi", kras: int = 3) -> Plan
             lead_agency_id=lead,
             partner_ids=[lead],
         )
+        kra_ids.append(kra.id)
+        action_ids.append(action.id)
+    if problems:
+        problem = make_node(session, plan, "เด็กอ่านไม่คล่อง", kra_ids=kra_ids)
+        make_node(session, plan, "ขาดครู", problem, action_ids=action_ids)
     return plan
 
 

@@ -135,8 +135,9 @@ def _first_schema(put: Rows) -> dict[str, int]:
     )
     statement = put("doe_statement", plan_id=plan, position=1, text="อ่านออกเขียนได้", version=1)
     put("doe_statement_item", statement_id=statement, item_id=item)
-    put(
+    problem = put(
         "problem_entry",
+        id=7,  # not the id its node will have
         plan_id=plan,
         position=1,
         problem="เด็กอ่านไม่คล่อง",
@@ -216,7 +217,14 @@ def _first_schema(put: Rows) -> dict[str, int]:
             after=after,
             reason="ตามมติที่ประชุม",
         )
-    return {"area": ids["krabi"], "plan": plan, "agency": agency, "kpi": kpis[0], "kra": kras[0]}
+    return {
+        "area": ids["krabi"],
+        "plan": plan,
+        "agency": agency,
+        "kpi": kpis[0],
+        "kra": kras[0],
+        "problem": problem,
+    }
 
 
 def _accounts(put: Rows, ids: dict[str, int]) -> None:
@@ -460,7 +468,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
-DROPPED = {"login_failure"}  # 5e1a7c93b0d4: a 15-minute count, replaced by login_throttle
+DROPPED = {
+    "login_failure",  # 5e1a7c93b0d4: a 15-minute count, replaced by login_throttle
+    "problem_entry",  # 5d2e8f1a9b37: the problem tree (problem_node) holds the problems
+}
 
 
 def _assert_all_there(conn: Connection, put: dict[str, list[dict[str, Any]]]) -> None:
@@ -495,9 +506,23 @@ def test_a_database_filled_at_the_first_revision_upgrades_to_head_with_nothing_l
         with engine.begin() as put.conn:
             fill(put, ids)
 
+    with engine.begin() as put.conn:  # a comment on the flat problem: it moves to its node
+        put(
+            "comment",
+            area_id=ids["area"],
+            target_type="problems",
+            target_id=ids["problem"],
+            visibility="area",
+            body="ปัญหานี้มีข้อมูลไหม",
+            author_name="ผู้ตรวจ",
+            created_at=AT,
+            version=1,
+        )
     migrate.upgrade(empty_database_url)
 
     with engine.connect() as conn:
+        top = conn.execute(text("SELECT min(id) FROM problem_node")).scalar_one()
+        put.put["comment"][-1]["target_id"] = top  # what pointed at the entry points at its node
         _assert_all_there(conn, put.put)
         assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == (
             scripts.get_current_head()
@@ -514,6 +539,13 @@ def test_a_database_filled_at_the_first_revision_upgrades_to_head_with_nothing_l
             (None, ids["plan"], "เด็กอ่านไม่คล่อง", "ผลสอบ RT", "ป.1"),
             (nodes[0].id, ids["plan"], "ขาดครู", "", ""),
         ]
+        # and what pointed at the entry points at its node (5d2e8f1a9b37)
+        assert (
+            conn.execute(
+                text("SELECT target_id FROM comment WHERE target_type = 'problems'")
+            ).scalar_one()
+            == nodes[0].id
+        )
     with Session(engine, expire_on_commit=False) as session:
         area = session.get(Area, ids["area"])
         view = plan_view(session, area)

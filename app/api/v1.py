@@ -218,6 +218,20 @@ def _area_json(view: PlanView) -> dict[str, Any]:
     }
 
 
+def _problem_json(view: PlanView, node: Any) -> dict[str, Any]:
+    """A problem (or cause) of the tree with its links by code and its causes, nested."""
+    tree = view.tree
+    assert tree is not None
+    kras, actions = tree.kras_by_id(), tree.actions_by_id()
+    return {
+        **node.model_dump(mode="json", exclude={"parent_id"}),
+        "kras": [kras[i].code for i in tree.node_kras.get(node.id, []) if i in kras],
+        "doe_items": view.ref.item_codes(tree.node_items.get(node.id, [])),
+        "actions": [actions[i].code for i in tree.node_actions.get(node.id, []) if i in actions],
+        "causes": [_problem_json(view, cause) for cause in tree.causes_of(node.id)],
+    }
+
+
 def plan_document(view: PlanView) -> dict[str, Any]:
     tree, ref = view.tree, view.ref
     assert tree is not None and view.plan is not None
@@ -231,7 +245,7 @@ def plan_document(view: PlanView) -> dict[str, Any]:
             {**s.model_dump(mode="json"), "items": ref.item_codes(tree.doe_items.get(s.id, []))}
             for s in tree.doe
         ],
-        "problems": [p.model_dump(mode="json") for p in tree.problems],
+        "problems": [_problem_json(view, node) for node in tree.problems],
         "vision": view.plan.vision,
         "kras": [
             {

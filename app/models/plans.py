@@ -42,19 +42,6 @@ class DOEStatementItem(SQLModel, table=True):
     item_id: int = Field(foreign_key="doe_item.id", primary_key=True)
 
 
-class ProblemEntry(Versioned, SQLModel, table=True):
-    __tablename__ = "problem_entry"
-
-    id: int | None = Field(default=None, primary_key=True)
-    plan_id: int = Field(foreign_key="plan.id", index=True, ondelete="CASCADE")
-    position: int = 0
-    problem: str = Field(sa_type=TEXT)
-    causes: str = Field(default="", sa_type=TEXT)
-    evidence: str = Field(default="", sa_type=TEXT)
-    affected_groups: str = Field(default="", sa_type=TEXT)
-    version: int = 1
-
-
 class ProblemNode(Versioned, SQLModel, table=True):
     """One node of the plan's problem tree (the workshop's second step): a top-level node is a
     problem, a node under it a cause, and a cause with no causes of its own a root cause."""

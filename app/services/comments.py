@@ -30,7 +30,7 @@ from app.models import (
     DOEStatement,
     KeyResultArea,
     Plan,
-    ProblemEntry,
+    ProblemNode,
     SeenMark,
     User,
 )
@@ -45,7 +45,7 @@ from app.services.plan_tree import current_plans
 MAX_BODY = 4000
 NEWS_LIMIT = 200
 FIRST_VISIT = timedelta(days=30)  # what a person sees on their first visit to "what's new"
-ELEMENT_KINDS = ("doe", "problems", "kras", "kpis", "actions")  # CommentTarget = plans.SPECS kinds
+ELEMENT_KINDS = ("doe", "problems", "kras", "kpis", "actions")  # CommentTarget: problems = nodes
 TARGET_ORDER = {t.value: n for n, t in enumerate(CommentTarget)}
 STALE = Msg(N_("This thread changed meanwhile; here it is as it is now."))
 
@@ -128,7 +128,7 @@ class Target:
 
 LABEL_COLUMNS: dict[str, tuple[Any, Any, Any]] = {  # kind -> model, code column, text column
     "doe": (DOEStatement, None, DOEStatement.text),
-    "problems": (ProblemEntry, None, ProblemEntry.problem),
+    "problems": (ProblemNode, None, ProblemNode.text),  # any node of the tree
     "kras": (KeyResultArea, KeyResultArea.code, KeyResultArea.title),
     "kpis": (KPI, KPI.code, KPI.name),
     "actions": (Action, Action.code, Action.title),
@@ -259,6 +259,9 @@ def _target_exists(
         return period is not None and period in _periods(plan, set(types))
     if target_id is None:
         return False
+    if target_type == CommentTarget.problems:  # a node of the problem tree
+        node = session.get(ProblemNode, target_id)
+        return node is not None and node.plan_id == plan.id
     try:
         plans.get_element(session, plan=plan, kind=target_type, element_id=target_id)
     except NotFound:

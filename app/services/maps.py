@@ -29,7 +29,7 @@ from app.models import (
     KeyResultArea,
     Measurement,
     Plan,
-    ProblemEntry,
+    ProblemNode,
 )
 from app.models.enums import AuditOp, KPIStatus
 from app.outcome_map import Element, MapData, PlanChain, map_data
@@ -47,7 +47,10 @@ DefaultPeriod = Callable[[dict[int, KPIProgress], list[str]], str | None]
 # Audit entity types that make up the chain, with their model and link fields.
 CHAIN_TYPES: dict[str, tuple[type[SQLModel], dict[str, str]]] = {
     "doe_statement": (DOEStatement, {"item_ids": "doe_items"}),
-    "problem": (ProblemEntry, {}),
+    "problem_node": (
+        ProblemNode,
+        {"kra_ids": "node_kras", "action_ids": "node_actions", "doe_item_ids": "node_items"},
+    ),
     "kra": (KeyResultArea, {"doe_item_ids": "kra_items"}),
     "kpi": (KPI, {"kra_ids": "kpi_kras", "co_owner_ids": "kpi_co_owners"}),
     "action": (
@@ -55,7 +58,12 @@ CHAIN_TYPES: dict[str, tuple[type[SQLModel], dict[str, str]]] = {
         {"kpi_ids": "action_kpis", "kra_ids": "action_kras", "partner_ids": "action_partners"},
     ),
 }
-TREE_LISTS = {"doe_statement": "doe", "problem": "problems", "kra": "kras", "kpi": "kpis"}
+TREE_LISTS = {
+    "doe_statement": "doe",
+    "problem_node": "problem_nodes",
+    "kra": "kras",
+    "kpi": "kpis",
+}
 PROGRESS_TYPES = ("measurement", "kpi_target")
 # Columns that are bookkeeping, not content, when comparing two states of an element.
 BOOKKEEPING = frozenset({"version", "position", "created_at", "plan_id", "id", "is_demo"})
@@ -400,7 +408,11 @@ class State:
         tree = PlanTree(plan=plan, area=self.area)
         by_type: dict[str, list[SQLModel]] = defaultdict(list)
         for (entity_type, _id), snap in self.snapshots.items():
+            if entity_type not in CHAIN_TYPES:  # a kind of record the chain no longer holds
+                continue
             model, links = CHAIN_TYPES[entity_type]
+            if entity_type == "problem_node":  # the trail names the parent `cause_of`
+                snap = {**snap, "parent_id": snap.get("cause_of")}
             row = model.model_validate({k: v for k, v in snap.items() if k in model.model_fields})
             by_type[entity_type].append(row)
             for link_field, attr in links.items():
@@ -474,7 +486,13 @@ def _apply(state: State, event: AuditEvent) -> None:
 
 # ---- comparing two moments ------------------------------------------------------------------
 
-NODE_LAYERS = {"doe_statement": "doe", "kra": "kra", "kpi": "kpi", "action": "action"}
+NODE_LAYERS = {
+    "doe_statement": "doe",
+    "problem_node": "problem",
+    "kra": "kra",
+    "kpi": "kpi",
+    "action": "action",
+}
 
 
 def compare(before: State, after: State) -> list[Difference]:
@@ -512,11 +530,11 @@ def _differs(a: Any, b: Any) -> bool:
 
 def _chain_order(key: tuple[str, int]) -> tuple[int, int]:
     order = list(CHAIN_TYPES)
-    return order.index(key[0]), key[1]
+    return (order.index(key[0]) if key[0] in order else len(order)), key[1]
 
 
 def label_of(entity_type: str, snap: dict[str, Any]) -> str:
-    text = snap.get("title") or snap.get("name") or snap.get("text") or snap.get("problem") or ""
+    text = snap.get("title") or snap.get("name") or snap.get("text") or ""
     code = snap.get("code") or ""
     return f"{code} {text}".strip()
 

@@ -21,7 +21,6 @@ from app.models import (
     KPICoOwner,
     KRADOEItem,
     Plan,
-    ProblemEntry,
     ProblemNode,
     ProblemNodeAction,
     ProblemNodeDOEItem,
@@ -36,7 +35,6 @@ class PlanTree:
     plan: Plan
     area: Area
     doe: list[DOEStatement] = field(default_factory=list)
-    problems: list[ProblemEntry] = field(default_factory=list)
     kras: list[KeyResultArea] = field(default_factory=list)
     kpis: list[KPI] = field(default_factory=list)
     actions: list[Action] = field(default_factory=list)
@@ -51,6 +49,15 @@ class PlanTree:
     node_kras: Links = field(default_factory=dict)  # problem node -> KRAs it motivates
     node_actions: Links = field(default_factory=dict)  # problem node -> actions addressing it
     node_items: Links = field(default_factory=dict)  # problem node -> national DOE items
+
+    @property
+    def problems(self) -> list[ProblemNode]:
+        """The problem tree's top-level nodes (the problems), in order."""
+        return [n for n in self.problem_nodes if n.parent_id is None]
+
+    def causes_of(self, node_id: int | None) -> list[ProblemNode]:
+        """The nodes directly under a node (its causes), in order."""
+        return [n for n in self.problem_nodes if n.parent_id == node_id]
 
     @property
     def kra_kpis(self) -> Links:
@@ -104,7 +111,6 @@ def load_trees(session: Session, plans: list[Plan], areas: dict[int, Area]) -> d
         return trees
     for attr, model in (
         ("doe", DOEStatement),
-        ("problems", ProblemEntry),
         ("kras", KeyResultArea),
         ("kpis", KPI),
         ("actions", Action),

@@ -38,7 +38,6 @@ from app.models import (
     KPIDataItem,
     KRADOEItem,
     Plan,
-    ProblemEntry,
     StrategyTheme,
 )
 from app.models.enums import AuditOp
@@ -50,7 +49,6 @@ from app.schemas import (
     KPIIn,
     KRAIn,
     PlanIn,
-    ProblemIn,
 )
 from app.services import audit
 from app.services.errors import Conflict, Msg, NotFound, ValidationFailed
@@ -93,7 +91,6 @@ SPECS: dict[str, ElementSpec] = {
             links=(LinkSpec("item_ids", DOEStatementItem, "statement_id", "item_id", "doe_items"),),
             label_field="text",
         ),
-        ElementSpec("problems", "problem", ProblemEntry, ProblemIn, label_field="problem"),
         ElementSpec(
             "kras",
             "kra",
@@ -475,7 +472,14 @@ def update_plan(
 # ---- restoring from the audit trail ---------------------------------------------------------
 
 ENTITY_KINDS = {spec.entity_type: spec.kind for spec in SPECS.values()}
-PLAN_ENTITIES = ("plan", *ENTITY_KINDS)  # audit entity types of the plan and its elements
+# audit entity types of the plan and its elements (the problem tree's nodes second, as in the
+# workshop's order: DOE, problems, then KRAs, KPIs, actions)
+PLAN_ENTITIES = (
+    "plan",
+    "doe_statement",
+    "problem_node",
+    *(entity for entity in ENTITY_KINDS if entity != "doe_statement"),
+)
 CANNOT_RESTORE = Msg("This change cannot be put back.")
 
 

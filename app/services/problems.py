@@ -356,8 +356,10 @@ def create_node(
     plan: Plan,
     node_in: dict[str, Any],
     parent_id: int | None = None,
+    reason: str | None = None,
 ) -> ProblemNode:
-    """A problem (no parent) or a cause under `parent_id`, last among its siblings."""
+    """A problem (no parent) or a cause under `parent_id`, last among its siblings; `reason`
+    says where it came from (a workshop session's contribution)."""
     data = validate(ProblemNodeIn, node_in)
     if parent_id is not None:
         get_node(session, plan, parent_id)
@@ -375,6 +377,7 @@ def create_node(
         entity_id=node.id,
         op=AuditOp.create,
         after=_snap(node, **links),
+        reason=reason,
     )
     return node
 

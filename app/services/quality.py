@@ -26,7 +26,7 @@ def _called(word: str, code: str) -> str:
 def completeness(tree: PlanTree) -> dict[str, bool]:
     return {
         "doe": bool(tree.doe),
-        "problems": bool(tree.problems or tree.problem_nodes),
+        "problems": bool(tree.problem_nodes),
         "vision": bool(tree.plan.vision.strip()),
         "kras": bool(tree.kras),
         "kpis": bool(tree.kpis),

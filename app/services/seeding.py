@@ -473,8 +473,6 @@ def load_demo_plan(session: Session, area: Area, data: dict[str, Any]) -> None:
 
     for entry in data.get("doe", []):
         add("doe", {"text": entry["text"], "item_ids": refs.items(entry.get("items", []))})
-    for entry in data.get("problems", []):
-        add("problems", entry)
     kras = {}
     for entry in data.get("kras", []):
         kras[entry["code"]] = add(
@@ -600,7 +598,6 @@ def _demo_learning(session: Session, area: Area, plan: Plan, data: dict[str, Any
 STRUCTURE = (
     "plan",
     "doe_statement",
-    "problem",
     "problem_node",
     "kra",
     "kpi",

@@ -31,6 +31,7 @@ from app.periods import period_label
 from app.schemas import MeasurementIn
 from app.services import audit, safe_sheets
 from app.services.errors import Msg, ValidationFailed
+from app.services.plan_tree import PlanTree
 from app.services.progress import (
     COMPUTED,
     NEEDS_VALUE,
@@ -235,7 +236,7 @@ def plan_rows(view: ProgressView) -> list[dict[str, Any]]:
 
     rows: list[dict[str, Any]] = [{"type": gettext("Vision"), "text": plan.vision}]
     rows += [{"type": gettext("Desired outcome"), "text": s.text} for s in tree.doe]
-    rows += [{"type": gettext("Problem"), "text": p.problem} for p in tree.problems]
+    rows += _problem_rows(tree, None, kra_codes, codes)
     rows += [{"type": "KRA", "code": k.code, "text": k.title} for k in tree.kras]
     for kpi in tree.kpis:
         rows.append(
@@ -260,6 +261,22 @@ def plan_rows(view: ProgressView) -> list[dict[str, Any]]:
                 "status": label("action_status", action.status),
             }
         )
+    return rows
+
+
+def _problem_rows(
+    tree: PlanTree, parent_id: int | None, kra_codes: dict[int, str], codes: Callable
+) -> list[dict[str, Any]]:
+    """The problem tree depth first: each problem, then its causes (a leaf: a root cause), the
+    KRAs each motivates as its links."""
+    rows = []
+    for node in tree.causes_of(parent_id):
+        causes = tree.causes_of(node.id)
+        kind = gettext("Problem") if parent_id is None else gettext("Cause")
+        kind = kind if parent_id is None or causes else gettext("Root cause")
+        links = codes(tree.node_kras.get(node.id, []), kra_codes)
+        rows.append({"type": kind, "text": node.text, "links": links})
+        rows += _problem_rows(tree, node.id, kra_codes, codes)
     return rows
 
 

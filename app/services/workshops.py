@@ -25,6 +25,7 @@ from app.models import (
     Area,
     Contribution,
     LearningQuestion,
+    ProblemNode,
     Resource,
     WorkshopParticipant,
     WorkshopSession,
@@ -33,7 +34,7 @@ from app.models.base import utcnow
 from app.models.enums import AuditOp
 from app.models.workshops import ContributionKind, ContributionState, ResourceDimension
 from app.schemas import InputModel, MultiFieldError, Text, fail
-from app.services import audit, plans, records, reflections, resources
+from app.services import audit, plans, problems, records, reflections, resources
 from app.services.errors import Conflict, Msg, NotFound, ServiceError, ValidationFailed
 from app.services.plan_tree import current_plans
 from app.services.validation import validate
@@ -54,8 +55,7 @@ QR_SCALE = 10  # pixels per module: about 370 px square, sharp when projected la
 
 # What an accepted contribution becomes in the plan (a resource goes into the area's resource
 # inventory, see `accept`; a question: nothing yet).
-ACCEPT_INTO = {
-    ContributionKind.problem: "problems",
+ACCEPT_INTO = {  # into the plan's elements; a problem goes into the problem tree
     ContributionKind.kpi_idea: "kpis",
     ContributionKind.action_idea: "actions",
 }
@@ -257,8 +257,11 @@ class Card:
 
     @property
     def draft(self) -> bool:
-        """Accepted into the plan and not edited by anyone since."""
-        if self.element is None or self.element_kind is None:  # a resource is no plan draft
+        """Accepted into the plan (or its problem tree) and not edited by anyone since."""
+        in_plan = (
+            self.element_kind is not None or self.contribution.accepted_entity == problems.ENTITY
+        )
+        if self.element is None or not in_plan:  # a resource is no plan draft
             return False
         return getattr(self.element, "version", 0) == 1
 
@@ -329,6 +332,7 @@ def _accepted_elements(
         model = {
             resources.RESOURCES.entity_type: Resource,
             reflections.QUESTION.entity_type: LearningQuestion,
+            problems.ENTITY: ProblemNode,
         }.get(entity_type)
         model = spec.model if spec is not None else model
         if model is None:
@@ -489,10 +493,7 @@ def accept(
     kind = ACCEPT_INTO.get(ContributionKind(row.kind))
     reason = ACCEPT_REASON.format(title=workshop.title)
     if kind is not None:
-        plan = current_plans(session, [workshop.area_id]).get(workshop.area_id)
-        if plan is None:
-            session.rollback()
-            raise Conflict(Msg(N_("This area has no plan yet: start the plan, then accept.")))
+        plan = _plan_to_accept_into(session, workshop)
         row.accepted_entity = plans.get_spec(kind).entity_type
         session.add(row)
         # create_element commits the element with this contribution's new state, atomically;
@@ -510,6 +511,18 @@ def accept(
             session.rollback()
             raise
         row.accepted_id = element.id
+    elif row.kind == ContributionKind.problem:  # a problem at the top of the tree
+        plan = _plan_to_accept_into(session, workshop)
+        row.accepted_entity = problems.ENTITY
+        session.add(row)
+        try:  # like create_element above: commits the node with the contribution's new state
+            node = problems.create_node(
+                session, actor=actor, plan=plan, node_in={"text": row.text}, reason=reason
+            )
+        except ServiceError:
+            session.rollback()
+            raise
+        row.accepted_id = node.id
     elif row.kind == ContributionKind.resource:
         try:
             made = resources.from_contribution(
@@ -534,9 +547,15 @@ def accept(
     return row
 
 
+def _plan_to_accept_into(session: Session, workshop: WorkshopSession) -> Any:
+    plan = current_plans(session, [workshop.area_id]).get(workshop.area_id)
+    if plan is None:
+        session.rollback()
+        raise Conflict(Msg(N_("This area has no plan yet: start the plan, then accept.")))
+    return plan
+
+
 def _element_in(session: Session, plan: Any, kind: str, text: str) -> dict[str, Any]:
-    if kind == "problems":
-        return {"problem": text}
     code = plans.suggest_code(session, plan=plan, kind=kind)
     if kind == "kpis":
         return {"code": code, "name": text, **KPI_DEFAULTS}

@@ -63,7 +63,9 @@ def target_url(request: Request, area: Area, target: Target) -> str:
     def path(name: str, **params: Any) -> str:
         return request.url_for(name, slug=area.slug, **params).path
 
-    anchors = {"doe": "doe-statement", "problems": "problem", "kras": "kra"}
+    anchors = {"doe": "doe-statement", "kras": "kra"}
+    if target.target_type == "problems" and target.exists:
+        return path("problems") + f"#problem-node-{target.target_id}"
     if target.target_type == "kpis" and target.exists:
         return path("progress_kpi", kpi_id=target.target_id)
     if target.target_type == "actions" and target.exists:

@@ -25,7 +25,7 @@ from app.web.forms import Form, field_text
 router = APIRouter(prefix="/areas/{slug}/history")
 
 # Audit entity types a filter may name, in the workshop's order.
-ENTITY_TYPES = ("plan", *(spec.entity_type for spec in plan_service.SPECS.values()))
+ENTITY_TYPES = plan_service.PLAN_ENTITIES
 
 
 def _optional_int(value: str | None) -> int | None:

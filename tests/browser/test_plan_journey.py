@@ -1,4 +1,5 @@
-"""Build a plan from empty in the browser: DOE → problem → vision → KRA → KPI → action."""
+"""Build a plan from empty in the browser: DOE → vision → KRA → KPI → action in the editor, then
+the problems on the problem tree's page, reached from the editor's step 2."""
 
 import re
 
@@ -33,11 +34,6 @@ def test_build_a_plan_from_empty_without_a_reload(admin_page: Page) -> None:
     form.get_by_role("button", name="บันทึก").click()
     expect(page.locator("#section-doe .element")).to_contain_text("เด็กตราดอ่านออก")
 
-    form = _add(page, "problems")
-    form.locator("textarea[name=problem]").fill("นักเรียน ป.1 อ่านไม่คล่อง")
-    form.get_by_role("button", name="บันทึก").click()
-    expect(page.locator("#section-problems .element")).to_contain_text("อ่านไม่คล่อง")
-
     page.get_by_role("button", name="เขียนวิสัยทัศน์").click()
     page.locator("#plan-vision textarea").fill("ตราดเมืองแห่งการเรียนรู้")
     page.locator("#plan-vision").get_by_role("button", name="บันทึก").click()
@@ -69,8 +65,20 @@ def test_build_a_plan_from_empty_without_a_reload(admin_page: Page) -> None:
     form.get_by_role("button", name="บันทึก").click()
     expect(page.locator("#section-actions .element")).to_contain_text("250,000 บาท")
 
-    expect(page.locator("#plan-checks")).to_contain_text("ไม่พบช่องว่าง")
     assert loads == [], loads
+
+    # step 2: the problem tree, on its own page
+    page.locator("#section-problems").get_by_role("link", name="แผนผังต้นไม้ปัญหา").click()
+    expect(page).to_have_url(re.compile(r"/areas/trat/problems"))
+    form = page.locator("#new-problem form")
+    form.locator("textarea[name=text]").fill("นักเรียน ป.1 อ่านไม่คล่อง")
+    _check(form, "KRA1")
+    _check(form, "ACT1")
+    form.get_by_role("button", name="เพิ่มปัญหา").click()
+    expect(page.locator(".pt-node.pt-problem")).to_contain_text("อ่านไม่คล่อง")
+    page.goto(page.base_url + "/areas/trat/plan")
+    expect(page.locator("#section-problems")).to_contain_text("นักเรียน ป.1 อ่านไม่คล่อง")
+    expect(page.locator("#plan-checks")).to_contain_text("ไม่พบช่องว่าง")
     shoot(page, "editor-trat-built", full_page=True)
 
 

@@ -360,7 +360,6 @@ def test_every_service_write_records_exactly_one_audit_event(session: Session) -
 def _minimal(session: Session, kind: str) -> dict:
     return {
         "doe": {"text": "ผลลัพธ์"},
-        "problems": {"problem": "ปัญหา"},
         "kras": {"code": "KRA1", "title": "ผลลัพธ์หลัก"},
         "kpis": {"code": "KPI1", "name": "ตัวชี้วัด", "kind": "count", "period_type": "fiscal_year"},
         "actions": {"code": "ACT1", "title": "กิจกรรม"},

@@ -40,7 +40,11 @@ KHON_KAEN = {
 
 
 def _events(session: Session, entity_type: str) -> list[AuditEvent]:
-    return list(session.exec(select(AuditEvent).where(AuditEvent.entity_type == entity_type)).all())
+    return list(
+        session.exec(
+            select(AuditEvent).where(AuditEvent.entity_type == entity_type).order_by(AuditEvent.id)
+        ).all()
+    )
 
 
 def test_an_area_of_another_programme_is_added_with_its_first_status(session: Session) -> None:

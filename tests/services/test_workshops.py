@@ -15,7 +15,7 @@ from app.models import (
     AuditEvent,
     Contribution,
     LearningQuestion,
-    ProblemEntry,
+    ProblemNode,
     Resource,
     WorkshopSession,
 )
@@ -270,7 +270,13 @@ def test_accepting_problems_actions_resources_and_questions(session: Session) ->
     question = f.make_contribution(session, workshop, guest, "question", text="ใครเก็บข้อมูล?")
     for row in (problem, action, resource, question):
         workshops.accept(session, actor=f.ACTOR, workshop=workshop, contribution_id=row.id)
-    assert session.get(ProblemEntry, problem.accepted_id).problem == "ครูย้ายบ่อย"
+    node = session.get(ProblemNode, problem.accepted_id)  # a problem at the top of the tree
+    assert (problem.accepted_entity, node.plan_id, node.parent_id, node.text) == (
+        "problem_node",
+        plan.id,
+        None,
+        "ครูย้ายบ่อย",
+    )
     made = session.get(Action, action.accepted_id)
     assert (made.plan_id, made.code, made.title) == (plan.id, "ACT1", "ค่ายภาษา")
     made = session.get(Resource, resource.accepted_id)

@@ -89,7 +89,6 @@ def busy_area(session: Session, admin, reference_reset) -> Area:  # noqa: ANN001
             "lead_agency_id": lead,
         },
         "doe": {"text": "ผู้เรียนรู้เท่าทันสื่อ"},
-        "problems": {"problem": "ข่าวลวงในโซเชียล"},
         "agencies": {"name_th": "ชมรมผู้ปกครองกระบี่", "type_id": agency_type},
     }
     for kind, values in made.items():
@@ -99,7 +98,6 @@ def busy_area(session: Session, admin, reference_reset) -> Area:  # noqa: ANN001
             "kpis": {"target_value": "75"},
             "actions": {"status": "delayed"},
             "doe": {"text": "ผู้เรียนรู้เท่าทันสื่อดิจิทัล"},
-            "problems": {"causes": "ขาดทักษะ"},
             "agencies": {"name_th": "ชมรมผู้ปกครอง จ.กระบี่"},
         }
         plans.update_element(

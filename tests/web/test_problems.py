@@ -137,6 +137,53 @@ def test_the_api_gives_the_tree_nested_with_links_and_checks(
     assert "ProblemTreeOut" in schema["components"]["schemas"]
 
 
+def test_the_api_writes_nodes_one_at_a_time_and_refuses_what_would_break_the_tree(
+    client: TestClient, session: Session
+) -> None:
+    _plan, kra, problem, cause, root = _tree(session)
+    root_id = root.id
+    api = "/api/v1/areas/krabi/problems"
+    made = client.post(api, json={"text": "ห้องสมุดโรงเรียนปิด", "parent_id": problem.id})
+    assert made.status_code == 201, made.text
+    new = made.json()
+    assert (new["parent_id"], new["text"], new["version"]) == (problem.id, "ห้องสมุดโรงเรียนปิด", 1)
+    changed = client.patch(
+        f"{api}/{new['id']}", json={"urls": ["https://example.org/lib"], "version": 1}
+    )
+    assert changed.status_code == 200
+    assert (changed.json()["text"], changed.json()["urls"]) == (
+        "ห้องสมุดโรงเรียนปิด",  # left out: kept
+        ["https://example.org/lib"],
+    )
+    events = session.exec(select(func.count()).select_from(AuditEvent)).one()
+    stale = client.patch(f"{api}/{new['id']}", json={"text": "เก่า", "version": 1})
+    assert stale.status_code == 409
+    apart = client.patch(f"{api}/{new['id']}", json={"parent_id": None})
+    assert apart.status_code == 422 and "parent_id" in apart.json()["errors"]
+    cycle = client.post(f"{api}/{problem.id}/move", json={"parent_id": root.id})
+    assert cycle.status_code == 422
+    held = client.delete(f"{api}/{cause.id}")  # a cause with a root cause under it
+    assert held.status_code == 409
+    assert session.exec(select(func.count()).select_from(AuditEvent)).one() == events
+    session.expire_all()
+    assert session.get(ProblemNode, new["id"]).text == "ห้องสมุดโรงเรียนปิด"
+    assert session.get(ProblemNode, problem.id).parent_id is None
+    moved = client.post(f"{api}/{new['id']}/move", json={"parent_id": None, "version": 2})
+    assert moved.status_code == 200 and moved.json()["parent_id"] is None
+    assert client.delete(f"{api}/{cause.id}?force=true").status_code == 204
+    gone = select(ProblemNode).where(ProblemNode.id == root_id)
+    assert session.exec(gone).first() is None  # went with its cause
+    document = client.get("/api/v1/areas/krabi/plan").json()
+    texts = [p["text"] for p in document["problems"]]
+    assert texts == [PROBLEM, "ห้องสมุดโรงเรียนปิด"]
+    assert document["problems"][0]["kras"] == [kra.code] and document["problems"][0]["causes"] == []
+    other = f.make_plan(session, "phuket")
+    theirs = f.make_node(session, other, "ของภูเก็ต")
+    assert client.patch(f"{api}/{theirs.id}", json={"text": "x"}).status_code == 404
+    assert client.post(api, json={"text": "x", "parent_id": theirs.id}).status_code == 404
+    assert session.get(ProblemNode, theirs.id).text == "ของภูเก็ต"
+
+
 def test_the_page_reads_the_same_number_of_queries_for_a_deeper_tree(
     client: TestClient, session: Session, count_queries: QueryCounter
 ) -> None:
@@ -157,7 +204,7 @@ def test_the_page_reads_the_same_number_of_queries_for_a_deeper_tree(
 def test_the_map_offers_the_problems_as_its_first_layer(
     client: TestClient, session: Session
 ) -> None:
-    plan = f.make_full_plan(session, "krabi", kras=2)
+    plan = f.make_full_plan(session, "krabi", kras=2, problems=False)
     kra2 = session.exec(
         select(KeyResultArea).where(KeyResultArea.plan_id == plan.id, KeyResultArea.code == "KRA2")
     ).one()

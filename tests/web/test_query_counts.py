@@ -620,7 +620,6 @@ class Write:
 
 CHANGES = {  # kind -> a partial update of the element the test created
     "doe": {"text": "ผู้เรียนมีทักษะชีวิตและอาชีพ"},
-    "problems": {"causes": "โรงเรียนห่างไกล ครูย้ายบ่อย"},
     "kras": {"title": "ผลลัพธ์จาก API ฉบับปรับ"},
     "kpis": {"target_value": 1.2},
     "actions": {"title": "ค่ายการอ่านภาคฤดูร้อน"},
@@ -635,7 +634,6 @@ def api_writes(w: World, session: Session, target_period: str) -> list[Write]:
     kra_id, kpi_id = w.element_ids["kras"], w.element_ids["kpis"]
     bodies = {
         "doe": {"text": "ผู้เรียนมีทักษะชีวิต", "item_ids": [lp1]},
-        "problems": {"problem": "ครูย้ายบ่อย", "causes": "โรงเรียนห่างไกล"},
         "kras": {"code": "KRA-API", "title": "ผลลัพธ์จาก API", "doe_item_ids": [lp1]},
         "kpis": {
             "code": "KPI-API",
@@ -669,6 +667,14 @@ def api_writes(w: World, session: Session, target_period: str) -> list[Write]:
             Write(f"api_{kind}_update", "PATCH", url + "/{new}", CHANGES[kind]),
             Write(f"api_{kind}_delete", "DELETE", url + "/{new}?force=true"),
         ]
+    tree = "/api/v1/areas/krabi/problems"
+    cause = {"text": "ครูย้ายบ่อย", "kra_ids": [kra_id], "urls": ["https://example.org/rt"]}
+    writes += [
+        Write("api_problem_create", "POST", tree, cause),
+        Write("api_problem_update", "PATCH", tree + "/{new}", {"note": "ผลสอบ RT 2567"}),
+        Write("api_problem_move", "POST", tree + "/{new}/move", {"parent_id": None}),
+        Write("api_problem_delete", "DELETE", tree + "/{new}?force=true"),
+    ]
     kpi = f"/api/v1/kpis/{kpi_id}"
     value = {"value": "๖๙.๕", "n_measured": 1830, "note": "สอบครบ"}
     update = {"on_date": "2025-10-01", "status": "on_track", "what_changed": "อบรมครูครบทุกรุ่น"}
@@ -721,7 +727,10 @@ def _write_counts(client: TestClient, counter: QueryCounter, writes: list[Write]
         response = client.request(write.method, url, json=write.body)
         assert response.status_code < 300, f"{write.method} {url}: {response.text}"
         counts[write.route] = counter.count
-        if write.method == "POST" and ("/plan/" in url or url.endswith("/data-items")):
+        if write.method == "POST" and (
+            "/plan/" in url or url.endswith(("/data-items", "/problems"))
+        ):
+            new = response.json()["id"]
             new = response.json()["id"]
     return counts
 

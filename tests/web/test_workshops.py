@@ -8,7 +8,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from app.models import KPI, AuditEvent, Contribution, Plan, WorkshopParticipant, WorkshopSession
+from app.models import (
+    KPI,
+    AuditEvent,
+    Contribution,
+    Plan,
+    ProblemNode,
+    WorkshopParticipant,
+    WorkshopSession,
+)
 from app.models.base import utcnow
 from app.services import workshops
 from app.web import auth
@@ -172,18 +180,37 @@ def test_a_facilitator_without_edit_rights_gets_a_link_to_the_elements_history(
     facilitator = sign_in(app_client(), session, f.make_user(session, "facilitator", "krabi"))
     workshop = f.make_workshop(session)
     guest, _ = f.make_guest(session, workshop)
-    problem = f.make_contribution(session, workshop, guest, "problem")
-    url = f"/areas/krabi/workshops/{workshop.id}/contributions/{problem.id}/accept"
+    idea = f.make_contribution(session, workshop, guest, "action_idea", text="ค่ายภาษา")
+    url = f"/areas/krabi/workshops/{workshop.id}/contributions/{idea.id}/accept"
     done = facilitator.post(url, follow_redirects=False)
     assert done.status_code == 303
     assert (
-        done.headers["location"]
-        == f"/areas/krabi/workshops/{workshop.id}#contribution-{problem.id}"
+        done.headers["location"] == f"/areas/krabi/workshops/{workshop.id}#contribution-{idea.id}"
     )
-    session.refresh(problem)
+    session.refresh(idea)
     board = facilitator.get(f"/areas/krabi/workshops/{workshop.id}").text
-    assert f'href="/areas/krabi/history/problem/{problem.accepted_id}"' in board
+    assert f'href="/areas/krabi/history/action/{idea.accepted_id}"' in board
     assert "/areas/krabi/plan#" not in board
+
+
+def test_an_accepted_problem_goes_into_the_problem_tree_and_the_card_links_there(
+    app_client: Callable[[], TestClient], session: Session
+) -> None:
+    plan = f.make_plan(session)
+    facilitator = sign_in(app_client(), session, f.make_user(session, "facilitator", "krabi"))
+    workshop = f.make_workshop(session)
+    guest, _ = f.make_guest(session, workshop)
+    problem = f.make_contribution(session, workshop, guest, "problem", text="ครูย้ายบ่อย")
+    url = f"/areas/krabi/workshops/{workshop.id}/contributions/{problem.id}/accept"
+    assert facilitator.post(url, follow_redirects=False).status_code == 303
+    session.refresh(problem)
+    node = session.get(ProblemNode, problem.accepted_id)
+    assert (node.plan_id, node.parent_id, node.text) == (plan.id, None, "ครูย้ายบ่อย")
+    board = facilitator.get(f"/areas/krabi/workshops/{workshop.id}").text
+    assert f'href="/areas/krabi/problems#problem-node-{node.id}"' in board
+    assert "ร่างจากเวทีประชุม" in board  # untouched since
+    tree = facilitator.get("/areas/krabi/problems").text
+    assert f'id="problem-node-{node.id}"' in tree and "ครูย้ายบ่อย" in tree
 
 
 def test_accepting_with_no_plan_says_so_on_the_board(client: TestClient, session: Session) -> None:

@@ -534,7 +534,7 @@ def _chain_order(key: tuple[str, int]) -> tuple[int, int]:
 
 
 def label_of(entity_type: str, snap: dict[str, Any]) -> str:
-    text = snap.get("title") or snap.get("name") or snap.get("text") or ""
+    text = snap.get("title") or snap.get("name") or snap.get("text") or snap.get("problem") or ""
     code = snap.get("code") or ""
     return f"{code} {text}".strip()
 

@@ -9,6 +9,7 @@ show forms only to them.
 """
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -142,18 +143,45 @@ def _committee_url(request: Request, area: Area, anchor: str) -> str:
     return request.url_for("committee", slug=area.slug).path + f"#{anchor}"
 
 
+def _committee_saved(
+    request: Request,
+    session: Session,
+    area: Area,
+    principal: Principal,
+    keys: tuple[str, str],
+    values: dict[str, Any],
+    write: Callable[[], Any],
+) -> Response:
+    """Run a member's or a group's write: done, back to it on the page (`keys[1]` its anchor,
+    "{id}" its id); refused, the page again with the form `keys[0]` open, the input kept and the
+    message beside the field (422), or the stale save said (409)."""
+    try:
+        row = write()
+    except (ValidationFailed, Conflict) as exc:
+        session.rollback()
+        forms = {"key": keys[0], "values": values, "errors": _errors(exc)}
+        return _committee_page(
+            request, session, area, principal, forms=forms, status_code=exc.status_code
+        )
+    return redirect(_committee_url(request, area, keys[1].format(id=row.id)))
+
+
 @router.post("/committee/members", name="committee_member_create")
 def member_create(
     request: Request, area: EditArea, session: SessionDep, form: Form, principal: CurrentPrincipal
 ) -> Response:
     values = _member_values(form)
-    try:
-        row = committee.create_member(session, actor=principal.actor, area=area, member_in=values)
-    except ValidationFailed as exc:
-        session.rollback()
-        forms = {"key": "member-new", "values": values, "errors": exc.errors}
-        return _committee_page(request, session, area, principal, forms=forms, status_code=422)
-    return redirect(_committee_url(request, area, f"member-{row.id}"))
+    return _committee_saved(
+        request,
+        session,
+        area,
+        principal,
+        ("member-new", "member-{id}"),
+        values,
+        lambda: committee.create_member(
+            session, actor=principal.actor, area=area, member_in=values
+        ),
+    )
 
 
 @router.post("/committee/members/{member_id:id}", name="committee_member_update")
@@ -166,22 +194,22 @@ def member_update(
     principal: CurrentPrincipal,
 ) -> Response:
     values = _member_values(form)
-    try:
-        committee.update_member(
+    return _committee_saved(
+        request,
+        session,
+        area,
+        principal,
+        (f"member-{member_id}", "member-{id}"),
+        values,
+        lambda: committee.update_member(
             session,
             actor=principal.actor,
             area=area,
             member_id=member_id,
             member_in=values,
             expected_version=field_int(form, "version"),
-        )
-    except (ValidationFailed, Conflict) as exc:
-        session.rollback()
-        forms = {"key": f"member-{member_id}", "values": values, "errors": _errors(exc)}
-        return _committee_page(
-            request, session, area, principal, forms=forms, status_code=exc.status_code
-        )
-    return redirect(_committee_url(request, area, f"member-{member_id}"))
+        ),
+    )
 
 
 @router.post("/committee/members/{member_id:id}/delete", name="committee_member_delete")
@@ -208,13 +236,15 @@ def group_create(
     request: Request, area: EditArea, session: SessionDep, form: Form, principal: CurrentPrincipal
 ) -> Response:
     values = _group_values(form)
-    try:
-        row = committee.create_group(session, actor=principal.actor, area=area, group_in=values)
-    except ValidationFailed as exc:
-        session.rollback()
-        forms = {"key": "group-new", "values": values, "errors": exc.errors}
-        return _committee_page(request, session, area, principal, forms=forms, status_code=422)
-    return redirect(_committee_url(request, area, f"group-{row.id}"))
+    return _committee_saved(
+        request,
+        session,
+        area,
+        principal,
+        ("group-new", "group-{id}"),
+        values,
+        lambda: committee.create_group(session, actor=principal.actor, area=area, group_in=values),
+    )
 
 
 @router.post("/committee/groups/{group_id:id}", name="working_group_update")
@@ -227,22 +257,22 @@ def group_update(
     principal: CurrentPrincipal,
 ) -> Response:
     values = _group_values(form)
-    try:
-        committee.update_group(
+    return _committee_saved(
+        request,
+        session,
+        area,
+        principal,
+        (f"group-{group_id}", "group-{id}"),
+        values,
+        lambda: committee.update_group(
             session,
             actor=principal.actor,
             area=area,
             group_id=group_id,
             group_in=values,
             expected_version=field_int(form, "version"),
-        )
-    except (ValidationFailed, Conflict) as exc:
-        session.rollback()
-        forms = {"key": f"group-{group_id}", "values": values, "errors": _errors(exc)}
-        return _committee_page(
-            request, session, area, principal, forms=forms, status_code=exc.status_code
-        )
-    return redirect(_committee_url(request, area, f"group-{group_id}"))
+        ),
+    )
 
 
 @router.post("/committee/groups/{group_id:id}/delete", name="working_group_delete")

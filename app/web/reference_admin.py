@@ -3,10 +3,12 @@
 Plain forms like the people pages: post, then show the page again (422 with the messages
 beside the fields and the input kept; 409 with the list of what depends on the row)."""
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlmodel import Session
 from starlette.datastructures import FormData
 
 from app.db import SessionDep
@@ -335,6 +337,38 @@ def _doe_page(
     return render(request, "admin/doe.html", ctx, status_code=status_code)
 
 
+def _doe_write(
+    request: Request,
+    session: Session,
+    framework_id: int,
+    write: Callable[[], Any],
+    *,
+    saved: Msg,
+    form: tuple[str, dict[str, Any]] | None = None,
+) -> Response:
+    """Run a change of the DOE framework and show its version again: `saved` said when it went
+    through; refused, the form (`form`: which one, with its input) open with the message beside
+    the field (422), or what stands in the way (409)."""
+    try:
+        write()
+    except ValidationFailed as exc:
+        session.rollback()
+        form_for, values = form or ("", {})
+        return _doe_page(
+            request,
+            session,
+            framework_id,
+            status_code=422,
+            values=values,
+            errors=exc.errors,
+            form_for=form_for,
+        )
+    except Conflict as exc:
+        session.rollback()
+        return _doe_page(request, session, framework_id, status_code=409, **_problem(exc))
+    return _doe_page(request, session, framework_id, saved=saved)
+
+
 @router.get("/doe", name="admin_doe")
 def doe(request: Request, session: SessionDep, _admin: Admin) -> Response:
     return _doe_page(request, session, None)
@@ -357,12 +391,13 @@ def doe_copy(request: Request, framework_id: int, session: SessionDep, admin: Ad
 @router.post("/doe/{framework_id:id}/current", name="admin_doe_current")
 def doe_current(request: Request, framework_id: int, session: SessionDep, admin: Admin) -> Response:
     framework = ref.get_framework(session, framework_id)
-    try:
-        ref.make_current(session, actor=admin.actor, framework=framework)
-    except Conflict as exc:
-        session.rollback()
-        return _doe_page(request, session, framework_id, status_code=409, **_problem(exc))
-    return _doe_page(request, session, framework_id, saved=Msg("This version is now current."))
+    return _doe_write(
+        request,
+        session,
+        framework_id,
+        lambda: ref.make_current(session, actor=admin.actor, framework=framework),
+        saved=Msg("This version is now current."),
+    )
 
 
 @router.post("/doe/{framework_id:id}/aspects", name="admin_doe_aspect_create")
@@ -371,21 +406,14 @@ def doe_aspect_create(
 ) -> Response:
     framework = ref.get_framework(session, framework_id)
     values = _values(form, ("code", "name_th", "name_en"))
-    try:
-        ref.add_aspect(session, actor=admin.actor, framework=framework, aspect_in=values)
-    except ValidationFailed as exc:
-        return _doe_page(
-            request,
-            session,
-            framework_id,
-            status_code=422,
-            values=values,
-            errors=exc.errors,
-            form_for="aspect",
-        )
-    except Conflict as exc:
-        return _doe_page(request, session, framework_id, status_code=409, **_problem(exc))
-    return _doe_page(request, session, framework_id, saved=Msg("The aspect was added."))
+    return _doe_write(
+        request,
+        session,
+        framework_id,
+        lambda: ref.add_aspect(session, actor=admin.actor, framework=framework, aspect_in=values),
+        saved=Msg("The aspect was added."),
+        form=("aspect", values),
+    )
 
 
 @router.post("/doe/aspects/{aspect_id:id}/items", name="admin_doe_item_create")
@@ -394,21 +422,14 @@ def doe_item_create(
 ) -> Response:
     aspect = ref.get_aspect(session, aspect_id)
     values = _values(form, ("code", "name_th", "name_en"))
-    try:
-        ref.add_item(session, actor=admin.actor, aspect=aspect, item_in=values)
-    except ValidationFailed as exc:
-        return _doe_page(
-            request,
-            session,
-            aspect.framework_id,
-            status_code=422,
-            values=values,
-            errors=exc.errors,
-            form_for=f"aspect-{aspect.id}",
-        )
-    except Conflict as exc:
-        return _doe_page(request, session, aspect.framework_id, status_code=409, **_problem(exc))
-    return _doe_page(request, session, aspect.framework_id, saved=Msg("The item was added."))
+    return _doe_write(
+        request,
+        session,
+        aspect.framework_id,
+        lambda: ref.add_item(session, actor=admin.actor, aspect=aspect, item_in=values),
+        saved=Msg("The item was added."),
+        form=(f"aspect-{aspect.id}", values),
+    )
 
 
 @router.post("/doe/items/{item_id:id}", name="admin_doe_item_update")
@@ -418,34 +439,27 @@ def doe_item_update(
     item = ref.get_item(session, item_id)
     framework_id = ref.get_aspect(session, item.aspect_id).framework_id
     values = _values(form, ("code", "name_th", "name_en"))
-    try:
-        ref.update_item(session, actor=admin.actor, item=item, item_in=values)
-    except ValidationFailed as exc:
-        session.rollback()
-        return _doe_page(
-            request,
-            session,
-            framework_id,
-            status_code=422,
-            values=values,
-            errors=exc.errors,
-            form_for=f"item-{item.id}",
-        )
-    except Conflict as exc:
-        session.rollback()
-        return _doe_page(request, session, framework_id, status_code=409, **_problem(exc))
-    return _doe_page(request, session, framework_id, saved=Msg("Saved."))
+    return _doe_write(
+        request,
+        session,
+        framework_id,
+        lambda: ref.update_item(session, actor=admin.actor, item=item, item_in=values),
+        saved=Msg("Saved."),
+        form=(f"item-{item.id}", values),
+    )
 
 
 @router.post("/doe/items/{item_id:id}/delete", name="admin_doe_item_delete")
 def doe_item_delete(request: Request, item_id: int, session: SessionDep, admin: Admin) -> Response:
     item = ref.get_item(session, item_id)
     framework_id = ref.get_aspect(session, item.aspect_id).framework_id
-    try:
-        ref.delete_item(session, actor=admin.actor, item=item)
-    except Conflict as exc:
-        return _doe_page(request, session, framework_id, status_code=409, **_problem(exc))
-    return _doe_page(request, session, framework_id, saved=Msg("The item was deleted."))
+    return _doe_write(
+        request,
+        session,
+        framework_id,
+        lambda: ref.delete_item(session, actor=admin.actor, item=item),
+        saved=Msg("The item was deleted."),
+    )
 
 
 @router.post("/doe/items/{item_id:id}/confirm", name="admin_doe_item_confirm")

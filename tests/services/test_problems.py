@@ -4,8 +4,9 @@ deletion with confirmation, versions, the audit trail and the checks."""
 import pytest
 from sqlmodel import Session, select
 
+from app.i18n import thai_today
 from app.models import AuditEvent, ProblemNode, ProblemNodeKRA
-from app.services import problems
+from app.services import maps, problems, versions
 from app.services.errors import Conflict, ValidationFailed
 from tests import factories as f
 
@@ -183,3 +184,30 @@ def test_checks_name_kras_without_problems_and_root_causes_without_actions(
         ("root_cause_without_action", checks[1].target_id),
     ]
     assert session.get(ProblemNode, checks[1].target_id).text == "ไม่มีหนังสือ"
+
+
+def test_a_named_version_keeps_the_tree_as_it_stood_and_the_replay_keeps_its_shape(
+    session: Session,
+) -> None:
+    plan = f.make_plan(session)
+    kra = f.make_kra(session, plan)
+    problem = f.make_node(session, plan, "นักเรียนอ่านไม่คล่อง", kra_ids=[kra.id])
+    cause = f.make_node(session, plan, "ครูย้ายบ่อย", problem)
+    area = f.area(session)
+    kept = versions.name_version(
+        session, actor=f.ACTOR, area=area, plan=plan, version_in={"name": "ก่อนปรับ"}
+    )
+    problems.update_node(
+        session, actor=f.ACTOR, plan=plan, node_id=cause.id, node_in={"text": "ครูไม่ครบชั้น"}
+    )
+    f.make_node(session, plan, "เด็กหลุดออกจากระบบ")
+    then = versions.thaw(session, area, kept).tree
+    assert [(n.text, n.parent_id) for n in then.problem_nodes] == [
+        ("นักเรียนอ่านไม่คล่อง", None),
+        ("ครูย้ายบ่อย", problem.id),  # as it was named, under its problem
+    ]
+    assert then.node_kras == {problem.id: [kra.id], cause.id: []}
+    now = maps.state_at(session, area, plan, maps.end_of(thai_today()))
+    changes = {(d.key, d.change) for d in maps.compare(versions.thaw(session, area, kept), now)}
+    assert (f"problem:{cause.id}", "changed") in changes
+    assert any(key.startswith("problem:") and change == "added" for key, change in changes)

@@ -177,6 +177,24 @@ def test_the_api_writes_nodes_one_at_a_time_and_refuses_what_would_break_the_tre
     texts = [p["text"] for p in document["problems"]]
     assert texts == [PROBLEM, "ห้องสมุดโรงเรียนปิด"]
     assert document["problems"][0]["kras"] == [kra.code] and document["problems"][0]["causes"] == []
+    for bad in (
+        {"text": ""},
+        {"text": "ก" * 2001},
+        {"text": "x", "kra_ids": ["KRA1"]},
+        {"text": "x", "urls": ["javascript:alert(1)"]},
+        {"text": "x", "urls": [{"deep": ["nest"]}]},
+        {"text": ["list"]},
+    ):
+        refused = client.post(api, json=bad)
+        assert refused.status_code == 422, (bad, refused.text)
+        assert refused.json()["errors"]
+    assert client.post(api, json={"text": "x", "parent_id": "abc"}).status_code == 404
+    assert (
+        client.post(
+            api, content=b"[1, 2]", headers={"content-type": "application/json"}
+        ).status_code
+        == 422
+    )
     other = f.make_plan(session, "phuket")
     theirs = f.make_node(session, other, "ของภูเก็ต")
     assert client.patch(f"{api}/{theirs.id}", json={"text": "x"}).status_code == 404

@@ -463,7 +463,10 @@ LABELS: dict[str, dict[str, str]] = {
         "development": N_("Key developments"),
     },
     "contribution_kind": {
+        "doe_statement": N_("Desired outcome"),
         "problem": N_("Problem"),
+        "vision_phrase": N_("Words for the vision"),
+        "kra_idea": N_("Idea for a key result area"),
         "kpi_idea": N_("Idea for a KPI"),
         "action_idea": N_("Idea for an action"),
         "resource": N_("Resource"),

@@ -12,7 +12,12 @@ from app.models.base import Versioned, created_at_field
 
 
 class ContributionKind(StrEnum):
-    problem = "problem"
+    """What a guest sends, in the workshop's six steps' order, then resources and questions."""
+
+    doe_statement = "doe_statement"  # a desired outcome of education
+    problem = "problem"  # with its cause, when the guest gives one (`detail`)
+    vision_phrase = "vision_phrase"  # offered to the editor, never written into the vision
+    kra_idea = "kra_idea"  # an idea for a key result area
     kpi_idea = "kpi_idea"  # an idea for a KPI
     action_idea = "action_idea"  # an idea for an action
     resource = "resource"  # with one of the four resource dimensions
@@ -82,6 +87,7 @@ class Contribution(Versioned, SQLModel, table=True):
     kind: str = Field(sa_type=sa.String(20))
     dimension: str | None = Field(default=None, sa_type=sa.String(20))  # resources only
     text: str = Field(sa_type=sa.String(500))
+    detail: str = Field(default="", sa_type=sa.String(500))  # a problem's cause
     group_label: str = Field(default="", sa_type=sa.String(60))
     state: str = Field(default=ContributionState.new.value, sa_type=sa.String(20))
     accepted_entity: str | None = Field(default=None, sa_type=sa.String(40))

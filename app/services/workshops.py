@@ -56,11 +56,14 @@ QR_SCALE = 10  # pixels per module: about 370 px square, sharp when projected la
 # What an accepted contribution becomes in the plan (a resource goes into the area's resource
 # inventory, see `accept`; a question: nothing yet).
 ACCEPT_INTO = {  # into the plan's elements; a problem goes into the problem tree
+    ContributionKind.doe_statement: "doe",
+    ContributionKind.kra_idea: "kras",
     ContributionKind.kpi_idea: "kpis",
     ContributionKind.action_idea: "actions",
 }
 KPI_DEFAULTS = {"kind": "percentage", "period_type": "academic_year", "direction": "higher"}
 ACCEPT_REASON = "From workshop contribution: {title}"
+VISION_PHRASES = 50  # the newest accepted vision phrases the plan editor offers
 
 ENDED = N_("This workshop session has ended: its code no longer works.")
 UNKNOWN_CODE = N_("No workshop session has this code. Check the code on the screen and try again.")
@@ -116,9 +119,14 @@ class ContributionIn(InputModel):
     kind: ContributionKind
     dimension: Annotated[ResourceDimension | None, BeforeValidator(_blank_to_none)] = None
     text: Annotated[str, BeforeValidator(_text)] = Field(min_length=1, max_length=TEXT_MAX)
+    detail: Annotated[str, BeforeValidator(_text)] = Field(default="", max_length=TEXT_MAX)
 
     @model_validator(mode="after")
     def _dimension_for_resources(self) -> "ContributionIn":
+        """A resource's dimension and a problem's cause belong to those kinds only: sent with
+        another kind (a form switched between kinds), they are dropped."""
+        if self.kind != ContributionKind.problem:
+            self.detail = ""
         if self.kind != ContributionKind.resource:
             self.dimension = None
         elif self.dimension is None:
@@ -519,10 +527,22 @@ def accept(
             node = problems.create_node(
                 session, actor=actor, plan=plan, node_in={"text": row.text}, reason=reason
             )
+            if row.detail:  # its cause, under it (validated with the contribution already)
+                problems.create_node(
+                    session,
+                    actor=actor,
+                    plan=plan,
+                    node_in={"text": row.detail},
+                    parent_id=node.id,
+                    reason=reason,
+                )
         except ServiceError:
             session.rollback()
             raise
         row.accepted_id = node.id
+    elif row.kind == ContributionKind.vision_phrase:  # offered beside the vision, not written in
+        plan = _plan_to_accept_into(session, workshop)
+        row.accepted_entity, row.accepted_id = "plan", plan.id
     elif row.kind == ContributionKind.resource:
         try:
             made = resources.from_contribution(
@@ -547,6 +567,23 @@ def accept(
     return row
 
 
+def vision_phrases(session: Session, area_id: int) -> list[tuple[Contribution, str]]:
+    """The vision phrases accepted from the area's workshop sessions, newest first, each with its
+    session's title: what the plan editor offers beside the vision (one query)."""
+    rows = session.exec(
+        select(Contribution, WorkshopSession.title)
+        .join(WorkshopSession, col(WorkshopSession.id) == Contribution.session_id)
+        .where(
+            WorkshopSession.area_id == area_id,
+            Contribution.kind == ContributionKind.vision_phrase.value,
+            Contribution.state == ContributionState.accepted.value,
+        )
+        .order_by(col(Contribution.created_at).desc(), col(Contribution.id).desc())
+        .limit(VISION_PHRASES)
+    ).all()
+    return [(c, title) for c, title in rows]
+
+
 def _plan_to_accept_into(session: Session, workshop: WorkshopSession) -> Any:
     plan = current_plans(session, [workshop.area_id]).get(workshop.area_id)
     if plan is None:
@@ -556,6 +593,8 @@ def _plan_to_accept_into(session: Session, workshop: WorkshopSession) -> Any:
 
 
 def _element_in(session: Session, plan: Any, kind: str, text: str) -> dict[str, Any]:
+    if kind == "doe":
+        return {"text": text}
     code = plans.suggest_code(session, plan=plan, kind=kind)
     if kind == "kpis":
         return {"code": code, "name": text, **KPI_DEFAULTS}
@@ -621,6 +660,7 @@ def contribute(
         kind=data.kind.value,
         dimension=data.dimension.value if data.dimension else None,
         text=data.text,
+        detail=data.detail,
     )
     session.add(row)
     session.flush()

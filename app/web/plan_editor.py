@@ -16,7 +16,7 @@ from starlette.datastructures import FormData
 from app import display
 from app.db import SessionDep
 from app.models import Area, Plan
-from app.services import learning, scope, shared_data
+from app.services import learning, scope, shared_data, workshops
 from app.services import plans as plan_service
 from app.services.access import Principal
 from app.services.errors import Conflict, NotFound, ValidationFailed
@@ -192,7 +192,8 @@ def _ctx(view: PlanView, **extra: Any) -> dict[str, Any]:
 def editor(request: Request, area: EditArea, session: SessionDep) -> Response:
     live = request.app.url_path_for("area_events", slug=area.slug)
     view = plan_view(session, area)
-    ctx = _ctx(view, sections=SECTIONS, editing=True, live_url=live)
+    phrases = workshops.vision_phrases(session, area.id)
+    ctx = _ctx(view, sections=SECTIONS, editing=True, live_url=live, vision_phrases=phrases)
     return render(request, "plan/editor.html", ctx)
 
 

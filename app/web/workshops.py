@@ -385,7 +385,7 @@ def _set_guest_cookie(
     )
 
 
-CONTRIBUTION_FIELDS = ("kind", "dimension", "text")
+CONTRIBUTION_FIELDS = ("kind", "dimension", "text", "detail")
 
 
 @guests.post("/{code}/contributions", name="contribution_create")

@@ -68,7 +68,13 @@
       if (f.type === "hidden") { return false; }
       if (f.type === "checkbox" || f.type === "radio") { return f.checked !== f.defaultChecked; }
       if (f.tagName === "SELECT") {
-        return Array.prototype.some.call(f.options, function (o) { return o.selected !== o.defaultSelected; });
+        if (f.multiple) {
+          return Array.prototype.some.call(f.options, function (o) { return o.selected !== o.defaultSelected; });
+        }
+        // a single choice with none marked selected starts on its first option: not an edit
+        var initial = 0;
+        for (var i = 0; i < f.options.length; i++) { if (f.options[i].defaultSelected) { initial = i; } }
+        return f.selectedIndex !== initial;
       }
       return f.value !== f.defaultValue;
     });

@@ -110,12 +110,20 @@ def test_the_editor_works_by_keyboard_alone(page: Page) -> None:
     expect(rows).to_have_count(1)
 
     # a new form left with Escape before typing: gone, focus back on its Add button
-    _tab_to(page, "#section-problems button.add")
+    _tab_to(page, "#section-doe button.add")
     kb.press("Enter")
-    _focus_lands(page, "#section-problems .new-form textarea")
+    _focus_lands(page, "#section-doe .new-form textarea[name=text]")
     kb.press("Escape")
-    expect(page.locator("#section-problems .new-form")).to_have_count(0)
-    _focus_lands(page, "#section-problems button.add")
+    expect(page.locator("#section-doe .new-form")).to_have_count(0)
+    _focus_lands(page, "#section-doe button.add")
+
+    # the same for a KRA, whose form opens with its code suggested and its theme unchosen
+    _tab_to(page, "#section-kras button.add")
+    kb.press("Enter")
+    _focus_lands(page, "#section-kras .new-form input[name=title]")
+    kb.press("Escape")
+    expect(page.locator("#section-kras .new-form")).to_have_count(0)
+    _focus_lands(page, "#section-kras button.add")
 
     # the vision, then the plan's title and years
     _tab_to(page, "#plan-vision button", back=True)

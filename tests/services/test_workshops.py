@@ -14,6 +14,8 @@ from app.models import (
     Action,
     AuditEvent,
     Contribution,
+    DOEStatement,
+    KeyResultArea,
     LearningQuestion,
     ProblemNode,
     Resource,
@@ -292,6 +294,46 @@ def test_accepting_problems_actions_resources_and_questions(session: Session) ->
     assert (asked.area_id, asked.state) == (plan.area_id, "open")
     assert asked.question == question.text
     assert workshops.board_view(session, workshop).drafts == 2  # the resource is no plan draft
+
+
+def test_every_step_of_the_workshop_comes_from_a_phone_and_becomes_its_draft(
+    session: Session,
+) -> None:
+    plan = f.make_plan(session, vision="กระบี่เมืองแห่งการเรียนรู้")
+    workshop = f.make_workshop(session)
+    guest, _ = f.make_guest(session, workshop)
+    doe = f.make_contribution(session, workshop, guest, "doe_statement", text="เด็กกระบี่อ่านคล่อง")
+    problem = f.make_contribution(
+        session, workshop, guest, "problem", text="เด็กเกาะขาดเรียน", detail="เรือไม่วิ่งช่วงมรสุม"
+    )
+    vision = f.make_contribution(session, workshop, guest, "vision_phrase", text="ทะเลคือห้องเรียน")
+    kra = f.make_contribution(
+        session, workshop, guest, "kra_idea", text="หลักสูตรท้องถิ่น", detail="ไม่ใช่ปัญหา"
+    )
+    assert kra.detail == ""  # a cause belongs to a problem only
+    for row in (doe, problem, vision, kra):
+        workshops.accept(session, actor=f.ACTOR, workshop=workshop, contribution_id=row.id)
+    statement = session.get(DOEStatement, doe.accepted_id)
+    assert (doe.accepted_entity, statement.plan_id, statement.text) == (
+        "doe_statement",
+        plan.id,
+        "เด็กกระบี่อ่านคล่อง",
+    )
+    node = session.get(ProblemNode, problem.accepted_id)
+    (cause,) = session.exec(select(ProblemNode).where(ProblemNode.parent_id == node.id)).all()
+    assert (node.text, cause.text) == ("เด็กเกาะขาดเรียน", "เรือไม่วิ่งช่วงมรสุม")
+    made = session.get(KeyResultArea, kra.accepted_id)
+    assert (made.plan_id, made.code, made.title) == (plan.id, "KRA1", "หลักสูตรท้องถิ่น")
+    session.refresh(plan)
+    assert plan.vision == "กระบี่เมืองแห่งการเรียนรู้"  # offered, never written in
+    assert (vision.state, vision.accepted_entity, vision.accepted_id) == (
+        "accepted",
+        "plan",
+        plan.id,
+    )
+    offered = workshops.vision_phrases(session, plan.area_id)
+    assert [(c.text, title) for c, title in offered] == [("ทะเลคือห้องเรียน", workshop.title)]
+    assert workshops.vision_phrases(session, f.area(session, "phuket").id) == []
 
 
 def test_accepting_without_a_plan_is_refused_and_changes_nothing(session: Session) -> None:

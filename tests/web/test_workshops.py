@@ -488,3 +488,31 @@ def test_a_guest_form_without_the_csrf_token_is_refused(
         f"/join/{workshop.join_code}/contributions", data={"kind": "problem", "text": "ปลอม"}
     )
     assert refused.status_code == 403 and _count(session, Contribution) == 0
+
+
+def test_a_guest_sends_a_problem_with_its_cause_and_words_for_the_vision_the_editor_sees(
+    app_client: Callable[[], TestClient], session: Session, client: TestClient
+) -> None:
+    plan = f.make_plan(session, vision="กระบี่เมืองแห่งการเรียนรู้")
+    workshop = f.make_workshop(session)
+    phone = _guest(app_client, workshop)
+    form = phone.get(f"/join/{workshop.join_code}").text
+    for kind in ("doe_statement", "problem", "vision_phrase", "kra_idea", "kpi_idea"):
+        assert f'value="{kind}"' in form  # every step, from the phone
+    assert 'class="for-kind for-problem"' in form and "for-kind for-resource" in form
+    sent = _send(phone, workshop, text="เด็กเกาะขาดเรียน", detail="เรือไม่วิ่งช่วงมรสุม")
+    assert sent.status_code == 303
+    assert _send(phone, workshop, kind="vision_phrase", text="ทะเลคือห้องเรียน").status_code == 303
+    mine = phone.get(f"/join/{workshop.join_code}").text
+    assert "เรือไม่วิ่งช่วงมรสุม" in mine  # the guest sees the cause they sent
+    board = client.get(f"/areas/krabi/workshops/{workshop.id}").text
+    assert "สาเหตุ" in board and "เรือไม่วิ่งช่วงมรสุม" in board
+    phrase = session.exec(select(Contribution).where(Contribution.kind == "vision_phrase")).one()
+    url = f"/areas/krabi/workshops/{workshop.id}/contributions/{phrase.id}/accept"
+    assert client.post(url, follow_redirects=False).status_code == 303
+    editor = client.get("/areas/krabi/plan").text
+    assert 'id="vision-phrases"' in editor and "ทะเลคือห้องเรียน" in editor
+    session.refresh(plan)
+    assert plan.vision == "กระบี่เมืองแห่งการเรียนรู้"
+    board = client.get(f"/areas/krabi/workshops/{workshop.id}").text
+    assert "/areas/krabi/plan#vision-phrases" in board

@@ -671,7 +671,7 @@ def _demo_workshop(session: Session, area: Area, data: dict[str, Any]) -> None:
             guests[name] = workshops.join(
                 session, workshop=workshop, participant_in={"display_name": name}
             )[0]
-        values = {k: entry.get(k, "") for k in ("kind", "dimension", "text")}
+        values = {k: entry.get(k, "") for k in ("kind", "dimension", "text", "detail")}
         row = workshops.contribute(
             session, workshop=workshop, participant=guests[name], contribution_in=values
         )
@@ -681,8 +681,10 @@ def _demo_workshop(session: Session, area: Area, data: dict[str, Any]) -> None:
         if entry.get("state") == "archived":
             workshops.archive(session, **target)
         elif entry.get("state") == "accepted":
-            if entry["kind"] not in ("resource", "question"):
-                raise ValueError(f"{area.slug} workshop: accept only resources and questions")
+            if entry["kind"] not in ("resource", "question", "vision_phrase"):
+                raise ValueError(
+                    f"{area.slug} workshop: accept only resources, questions and vision phrases"
+                )
             workshops.accept(session, **target)
     workshops.close_session(session, actor=SEED_ACTOR, workshop=workshop)
     if data.get("held_on"):

@@ -90,7 +90,10 @@ def test_the_workshop_round_is_dated_at_the_de_workshop(
     assert workshop.opened_at.astimezone(THAI_TZ).date() == date(2023, 6, 15)
     assert workshop.closed_at is not None and workshop.closed_at > workshop.opened_at
     posts = session.exec(select(Contribution).where(Contribution.session_id == workshop.id)).all()
-    assert len(posts) == 10
+    assert len(posts) == 14
+    assert {p.kind for p in posts} >= {"doe_statement", "problem", "vision_phrase", "kra_idea"}
+    (cause,) = [p.detail for p in posts if p.detail]  # a problem sent with its cause
+    assert "หอพัก" in cause
     assert {p.created_at.astimezone(THAI_TZ).date() for p in posts} == {date(2023, 6, 15)}
     accepted = [p for p in posts if p.state == "accepted" and p.kind == "resource"]
     assert len(accepted) == 3

@@ -126,6 +126,8 @@ ENTITY_VOCABULARY = {
     ("learning_question", "state"): "question_state",
     ("change_proposal", "state"): "proposal_state",
     ("contribution", "kind"): "contribution_kind",
+    ("workshop_vote", "kind"): "contribution_kind",
+    ("workshop_vote", "mode"): "vote_mode",
     ("contribution", "state"): "contribution_state",
     ("org_unit", "kind"): "unit_kind",
     ("data_item", "reported_by"): "unit_kind",

@@ -138,6 +138,8 @@ LABELS: dict[str, dict[str, str]] = {
         "workshop_session": N_("Workshop session"),
         "workshop_participant": N_("Workshop participant"),
         "contribution": N_("Workshop contribution"),
+        "workshop_vote": N_("Workshop vote"),
+        "workshop_ballot": N_("Vote of a participant"),
         "common_indicator": N_("Common indicator"),
         "comment": N_("Comment"),
         "plan_version": N_("Plan version"),
@@ -471,6 +473,10 @@ LABELS: dict[str, dict[str, str]] = {
         "action_idea": N_("Idea for an action"),
         "resource": N_("Resource"),
         "question": N_("Question"),
+    },
+    "vote_mode": {
+        "dots": N_("Dots: several per participant"),
+        "single": N_("One choice per participant"),
     },
     "resource_dimension": {
         "data": N_("Data and information"),

@@ -59,6 +59,7 @@ from app.web import (
     review,
     spreadsheets,
     units,
+    votes,
     workshops,
 )
 from app.web.auth import csrf_guard, get_principal
@@ -133,6 +134,7 @@ def create_app() -> FastAPI:
         spreadsheets,
         history,
         workshops,
+        votes,
         indicators,
         comments,
         learning,

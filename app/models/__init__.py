@@ -96,7 +96,13 @@ from app.models.review import (
     CommonIndicator,
     SeenMark,
 )
-from app.models.workshops import Contribution, WorkshopParticipant, WorkshopSession
+from app.models.workshops import (
+    Contribution,
+    WorkshopBallot,
+    WorkshopParticipant,
+    WorkshopSession,
+    WorkshopVote,
+)
 
 __all__ = [
     "CommitteeMember",
@@ -162,7 +168,9 @@ __all__ = [
     "CommonIndicator",
     "SeenMark",
     "Contribution",
+    "WorkshopBallot",
     "WorkshopParticipant",
+    "WorkshopVote",
     "WorkshopSession",
     "BoundaryPartner",
     "ChangeProposal",

@@ -94,3 +94,40 @@ class Contribution(Versioned, SQLModel, table=True):
     accepted_id: int | None = None
     created_at: datetime = created_at_field()
     version: int = 1
+
+
+class VoteMode(StrEnum):
+    dots = "dots"  # N dots a guest spreads over the items, several on one if they like
+    single = "single"  # one choice a guest may move
+
+
+class WorkshopVote(Versioned, SQLModel, table=True):
+    """A vote the facilitator opens on one column (a kind) or one group of the board: guests
+    vote from their phones; the vote, its ballots and its results stay with the session."""
+
+    __tablename__ = "workshop_vote"
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="workshop_session.id", index=True, ondelete="CASCADE")
+    kind: str | None = Field(default=None, sa_type=sa.String(20))  # a column, or
+    group_label: str | None = Field(default=None, sa_type=sa.String(60))  # a group
+    mode: str = Field(default=VoteMode.dots.value, sa_type=sa.String(10))
+    dots: int = 3  # per guest (1 for a single choice)
+    opened_at: datetime = created_at_field()
+    closed_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    version: int = 1
+
+
+class WorkshopBallot(SQLModel, table=True):
+    """One dot a guest put on a contribution (a single choice: their one dot)."""
+
+    __tablename__ = "workshop_ballot"
+    __table_args__ = (sa.Index("ix_workshop_ballot_vote_participant", "vote_id", "participant_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    vote_id: int = Field(foreign_key="workshop_vote.id", ondelete="CASCADE")
+    participant_id: int = Field(foreign_key="workshop_participant.id", ondelete="CASCADE")
+    contribution_id: int = Field(
+        foreign_key="workshop_contribution.id", index=True, ondelete="CASCADE"
+    )
+    created_at: datetime = created_at_field()

@@ -64,7 +64,7 @@ class Filters:
 UNLISTED = ("comment",)
 # Recorded in the audit trail (who came in, under which name) but not changes to the plan: a
 # guest joining a workshop is a sign-in, and forty of them would bury the plan's history.
-NOT_CHANGES = ("workshop_participant",)
+NOT_CHANGES = ("workshop_participant", "workshop_ballot")  # kept in the trail, not listed
 
 
 def listed() -> Any:

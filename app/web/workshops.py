@@ -25,7 +25,7 @@ from app.db import SessionDep
 from app.i18n import as_utc
 from app.models import Area, WorkshopParticipant, WorkshopSession
 from app.models.base import utcnow
-from app.services import workshops
+from app.services import votes, workshops
 from app.services.access import Permission
 from app.services.errors import Conflict, Msg, NotFound, ValidationFailed
 from app.services.workshops import RateLimited, SessionEnded
@@ -145,10 +145,14 @@ def _board_ctx(
     **extra: Any,
 ) -> dict[str, Any]:
     events = _events_url(request, area)
+    board = workshops.board_view(session, workshop)
     return {
         "area": area,
         "workshop": workshop,
-        "board": workshops.board_view(session, workshop),
+        "board": board,
+        **votes.board_view(votes.latest(session, workshop), board.cards),
+        "vote_values": {},
+        "vote_errors": {},
         "readonly": readonly or not principal.can(Permission.facilitate, area.id),
         "join_url": join_url(request, workshop),
         "live_url": events,  # base.html opens the page's one event stream
@@ -314,9 +318,12 @@ def _guest_page(
     message: Msg | None = None,
     ended: bool = False,
     sent: bool = False,
+    vote_message: Msg | None = None,
     status_code: int = 200,
 ) -> Response:
     ctx = {
+        **votes.guest_view(session, workshop, participant if not ended else None),
+        "vote_message": vote_message,
         "workshop": workshop,
         "area": session.get(Area, workshop.area_id),
         "participant": participant,

@@ -516,3 +516,51 @@ def test_a_guest_sends_a_problem_with_its_cause_and_words_for_the_vision_the_edi
     assert plan.vision == "กระบี่เมืองแห่งการเรียนรู้"
     board = client.get(f"/areas/krabi/workshops/{workshop.id}").text
     assert "/areas/krabi/plan#vision-phrases" in board
+
+
+def test_a_vote_opened_on_the_board_is_cast_from_phones_and_counted_live(
+    app_client: Callable[[], TestClient], session: Session, client: TestClient
+) -> None:
+    f.make_plan(session)
+    workshop = f.make_workshop(session)
+    phone = _guest(app_client, workshop)
+    for text in ("ค่ายภาษา", "ห้องสมุดเคลื่อนที่"):
+        assert _send(phone, workshop, kind="action_idea", text=text).status_code == 303
+    ideas = session.exec(
+        select(Contribution).where(Contribution.kind == "action_idea").order_by(Contribution.id)
+    ).all()
+    board_url = f"/areas/krabi/workshops/{workshop.id}"
+    assert 'id="guest-vote"' not in phone.get(f"/join/{workshop.join_code}").text
+    refused = client.post(f"{board_url}/votes", data={"scope": "", "mode": "dots", "dots": "3"})
+    assert refused.status_code == 422
+    assert "เลือกคอลัมน์หรือกลุ่มที่จะโหวตเพียงหนึ่งอย่าง" in refused.text  # beside the field
+    assert 'aria-describedby="vote-scope-' in refused.text
+    opened = client.post(
+        f"{board_url}/votes",
+        data={"scope": "kind:action_idea", "mode": "dots", "dots": "2"},
+        follow_redirects=False,
+    )
+    assert opened.status_code == 303 and opened.headers["location"].endswith("#vote")
+    slot = phone.get(f"/join/{workshop.join_code}/vote").text  # what the phone's poll brings
+    assert 'id="guest-vote"' in slot and "ห้องสมุดเคลื่อนที่" in slot and "เหลือ 2 จุด" in slot
+    page = phone.get(f"/join/{workshop.join_code}").text
+    vote_url = re.search(r'action="(/join/[^"]+/votes/\d+)"', page).group(1)
+    token = _csrf(page)
+    for _ in range(2):
+        sent = phone.post(
+            vote_url,
+            data={"contribution_id": str(ideas[1].id), "csrf_token": token},
+            follow_redirects=False,
+        )
+        assert sent.status_code == 303
+    third = phone.post(vote_url, data={"contribution_id": str(ideas[0].id), "csrf_token": token})
+    assert third.status_code == 409 and "ท่านใช้จุดครบแล้ว" in third.text
+    board = client.get(board_url).text
+    assert "เปิดโหวตอยู่" in board and "2 จุด" in board
+    assert board.index("ห้องสมุดเคลื่อนที่") < board.index("vote-close-")  # results listed first
+    vote_id = vote_url.rsplit("/", 1)[-1]
+    closed = client.post(f"{board_url}/votes/{vote_id}/close", follow_redirects=False)
+    assert closed.status_code == 303
+    late = phone.post(vote_url, data={"contribution_id": str(ideas[0].id), "csrf_token": token})
+    assert late.status_code == 409 and "การโหวตนี้ปิดแล้ว" in late.text  # nothing changed
+    assert "การโหวตล่าสุด (ปิดแล้ว)" in client.get(board_url).text

@@ -1,0 +1,289 @@
+"""Voting in a workshop session: the facilitator opens a vote on one column (a kind) or one group
+of the board, with N dots per guest or one choice; guests vote from their phones; the counts show
+live on the board (the projector is the board on the wall), and the vote, its ballots and its
+results stay with the session.
+
+One vote is open at a time in a session. A guest's dots are counted with the vote's row locked,
+so two phones of one guest (or two workers) cannot both take the last dot. Every write records
+its audit event and publishes `workshop.changed` like the other workshop writes.
+"""
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field, model_validator
+from sqlalchemy import delete as sql_delete
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from app.i18n import N_
+from app.models import Contribution, WorkshopBallot, WorkshopParticipant, WorkshopSession
+from app.models.base import utcnow
+from app.models.enums import AuditOp
+from app.models.workshops import ContributionKind, ContributionState, VoteMode, WorkshopVote
+from app.schemas import InputModel, MultiFieldError, fail
+from app.services import audit
+from app.services.errors import Conflict, Msg, NotFound, ValidationFailed
+from app.services.validation import validate
+from app.services.workshops import GROUP_MAX, SessionEnded, _commit, guest, is_open
+
+MAX_DOTS = 10
+ONE_OPEN = N_("A vote is open already: close it before opening another.")
+VOTE_CLOSED = N_("This vote has closed: your dots were not changed.")
+NOT_IN_VOTE = N_("This item is not part of the vote.")
+NO_DOTS_LEFT = N_("You have used all your dots. Take one back to move it.")
+NO_DOT_HERE = N_("You have no dot on this item.")
+
+
+def _blank_to_none(value: Any) -> Any:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+class VoteIn(InputModel):
+    """What the facilitator opens: a column (`kind`) or a group (`group_label`), not both."""
+
+    kind: Annotated[ContributionKind | None, BeforeValidator(_blank_to_none)] = None
+    group_label: Annotated[str | None, BeforeValidator(_blank_to_none)] = Field(
+        default=None, max_length=GROUP_MAX
+    )
+    mode: VoteMode = VoteMode.dots
+    dots: Annotated[int, BeforeValidator(_blank_to_none)] = Field(default=3, ge=1, le=MAX_DOTS)
+
+    @model_validator(mode="after")
+    def _one_scope(self) -> "VoteIn":
+        if (self.kind is None) == (self.group_label is None):
+            raise MultiFieldError({"scope": fail("Choose one column or one group to vote on.")})
+        if self.mode == VoteMode.single:
+            self.dots = 1
+        return self
+
+
+@dataclass
+class Tally:
+    """A vote with its counts: dots per contribution, and per guest the dots they used."""
+
+    vote: WorkshopVote
+    counts: Counter = field(default_factory=Counter)  # contribution id -> dots
+    used: Counter = field(default_factory=Counter)  # participant id -> dots used
+    voters: int = 0
+
+    @property
+    def is_open(self) -> bool:
+        return self.vote.closed_at is None
+
+    def left(self, participant_id: int) -> int:
+        return max(self.vote.dots - self.used[participant_id], 0)
+
+
+def in_scope(vote: WorkshopVote, contribution: Contribution) -> bool:
+    """Whether the contribution is one of the vote's items (archived ones never are)."""
+    if contribution.state == ContributionState.archived.value:
+        return False
+    if vote.kind is not None:
+        return contribution.kind == vote.kind
+    return contribution.group_label == vote.group_label
+
+
+def latest(session: Session, workshop: WorkshopSession) -> Tally | None:
+    """The session's newest vote (open or closed) with its counts: two queries."""
+    vote = session.exec(
+        select(WorkshopVote)
+        .where(WorkshopVote.session_id == workshop.id)
+        .order_by(col(WorkshopVote.id).desc())
+    ).first()
+    if vote is None:
+        return None
+    return _tally(session, vote)
+
+
+def _tally(session: Session, vote: WorkshopVote) -> Tally:
+    rows = session.exec(
+        select(WorkshopBallot.contribution_id, WorkshopBallot.participant_id, func.count())
+        .where(WorkshopBallot.vote_id == vote.id)
+        .group_by(WorkshopBallot.contribution_id, WorkshopBallot.participant_id)
+    ).all()
+    tally = Tally(vote)
+    for contribution_id, participant_id, n in rows:
+        tally.counts[contribution_id] += n
+        tally.used[participant_id] += n
+    tally.voters = len(tally.used)
+    return tally
+
+
+def get_vote(session: Session, workshop: WorkshopSession, vote_id: int) -> WorkshopVote:
+    vote = session.get(WorkshopVote, vote_id)
+    if vote is None or vote.session_id != workshop.id:
+        raise NotFound(f"vote/{vote_id}")
+    return vote
+
+
+# ---- the facilitator ------------------------------------------------------------------------
+
+
+def open_vote(
+    session: Session, *, actor: audit.Actor, workshop: WorkshopSession, vote_in: dict[str, Any]
+) -> WorkshopVote:
+    data = validate(VoteIn, vote_in)
+    if not is_open(workshop):
+        raise SessionEnded()
+    locked = session.exec(  # one vote open at a time, whoever clicks first
+        select(WorkshopSession).where(WorkshopSession.id == workshop.id).with_for_update()
+    ).one()
+    already = session.exec(
+        select(WorkshopVote.id).where(
+            WorkshopVote.session_id == locked.id, col(WorkshopVote.closed_at).is_(None)
+        )
+    ).first()
+    if already is not None:
+        session.rollback()
+        raise Conflict(Msg(ONE_OPEN))
+    vote = WorkshopVote(
+        session_id=workshop.id,
+        kind=data.kind.value if data.kind else None,
+        group_label=data.group_label,
+        mode=data.mode.value,
+        dots=data.dots,
+    )
+    session.add(vote)
+    session.flush()
+    _commit(session, actor, workshop, "workshop_vote", vote.id, AuditOp.create, None, vote)
+    return vote
+
+
+def close_vote(
+    session: Session, *, actor: audit.Actor, workshop: WorkshopSession, vote_id: int
+) -> WorkshopVote:
+    """Close the vote; its counts stay. Closing a closed vote changes nothing."""
+    vote = get_vote(session, workshop, vote_id)
+    if vote.closed_at is not None:
+        return vote
+    before = audit.snapshot(vote)
+    vote.closed_at = utcnow()
+    vote.version += 1
+    session.add(vote)
+    tally = _tally(session, vote)
+    after = {**audit.snapshot(vote), "results": {str(k): n for k, n in tally.counts.items()}}
+    _commit(session, actor, workshop, "workshop_vote", vote.id, AuditOp.update, before, after)
+    return vote
+
+
+# ---- the guests -----------------------------------------------------------------------------
+
+
+def cast(
+    session: Session,
+    *,
+    workshop: WorkshopSession,
+    participant: WorkshopParticipant,
+    vote_id: int,
+    contribution_id: int,
+    take_back: bool = False,
+) -> Tally:
+    """Put a dot on the contribution (a single choice: move the guest's one dot there), or take
+    one back. Refused, changing nothing: a closed vote or session, an item outside the vote or
+    another session's, no dot left, no dot to take back."""
+    if participant.session_id != workshop.id:
+        raise NotFound(f"participant/{participant.id}")
+    if not is_open(workshop):
+        raise SessionEnded()
+    vote = session.exec(  # locked: the guest's count and the write go together
+        select(WorkshopVote)
+        .where(WorkshopVote.id == vote_id, WorkshopVote.session_id == workshop.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+    if vote is None:
+        raise NotFound(f"vote/{vote_id}")
+    if vote.closed_at is not None:
+        session.rollback()
+        raise Conflict(Msg(VOTE_CLOSED))
+    item = session.get(Contribution, contribution_id)
+    if item is None or item.session_id != workshop.id or not in_scope(vote, item):
+        session.rollback()
+        raise ValidationFailed({"contribution_id": Msg(NOT_IN_VOTE)})
+    mine = list(
+        session.exec(
+            select(WorkshopBallot)
+            .where(
+                WorkshopBallot.vote_id == vote.id, WorkshopBallot.participant_id == participant.id
+            )
+            .order_by(col(WorkshopBallot.id))
+        ).all()
+    )
+    if take_back:
+        here = [b for b in mine if b.contribution_id == item.id]
+        if not here:
+            session.rollback()
+            raise Conflict(Msg(NO_DOT_HERE))
+        session.exec(sql_delete(WorkshopBallot).where(col(WorkshopBallot.id) == here[-1].id))
+        op, snap = AuditOp.delete, {"vote_id": vote.id, "contribution_id": item.id}
+        before, after = snap, None
+    else:
+        if vote.mode == VoteMode.single.value and mine:  # one choice: it moves
+            session.exec(
+                sql_delete(WorkshopBallot).where(col(WorkshopBallot.id).in_([b.id for b in mine]))
+            )
+        elif len(mine) >= vote.dots:
+            session.rollback()
+            raise Conflict(Msg(NO_DOTS_LEFT))
+        session.add(
+            WorkshopBallot(vote_id=vote.id, participant_id=participant.id, contribution_id=item.id)
+        )
+        op, before, after = AuditOp.create, None, {"vote_id": vote.id, "contribution_id": item.id}
+    session.flush()
+    _commit(session, guest(participant), workshop, "workshop_ballot", vote.id, op, before, after)
+    return _tally(session, vote)
+
+
+def ballots_of(session: Session, vote: WorkshopVote, participant_id: int) -> Counter:
+    """The guest's dots by contribution (what their phone shows)."""
+    rows = session.exec(
+        select(WorkshopBallot.contribution_id, func.count())
+        .where(WorkshopBallot.vote_id == vote.id, WorkshopBallot.participant_id == participant_id)
+        .group_by(WorkshopBallot.contribution_id)
+    ).all()
+    return Counter(dict(rows))
+
+
+def items(session: Session, vote: WorkshopVote) -> list[Contribution]:
+    """The vote's items, oldest first (the order the phone lists them)."""
+    query = select(Contribution).where(
+        Contribution.session_id == vote.session_id,
+        Contribution.state != ContributionState.archived.value,
+    )
+    if vote.kind is not None:
+        query = query.where(Contribution.kind == vote.kind)
+    else:
+        query = query.where(Contribution.group_label == vote.group_label)
+    return list(session.exec(query.order_by(col(Contribution.id))).all())
+
+
+def guest_view(
+    session: Session, workshop: WorkshopSession, participant: WorkshopParticipant | None
+) -> dict[str, Any]:
+    """What a guest's vote section shows: the open vote, its items, the guest's dots (nothing
+    when no vote is open)."""
+    tally = latest(session, workshop) if participant is not None else None
+    if tally is None or not tally.is_open or participant is None:
+        return {"guest_vote": None}
+    return {
+        "guest_vote": tally,
+        "vote_items": items(session, tally.vote),
+        "my_dots": ballots_of(session, tally.vote, participant.id),
+        "dots_left": tally.left(participant.id),
+    }
+
+
+def board_view(tally: Tally | None, cards: list[Any]) -> dict[str, Any]:
+    """What the board shows of the newest vote: the items in its scope, the counts, and the
+    results (contribution, dots) most dots first, from the board's own cards (no query)."""
+    if tally is None:
+        return {"tally": None, "vote_items": set(), "vote_results": []}
+    by_id = {c.contribution.id: c.contribution for c in cards}
+    results = sorted(
+        ((by_id[i], n) for i, n in tally.counts.items() if i in by_id and n),
+        key=lambda pair: (-pair[1], pair[0].id),
+    )
+    scope = {i for i, c in by_id.items() if in_scope(tally.vote, c)}
+    return {"tally": tally, "vote_items": scope, "vote_results": results}

@@ -67,3 +67,42 @@ def test_the_join_pages_fit_a_phone(phone: Page) -> None:
     phone.goto(phone.base_url + "/join/ABCDEFGH")  # an unknown code: the form and a message
     expect(phone.locator("#join-code-error")).to_be_visible()
     assert _phone_problems(phone) == []
+
+
+def test_a_vote_from_a_phone_shows_live_on_the_board(
+    admin_page: Page, browser: object, server: str
+) -> None:
+    board = admin_page
+    code = _open(board, "เวทีโหวต")
+    guest = open_page(browser, server, PHONE)
+    try:
+        guest.goto(f"{server}/join/{code.replace('-', '')}")
+        guest.locator("input[name=display_name]").fill("โต๊ะ 3")
+        follow(guest, guest.locator("form.guest-form button.primary"))
+        for text in ("ค่ายภาษา", "ห้องสมุดเคลื่อนที่"):
+            guest.locator("input[name=kind][value=action_idea]").check()
+            guest.locator("textarea[name=text]").fill(text)
+            guest.locator("form.contribute button[type=submit]").click()
+            expect(guest.locator(".notice")).to_be_visible()
+        board.reload()
+        board.locator(".vote-start summary").click()
+        board.locator("select[name=scope]").select_option("kind:action_idea")
+        board.locator("input[name=dots]").fill("2")
+        follow(board, board.locator(".vote-start button.primary"))
+        expect(board.locator("#vote")).to_contain_text("เปิดโหวตอยู่")
+        guest.reload()  # (its vote section also reloads itself every 20 s)
+        item = guest.locator(".vote-item", has_text="ห้องสมุดเคลื่อนที่")
+        item.locator("button.primary").click()
+        expect(guest.locator(".dots-left")).to_contain_text("เหลือ 1 จุด")
+        item = guest.locator(".vote-item", has_text="ห้องสมุดเคลื่อนที่")
+        item.locator("button.primary").click()
+        expect(guest.locator(".dots-left")).to_contain_text("เหลือ 0 จุด")
+        expect(guest.locator(".vote-item button.primary").first).to_be_disabled()
+        assert _phone_problems(guest) == []
+        shoot(guest, "phone-workshop-vote")
+        expect(board.locator("#vote .vote-results")).to_contain_text("ห้องสมุดเคลื่อนที่", timeout=LIVE)
+        expect(board.locator(".column-action_idea .vote-dots").first).to_be_visible()
+        shoot(board, "workshop-board-vote")
+        assert guest.problems == []
+    finally:
+        guest.context.close()

@@ -26,7 +26,14 @@ from app.schemas import InputModel, MultiFieldError, fail
 from app.services import audit
 from app.services.errors import Conflict, Msg, NotFound, ValidationFailed
 from app.services.validation import validate
-from app.services.workshops import GROUP_MAX, SessionEnded, _commit, guest, is_open
+from app.services.workshops import (
+    GROUP_MAX,
+    SessionEnded,
+    _blank_to_none,
+    _commit,
+    guest,
+    is_open,
+)
 
 MAX_DOTS = 10
 ONE_OPEN = N_("A vote is open already: close it before opening another.")
@@ -34,10 +41,6 @@ VOTE_CLOSED = N_("This vote has closed: your dots were not changed.")
 NOT_IN_VOTE = N_("This item is not part of the vote.")
 NO_DOTS_LEFT = N_("You have used all your dots. Take one back to move it.")
 NO_DOT_HERE = N_("You have no dot on this item.")
-
-
-def _blank_to_none(value: Any) -> Any:
-    return None if isinstance(value, str) and not value.strip() else value
 
 
 class VoteIn(InputModel):

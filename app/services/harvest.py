@@ -3,9 +3,9 @@ what became of each contribution (accepted into the plan as KPI7, into the probl
 the resource inventory, as a learning question; archived; not yet decided), as a workbook and
 as the data of the Thai A4 PDF (templates/workshop/harvest.html).
 
-It reads through `workshops.board_view`, so it issues the board's queries: one for the
+It reads through `workshops.board_view`, so it issues the board's queries (one for the
 contributions with their authors, one per kind of element they became, one for the
-participants, whatever their number.
+participants), and one more for the dots of the session's votes, whatever their number.
 """
 
 from collections import Counter
@@ -15,11 +15,12 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
-from sqlmodel import Session
+from sqlalchemy import func
+from sqlmodel import Session, col, select
 
 from app.i18n import N_, format_datetime, gettext, local_time, localized
 from app.labels import LABELS, label
-from app.models import Area, Contribution, WorkshopSession
+from app.models import Area, Contribution, WorkshopBallot, WorkshopSession, WorkshopVote
 from app.models.base import utcnow
 from app.models.workshops import ContributionState
 from app.services import plans, problems, reflections, resources, safe_sheets, workshops
@@ -61,7 +62,7 @@ class HarvestItem:
     """One contribution and what became of it."""
 
     card: Card
-    votes: int | None = None  # no voting yet: the place for its count, not shown
+    votes: int = 0  # the dots it was given, over every vote of the session
 
     @property
     def contribution(self) -> Contribution:
@@ -182,20 +183,37 @@ class Harvest:
         return tuple(s.value for s in ContributionState)
 
     @property
+    def has_votes(self) -> bool:
+        """Whether anyone put a dot on anything in this session."""
+        return any(item.votes for item in self.items)
+
+    @property
     def has_detail(self) -> bool:
         return hasattr(Contribution, "detail")
 
 
 def harvest(session: Session, workshop: WorkshopSession) -> Harvest:
     board = workshops.board_view(session, workshop)
+    dots = _dots(session, workshop)
     steps = []
     for kind in board.columns:
         cards = [*board.columns[kind], *board.archived.get(kind, [])]
         cards.sort(key=lambda card: (card.contribution.created_at, card.contribution.id or 0))
-        steps.append(Step(kind, [HarvestItem(card) for card in cards]))
+        steps.append(Step(kind, [HarvestItem(card, dots[card.contribution.id]) for card in cards]))
     area = session.get(Area, workshop.area_id)  # the route's dependency loaded it already
     assert area is not None
     return Harvest(workshop, area, board.participants, steps, board.is_open)
+
+
+def _dots(session: Session, workshop: WorkshopSession) -> Counter[int]:
+    """Dots per contribution, over every vote of the session (a single choice is one dot)."""
+    rows = session.exec(
+        select(WorkshopBallot.contribution_id, func.count())
+        .join(WorkshopVote, col(WorkshopVote.id) == WorkshopBallot.vote_id)
+        .where(WorkshopVote.session_id == workshop.id)
+        .group_by(WorkshopBallot.contribution_id)
+    ).all()
+    return Counter(dict(rows))
 
 
 # ---- the workbook ---------------------------------------------------------------------------
@@ -209,6 +227,7 @@ ITEM_COLUMNS = (
     Column("group", N_("Group"), 16),
     Column("author", N_("Posted by"), 20),
     Column("time", N_("Posted at"), 18),
+    Column("votes", N_("Dots"), 10),
     Column("state", N_("State"), 14),
     Column("became", N_("What became of it"), 60),
 )
@@ -230,6 +249,7 @@ def item_rows(harvest: Harvest) -> list[dict[str, Any]]:
                     "group": c.group_label,
                     "author": item.author,
                     "time": format_datetime(c.created_at),
+                    "votes": item.votes,
                     "state": label("contribution_state", c.state),
                     "became": item.became,
                 }
@@ -261,7 +281,8 @@ def workbook(harvest: Harvest) -> bytes:
     taken: set[str] = set()
     sheet = book.active
     sheet.title = sheet_name(gettext("Harvest"), taken)
-    columns = [c for c in ITEM_COLUMNS if c.key != "detail" or harvest.has_detail]
+    shown = {"detail": harvest.has_detail, "votes": harvest.has_votes}
+    columns = [c for c in ITEM_COLUMNS if shown.get(c.key, True)]
     table_sheet(sheet, columns, item_rows(harvest))
     summary = book.create_sheet(sheet_name(gettext("Summary"), taken))
     facts = _facts(harvest)

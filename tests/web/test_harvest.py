@@ -13,10 +13,10 @@ from sqlmodel import Session, select
 
 from app.i18n import format_date, local_time
 from app.models import Contribution, WorkshopSession
-from app.services import workshops
+from app.services import votes, workshops
 from tests import factories as f
 from tests.conftest import QueryCounter, sign_in
-from tests.services.test_harvest import INJECTION, make_harvest_workshop
+from tests.services.test_harvest import CAUSE, INJECTION, make_harvest_workshop
 from tests.web.test_reports import PDF_HEAD, pdf_text
 from tests.web.test_workshops import _guest, _send
 
@@ -77,8 +77,8 @@ def test_the_pdf_is_a_thai_a4_document_of_every_step(client: TestClient, session
     assert "รับเข้าแผนเป็นKPI2" in text
     assert "รับเข้าแผนผังต้นไม้ปัญหา:นักเรียนย้ายโรงเรียนบ่อย" in text
     assert "ถนนเข้าโรงเรียนเป็นหลุมบ่อ" in text and "เก็บเข้าคลังแล้ว" in text
-    assert "ค่ายภาษาไทยช่วงปิดเทอม" in text and "ยังไม่ได้ตัดสิน" in text
-    assert "ผู้ปกครองบ้านคลองม่วง" in text
+    assert "ค่ายภาษาไทยช่วงปิดเทอม" in text and "ยังไม่ได้ตัดสิน" in text and "3จุด" in text
+    assert "ผู้ปกครองบ้านคลองม่วง" in text and "".join(CAUSE.split()) in text
 
 
 def test_without_its_libraries_the_harvest_pdf_says_so(
@@ -113,12 +113,17 @@ def test_the_workbook_costs_the_same_queries_however_many_contributions(
     count_queries.count = 0
     assert client.get(url).status_code == 200
     few = count_queries.count
+    vote = votes.open_vote(
+        session, actor=f.ACTOR, workshop=w.session, vote_in={"kind": "question", "dots": "3"}
+    )
     for n in range(8):
         guest, _ = f.make_guest(session, w.session, f"โต๊ะ {n}")
         for kind in ("kpi_idea", "action_idea", "problem", "resource", "question"):
             extra = {"dimension": "data"} if kind == "resource" else {}
             row = f.make_contribution(session, w.session, guest, kind, text=f"{kind} {n}", **extra)
             workshops.accept(session, actor=f.ACTOR, workshop=w.session, contribution_id=row.id)
+        cast = {"workshop": w.session, "participant": guest, "vote_id": vote.id}
+        votes.cast(session, contribution_id=row.id, **cast)  # the question just posted
     assert session.exec(select(func.count()).select_from(Contribution)).one() == 47
     count_queries.count = 0
     assert client.get(url).status_code == 200

@@ -42,6 +42,7 @@ GONE_FROM_RESOURCES = N_(
     "Accepted into the resource inventory; the resource has been deleted since."
 )
 GONE_QUESTION = N_("Accepted as a learning question; the question has been deleted since.")
+BESIDE_VISION = N_("Offered to the editors beside the vision")  # words for the vision
 KEPT = N_("Accepted and kept on the board.")
 
 TREE, RESOURCES, QUESTIONS = (
@@ -111,6 +112,8 @@ class HarvestItem:
 
     def _accepted_as(self, entity: str | None) -> str:
         title = self.element_title
+        if entity == "plan":  # words for the vision are offered, never written in
+            return gettext(BESIDE_VISION)
         if entity in OUT_OF_PLAN:
             into, gone = OUT_OF_PLAN[entity]
             return gettext(into, title=title) if self.card.element else gettext(gone)

@@ -32,6 +32,7 @@ class Workshop:
     question: int
     archived: int
     undecided: int
+    vision: int
     action: int
 
 
@@ -57,6 +58,7 @@ def make_harvest_workshop(session: Session, slug: str = "krabi") -> Workshop:
         archived=post(parent, "problem", "ถนนเข้าโรงเรียนเป็นหลุมบ่อ"),
         undecided=post(teacher, "action_idea", "ค่ายภาษาไทยช่วงปิดเทอม"),
         action=post(teacher, "action_idea", "ครูพี่เลี้ยงการอ่าน"),
+        vision=post(parent, "vision_phrase", "เด็กกระบี่อ่านออกเขียนได้"),
     )
     # two votes: three dots on the undecided action idea, one choice for the KPI idea
     for vote_in, ballots in (
@@ -76,7 +78,7 @@ def make_harvest_workshop(session: Session, slug: str = "krabi") -> Workshop:
                 contribution_id=contribution_id,
             )
         votes.close_vote(session, actor=f.ACTOR, workshop=workshop, vote_id=vote.id)
-    for contribution_id in (w.kpi_idea, w.problem, w.resource, w.question, w.action):
+    for contribution_id in (w.kpi_idea, w.problem, w.resource, w.question, w.action, w.vision):
         workshops.accept(session, actor=f.ACTOR, workshop=workshop, contribution_id=contribution_id)
     workshops.archive(session, actor=f.ACTOR, workshop=workshop, contribution_id=w.archived)
     workshops.set_group(
@@ -105,7 +107,7 @@ def test_every_contribution_is_harvested_step_by_step_with_what_became_of_it(
     w = make_harvest_workshop(session)
     harvest = harvests.harvest(session, w.session)
     assert [step.kind for step in harvest.steps] == [kind.value for kind in ContributionKind]
-    assert harvest.participants == 2 and harvest.total == 7
+    assert harvest.participants == 2 and harvest.total == 8
     items = _items(harvest)
     kpi = items[w.kpi_idea]
     assert kpi.element_code == "KPI2"
@@ -115,6 +117,7 @@ def test_every_contribution_is_harvested_step_by_step_with_what_became_of_it(
     assert "บัญชีทุนและทรัพยากร" in items[w.resource].became
     assert "คำถามการเรียนรู้" in items[w.question].became
     assert items[w.action].became == "รับแล้ว แต่องค์ประกอบของแผนที่สร้างจากข้อเสนอนี้ถูกลบไปภายหลัง"
+    assert items[w.vision].became == "เสนอให้ผู้แก้ไขแผนพิจารณาคู่กับวิสัยทัศน์"
     assert items[w.archived].became == ARCHIVED
     assert items[w.undecided].became == NOT_DECIDED
     assert items[w.problem].contribution.group_label == "ครู" and items[w.problem].detail == CAUSE
@@ -127,7 +130,7 @@ def test_every_contribution_is_harvested_step_by_step_with_what_became_of_it(
     # oldest first, the archived one in its place
     assert [i.contribution.id for i in problems.items] == [w.problem, w.archived]
     assert problems.counts == {"accepted": 1, "archived": 1}
-    assert harvest.counts == {"accepted": 5, "archived": 1, "new": 1}
+    assert harvest.counts == {"accepted": 6, "archived": 1, "new": 1}
     assert harvest.items[0].time.utcoffset().total_seconds() == 7 * 3600  # Thai wall clock
 
 
@@ -140,7 +143,7 @@ def test_another_sessions_contributions_never_appear(session: Session) -> None:
     stranger, _ = f.make_guest(session, elsewhere, "ครูภูเก็ต")
     f.make_contribution(session, elsewhere, stranger, text="ปัญหาของภูเก็ต")
     texts = {i.contribution.text for i in harvests.harvest(session, w.session).items}
-    assert len(texts) == 7
+    assert len(texts) == 8
     assert not {"ข้อเสนอของอีกรอบหนึ่ง", "ปัญหาของภูเก็ต"} & texts
     assert [i.contribution.text for i in harvests.harvest(session, later).items] == [
         "ข้อเสนอของอีกรอบหนึ่ง"
@@ -156,8 +159,8 @@ def test_the_workbook_has_a_row_per_contribution_and_a_summary(session: Session)
     header = [cell.value for cell in sheet[1]]
     assert header[:3] == ["ขั้นตอน", "ลำดับ", "ข้อความ"]
     rows = [dict(zip(header, [c.value for c in row], strict=True)) for row in sheet.iter_rows(2)]
-    assert len(rows) == 8
-    posted = {"problem", "kpi_idea", "action_idea", "resource", "question"}
+    assert len(rows) == 9
+    posted = {"problem", "kpi_idea", "action_idea", "resource", "question", "vision_phrase"}
     steps = [label("contribution_kind", k) for k in ContributionKind if k in posted]
     assert [step for step, _ in groupby(r["ขั้นตอน"] for r in rows)] == steps  # step by step
     kpi = next(r for r in rows if r["ข้อความ"] == "ร้อยละนักเรียนที่อ่านหนังสือทุกวัน")
@@ -170,10 +173,10 @@ def test_the_workbook_has_a_row_per_contribution_and_a_summary(session: Session)
     assert hostile[2].data_type == "s" and hostile[2].quotePrefix  # shown, never run
     facts = {row[0].value: row[1].value for row in summary.iter_rows(max_row=7)}
     assert facts["รอบประชุมเชิงปฏิบัติการ"] == "เวทีระดมความคิด รอบที่ 1"
-    assert facts["ผู้เข้าร่วม"] == 3 and facts["ข้อเสนอ"] == 8
+    assert facts["ผู้เข้าร่วม"] == 3 and facts["ข้อเสนอ"] == 9
     table = [[c.value for c in row] for row in summary.iter_rows(9)]
     assert table[0] == ["ขั้นตอน", "ใหม่", "รับแล้ว", "เก็บเข้าคลังแล้ว", "รวม"]
-    assert table[-1][1:] == [2, 5, 1, 8]
+    assert table[-1][1:] == [2, 6, 1, 9]
 
 
 def test_the_harvest_reads_in_the_same_queries_however_many_contributions(

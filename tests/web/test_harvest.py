@@ -55,7 +55,7 @@ def test_the_workbook_downloads_with_a_guests_formula_made_inert(
     assert sheet.title == "ผลการระดมความคิด"
     header = [cell.value for cell in sheet[1]]
     rows = [dict(zip(header, row, strict=True)) for row in sheet.iter_rows(2)]
-    assert len(rows) == 8
+    assert len(rows) == 9
     kpi = next(r for r in rows if r["ข้อความ"].value == "ร้อยละนักเรียนที่อ่านหนังสือทุกวัน")
     assert "KPI2" in kpi["สิ่งที่เกิดขึ้นต่อมา"].value
     hostile = next(r for r in rows if r["ข้อความ"].value == INJECTION)
@@ -124,7 +124,7 @@ def test_the_workbook_costs_the_same_queries_however_many_contributions(
             workshops.accept(session, actor=f.ACTOR, workshop=w.session, contribution_id=row.id)
         cast = {"workshop": w.session, "participant": guest, "vote_id": vote.id}
         votes.cast(session, contribution_id=row.id, **cast)  # the question just posted
-    assert session.exec(select(func.count()).select_from(Contribution)).one() == 47
+    assert session.exec(select(func.count()).select_from(Contribution)).one() == 48
     count_queries.count = 0
     assert client.get(url).status_code == 200
     assert count_queries.count == few

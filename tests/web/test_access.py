@@ -295,6 +295,8 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/areas/{slug}/workshops/{workshop_id}/close"): FACILITATE,
     ("POST", "/areas/{slug}/workshops/{workshop_id}/votes"): FACILITATE,
     ("POST", "/areas/{slug}/workshops/{workshop_id}/votes/{vote_id}/close"): FACILITATE,
+    ("GET", "/areas/{slug}/workshops/{workshop_id}/harvest.xlsx"): FACILITATE,
+    ("GET", "/areas/{slug}/workshops/{workshop_id}/harvest.pdf"): FACILITATE,
     ("POST", WORKSHOP_STEP): FACILITATE,
     # guests without an account: the join code is their only key
     ("GET", "/join"): EVERYONE,

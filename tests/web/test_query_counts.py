@@ -72,6 +72,7 @@ NOT_OPENED = {  # GET routes the test does not open, and why
     "area_brief_pdf": "reads as area_brief does (counted), then WeasyPrint",
     "review_briefs_pdf": "reads as review_briefs does (counted), then WeasyPrint",
     "meeting_pdf": "reads as the meeting page does (counted), then WeasyPrint",
+    "workshop_harvest_pdf": "reads as workshop_harvest_xlsx does (counted), then WeasyPrint",
 }
 FRAGMENTS = {"comment_thread"}  # answer htmx only (a browser is sent to the page holding them)
 VARIANTS = (  # pages whose query strings read more, beside their plain URL

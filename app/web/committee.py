@@ -8,7 +8,6 @@ ReadArea; every write EditArea (the area's editors: the committee's secretary), 
 show forms only to them.
 """
 
-import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -20,16 +19,14 @@ from starlette.datastructures import FormData
 from app.db import SessionDep
 from app.i18n import localized, thai_today
 from app.models import Area
-from app.services import committee, reports
+from app.services import committee
 from app.services.access import Permission, Principal
 from app.services.errors import Conflict, Msg, ValidationFailed
-from app.templating import env, render, translate
+from app.templating import env, render
 from app.web.auth import CurrentPrincipal, EditArea, ReadArea
 from app.web.forms import Form, field_int, field_text, redirect
-from app.web.reports import PDF_TYPE
-from app.web.spreadsheets import download
+from app.web.reports import pdf_download
 
-log = logging.getLogger(__name__)
 router = APIRouter(prefix="/areas/{slug}")
 
 TEXT_LIMIT = 20_000
@@ -599,21 +596,12 @@ def meeting_pdf(request: Request, meeting_id: int, area: ReadArea, session: Sess
     members = {m.id: m for m in committee.members(session, area)}
     agencies = {a.id: a for a in committee.agencies(session, area)}
     context = {
-        "request": request,
         "area": area,
         "view": view,
         "members": members,
         "agencies": agencies,
         "title": view.meeting.title,
         "today": thai_today(),
-        "pdf": True,
     }
-    html = env.get_template("committee/minutes.html").render(context)
-    try:
-        body = reports.render_pdf(html)
-    except reports.PDFUnavailable as exc:
-        log.error("PDF renderer unavailable: %s", exc)
-        message = translate(Msg(reports.PDF_UNAVAILABLE))
-        return render(request, "error.html", {"status": 503, "message": message}, status_code=503)
     filename = f"phonlap-{area.slug}-minutes-{view.meeting.held_on.isoformat()}.pdf"
-    return download(body, PDF_TYPE, filename)
+    return pdf_download(request, "committee/minutes.html", context, filename)

@@ -1,24 +1,18 @@
 """A workshop session's harvest, for whoever may facilitate the area: everything contributed,
 step by step, with what became of it, as a workbook (.xlsx) and as a Thai A4 PDF."""
 
-import logging
-
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from app.db import SessionDep
 from app.i18n import thai_today
 from app.services import harvest as harvests
-from app.services import reports
-from app.services.errors import Msg
 from app.services.spreadsheets import XLSX_TYPE
-from app.templating import env, render, translate
 from app.web.auth import FacilitateArea
-from app.web.reports import PDF_TYPE
+from app.web.reports import pdf_download
 from app.web.spreadsheets import download
 from app.web.workshops import Workshop
 
-log = logging.getLogger(__name__)
 router = APIRouter(prefix="/areas/{slug}/workshops/{workshop_id:id}")
 
 
@@ -34,19 +28,7 @@ def harvest_pdf(
     request: Request, area: FacilitateArea, workshop: Workshop, session: SessionDep
 ) -> Response:
     harvest = harvests.harvest(session, workshop)
-    context = {
-        "request": request,
-        "harvest": harvest,
-        "area": area,
-        "title": workshop.title,
-        "today": thai_today(),
-        "pdf": True,
-    }
-    html = env.get_template("workshop/harvest.html").render(context)
-    try:
-        body = reports.render_pdf(html)
-    except reports.PDFUnavailable as exc:
-        log.error("PDF renderer unavailable: %s", exc)
-        message = translate(Msg(reports.PDF_UNAVAILABLE))
-        return render(request, "error.html", {"status": 503, "message": message}, status_code=503)
-    return download(body, PDF_TYPE, harvests.file_stem(harvest) + ".pdf")
+    context = {"harvest": harvest, "area": area, "title": workshop.title, "today": thai_today()}
+    return pdf_download(
+        request, "workshop/harvest.html", context, harvests.file_stem(harvest) + ".pdf"
+    )

@@ -94,15 +94,22 @@ def briefs_pdf(request: Request, session: SessionDep, principal: SignedIn) -> Re
 
 
 def _pdf(request: Request, briefs: list[reports.Brief], title: str, filename: str) -> Response:
-    context = {"request": request, "briefs": briefs, "title": title, "today": _today(), "pdf": True}
-    html = env.get_template("reports/brief_document.html").render(context)
+    context = {"briefs": briefs, "title": title, "today": _today()}
+    return pdf_download(request, "reports/brief_document.html", context, filename)
+
+
+def pdf_download(
+    request: Request, template: str, context: dict[str, Any], filename: str
+) -> Response:
+    """A Thai A4 PDF of `template` as a download, or 503 with a page saying why when the
+    renderer's system libraries are missing (the briefs, the minutes, the workshop harvest)."""
+    html = env.get_template(template).render({"request": request, "pdf": True, **context})
     try:
         body = reports.render_pdf(html)
     except reports.PDFUnavailable as exc:
         log.error("PDF renderer unavailable: %s", exc)
         message = translate(Msg(reports.PDF_UNAVAILABLE))
-        context = {"status": 503, "message": message}
-        return render(request, "error.html", context, status_code=503)
+        return render(request, "error.html", {"status": 503, "message": message}, status_code=503)
     return download(body, PDF_TYPE, filename)
 
 

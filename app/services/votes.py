@@ -234,6 +234,19 @@ def cast(
             WorkshopBallot(vote_id=vote.id, participant_id=participant.id, contribution_id=item.id)
         )
         op, before, after = AuditOp.create, None, {"vote_id": vote.id, "contribution_id": item.id}
+        session.flush()
+        # counted again after the write: SQLite has no row lock, but a writer holds the database
+        # until it commits, so a dot another request of this guest added meanwhile shows here
+        held = session.exec(
+            select(func.count())
+            .select_from(WorkshopBallot)
+            .where(
+                WorkshopBallot.vote_id == vote.id, WorkshopBallot.participant_id == participant.id
+            )
+        ).one()
+        if held > vote.dots:
+            session.rollback()
+            raise Conflict(Msg(NO_DOTS_LEFT))
     session.flush()
     _commit(session, guest(participant), workshop, "workshop_ballot", vote.id, op, before, after)
     return _tally(session, vote)

@@ -248,7 +248,17 @@ def cast(
             session.rollback()
             raise Conflict(Msg(NO_DOTS_LEFT))
     session.flush()
-    _commit(session, guest(participant), workshop, "workshop_ballot", vote.id, op, before, after)
+    _commit(
+        session,
+        guest(participant),
+        workshop,
+        "workshop_ballot",
+        vote.id,
+        op,
+        before,
+        after,
+        change="vote.cast",
+    )
     return _tally(session, vote)
 
 

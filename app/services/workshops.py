@@ -231,6 +231,19 @@ def contribution_counts(session: Session, session_ids: list[int]) -> dict[int, i
     return dict(session.exec(query).all())
 
 
+def column_counts(session: Session, workshop: WorkshopSession) -> dict[str, int]:
+    """Cards per column (archived ones apart), for a board that appended the newest only."""
+    query = (
+        select(Contribution.kind, func.count())
+        .where(
+            Contribution.session_id == workshop.id,
+            Contribution.state != ContributionState.archived.value,
+        )
+        .group_by(Contribution.kind)
+    )
+    return dict(session.exec(query).all())
+
+
 def participant_by_token(
     session: Session, workshop: WorkshopSession, token: str | None
 ) -> WorkshopParticipant | None:
@@ -284,6 +297,7 @@ class Board:
     groups: dict[str, int] = field(default_factory=dict)  # group label -> cards in it
     participants: int = 0
     is_open: bool = True
+    last_id: int = 0  # the newest contribution's id: a board asks for what came after it
 
     @property
     def cards(self) -> list[Card]:
@@ -298,15 +312,20 @@ class Board:
         return len(self.cards)
 
 
-def board_view(session: Session, workshop: WorkshopSession) -> Board:
-    rows = session.exec(
+def board_view(session: Session, workshop: WorkshopSession, *, after: int | None = None) -> Board:
+    """The whole board, or (`after`) only the contributions newer than that id: what a board on
+    a screen appends when guests post, instead of reloading hundreds of cards."""
+    query = (
         select(Contribution, WorkshopParticipant.display_name)
         .join(WorkshopParticipant, col(WorkshopParticipant.id) == Contribution.participant_id)
         .where(Contribution.session_id == workshop.id)
         .order_by(col(Contribution.created_at).desc(), col(Contribution.id).desc())
-    ).all()
+    )
+    if after is not None:
+        query = query.where(col(Contribution.id) > after)
+    rows = session.exec(query).all()
     elements = _accepted_elements(session, [c for c, _ in rows])
-    board = Board(workshop, is_open=is_open(workshop))
+    board = Board(workshop, is_open=is_open(workshop), last_id=after or 0)
     board.columns = {kind.value: [] for kind in ContributionKind}
     board.archived = {kind.value: [] for kind in ContributionKind}
     for contribution, name in rows:
@@ -314,6 +333,7 @@ def board_view(session: Session, workshop: WorkshopSession) -> Board:
         card = Card(contribution, name, elements.get(key))
         archived = contribution.state == ContributionState.archived
         (board.archived if archived else board.columns)[contribution.kind].append(card)
+        board.last_id = max(board.last_id, contribution.id or 0)
         if contribution.group_label:
             board.groups[contribution.group_label] = (
                 board.groups.get(contribution.group_label, 0) + 1
@@ -620,7 +640,15 @@ def join(
     session.flush()
     after = {"session_id": workshop.id, "display_name": row.display_name}
     _commit(
-        session, guest(row), workshop, "workshop_participant", row.id, AuditOp.create, None, after
+        session,
+        guest(row),
+        workshop,
+        "workshop_participant",
+        row.id,
+        AuditOp.create,
+        None,
+        after,
+        change="participant.joined",
     )
     return row, token
 
@@ -665,7 +693,15 @@ def contribute(
     session.add(row)
     session.flush()
     _commit(
-        session, guest(participant), workshop, "contribution", row.id, AuditOp.create, None, row
+        session,
+        guest(participant),
+        workshop,
+        "contribution",
+        row.id,
+        AuditOp.create,
+        None,
+        row,
+        change="contribution.created",
     )
     return row
 
@@ -715,8 +751,12 @@ def _commit(
     before: dict[str, Any] | None,
     after: SQLModel | dict[str, Any] | None,
     reason: str | None = None,
+    change: str = "workshop.changed",
 ) -> None:
-    """The tail of every workshop write (see `audit.commit`)."""
+    """The tail of every workshop write (see `audit.commit`). `change` names the live event:
+    `workshop.changed` makes boards reload whole; the frequent guest writes have their own
+    (`participant.joined`, `contribution.created`, `vote.cast`) so that boards fetch only what
+    is new (see `board_view`'s `after`)."""
     audit.commit(
         session,
         actor=actor,
@@ -728,7 +768,7 @@ def _commit(
         after=audit.snapshot(after) if isinstance(after, SQLModel) else after,
         reason=reason,
         publish={
-            "type": "workshop.changed",
+            "type": change,
             "session_id": workshop.id,
             "entity": entity_type,
             "id": entity_id,

@@ -11,10 +11,11 @@ principal, so guests reach nothing but their own session's page. CSRF works for 
 everyone: their first visit gets the seed cookie, their forms carry the token.
 """
 
+from types import SimpleNamespace
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 from starlette.routing import NoMatchFound
@@ -182,9 +183,34 @@ def workshop_board_fragment(
     session: SessionDep,
     principal: CurrentPrincipal,
     readonly: bool = False,
+    part: Annotated[str | None, Query(max_length=10)] = None,
+    after: Annotated[int, Query(ge=0, le=2**62)] = 0,
 ) -> Response:
     """The board alone, for live reloads; `readonly=1` (and anyone who cannot facilitate) gets
-    it without buttons, as on a projector."""
+    it without buttons, as on a projector. While guests post and vote, a board on a screen
+    asks for a part only: `part=new` the cards newer than `after` (appended where they belong,
+    with the counts), `part=vote` the vote's panel and dots."""
+    readonly = readonly or not principal.can(Permission.facilitate, area.id)
+    base = {"area": area, "workshop": workshop, "readonly": readonly, "card_errors": {}}
+    if part == "new":
+        board = workshops.board_view(session, workshop, after=after)
+        ctx = {
+            **base,
+            "board": board,
+            **votes.board_view(votes.latest(session, workshop), board.cards),
+            "column_counts": workshops.column_counts(session, workshop),
+            "total": workshops.contribution_counts(session, [workshop.id]).get(workshop.id, 0),
+        }
+        return render(request, "workshop/_board_new.html", ctx)
+    if part == "vote":
+        tally = votes.latest(session, workshop)
+        cards = (
+            [SimpleNamespace(contribution=c) for c in votes.items(session, tally.vote)]
+            if tally
+            else []
+        )
+        ctx = {**base, **votes.board_view(tally, cards), "oob": True}
+        return render(request, "workshop/_vote_panel.html", ctx)
     ctx = _board_ctx(request, session, area, workshop, principal, readonly=readonly)
     return render(request, "workshop/_board.html", ctx)
 

@@ -147,6 +147,16 @@
     if (!elt || !elt.phonlapSeq || !target || event.detail.xhr.status >= 400) { return; }
     if (newestForRow[target.id] > elt.phonlapSeq) { event.detail.shouldSwap = false; }
   });
+  // A workshop board appends the newest cards (part=new); one answered late, after the whole
+  // board reloaded, can bring a card that is already there: keep one of each.
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    var list = event.detail.target;
+    if (!list || !list.matches || !list.matches("ol.cards")) { return; }
+    var seen = {};
+    Array.prototype.slice.call(list.children).forEach(function (card) {
+      if (card.id && seen[card.id]) { card.remove(); } else if (card.id) { seen[card.id] = true; }
+    });
+  });
   // A saved cell brings back its whole KPI row; text being typed in another cell of that row
   // is carried over into the new row and saved when the person leaves the cell.
   var typing = null;

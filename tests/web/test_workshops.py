@@ -564,3 +564,46 @@ def test_a_vote_opened_on_the_board_is_cast_from_phones_and_counted_live(
     late = phone.post(vote_url, data={"contribution_id": str(ideas[0].id), "csrf_token": token})
     assert late.status_code == 409 and "การโหวตนี้ปิดแล้ว" in late.text  # nothing changed
     assert "การโหวตล่าสุด (ปิดแล้ว)" in client.get(board_url).text
+
+
+def test_a_board_on_a_screen_fetches_only_the_new_cards_and_the_votes_dots(
+    app_client: Callable[[], TestClient], session: Session, client: TestClient
+) -> None:
+    """While guests post and vote, the board appends the newest cards (`part=new`) and swaps
+    the vote's panel and dots (`part=vote`) instead of reloading hundreds of cards."""
+    workshop = f.make_workshop(session)
+    phone = _guest(app_client, workshop)
+    _send(phone, workshop, kind="kpi_idea", text="ร้อยละนักเรียนอ่านออก")
+    url = f"/areas/krabi/workshops/{workshop.id}/board"
+    board = client.get(url, headers=HX).text
+    first = session.exec(select(Contribution)).one()
+    assert f'id="board-after-{workshop.id}" name="after" value="{first.id}"' in board
+    assert 'hx-trigger="sse:contribution, sse:participant"' in board
+    _send(phone, workshop, kind="kpi_idea", text="จำนวนห้องสมุดชุมชน")
+    _guest(app_client, workshop, "ผู้ปกครอง")
+    new = client.get(url, params={"part": "new", "after": first.id}, headers=HX).text
+    assert "จำนวนห้องสมุดชุมชน" in new and "ร้อยละนักเรียนอ่านออก" not in new
+    assert f'hx-swap-oob="afterbegin:#cards-{workshop.id}-kpi_idea"' in new
+    assert f'<span class="count" id="count-{workshop.id}-kpi_idea" hx-swap-oob="true">(2)' in new
+    assert f'id="board-participants-{workshop.id}" hx-swap-oob="true">2<' in new
+    second = session.exec(select(func.max(Contribution.id))).one()
+    assert f'name="after" value="{second}" hx-swap-oob="true"' in new
+    assert "เพิ่มเข้าแผนเป็นตัวชี้วัด" in new  # the facilitator's tools on the new card
+    readonly = client.get(url, params={"part": "new", "after": first.id, "readonly": "true"}).text
+    assert "จำนวนห้องสมุดชุมชน" in readonly and "csrf_token" not in readonly
+    nothing = client.get(url, params={"part": "new", "after": second}, headers=HX).text
+    assert "<li" not in nothing and f'value="{second}"' in nothing
+    client.post(
+        url.removesuffix("/board") + "/votes",
+        data={"scope": "kind:kpi_idea", "mode": "dots", "dots": "3"},
+    )
+    page = phone.get(f"/join/{workshop.join_code}").text
+    vote_url = re.search(r'action="(/join/[^"]+/votes/\d+)"', page).group(1)
+    for _ in range(2):
+        phone.post(vote_url, data={"contribution_id": str(first.id), "csrf_token": _csrf(page)})
+    panel = client.get(url, params={"part": "vote"}, headers=HX).text
+    assert "เปิดโหวตอยู่" in panel and "ร้อยละนักเรียนอ่านออก" in panel  # the results
+    assert f'<p class="vote-dots" id="dots-{first.id}" hx-swap-oob="true">' in panel
+    assert re.search(rf'id="dots-{first.id}".*?2 จุด', panel)
+    assert re.search(rf'id="dots-{second}".*?0 จุด', panel)
+    assert client.get(url, params={"part": "new", "after": "-1"}).status_code == 404  # names nothing

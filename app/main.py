@@ -13,6 +13,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
@@ -227,6 +228,18 @@ def _error_handlers(app: FastAPI) -> None:
         if _is_api(request):
             return json_error(exc.status_code, str(exc))
         return _error(request, exc.status_code)
+
+    @app.exception_handler(OperationalError)
+    async def busy(request: Request, exc: OperationalError) -> Response:
+        # SQLite: a write waited longer than its busy timeout for another one (a hall of guests
+        # posting at once on a slow machine). Nothing was written: say so, and when to retry.
+        if "database is locked" not in str(exc.orig):
+            return await crash(request, exc)
+        log.warning("database busy on %s %s", request.method, request.url.path)
+        message = Msg("Phonlap is very busy right now. Nothing was saved: try again in a moment.")
+        response = _error(request, 503, message)
+        response.headers["Retry-After"] = "2"
+        return response
 
     @app.exception_handler(Exception)
     async def crash(request: Request, exc: Exception) -> Response:

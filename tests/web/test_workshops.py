@@ -606,4 +606,26 @@ def test_a_board_on_a_screen_fetches_only_the_new_cards_and_the_votes_dots(
     assert f'<p class="vote-dots" id="dots-{first.id}" hx-swap-oob="true">' in panel
     assert re.search(rf'id="dots-{first.id}".*?2 จุด', panel)
     assert re.search(rf'id="dots-{second}".*?0 จุด', panel)
-    assert client.get(url, params={"part": "new", "after": "-1"}).status_code == 404  # names nothing
+    assert (
+        client.get(url, params={"part": "new", "after": "-1"}).status_code == 404
+    )  # names nothing
+
+
+def test_a_post_that_waited_too_long_for_sqlite_gets_a_busy_message_not_a_crash(
+    app_client: Callable[[], TestClient], session: Session, monkeypatch
+) -> None:
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    workshop = f.make_workshop(session)
+    phone = _guest(app_client, workshop)
+
+    def locked(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise OperationalError("INSERT", {}, sqlite3.OperationalError("database is locked"))
+
+    monkeypatch.setattr(workshops, "contribute", locked)
+    answer = _send(phone, workshop, text="ครูขาดแคลน")
+    assert answer.status_code == 503 and answer.headers["retry-after"] == "2"
+    assert "ไม่มีสิ่งใดถูกบันทึก" in answer.text and "Traceback" not in answer.text
+    assert _count(session, Contribution) == 0

@@ -32,7 +32,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("key", sa.String(length=120), nullable=False),
         sa.Column("area_id", sa.Integer(), nullable=True),
-        sa.Column("params", sa.JSON(), nullable=True),
+        sa.Column("params", sa.JSON(), nullable=False),
         sa.Column("link", sa.String(length=500), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("read_at", sa.DateTime(timezone=True), nullable=True),

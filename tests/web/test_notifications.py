@@ -2,7 +2,9 @@
 (aiosmtpd), exactly once; and the person's notification list and settings."""
 
 import socket
+import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -10,8 +12,11 @@ from email.message import EmailMessage
 import pytest
 from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from app import cli
+from app.config import get_settings
 from app.i18n import THAI_TZ
 from app.models import Notification, User
 from app.models.base import utcnow
@@ -263,3 +268,55 @@ def test_the_notification_page_lists_marks_read_and_saves_settings(
     assert good.status_code == 303
     saved = notifications.settings_of(session, editor.id)
     assert saved.reply == "off" and saved.language == "en"
+
+
+def test_two_parallel_runs_make_and_send_each_notification_once(
+    engine: Engine, session: Session, inbox: Inbox, smtp_server: tuple[Inbox, int]
+) -> None:
+    reviewer = f.make_user(session, "reviewer")
+    editors = [f.make_user(session, "editor", "krabi") for _ in range(3)]
+    asked = _comment(session, reviewer, "ค่าปี 2567 มาจากแหล่งใด")
+    for editor in editors:
+        _comment(session, editor, "จากรายงานของ สพป.", asked)
+    barrier = threading.Barrier(2)
+
+    def run() -> tuple[int, int]:
+        with Session(engine, expire_on_commit=False) as own:
+            barrier.wait()
+            made = notifications.collect(own)
+            mailer = Mailer(host="127.0.0.1", port=smtp_server[1], timeout=5)
+            return made, notifications.deliver(own, mailer=mailer).sent
+
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda _: run(), range(2)))
+
+    # the reviewer and the first two editors hear of later replies: 3 + 2 + 1
+    assert sum(made for made, _ in results) == 6 == len(session.exec(select(Notification)).all())
+    assert sum(sent for _, sent in results) == 6 == len(inbox.mails)
+
+
+def test_the_remind_command_prints_what_it_did(
+    database_url: str,
+    session: Session,
+    smtp_server: tuple[Inbox, int],
+    inbox: Inbox,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    reviewer = f.make_user(session, "reviewer")
+    editor = f.make_user(session, "editor", "krabi")
+    asked = _comment(session, editor, "ขอคำแนะนำเรื่องเป้าหมาย")
+    _comment(session, reviewer, "ดูตัวชี้วัดกลาง ป.1", asked)
+    monkeypatch.setenv("PHONLAP_DATABASE_URL", database_url)
+    monkeypatch.setenv("PHONLAP_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("PHONLAP_SMTP_PORT", str(smtp_server[1]))
+    get_settings.cache_clear()
+    try:
+        assert cli.main(["remind"]) == 0
+        assert cli.main(["remind"]) == 0
+    finally:
+        get_settings.cache_clear()
+    out = capsys.readouterr().out
+    assert "reminders: 1 new" in out and "mail: 1 sent (1 reminders), 0 failed" in out
+    assert "reminders: 0 new" in out and "mail: 0 sent" in out
+    assert len(inbox.to(editor)) == 1

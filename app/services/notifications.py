@@ -25,6 +25,7 @@ parallel `deliver`s never send the same row; a row is marked sent only after the
 accepted the mail.
 """
 
+import contextlib
 import logging
 import random
 import re
@@ -125,12 +126,16 @@ def _default_setting(user_id: int) -> NotificationSetting:
 
 def _settings_for(session: Session, user_ids: Iterable[int]) -> dict[int, NotificationSetting]:
     ids = sorted(set(user_ids))
-    found = {
-        s.user_id: s
-        for s in session.exec(
-            select(NotificationSetting).where(col(NotificationSetting.user_id).in_(ids))
-        ).all()
-    } if ids else {}
+    found = (
+        {
+            s.user_id: s
+            for s in session.exec(
+                select(NotificationSetting).where(col(NotificationSetting.user_id).in_(ids))
+            ).all()
+        }
+        if ids
+        else {}
+    )
     return {i: found.get(i) or _default_setting(i) for i in ids}
 
 
@@ -203,9 +208,7 @@ class People:
         return [
             p
             for p in self.principals.values()
-            if any(
-                g.area_id == area_id and (roles is None or g.role in roles) for g in p.grants
-            )
+            if any(g.area_id == area_id and (roles is None or g.role in roles) for g in p.grants)
         ]
 
 
@@ -276,8 +279,12 @@ def _overdue(session: Session, people: People, now: datetime) -> list[Candidate]
                         Kind.overdue,
                         f"overdue:{item.kpi_id}:{period}",
                         area.id,
-                        {**_area_params(area), "code": item.code, "name": item.name,
-                         "period": period},
+                        {
+                            **_area_params(area),
+                            "code": item.code,
+                            "name": item.name,
+                            "period": period,
+                        },
                         f"/areas/{area.slug}/progress/kpis/{item.kpi_id}",
                     )
                 )
@@ -340,8 +347,9 @@ def _round(event: AuditEvent, area: Area, people: People) -> list[Candidate]:
         "actor": _actor_name(people, event),
     }
     return [
-        Candidate(p.user.id, kind, f"round:{event.id}", area.id, params,
-                  f"/areas/{area.slug}/progress")
+        Candidate(
+            p.user.id, kind, f"round:{event.id}", area.id, params, f"/areas/{area.slug}/progress"
+        )
         for p in people.holding(area.id, {Role.editor})
         if p.user.id != event.actor_id
     ]
@@ -356,9 +364,7 @@ def _comment(
     internal_only = after.get("visibility") == "reviewers"
 
     def may_read(p: Principal) -> bool:
-        return p.can(Permission.read, area.id) and (
-            not internal_only or comments.sees_internal(p)
-        )
+        return p.can(Permission.read, area.id) and (not internal_only or comments.sees_internal(p))
 
     body = str(after.get("body") or "")
     params = {
@@ -418,8 +424,14 @@ def _workshops(session: Session, people: People, now: datetime) -> list[Candidat
         for principal in people.holding(area.id):
             if principal.user.id != workshop.opened_by:
                 out.append(
-                    Candidate(principal.user.id, Kind.workshop, f"workshop:{workshop.id}",
-                              area.id, params, f"/join/{workshop.join_code}")
+                    Candidate(
+                        principal.user.id,
+                        Kind.workshop,
+                        f"workshop:{workshop.id}",
+                        area.id,
+                        params,
+                        f"/join/{workshop.join_code}",
+                    )
                 )
     return out
 
@@ -449,8 +461,14 @@ def _store(session: Session, people: People, found: list[Candidate], now: dateti
             with session.begin_nested():  # a parallel run got there first: not twice
                 session.add(
                     Notification(
-                        user_id=user_id, kind=c.kind.value, key=key, area_id=c.area_id,
-                        params=c.params, link=c.link, created_at=now, delivery=how.value,
+                        user_id=user_id,
+                        kind=c.kind.value,
+                        key=key,
+                        area_id=c.area_id,
+                        params=c.params,
+                        link=c.link,
+                        created_at=now,
+                        delivery=how.value,
                     )
                 )
             made += 1
@@ -497,7 +515,8 @@ def text(n: Notification, locale: str) -> tuple[str, str]:
         until = datetime.fromisoformat(p["until"]) if p.get("until") else None
         subject = t(N_("A workshop is open in %(area)s: %(title)s")) % fill
         body = t(N_("Join with the code %(code)s until %(until)s.")) % {
-            **fill, "until": format_datetime(until, locale)
+            **fill,
+            "until": format_datetime(until, locale),
         }
     else:
         subject, body = kind, ""
@@ -603,10 +622,8 @@ class Mailer:
 
     def close(self) -> None:
         if self._smtp is not None:
-            try:
+            with contextlib.suppress(OSError, smtplib.SMTPException):
                 self._smtp.quit()
-            except (OSError, smtplib.SMTPException):
-                pass
             self._smtp = None
 
 
@@ -628,9 +645,7 @@ def deliver(
         return done
     settings = get_settings()
     lease = (now + LEASE).replace(microsecond=random.randrange(1_000_000))
-    due = or_(
-        col(Notification.next_attempt_at).is_(None), col(Notification.next_attempt_at) <= now
-    )
+    due = or_(col(Notification.next_attempt_at).is_(None), col(Notification.next_attempt_at) <= now)
     pending = and_(col(Notification.sent_at).is_(None), due)
     claimed = _claim(session, and_(pending, Notification.delivery == Mode.now.value), lease)
     digest_users = _digest_users(session, now, settings.digest_hour)
@@ -646,10 +661,20 @@ def deliver(
         )
     if not claimed:
         return done
-    users = {u.id: u for u in session.exec(
-        select(User).where(col(User.id).in_({n.user_id for n in claimed}))
-    ).all()}
+    users = {
+        u.id: u
+        for u in session.exec(
+            select(User).where(col(User.id).in_({n.user_id for n in claimed}))
+        ).all()
+    }
     prefs = _settings_for(session, users)
+    turned_off = [n for n in claimed if mode(prefs[n.user_id], n.kind) == Mode.off]
+    for n in turned_off:  # turned off since: listed in the app, never mailed
+        n.delivery, n.next_attempt_at = "none", None
+        session.add(n)
+    session.commit()
+    off_ids = {n.id for n in turned_off}
+    claimed = [n for n in claimed if n.id not in off_ids]
     batches: list[list[Notification]] = [[n] for n in claimed if n.delivery == Mode.now]
     digests: dict[int, list[Notification]] = defaultdict(list)
     for n in claimed:
@@ -752,7 +777,11 @@ def backoff(attempts: int) -> timedelta:
 
 
 def _message(
-    user: User, batch: list[Notification], locale: str, now: datetime, sender: str,
+    user: User,
+    batch: list[Notification],
+    locale: str,
+    now: datetime,
+    sender: str,
     settings: Settings,
 ) -> EmailMessage:
     t = translations(locale).gettext
@@ -768,7 +797,8 @@ def _message(
         subject = text(batch[0], locale)[0]
     else:
         subject = t(N_("Phonlap: %(count)s reminders, %(date)s")) % {
-            "count": len(batch), "date": format_date(now, locale)
+            "count": len(batch),
+            "date": format_date(now, locale),
         }
     message = EmailMessage()
     message["Subject"] = subject

@@ -85,9 +85,7 @@ def notification_read(
 ) -> Response:
     """Mark it read and follow its link (the person's own only: another's changes nothing)."""
     assert principal.user is not None and principal.user.id is not None
-    notifications.mark_read(
-        session, user_id=principal.user.id, notification_id=notification_id
-    )
+    notifications.mark_read(session, user_id=principal.user.id, notification_id=notification_id)
     own = notifications.own(session, user_id=principal.user.id, notification_id=notification_id)
     link = own.link if own else None
     target = link if link and link.startswith("/") else request.url_for("notifications").path

@@ -135,7 +135,9 @@ def test_a_returned_round_mails_the_areas_editors_at_once_in_their_language(
     krabi = f.area(session)
     who = accounts.principal_for(session, reviewer).actor
     for step, why in (("submit", ""), ("return", "ขอหลักฐานผลการอ่านเพิ่ม")):
-        reviews.step_round(session, actor=who, area=krabi, period="AY2566", action=step, comment=why)
+        reviews.step_round(
+            session, actor=who, area=krabi, period="AY2566", action=step, comment=why
+        )
 
     remind()
     remind()
@@ -179,15 +181,20 @@ def test_off_tells_nothing_and_the_digest_bundles_the_rest(
     notifications.save_settings(
         session,
         principal=accounts.principal_for(session, editor),
-        settings_in={**notifications.DEFAULTS, "returned": "off", "reply": "digest",
-                     "language": "th"},
+        settings_in={
+            **notifications.DEFAULTS,
+            "returned": "off",
+            "reply": "digest",
+            "language": "th",
+        },
     )
     asked = _comment(session, editor, "ค่าปี 2566 ยังไม่ครบ")
     _comment(session, reviewer, "ส่งเพิ่มได้ภายในสิ้นเดือน", asked)
     krabi = f.area(session)
     for step, why in (("submit", ""), ("return", "ขอหลักฐาน")):
-        reviews.step_round(session, actor=f.ACTOR, area=krabi, period="AY2566", action=step,
-                           comment=why)
+        reviews.step_round(
+            session, actor=f.ACTOR, area=krabi, period="AY2566", action=step, comment=why
+        )
 
     remind(_tomorrow_morning())
 
@@ -320,3 +327,23 @@ def test_the_remind_command_prints_what_it_did(
     assert "reminders: 1 new" in out and "mail: 1 sent (1 reminders), 0 failed" in out
     assert "reminders: 0 new" in out and "mail: 0 sent" in out
     assert len(inbox.to(editor)) == 1
+
+
+def test_turning_a_kind_off_stops_its_mails_still_waiting(
+    session: Session, inbox: Inbox, remind: Callable[..., tuple[int, int]]
+) -> None:
+    reviewer = f.make_user(session, "reviewer")
+    editor = f.make_user(session, "editor", "krabi")
+    asked = _comment(session, editor, "ขอทราบที่มาของค่าเป้าหมาย")
+    _comment(session, reviewer, "จากแผนกลยุทธ์จังหวัด", asked)
+    assert notifications.collect(session) == 1  # made, not yet mailed
+    notifications.save_settings(
+        session,
+        principal=accounts.principal_for(session, editor),
+        settings_in={**notifications.DEFAULTS, "reply": "off", "language": "th"},
+    )
+
+    assert remind() == (0, 0)
+    assert not inbox.mails
+    [row] = session.exec(select(Notification)).all()
+    assert row.delivery == "none" and row.sent_at is None  # still listed in the app

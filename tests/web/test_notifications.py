@@ -17,13 +17,13 @@ from sqlmodel import Session, select
 
 from app import cli
 from app.config import get_settings
-from app.i18n import THAI_TZ
+from app.i18n import THAI_TZ, be_year
 from app.models import Notification, User
 from app.models.base import utcnow
 from app.services import accounts, comments, notifications, reviews
 from app.services.notifications import Mailer
 from tests import factories as f
-from tests.conftest import sign_in
+from tests.conftest import QueryCounter, sign_in
 
 
 class Inbox:
@@ -115,6 +115,7 @@ def test_an_overdue_value_reminds_its_editor_once_in_the_digest(
     [mail] = inbox.to(editor)
     text = _text(mail)
     assert f"แจ้งเตือน {made} รายการ" in str(mail["Subject"])
+    assert str(be_year(morning.year)) in str(mail["Subject"])  # the day, in B.E.
     assert "KPI11" in text and "ปีการศึกษา 2566" in text and "ปีการศึกษา 2567" in text
     assert "/areas/krabi/progress/kpis/" in text and "KPI9" not in text
     assert not inbox.to(viewer) and not inbox.to(other)  # not theirs to enter
@@ -347,3 +348,49 @@ def test_turning_a_kind_off_stops_its_mails_still_waiting(
     assert not inbox.mails
     [row] = session.exec(select(Notification)).all()
     assert row.delivery == "none" and row.sent_at is None  # still listed in the app
+
+
+def test_an_open_workshop_and_an_approved_round_tell_the_areas_people(
+    session: Session, inbox: Inbox, remind: Callable[..., tuple[int, int]]
+) -> None:
+    f.make_plan(session)
+    editor = f.make_user(session, "editor", "krabi")
+    viewer = f.make_user(session, "viewer", "krabi")
+    admin = f.make_user(session, "admin")
+    workshop = f.make_workshop(session, title="World Café รอบที่ 2")
+    krabi = f.area(session)
+    for step in ("submit", "approve"):
+        reviews.step_round(session, actor=f.ACTOR, area=krabi, period="AY2566", action=step)
+
+    remind()
+
+    told = {str(m["Subject"]) for m in inbox.to(viewer)}
+    assert told == {"มีเวิร์กช็อปเปิดอยู่ที่กระบี่: World Café รอบที่ 2"}
+    assert workshop.join_code in _text(inbox.to(viewer)[0])
+    assert "กระบี่: ปีการศึกษา 2566 ได้รับอนุมัติแล้ว" in {str(m["Subject"]) for m in inbox.to(editor)}
+    assert not inbox.to(admin)  # every area's role: not told of each area's business
+
+
+def test_the_notification_page_costs_the_same_queries_for_many(
+    app_client: Callable[[], TestClient], session: Session, count_queries: QueryCounter
+) -> None:
+    editor = f.make_user(session, "editor", "krabi")
+    client = sign_in(app_client(), session, editor)
+
+    def queries(n: int) -> int:
+        for i in range(n):
+            session.add(
+                Notification(
+                    user_id=editor.id,
+                    kind="mention",
+                    key=f"comment:{n}{i}",
+                    link="/",
+                    params={"area_th": "กระบี่", "author": "สมชาย", "excerpt": "@ครู"},
+                )
+            )
+        session.commit()
+        count_queries.count = 0
+        assert client.get("/account/notifications").status_code == 200
+        return count_queries.count
+
+    assert queries(1) == queries(30)

@@ -71,6 +71,10 @@ def main(argv: list[str] | None = None) -> int:
     create_token.add_argument("--email", required=True)
     create_token.add_argument("--name", default="command line", help="what the token is for")
     _backup_parsers(sub)
+    sub.add_parser(
+        "remind",
+        help="create the reminders now due and mail them (run it from cron or a systemd timer)",
+    )
     args = parser.parse_args(argv)
     commands = {
         "serve": _serve,
@@ -83,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         "create-token": _create_token,
         "backup": _backup,
         "restore": _restore,
+        "remind": _remind,
     }
     try:
         return commands[args.command](args)
@@ -290,6 +295,23 @@ def _restore(args: argparse.Namespace) -> int:
     if done.needs_migrate:
         print("the backup's schema is older than this version's: run `phonlap migrate` now")
     return 0
+
+
+def _remind(_args: argparse.Namespace) -> int:
+    from app.services import notifications
+
+    mailer = notifications.Mailer.from_settings(get_settings())
+    with Session(get_engine(), expire_on_commit=False) as session:
+        made = notifications.collect(session)
+        done = notifications.deliver(session, mailer=mailer)
+    print(f"reminders: {made} new")
+    if mailer is None:
+        print("mail: off (PHONLAP_SMTP_HOST is not set); the reminders are listed in the app only")
+        return 0
+    print(f"mail: {done.sent} sent ({done.items} reminders), {done.failed} failed")
+    if done.failed:
+        print("the failed ones are kept and tried again on a later run", file=sys.stderr)
+    return 1 if done.failed else 0
 
 
 def _translations(_args: argparse.Namespace) -> int:

@@ -26,6 +26,14 @@ class Settings(BaseSettings):
     # argon2id; the defaults follow RFC 9106's second recommended option (64 MiB, 3 passes)
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
+    # reminders (`phonlap remind`): the mail server; no host, no mail (the in-app list still fills)
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    mail_from: str = "Phonlap <phonlap@localhost>"
+    digest_hour: int = 7  # the daily digest goes from this hour on, Thai time
 
     def serving_problem(self) -> str | None:
         """Why the web app must not start with these settings, if it must not."""

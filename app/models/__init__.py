@@ -47,6 +47,7 @@ from app.models.de import (
     Resource,
     ResourceAction,
 )
+from app.models.notifications import Notification, NotificationSetting
 from app.models.plans import (
     KPI,
     KPIKRA,
@@ -191,4 +192,6 @@ __all__ = [
     "ReflectionFollowUp",
     "Resource",
     "ResourceAction",
+    "Notification",
+    "NotificationSetting",
 ]

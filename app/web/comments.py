@@ -20,7 +20,7 @@ from app.display import entry_label
 from app.i18n import N_, as_utc, gettext
 from app.models import Area
 from app.periods import period_label
-from app.services import comments
+from app.services import comments, notifications
 from app.services.access import Permission, Principal
 from app.services.comments import NewsItem, Target
 from app.services.errors import Conflict, Msg, ValidationFailed
@@ -388,6 +388,7 @@ def news_page(request: Request, session: SessionDep, principal: SignedIn) -> Res
         "news": news,
         "first_visit": seen is None,
         "seen": request.query_params.get("seen") == "1",
+        "unread_notifications": notifications.unread_count(session, principal.user.id),
     }
     return render(request, "comments/news.html", ctx)
 

@@ -100,6 +100,10 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/account/password"): SIGNED_IN,
     ("POST", "/account/tokens"): SIGNED_IN,
     ("POST", "/account/tokens/{token_id}/revoke"): SIGNED_IN,
+    ("GET", "/account/notifications"): SIGNED_IN,
+    ("POST", "/account/notifications/settings"): SIGNED_IN,
+    ("POST", "/account/notifications/read"): SIGNED_IN,
+    ("POST", "/account/notifications/{notification_id}/read"): SIGNED_IN,
     ("GET", "/indicators"): SIGNED_IN,
     ("POST", "/indicators"): LIBRARY,
     ("GET", "/indicators/unmapped"): SIGNED_IN,
@@ -523,6 +527,7 @@ def world(session: Session, app_client: Callable[[], TestClient]) -> World:
         "framework_id": "999999",
         "aspect_id": "999999",
         "item_id": "999999",
+        "notification_id": "999999",
         "token_ids": token_ids,  # type: ignore[dict-item]
     }
     return w

@@ -145,7 +145,8 @@ def area_public(
 ) -> Response:
     """Open the area's public portal (`public=1`, with `confirm`) or close it (`public=0`)."""
     area = ref.get_area(session, area_id)
-    values = {name: field_text(form, name, 10) for name in ("public", "confirm")}
+    # an unticked box sends nothing: leave it out rather than send "" (not a yes or no)
+    values = {n: v for n in ("public", "confirm") if (v := field_text(form, n, 10))}
     try:
         portal.set_portal(session, actor=admin.actor, area=area, portal_in=values)
     except ValidationFailed as exc:

@@ -70,10 +70,11 @@ def _page(
     version = changes.current(session.connection())
     stamp = f"{request.url.path}|{locale}|{version}|{i18n.thai_today()}|{__version__}"
     etag = '"' + hashlib.sha256(stamp.encode()).hexdigest()[:32] + '"'
+    # no Vary of our own: the page is the same for every visitor, and the compression adds
+    # `Vary: Accept-Encoding` to every answer
     headers = {
         "Cache-Control": f"public, max-age={MAX_AGE}",
         "ETag": etag,
-        "Vary": "Accept-Encoding",
         "Content-Language": locale,
     }
     key = (request.url.path, locale)

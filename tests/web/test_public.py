@@ -17,7 +17,7 @@ from app.services.audit import Actor
 from app.services.errors import ValidationFailed
 from app.web import public as public_web
 from tests import factories as f
-from tests.conftest import sign_in
+from tests.conftest import QueryCounter, sign_in
 
 ADOPTED_VISION = "ผู้เรียนเก่ง ดี มีสุข"  # make_full_plan's
 ADOPTED_KPI = "ร้อยละนักเรียน ป.1 อ่านออกเขียนได้ตามเกณฑ์"
@@ -298,3 +298,38 @@ def test_sign_in_and_home_pages_link_to_the_portal(
 ) -> None:
     assert 'href="/public/"' in anonymous.get("/login").text
     assert 'href="/public/"' in client.get("/").text
+
+
+def _costs(client: TestClient, counter: QueryCounter) -> list[int]:
+    public_web.forget()
+    costs = []
+    for url in _pages():
+        before = counter.count
+        assert client.get(url).status_code == 200
+        costs.append(counter.count - before)
+    return costs
+
+
+def test_public_pages_cost_the_same_queries_whatever_the_plan_holds(
+    portal: Portal, session: Session, anonymous: TestClient, count_queries: QueryCounter
+) -> None:
+    small = _costs(anonymous, count_queries)
+    lead = f.agency(session, SLUG).id
+    for n in range(3, 7):
+        kra = f.make_kra(session, portal.plan, f"KRA{n}")
+        kpi = f.make_kpi(session, portal.plan, f"KPI{n}", kra_ids=[kra.id], lead_agency_id=lead)
+        f.make_action(session, portal.plan, f"ACT{n}", kpi_ids=[kpi.id], lead_agency_id=lead)
+        progress.save_measurement(
+            session,
+            actor=f.ACTOR,
+            plan=portal.plan,
+            kpi_id=kpi.id,
+            period="AY2567",
+            details_in={"value": "50"},
+        )
+    _adopt(session, SLUG, portal.plan, f.ACTOR, "ฉบับที่ 2 ปรับปรุง", "2025-01-10")
+    assert "KPI6" in anonymous.get(f"/public/areas/{SLUG}").text
+    assert _costs(anonymous, count_queries) == small
+    before = count_queries.count
+    anonymous.get(f"/public/areas/{SLUG}/results")  # kept: only the data version is read
+    assert count_queries.count - before == 1

@@ -10,6 +10,7 @@ every write does (app.changes): closing a portal stops its pages at once.
 """
 
 import hashlib
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,7 +44,8 @@ class Kept:
     body: bytes
 
 
-_kept: OrderedDict[tuple[str, str], Kept] = OrderedDict()
+_kept: OrderedDict[tuple[str, str], Kept] = OrderedDict()  # oldest first out
+_lock = threading.Lock()  # pages are rendered in the thread pool
 
 
 def _locale(lang: str | None) -> str:
@@ -78,14 +80,15 @@ def _page(
         "Content-Language": locale,
     }
     key = (request.url.path, locale)
-    kept = _kept.get(key)
+    with _lock:
+        kept = _kept.get(key)
     if kept is None or kept.etag != etag:
-        ctx = {"request": request, "lang_code": locale, **build()}  # may raise NotFound
+        ctx = {"request": request, **build()}  # may raise NotFound
         kept = Kept(etag, env.get_template(template).render(ctx).encode())
-        _kept[key] = kept
-        while len(_kept) > KEPT:
-            _kept.popitem(last=False)
-    _kept.move_to_end(key)
+        with _lock:
+            _kept[key] = kept
+            while len(_kept) > KEPT:
+                _kept.popitem(last=False)
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
     return HTMLResponse(kept.body, headers=headers)
@@ -93,7 +96,8 @@ def _page(
 
 def forget() -> None:
     """Drop every kept page (the tests; a write moves the data version anyway)."""
-    _kept.clear()
+    with _lock:
+        _kept.clear()
 
 
 def _linker(request: Request, area: Area) -> maps.Link:

@@ -55,6 +55,7 @@ from app.web import (
     plan_editor,
     problems,
     progress,
+    public,
     reference_admin,
     reflections,
     reports,
@@ -123,6 +124,7 @@ def create_app() -> FastAPI:
     app.add_middleware(MetricsMiddleware)  # outermost: it times the other middleware too
     app.mount("/static", CachedStatic(directory=ROOT / "static"), name="static")
     app.include_router(pages.probes)  # /healthz first, and without the per-request dependencies
+    app.include_router(public.router)  # the same for everyone: no sign-in read, no cookie set
     for module in (
         pages,
         events,

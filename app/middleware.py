@@ -18,6 +18,8 @@ from app.inputs import clean_text, has_control
 LANG_COOKIE = "phonlap_lang"
 CSRF_COOKIE = "phonlap_csrf"  # the per-browser seed of the CSRF token (see app.web.auth)
 SESSION_COOKIE = "phonlap_session"  # the signed sign-in (see app.web.auth)
+PUBLIC_PREFIX = "/public/"  # the public portal: the same page for everyone, so no cookie
+NO_SEED = (PUBLIC_PREFIX, "/static/")  # nor do its files (stylesheet, scripts) set one
 
 # Only this host: scripts, styles, fonts, images, requests and forms; never framed.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -97,7 +99,8 @@ class SecurityMiddleware:
             await self.app(scope, receive, send)
             return
         new_seed = None
-        if _cookie(scope, CSRF_COOKIE) is None:
+        no_seed = f"{scope['path']}/".startswith(NO_SEED)
+        if _cookie(scope, CSRF_COOKIE) is None and not no_seed:
             session = _cookie(scope, SESSION_COOKIE)
             new_seed = seed_for_session(session) if session else secrets.token_urlsafe(24)
         scope.setdefault("state", {})["csrf_seed"] = new_seed

@@ -18,7 +18,7 @@ os.environ["PHONLAP_VAR_DIR"] = tempfile.mkdtemp(prefix="phonlap-test-var-")
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import delete, event, text
+from sqlalchemy import delete, event, text, update
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel, col, select
 
@@ -30,6 +30,7 @@ from app.i18n import set_locale
 from app.main import create_app
 from app.models import (
     Agency,
+    Area,
     AuditEvent,
     BoundaryPartner,
     CategorySet,
@@ -161,6 +162,7 @@ def _clean(engine: Engine) -> None:
         s.exec(delete(AuditEvent))
         s.exec(delete(User))  # roles, sessions and tokens go with them
         s.exec(delete(LoginThrottle))
+        s.exec(update(Area).values(public_since=None))  # public portals closed again
         standard = _standard_agency_codes()
         s.exec(delete(Agency).where(col(Agency.code).not_in(standard)))
         # themes a form test may have added (tests/reference_reset.py puts the rest back)

@@ -24,6 +24,8 @@ class Area(SQLModel, table=True):
     # another, e.g. area-based education (Khon Kaen)
     programme: str = Field(default="innovation_area", sa_type=sa.String(40))
     pilot_schools: int | None = None
+    # the public portal (/public/areas/{slug}): when it was opened; NULL = closed (the default)
+    public_since: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
 
 
 class AreaStatusChange(SQLModel, table=True):

@@ -15,6 +15,7 @@ from app.db import SessionDep
 from app.labels import label
 from app.models import Area
 from app.schemas import AREA_STATUSES, PROGRAMMES
+from app.services import public as portal
 from app.services import reference_admin as ref
 from app.services.errors import Conflict, Msg, ValidationFailed
 from app.templating import env, render
@@ -92,6 +93,7 @@ def _area_page(
         "errors": {},
         "status_values": {},
         "status_errors": {},
+        "portal_errors": {},
         "prefix": f"area-{area.id}",
         **extra,
     }
@@ -135,6 +137,26 @@ def area_status(
             status_errors=exc.errors,
         )
     return _area_page(request, session, area, saved=Msg("The status change was recorded."))
+
+
+@router.post("/areas/{area_id:id}/public", name="admin_area_public")
+def area_public(
+    request: Request, area_id: int, session: SessionDep, admin: Admin, form: Form
+) -> Response:
+    """Open the area's public portal (`public=1`, with `confirm`) or close it (`public=0`)."""
+    area = ref.get_area(session, area_id)
+    # an unticked box sends nothing: leave it out rather than send "" (not a yes or no)
+    values = {n: v for n in ("public", "confirm") if (v := field_text(form, n, 10))}
+    try:
+        portal.set_portal(session, actor=admin.actor, area=area, portal_in=values)
+    except ValidationFailed as exc:
+        return _area_page(request, session, area, status_code=422, portal_errors=exc.errors)
+    saved = (
+        Msg("The public portal is open.")
+        if area.public_since
+        else Msg("The public portal is closed.")
+    )
+    return _area_page(request, session, area, saved=saved)
 
 
 # ---- agencies ---------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from app.services import (
     outcomes,
     partners,
     plans,
+    public,
     resources,
     units,
 )
@@ -88,6 +89,12 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/review/annual.xlsx"): SIGNED_IN,
     ("GET", "/review/export.xlsx"): SIGNED_IN,
     ("GET", "/healthz"): EVERYONE,
+    # the public portal: everyone, once the area opened it (404 here: Phuket's is closed; see
+    # test_public_pages_answer_everyone_when_open_and_404_when_closed)
+    ("GET", "/public/"): EVERYONE,
+    ("GET", "/public/areas/{slug}"): EVERYONE,
+    ("GET", "/public/areas/{slug}/results"): EVERYONE,
+    ("GET", "/public/areas/{slug}/map"): EVERYONE,
     ("GET", "/metrics"): ADMIN,  # and scrapers on the server itself (tests/web/test_operations)
     ("POST", "/lang"): EVERYONE,
     ("GET", "/docs"): EVERYONE,
@@ -123,6 +130,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/admin/areas/{area_id}"): ADMIN,
     ("POST", "/admin/areas/{area_id}"): ADMIN,
     ("POST", "/admin/areas/{area_id}/status"): ADMIN,
+    ("POST", "/admin/areas/{area_id}/public"): ADMIN,  # open or close the public portal
     ("GET", "/admin/agencies"): ADMIN,
     ("POST", "/admin/agencies"): ADMIN,
     ("GET", "/admin/agencies/{agency_id}"): ADMIN,
@@ -598,3 +606,21 @@ def test_reviewers_and_admins_read_every_area_others_only_their_own(
     assert [a["slug"] for a in listed.json()] == ["phuket"]
     everything = world.clients["reviewer"].get("/api/v1/areas").json()
     assert {"phuket", "krabi", "bangkok"} <= {a["slug"] for a in everything}
+
+
+PUBLIC_PAGES = [path for method, path in MATRIX if path.startswith("/public/areas/")]
+
+
+def test_public_pages_answer_everyone_when_open_and_404_when_closed(world: World) -> None:
+    phuket = f.area(world.session, "phuket")
+    public.set_portal(
+        world.session, actor=f.ACTOR, area=phuket, portal_in={"public": "1", "confirm": "1"}
+    )
+    for persona in PERSONAS:
+        for path in PUBLIC_PAGES:
+            status = _request(world, persona, "GET", path)
+            assert status == 200, f"{persona} {path}: {status}"
+    public.set_portal(world.session, actor=f.ACTOR, area=phuket, portal_in={"public": "0"})
+    for persona in PERSONAS:
+        for path in PUBLIC_PAGES:
+            assert _request(world, persona, "GET", path) == 404, f"{persona} {path}"

@@ -6,7 +6,7 @@ or closes it (NULL again) through app/services/public.py, with an audit event.
 Reviewed by hand.
 
 Revision ID: ae5a7c9d1f43
-Revises: 6e4a1c7b2d58
+Revises: 9d4f6b8c0e32
 Create Date: 2026-12-03 06:15:00.000000
 
 """
@@ -18,7 +18,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "ae5a7c9d1f43"
-down_revision: Union[str, Sequence[str], None] = "6e4a1c7b2d58"
+down_revision: Union[str, Sequence[str], None] = "9d4f6b8c0e32"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -360,7 +360,7 @@ def _reflections(
                 (N_("What?"), r.what), (N_("So what?"), r.so_what), (N_("Now what?"), r.now_what)
             ),
             *tags[r.id],
-            state=period_label(r.period) if r.period else "",
+            state=f"{gettext('Period looked at')}: {period_label(r.period)}" if r.period else "",
         )
         for r in rows
     ]

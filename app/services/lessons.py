@@ -10,6 +10,7 @@ reflections that raised or answered it. A KPI or action counts the KRAs it serve
 Read in a fixed number of queries whatever the number of areas and items.
 """
 
+import io
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -50,6 +51,7 @@ from app.services.errors import Msg, ValidationFailed
 from app.services.learning import stated_reason
 from app.services.plans import PLAN_ENTITIES
 from app.services.reference import Reference, load_reference
+from app.services.safe_sheets import clean_text
 from app.services.spreadsheets import Column, save_workbook, table_sheet
 
 KINDS = ("reflection", "outcome", "adaptation", "question")
@@ -541,3 +543,44 @@ def lessons_workbook(view: LessonsView, link: Callable[[Lesson], str]) -> bytes:
     sheet.title = gettext("Lessons")[:31]
     table_sheet(sheet, EXPORT_COLUMNS, export_rows(view, link))
     return save_workbook(book)
+
+
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+DOCX_FONT = "TH Sarabun New"  # Thai text needs a Thai font; Word falls back if it is missing
+
+
+def lessons_document(view: LessonsView, link: Callable[[Lesson], str]) -> bytes:
+    """The lessons as a Word document: a heading per group (kind or area), then each item with
+    its area, date, tags, text and link, in the page's order."""
+    from docx import Document  # python-docx: imported only for this download
+    from docx.oxml.ns import qn
+
+    document = Document()
+    normal = document.styles["Normal"]
+    normal.font.name = DOCX_FONT
+    normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:cs"), DOCX_FONT)
+    document.add_heading(gettext("Learning across areas"), level=0)
+    for _, heading, items in view.groups:
+        title = heading.name_th if isinstance(heading, Area) else gettext(heading)
+        document.add_heading(f"{title} ({len(items)})", level=1)
+        for item in items:
+            document.add_heading(_docx_text(item.title), level=2)
+            meta = [gettext(KIND_LABEL[item.kind]), item.area.name_th, format_date(item.day)]
+            meta += [period_label(item.year), *([item.state] if item.state else [])]
+            document.add_paragraph(" · ".join(meta))
+            tags = [localized(t) for t in item.themes] + [a.code for a in item.aspects]
+            if tags:
+                document.add_paragraph(", ".join(tags))
+            for name, text in item.parts:
+                paragraph = document.add_paragraph()
+                paragraph.add_run(gettext(name) + " ").bold = True
+                paragraph.add_run(_docx_text(text))
+            document.add_paragraph(link(item))
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def _docx_text(text: str) -> str:
+    """Text a Word document can hold (no NUL or other control characters)."""
+    return clean_text(text)

@@ -94,13 +94,26 @@ def _choices(view: lessons.LessonsView) -> dict[str, Any]:
 @router.get("/review/learning.xlsx", name="review_learning_export")
 def learning_xlsx(request: Request, session: SessionDep, principal: SignedIn) -> Response:
     """The items the page shows with the same filters; refused filters refuse the download."""
-    single, multi = _typed(request)
-    filters = lessons.Filters.parse(single, multi["area"], multi["kind"])
-    view = lessons.lessons_view(session, principal, filters)
+    view = _export_view(request, session, principal)
     body = lessons.lessons_workbook(view, lambda item: _absolute(request, item))
     return download(body, XLSX_TYPE, f"phonlap-lessons-{thai_today().isoformat()}.xlsx")
+
+
+def _export_view(request: Request, session: Session, principal: Principal) -> lessons.LessonsView:
+    """The view of the page's filters; a refused filter refuses the download (422)."""
+    single, multi = _typed(request)
+    filters = lessons.Filters.parse(single, multi["area"], multi["kind"])
+    return lessons.lessons_view(session, principal, filters)
 
 
 def _absolute(request: Request, item: lessons.Lesson) -> str:
     route, params, tail = item.link()
     return str(request.url_for(route, **params)) + tail
+
+
+@router.get("/review/learning.docx", name="review_learning_document")
+def learning_docx(request: Request, session: SessionDep, principal: SignedIn) -> Response:
+    """The same items as a Word document, to hand on as a lessons brief."""
+    view = _export_view(request, session, principal)
+    body = lessons.lessons_document(view, lambda item: _absolute(request, item))
+    return download(body, lessons.DOCX_TYPE, f"phonlap-lessons-{thai_today().isoformat()}.docx")

@@ -89,6 +89,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/review/export.xlsx"): SIGNED_IN,
     ("GET", "/review/learning"): SIGNED_IN,  # the items of the areas each may read
     ("GET", "/review/learning.xlsx"): SIGNED_IN,
+    ("GET", "/review/learning.docx"): SIGNED_IN,
     ("GET", "/healthz"): EVERYONE,
     ("GET", "/metrics"): ADMIN,  # and scrapers on the server itself (tests/web/test_operations)
     ("POST", "/lang"): EVERYONE,

@@ -3,6 +3,7 @@ the address, and the lessons workbook of the same filters."""
 
 import io
 
+from docx import Document
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlmodel import Session
@@ -119,3 +120,18 @@ def test_the_review_and_the_areas_learning_hub_link_to_it(
     viewer = _as(client, session, "viewer", "phuket")
     for page in ("/review", "/areas/phuket/learning"):
         assert 'href="/review/learning"' in viewer.get(page).text
+
+
+def test_the_word_document_carries_the_items_of_the_same_filters(
+    client: TestClient, session: Session
+) -> None:
+    make_lessons(session)
+    page = client.get("/review/learning?area=phuket").text
+    assert "/review/learning.docx?area=phuket" in page
+    body = client.get("/review/learning.docx?area=phuket")
+    assert body.status_code == 200
+    assert body.headers["content-disposition"].endswith('.docx"')
+    text = "\n".join(p.text for p in Document(io.BytesIO(body.content)).paragraphs)
+    assert PHUKET_REFLECTION in text and PHUKET_SO_WHAT in text and PHUKET_QUESTION in text
+    assert KRABI_REFLECTION not in text
+    assert "http://testserver/areas/phuket/questions#question-" in text

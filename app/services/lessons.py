@@ -427,7 +427,7 @@ def _adaptations(session: Session, areas: dict[int, Area], links: Links) -> list
         Lesson(
             "adaptation",
             areas[e.area_id],
-            format_day(e),
+            _event_day(e),
             e.id,
             entry_label(e) or label("entity", e.entity_type),
             _parts((N_("Reason for the change"), e.reason or "")),
@@ -438,7 +438,7 @@ def _adaptations(session: Session, areas: dict[int, Area], links: Links) -> list
     ]
 
 
-def format_day(event: AuditEvent) -> date:
+def _event_day(event: AuditEvent) -> date:
     return local_time(event.at).date()
 
 

@@ -88,6 +88,9 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/review/annual"): SIGNED_IN,
     ("GET", "/review/annual.xlsx"): SIGNED_IN,
     ("GET", "/review/export.xlsx"): SIGNED_IN,
+    ("GET", "/review/learning"): SIGNED_IN,  # the items of the areas each may read
+    ("GET", "/review/learning.xlsx"): SIGNED_IN,
+    ("GET", "/review/learning.docx"): SIGNED_IN,
     ("GET", "/healthz"): EVERYONE,
     # the public portal: everyone, once the area opened it (404 here: Phuket's is closed; see
     # test_public_pages_answer_everyone_when_open_and_404_when_closed)

@@ -84,6 +84,8 @@ VARIANTS = (  # pages whose query strings read more, beside their plain URL
     "/review/annual?group=all",
     "/review/annual.xlsx?group=all&year=AY2567",
     "/review/export.xlsx?group=all&year=AY2567",
+    "/review/learning?theme=learner_quality&aspect=LP&year=AY2567&by=area&q=อ่าน",
+    "/review/learning.xlsx?kind=reflection&kind=outcome",
     "/areas/krabi/versions/compare?a=2026-01-01&b=now",
     "/areas/krabi/history?type=kpi",
 )

@@ -61,6 +61,7 @@ from app.web import (
     spreadsheets,
     units,
     votes,
+    workshop_events,
     workshops,
 )
 from app.web.auth import csrf_guard, get_principal
@@ -137,6 +138,7 @@ def create_app() -> FastAPI:
         workshops,
         votes,
         harvest,
+        workshop_events,
         indicators,
         comments,
         learning,

@@ -192,3 +192,7 @@ __all__ = [
     "Resource",
     "ResourceAction",
 ]
+
+from app.models.workshops import WorkshopEvent  # noqa: E402
+
+__all__ += ["WorkshopEvent"]

@@ -34,7 +34,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.models.enums import AuditOp
 from app.models.workshops import Attendance, ContributionKind, ContributionState, WorkshopVote
-from app.schemas import InputModel, MultiFieldError, fail
+from app.schemas import Day, InputModel, MultiFieldError, OptionalDate, fail
 from app.services import audit, workshops
 from app.services.errors import Conflict, Msg, NotFound, ValidationFailed
 from app.services.validation import validate
@@ -63,8 +63,8 @@ class EventIn(InputModel):
     station_title: Annotated[str, BeforeValidator(_one_line)] = Field(
         min_length=1, max_length=workshops.TITLE_MAX
     )
-    starts_on: date
-    ends_on: Annotated[date | None, BeforeValidator(_blank_to_none)] = None
+    starts_on: Day  # '3/12/2569' as typed in Thai, or ISO
+    ends_on: OptionalDate = None
     area_ids: list[int] = Field(default_factory=list)
 
     @model_validator(mode="after")

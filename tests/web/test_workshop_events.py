@@ -2,7 +2,6 @@
 the stations and attendance, the national projector counts per station live, filters its
 combined board by step; facilitators attach their own sessions; guests say hall or online."""
 
-import json
 import re
 from collections.abc import Callable
 
@@ -12,9 +11,10 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from app.i18n import thai_today
-from app.models import WorkshopEvent, WorkshopParticipant, WorkshopSession
+from app.models import Contribution, WorkshopEvent, WorkshopParticipant, WorkshopSession
+from app.services import votes
 from tests import factories as f
-from tests.conftest import sign_in
+from tests.conftest import QueryCounter, sign_in
 from tests.services.test_workshop_events import make_event
 from tests.web.test_events import _events
 from tests.web.test_workshops import _csrf, _guest, _send
@@ -222,3 +222,51 @@ def test_organisers_find_national_workshops_in_the_main_navigation(
     assert 'href="/workshops"' in browser.get("/").text
     viewer = sign_in(app_client(), session, f.make_user(session, "viewer", "krabi"))
     assert 'href="/workshops"' not in viewer.get("/").text
+
+
+def _page_queries(client: TestClient, count: QueryCounter, event: WorkshopEvent) -> list[int]:
+    urls = [
+        f"/workshops/{event.id}",
+        f"/workshops/{event.id}/present",
+        f"/workshops/{event.id}/present?step=problem",
+        f"/workshops/{event.id}/present?part=stations",
+        f"/workshops/{event.id}/present?part=highlights",
+        f"/workshops/{event.id}/present?part=board&step=problem",
+        "/workshops",
+    ]
+    found = []
+    for url in urls:
+        count.count = 0
+        assert client.get(url).status_code == 200, url
+        found.append(count.count)
+    return found
+
+
+def _fill(session: Session, event: WorkshopEvent, guests: int, per_guest: int) -> None:
+    stations = session.exec(select(WorkshopSession).where(WorkshopSession.event_id == event.id))
+    for station in stations.all():
+        people = [f.make_guest(session, station, f"ครูคนที่ {n}")[0] for n in range(guests)]
+        for person in people:
+            for n in range(per_guest):
+                f.make_contribution(session, station, person, text=f"ปัญหา {n}")
+        vote = votes.open_vote(
+            session, actor=f.ACTOR, workshop=station, vote_in={"kind": "problem"}
+        )
+        first = session.exec(
+            select(Contribution.id).where(Contribution.session_id == station.id)
+        ).first()
+        votes.cast(
+            session, workshop=station, participant=people[0], vote_id=vote.id, contribution_id=first
+        )
+
+
+def test_the_event_pages_read_the_same_queries_for_more_stations_and_contributions(
+    client: TestClient, session: Session, count_queries: QueryCounter
+) -> None:
+    small = make_event(session, ["krabi", "phuket"])
+    _fill(session, small, guests=1, per_guest=1)
+    large = make_event(session)  # eleven stations
+    _fill(session, large, guests=3, per_guest=2)
+    assert _page_queries(client, count_queries, small) == _page_queries(
+        client, count_queries, large
+    )

@@ -22,7 +22,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app import live
-from app.i18n import N_, THAI_TZ, thai_today
+from app.i18n import N_, THAI_TZ, thai_sort_key, thai_today
 from app.models import (
     Area,
     Contribution,
@@ -201,8 +201,9 @@ def event_view(session: Session, event: WorkshopEvent) -> EventView:
         select(WorkshopSession, Area)
         .join(Area, col(Area.id) == WorkshopSession.area_id)
         .where(WorkshopSession.event_id == event.id)
-        .order_by(col(Area.name_th), col(WorkshopSession.id))
+        .order_by(col(WorkshopSession.id))
     ).all()
+    rows = sorted(rows, key=lambda row: thai_sort_key(row[1].name_th))  # as the home page
     stations = [Station(w, a, is_open=workshops.is_open(w)) for w, a in rows]
     view = EventView(event, stations)
     ids = view.session_ids

@@ -53,7 +53,7 @@ def test_a_phone_at_one_station_shows_live_on_the_national_projector(
         expect(guest.locator(".mine-item")).to_have_count(1)
 
         expect(tile.locator(".tile-figures strong")).to_have_text(["1", "1"], timeout=LIVE)
-        expect(tile.locator(".tile-detail")).to_contain_text("ออนไลน์ 1 คน")
+        expect(tile.locator(".tile-detail")).to_contain_text("ออนไลน์ 1")
         highlights = projector.locator("#event-highlights")
         expect(highlights).to_contain_text("นักเรียนชั้น ป.1 อ่านไม่คล่อง", timeout=LIVE)
         assert loads == []  # the parts reloaded in place

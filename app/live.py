@@ -270,7 +270,7 @@ class Hub:
     def count(self, channel: str | None = None) -> int:
         if channel is not None:
             return len(self._streams.get(channel, ()))
-        return sum(len(queues) for queues in self._streams.values())
+        return len({id(q) for queues in self._streams.values() for q in queues})
 
     def use(self, source: Broker) -> None:
         """Listen to `source` from now on (the server chose its broker)."""

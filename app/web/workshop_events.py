@@ -28,7 +28,7 @@ from app.i18n import localized, thai_today
 from app.models import WorkshopEvent
 from app.models.workshops import ContributionKind
 from app.services import workshop_events as events
-from app.services.access import Permission
+from app.services.access import Permission, Principal
 from app.services.errors import Conflict, Msg, NotFound, ValidationFailed
 from app.services.reference import default_group, group_areas
 from app.templating import render
@@ -39,7 +39,7 @@ from app.web.workshops import Workshop, join_url
 
 router = APIRouter()
 
-Organiser = Annotated[Any, Depends(require(Permission.review))]
+Organiser = Annotated[Principal, Depends(require(Permission.review))]
 PARTS = ("stations", "highlights", "board")
 
 

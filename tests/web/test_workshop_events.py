@@ -2,6 +2,7 @@
 the stations and attendance, the national projector counts per station live, filters its
 combined board by step; facilitators attach their own sessions; guests say hall or online."""
 
+import asyncio
 import re
 from collections.abc import Callable
 
@@ -10,9 +11,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from app import live
 from app.i18n import thai_today
 from app.models import Contribution, WorkshopEvent, WorkshopParticipant, WorkshopSession
-from app.services import votes
+from app.services import votes, workshop_events
 from tests import factories as f
 from tests.conftest import QueryCounter, sign_in
 from tests.services.test_workshop_events import make_event
@@ -141,7 +143,24 @@ def test_the_event_stream_delivers_a_stations_contribution(
         )
         made = f.make_contribution(session, a, guest, text="เด็กอ่านไม่ออก")
         name, change = next(events)
-    assert (name, change["id"], change["session_id"]) == ("contribution", made.id, a.id)
+        assert (name, change["id"], change["session_id"]) == ("contribution", made.id, a.id)
+        # a new station: the stream says so and ends, so the browser listens to the new set
+        workshop_events.attach(session, actor=f.ACTOR, event=event, workshop=other)
+        assert next(events) == (
+            "stations",
+            {"type": "workshop_event.changed", "event_id": event.id},
+        )
+        assert next(events, None) is None
+    assert live.hub.count() == 0
+
+
+def test_a_stream_on_several_channels_hears_a_resync_once() -> None:
+    async def listen() -> int:
+        async with live.hub.listen("area:1", "area:2", "workshop_event:1") as queue:
+            live.hub._deliver(live.EVERY, live.RESYNC)
+            return queue.qsize()
+
+    assert asyncio.run(listen()) == 1
 
 
 def test_the_event_page_lists_attendance_names_and_how_they_attend(

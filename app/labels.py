@@ -474,6 +474,10 @@ LABELS: dict[str, dict[str, str]] = {
         "resource": N_("Resource"),
         "question": N_("Question"),
     },
+    "attendance": {
+        "onsite": N_("In the hall"),
+        "online": N_("Online"),
+    },
     "vote_mode": {
         "dots": N_("Dots: several per participant"),
         "single": N_("One choice per participant"),

@@ -61,6 +61,23 @@ def commit(session: Session, channel: str | None, event: Event | None) -> None:
         current.publish(channel, event)
 
 
+def commit_all(session: Session, messages: list[tuple[str, Event]]) -> None:
+    """Like `commit`, with several events on their channels (one write seen by several areas
+    and an event's projector)."""
+    current = broker
+    if current.transactional:
+        for channel, event in messages:
+            current.publish(channel, event, session=session)
+        session.commit()
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        for channel, event in messages:
+            notify(session, channel, event)
+    session.commit()
+    for channel, event in messages:
+        current.publish(channel, event)
+
+
 class InProcessBroker:
     transactional = False
 
@@ -228,6 +245,11 @@ def area_channel(area_id: int) -> str:
     return f"area:{area_id}"
 
 
+def workshop_event_channel(event_id: int) -> str:
+    """A national workshop's own changes (stations attached, detached, the event closed)."""
+    return f"workshop_event:{event_id}"
+
+
 class Hub:
     """Fans the broker's events out to the open event streams of this worker.
 
@@ -248,7 +270,7 @@ class Hub:
     def count(self, channel: str | None = None) -> int:
         if channel is not None:
             return len(self._streams.get(channel, ()))
-        return sum(len(queues) for queues in self._streams.values())
+        return len({id(q) for queues in self._streams.values() for q in queues})
 
     def use(self, source: Broker) -> None:
         """Listen to `source` from now on (the server chose its broker)."""
@@ -258,7 +280,9 @@ class Hub:
             self._unsubscribe = source.subscribe(self._on_event)
 
     @contextlib.asynccontextmanager
-    async def listen(self, channel: str) -> AsyncIterator[asyncio.Queue[Event]]:
+    async def listen(self, *channels: str) -> AsyncIterator[asyncio.Queue[Event]]:
+        """One queue for the events of every channel given (an event's projector hears the
+        channels of all its stations' areas)."""
         loop = asyncio.get_running_loop()
         if self._loop is not loop:  # first stream, or a new loop (tests start one per client)
             if self._unsubscribe is not None:
@@ -267,15 +291,17 @@ class Hub:
             self._loop = loop
             self._unsubscribe = self._source.subscribe(self._on_event)
         queue: asyncio.Queue[Event] = asyncio.Queue(self.QUEUE_SIZE)
-        self._streams.setdefault(channel, set()).add(queue)
+        for channel in channels:
+            self._streams.setdefault(channel, set()).add(queue)
         try:
             yield queue
         finally:
-            queues = self._streams.get(channel)
-            if queues is not None:
-                queues.discard(queue)
-                if not queues:
-                    del self._streams[channel]
+            for channel in channels:
+                queues = self._streams.get(channel)
+                if queues is not None:
+                    queues.discard(queue)
+                    if not queues:
+                        del self._streams[channel]
 
     def _on_event(self, channel: str, event: Event) -> None:
         loop = self._loop
@@ -285,8 +311,8 @@ class Hub:
             loop.call_soon_threadsafe(self._deliver, channel, event)
 
     def _deliver(self, channel: str, event: Event) -> None:
-        if channel == EVERY:
-            queues = [q for qs in self._streams.values() for q in qs]
+        if channel == EVERY:  # once per queue, even a queue on several channels
+            queues = list({id(q): q for qs in self._streams.values() for q in qs}.values())
         else:
             queues = list(self._streams.get(channel, ()))
         for queue in queues:

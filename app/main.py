@@ -65,6 +65,7 @@ from app.web import (
     spreadsheets,
     units,
     votes,
+    workshop_events,
     workshops,
 )
 from app.web.auth import csrf_guard, get_principal
@@ -144,6 +145,7 @@ def create_app() -> FastAPI:
         workshops,
         votes,
         harvest,
+        workshop_events,
         indicators,
         comments,
         learning,

@@ -56,6 +56,7 @@ from app.models import (
     StrategyTheme,
     User,
     WorkingGroup,
+    WorkshopEvent,
     WorkshopSession,
 )
 from app.services import accounts, review, seeding
@@ -158,6 +159,7 @@ def _clean(engine: Engine) -> None:
         s.exec(delete(Plan))  # children go with it (ON DELETE CASCADE), measurements too
         for table in (Comment, ReviewRound, EvidenceFile, OrgUnit, WorkshopSession, PendingImport):
             s.exec(delete(table))
+        s.exec(delete(WorkshopEvent))  # its stations went above
         s.exec(delete(CategorySet).where(col(CategorySet.area_id).is_not(None)))
         s.exec(delete(AuditEvent))
         s.exec(delete(User))  # roles, sessions and tokens go with them

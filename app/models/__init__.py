@@ -195,3 +195,7 @@ __all__ = [
     "Notification",
     "NotificationSetting",
 ]
+
+from app.models.workshops import WorkshopEvent  # noqa: E402
+
+__all__ += ["WorkshopEvent"]

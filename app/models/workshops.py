@@ -2,7 +2,7 @@
 a short code and post contributions that the facilitator groups, accepts into the plan or
 archives."""
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
@@ -47,6 +47,9 @@ class WorkshopSession(Versioned, SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     area_id: int = Field(foreign_key="area.id", index=True, ondelete="CASCADE")
+    event_id: int | None = Field(
+        default=None, foreign_key="workshop_event.id", index=True, ondelete="SET NULL"
+    )  # a station of a national event (WorkshopEvent)
     title: str = Field(sa_type=sa.String(200))
     join_code: str = Field(sa_type=sa.String(8), unique=True)
     opened_by: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
@@ -67,6 +70,7 @@ class WorkshopParticipant(SQLModel, table=True):
     session_id: int = Field(foreign_key="workshop_session.id", index=True, ondelete="CASCADE")
     display_name: str = Field(sa_type=sa.String(60))
     token_hash: str = Field(sa_type=sa.String(64), unique=True)
+    attends: str = Field(default="onsite", sa_type=sa.String(10))  # Attendance
     joined_at: datetime = created_at_field()
 
 
@@ -131,3 +135,27 @@ class WorkshopBallot(SQLModel, table=True):
         foreign_key="workshop_contribution.id", index=True, ondelete="CASCADE"
     )
     created_at: datetime = created_at_field()
+
+
+class Attendance(StrEnum):
+    """How a guest takes part, as they say on the join page."""
+
+    onsite = "onsite"  # in the hall
+    online = "online"
+
+
+class WorkshopEvent(Versioned, SQLModel, table=True):
+    """A national workshop: one station (a workshop session) per area taking part, all shown on
+    one projector. Organised by national staff (administrators and reviewers)."""
+
+    __tablename__ = "workshop_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(sa_type=sa.String(200))
+    starts_on: date
+    ends_on: date
+    created_by: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+    created_at: datetime = created_at_field()
+    closed_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    closed_by: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+    version: int = 1

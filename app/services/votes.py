@@ -5,7 +5,7 @@ results stay with the session.
 
 One vote is open at a time in a session. A guest's dots are counted with the vote's row locked,
 so two phones of one guest (or two workers) cannot both take the last dot. Every write records
-its audit event and publishes `workshop.changed` like the other workshop writes.
+its audit event and publishes `vote.cast` (`workshop.changed` when a vote opens or closes).
 """
 
 from collections import Counter

@@ -32,7 +32,12 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.models.enums import AuditOp
-from app.models.workshops import ContributionKind, ContributionState, ResourceDimension
+from app.models.workshops import (
+    Attendance,
+    ContributionKind,
+    ContributionState,
+    ResourceDimension,
+)
 from app.schemas import InputModel, MultiFieldError, Text, fail
 from app.services import audit, plans, problems, records, reflections, resources
 from app.services.errors import Conflict, Msg, NotFound, ServiceError, ValidationFailed
@@ -113,6 +118,15 @@ class ParticipantIn(InputModel):
     display_name: Annotated[str, BeforeValidator(_one_line)] = Field(
         min_length=1, max_length=NAME_MAX
     )
+    # in the hall unless they say online (an older join form sends nothing)
+    attends: Attendance = Attendance.onsite
+
+    @model_validator(mode="before")
+    @classmethod
+    def _attends_default(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("attends") in (None, ""):
+            data = {**data, "attends": Attendance.onsite.value}
+        return data
 
 
 class ContributionIn(InputModel):
@@ -379,13 +393,22 @@ def element_kind(entity_type: str | None) -> str | None:
 
 
 def create_session(
-    session: Session, *, actor: audit.Actor, area_id: int, workshop_in: dict[str, Any]
+    session: Session,
+    *,
+    actor: audit.Actor,
+    area_id: int,
+    workshop_in: dict[str, Any],
+    event_id: int | None = None,
+    commit: bool = True,
 ) -> WorkshopSession:
+    """Open a session; `commit=False` records it in the caller's transaction (an event opens
+    all its stations in one)."""
     data = validate(WorkshopIn, workshop_in)
     now = utcnow()
     expires_at = _closing_time(data.closes_at, now)
     row = WorkshopSession(
         area_id=area_id,
+        event_id=event_id,
         title=data.title,
         join_code=_unused_code(session),
         opened_by=actor.id,
@@ -394,7 +417,10 @@ def create_session(
     )
     session.add(row)
     session.flush()
-    _commit(session, actor, row, "workshop_session", row.id, AuditOp.create, None, row)
+    if commit:
+        _commit(session, actor, row, "workshop_session", row.id, AuditOp.create, None, row)
+    else:
+        _record(session, actor, row, "workshop_session", row.id, AuditOp.create, None, row)
     return row
 
 
@@ -424,9 +450,10 @@ def _unused_code(session: Session) -> str:
 
 
 def close_session(
-    session: Session, *, actor: audit.Actor, workshop: WorkshopSession
+    session: Session, *, actor: audit.Actor, workshop: WorkshopSession, commit: bool = True
 ) -> WorkshopSession:
-    """Close now; closing a session that has ended already changes nothing."""
+    """Close now; closing a session that has ended already changes nothing. `commit=False`
+    records it in the caller's transaction (closing an event closes its stations in one)."""
     if workshop.closed_at is not None:
         return workshop
     before = audit.snapshot(workshop)
@@ -434,7 +461,8 @@ def close_session(
     workshop.closed_by = actor.id
     workshop.version += 1
     session.add(workshop)
-    _commit(
+    tail = _commit if commit else _record
+    tail(
         session, actor, workshop, "workshop_session", workshop.id, AuditOp.update, before, workshop
     )
     return workshop
@@ -634,11 +662,14 @@ def join(
     data = validate(ParticipantIn, participant_in)
     token = secrets.token_urlsafe(32)
     row = WorkshopParticipant(
-        session_id=workshop.id, display_name=data.display_name, token_hash=_token_hash(token)
+        session_id=workshop.id,
+        display_name=data.display_name,
+        token_hash=_token_hash(token),
+        attends=data.attends.value,
     )
     session.add(row)
     session.flush()
-    after = {"session_id": workshop.id, "display_name": row.display_name}
+    after = {"session_id": workshop.id, "display_name": row.display_name, "attends": row.attends}
     _commit(
         session,
         guest(row),
@@ -741,6 +772,10 @@ def _count_since(session: Session, condition: Any, since: datetime) -> int:
 # ---- helpers --------------------------------------------------------------------------------
 
 
+# the live events of a session's writes (their `type`; see `_commit`)
+CHANGES = frozenset({"workshop.changed", "participant.joined", "contribution.created", "vote.cast"})
+
+
 def _commit(
     session: Session,
     actor: audit.Actor,
@@ -774,6 +809,29 @@ def _commit(
             "id": entity_id,
             "op": op.value,
         },
+    )
+
+
+def _record(
+    session: Session,
+    actor: audit.Actor,
+    workshop: WorkshopSession,
+    entity_type: str,
+    entity_id: int | None,
+    op: AuditOp,
+    before: dict[str, Any] | None,
+    after: SQLModel | dict[str, Any] | None,
+) -> None:
+    """Like `_commit`, in the caller's transaction: the caller commits and publishes."""
+    audit.record(
+        session,
+        actor=actor,
+        area_id=workshop.area_id,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        op=op,
+        before=before,
+        after=audit.snapshot(after) if isinstance(after, SQLModel) else after,
     )
 
 

@@ -26,7 +26,7 @@ from app.db import SessionDep
 from app.i18n import as_utc
 from app.models import Area, WorkshopParticipant, WorkshopSession
 from app.models.base import utcnow
-from app.services import votes, workshops
+from app.services import votes, workshop_events, workshops
 from app.services.access import Permission
 from app.services.errors import Conflict, Msg, NotFound, ValidationFailed
 from app.services.workshops import RateLimited, SessionEnded
@@ -172,6 +172,7 @@ def workshop_board(
     principal: CurrentPrincipal,
 ) -> Response:
     ctx = _board_ctx(request, session, area, workshop, principal)
+    ctx.update(workshop_events.board_context(session, workshop))  # "part of event X"
     return render(request, "workshop/board.html", ctx)
 
 
@@ -387,7 +388,10 @@ def join_submit(request: Request, code: str, session: SessionDep, form: Form) ->
     workshop = _guest_session(request, session, code)
     if isinstance(workshop, Response):
         return workshop
-    values = {"display_name": field_text(form, "display_name", 200)}
+    values = {
+        "display_name": field_text(form, "display_name", 200),
+        "attends": field_text(form, "attends", 20),
+    }
     try:
         participant, token = workshops.join(session, workshop=workshop, participant_in=values)
     except ValidationFailed as exc:

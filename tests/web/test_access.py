@@ -60,6 +60,7 @@ REFLECT = frozenset({"editor", "facilitator", "admin"})  # the DE records
 COMMENT = frozenset({"editor", "editor_scoped", "reviewer", "admin"})  # editors, reviewers
 ADMIN = frozenset({"admin"})
 LIBRARY = frozenset({"reviewer", "admin"})  # the common-indicator library is national
+ORGANISE = frozenset({"reviewer", "admin"})  # national workshops (events) are national staff's
 
 PLAN = "/areas/{slug}/plan"
 ELEMENT = PLAN + "/{kind}/{element_id}"
@@ -313,6 +314,13 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/areas/{slug}/workshops/{workshop_id}/harvest.xlsx"): FACILITATE,
     ("GET", "/areas/{slug}/workshops/{workshop_id}/harvest.pdf"): FACILITATE,
     ("POST", WORKSHOP_STEP): FACILITATE,
+    ("POST", "/areas/{slug}/workshops/{workshop_id}/event"): FACILITATE,
+    ("GET", "/workshops"): ORGANISE,
+    ("POST", "/workshops"): ORGANISE,
+    ("GET", "/workshops/{event_id}"): ORGANISE,
+    ("POST", "/workshops/{event_id}/close"): ORGANISE,
+    ("GET", "/workshops/{event_id}/present"): ORGANISE,
+    ("GET", "/workshops/{event_id}/events"): ORGANISE,
     # guests without an account: the join code is their only key
     ("GET", "/join"): EVERYONE,
     ("GET", "/join/{code}"): EVERYONE,

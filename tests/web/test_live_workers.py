@@ -16,10 +16,11 @@ import pytest
 from sqlmodel import Session
 
 from app import ROOT
-from app.services import accounts
+from app.services import accounts, workshop_events
 from app.services.audit import Actor
 from app.web import auth
 from tests import factories as f
+from tests.services.test_workshop_events import make_event
 
 SLUG = "krabi"
 
@@ -113,3 +114,51 @@ def test_an_edit_through_one_server_reaches_the_streams_held_by_both(
         arrived_a = time.perf_counter() - answered
         assert next(events_b) == ("plan", expected)  # the editing server's own stream
     assert arrived_a < 1.0, f"the edit reached the other server {arrived_a:.2f} s after its answer"
+
+
+def test_a_station_write_reaches_the_national_projector_streams_of_both_servers(
+    servers: tuple[Server, Server], session: Session
+) -> None:
+    event = make_event(session, ["krabi", "phuket"])
+    station = f.make_workshop(session, "phuket", "ห้องย่อยภูเก็ต")
+    admin = f.make_user(session, "admin")
+    cookies = {auth.SESSION_COOKIE: auth.sign(accounts.start_session(session, user=admin))}
+    for server in servers:
+        assert httpx.get(server.base + "/healthz", timeout=60).status_code == 200
+    timeout = httpx.Timeout(10.0, read=5.0)
+    url = f"/workshops/{event.id}/events"
+    with (
+        httpx.Client(base_url=servers[0].base, cookies=cookies, timeout=timeout) as on_a,
+        httpx.Client(base_url=servers[1].base, cookies=cookies, timeout=timeout) as on_b,
+        on_a.stream("GET", url) as stream_a,
+        on_b.stream("GET", url) as stream_b,
+    ):
+        assert (stream_a.status_code, stream_b.status_code) == (200, 200)
+        events_a, events_b = _events(stream_a), _events(stream_b)
+        assert next(events_a) == ("ready", {}) and next(events_b) == ("ready", {})
+        # a session attached (the event's own channel), from a third process
+        workshop_events.attach(session, actor=f.ACTOR, event=event, workshop=station)
+        expected = {"type": "workshop_event.changed", "event_id": event.id}
+        assert next(events_a) == ("stations", expected)
+        assert next(events_b) == ("stations", expected)
+    with on_a_stream(servers[0].base, cookies, url, timeout) as events_a:
+        guest, _ = f.make_guest(session, station, "ครูภูเก็ต")  # the area's channel
+        name, change = next(events_a)
+        assert (name, change["session_id"], change["id"]) == ("participant", station.id, guest.id)
+
+
+class on_a_stream:  # noqa: N801 - reads as a context manager
+    def __init__(self, base: str, cookies: dict, url: str, timeout: httpx.Timeout) -> None:
+        self.client = httpx.Client(base_url=base, cookies=cookies, timeout=timeout)
+        self.url = url
+
+    def __enter__(self) -> Iterator[tuple[str, dict]]:
+        self.stream = self.client.stream("GET", self.url)
+        response = self.stream.__enter__()
+        events = _events(response)
+        assert next(events) == ("ready", {})
+        return events
+
+    def __exit__(self, *exc: object) -> None:
+        self.stream.__exit__(*exc)
+        self.client.close()

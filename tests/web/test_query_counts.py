@@ -21,6 +21,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import delete
 from sqlmodel import Session, select
 
+from app.i18n import thai_today
 from app.models import (
     KPI,
     Agency,
@@ -34,6 +35,7 @@ from app.models import (
     Plan,
     ProblemNode,
     User,
+    WorkshopEvent,
     WorkshopSession,
 )
 from app.services import (
@@ -55,6 +57,7 @@ from app.services import (
     shared_data,
     units,
     versions,
+    workshop_events,
 )
 from app.services.audit import Actor
 from app.services.reference import current_framework
@@ -73,6 +76,7 @@ NOT_OPENED = {  # GET routes the test does not open, and why
     "review_briefs_pdf": "reads as review_briefs does (counted), then WeasyPrint",
     "meeting_pdf": "reads as the meeting page does (counted), then WeasyPrint",
     "workshop_harvest_pdf": "reads as workshop_harvest_xlsx does (counted), then WeasyPrint",
+    "workshop_event_events": "an event stream never ends (tests/web/test_workshop_events.py)",
 }
 FRAGMENTS = {"comment_thread"}  # answer htmx only (a browser is sent to the page holding them)
 VARIANTS = (  # pages whose query strings read more, beside their plain URL
@@ -120,6 +124,7 @@ def _world(session: Session, admin: User) -> World:
     }
     kpi_id, action_id = w.element_ids["kpis"], w.element_ids["actions"]
     workshop = f.make_workshop(session, "krabi")
+    event = _event(session, workshop)
     thread = _comment(session, area, {"target_type": "area", "body": "ภาพรวมแผนกระบี่"})
     partner = partners.create_partner(
         session, actor=f.ACTOR, area=area, partner_in={"name": "ผู้ปกครอง"}
@@ -141,6 +146,7 @@ def _world(session: Session, admin: User) -> World:
         "evidence_id": str(pdf.id),
         "user_id": str(admin.id),
         "workshop_id": str(workshop.id),
+        "event_id": str(event.id),
         "code": workshop.join_code,
         "indicator_code": "p1-reading-good",
         "comment_id": str(thread.id),
@@ -152,6 +158,19 @@ def _world(session: Session, admin: User) -> World:
     ids = _grow(session, w, 0, 1)
     w.params.update({name: str(row_id) for name, row_id in ids.items()})
     return w
+
+
+def _event(session: Session, workshop: WorkshopSession) -> WorkshopEvent:
+    """A national workshop of two areas, with the world's workshop (which grows) a station."""
+    event_in = {
+        "title": "เวทีระดับชาติ",
+        "station_title": "สถานี",
+        "starts_on": thai_today().isoformat(),
+        "area_ids": [f.area(session, "krabi").id, f.area(session, "phuket").id],
+    }
+    event = workshop_events.create_event(session, actor=f.ACTOR, event_in=event_in)
+    workshop_events.attach(session, actor=f.ACTOR, event=event, workshop=workshop)
+    return event
 
 
 def _compute(session: Session, w: World) -> None:
@@ -538,7 +557,7 @@ WORLD_PARAMS = (
     *("kpi_id", "action_id", "period", "entity_type", "entity_id", "evidence_id", "user_id"),
     *("workshop_id", "code", "indicator_code", "comment_id", "partner_id", "reflection_id"),
     *("resource_id", "data_item_id", "version_id", "outcome_id", "unit_id", "meeting_id"),
-    *("area_id", "agency_id", "framework_id"),
+    *("area_id", "agency_id", "framework_id", "event_id"),
 )
 
 

@@ -404,7 +404,7 @@ def plan_docx(
     today = today or thai_today()
     view = progress_view(session, area, today)
     w = Writer(thai_digits)
-    w.title(f"{gettext('Plan')} · {localized(area)}")
+    w.title(gettext("Plan of %(area)s", area=localized(area)))
     tree = view.tree
     if tree is None:
         w.empty(gettext("This area has no plan yet."))
@@ -434,7 +434,7 @@ def _plan_body(w: Writer, tree: PlanTree, level: int) -> None:
         w.para(statement.text, style="List Number")
     if not tree.doe:
         w.empty(gettext("None recorded."))
-    problems = tree.problems()
+    problems = tree.problems
     if problems:
         w.heading(gettext("Problems and their causes"), level)
         for node in problems:
@@ -443,7 +443,7 @@ def _plan_body(w: Writer, tree: PlanTree, level: int) -> None:
                 w.para(cause.text, style="List Bullet 2")
     w.heading(gettext("Key result areas"), level)
     kra_kpis = tree.kra_kpis
-    kpis = tree.kpis_by_id
+    kpis = tree.kpis_by_id()
     for kra in tree.kras:
         w.heading(f"{kra.code} {kra.title}", level + 1)
         if kra.description.strip():
@@ -560,13 +560,13 @@ def review_annual_docx(
     today = today or thai_today()
     annual, items = review_years(session, principal, filters, year, today)
     w = Writer(thai_digits)
-    w.title(f"{gettext('Annual report of the areas')} · {w.year(annual.year)}")
+    w.title(gettext("Annual report of the areas, %(year)s", year=w.year(annual.year)))
     w.para(w.day(today), lead=gettext("As of"))
     w.heading(gettext("Overview"), 1)
     _overview(w, annual)
     w.heading(gettext("How to read"), 2)
     for rule in reports.ANNUAL_RULES:
-        w.para(gettext(rule), style="List Bullet")
+        w.para(w.digits(gettext(rule)), style="List Bullet")
     for item in items:
         _chapter(w, item, today)
     return annual.year, w.bytes()
@@ -684,7 +684,7 @@ def _kpi_results(w: Writer, item: AreaYear) -> None:
         w.table(headers, rows, numeric=(3, 4, 5), widths=widths)
     w.para(gettext("How results were judged"), style="Heading 3")
     for rule in reports.ANNUAL_RULES[:3]:
-        w.para(gettext(rule), style="List Bullet")
+        w.para(w.digits(gettext(rule)), style="List Bullet")
 
 
 def _action_results(w: Writer, item: AreaYear) -> None:
@@ -712,7 +712,7 @@ def _action_results(w: Writer, item: AreaYear) -> None:
     assert summary is not None
     total = ["", gettext("Total"), "", w.num(summary.budget_thb), w.num(summary.spent_thb)]
     w.table(headers, rows, numeric=(3, 4), widths=(1.8, 6.4, 3.0, 2.6, 2.6), total=total)
-    w.para(gettext(reports.ANNUAL_RULES[3]))
+    w.para(w.digits(gettext(reports.ANNUAL_RULES[3])))
 
 
 def _adaptations(w: Writer, item: AreaYear) -> None:

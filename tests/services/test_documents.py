@@ -7,7 +7,11 @@ import pytest
 from docx import Document
 from docx.document import Document as DocxDocument
 from docx.oxml.ns import qn
-from sqlmodel import Session
+from sqlmodel import Session, select
+
+from app.i18n import thai_sort_key
+from app.models.enums import Role
+from app.services.access import Grant, Principal
 
 from app.models import Area
 from app.services import documents, outcomes, reflections
@@ -97,7 +101,7 @@ def test_the_annual_report_has_each_section_in_order_with_the_years_figures(
         "กิจกรรมและงบประมาณ",
         "การปรับแผนและเหตุผล",
         "การสะท้อนคิด",
-        "ผลลัพธ์ที่เกิดขึ้นโดยไม่ได้วางแผน",
+        "ผลลัพธ์ที่เกิดขึ้นใหม่",
         "การเปลี่ยนแปลงสำหรับปีถัดไป",
     ]
     assert "ปีการศึกษา 2567" in text
@@ -135,7 +139,7 @@ def test_thai_numerals_are_used_for_numbers_and_dates_when_asked(session: Sessio
     text = docx_text(documents.annual_docx(session, data.area, "AY2567", True, TODAY)[1])
     assert "ปีการศึกษา ๒๕๖๗" in text and "๒๐ มีนาคม ๒๕๖๘" in text and "๑๐๐,๐๐๐" in text
     assert "KPI3" in text  # codes stay as written
-    assert "2567" not in text.replace("KPI", "")
+    assert "2567" not in text and "2568" not in text
 
 
 def test_an_areas_files_hold_none_of_another_areas_data(session: Session) -> None:
@@ -186,7 +190,21 @@ def test_the_cross_area_report_is_an_overview_then_a_chapter_per_readable_area(
     doc = opened(body)
     chapters = headings(doc, 1)
     assert chapters[0] == "ภาพรวม"
-    assert chapters[1:] == ["กระบี่", "เชียงใหม่", "ภูเก็ต"]  # Thai order
+    every = [a.name_th for a in session.exec(select(Area)).all()]
+    assert chapters[1:] == sorted(every, key=thai_sort_key)  # every area, in Thai order
+    assert chapters.index("กระบี่") < chapters.index("เชียงใหม่") < chapters.index("ภูเก็ต")
     overview = [[c.text for c in r.cells] for r in doc.tables[0].rows]
     assert overview[-1][0] == "ทุกพื้นที่"
     assert docx_text(body).count(REFLECTION) == 2
+
+
+def test_a_readers_cross_area_report_has_only_the_areas_it_may_read(session: Session) -> None:
+    annual_data(session)
+    annual_data(session, "phuket")
+    viewer = f.make_user(session, "viewer", "phuket")
+    grants = (Grant(Role.viewer, f.area(session, "phuket").id),)
+    body = documents.review_annual_docx(
+        session, Principal(user=viewer, grants=grants), Filters(group="all"), "AY2567", today=TODAY
+    )[1]
+    assert headings(opened(body), 1) == ["ภาพรวม", "ภูเก็ต"]
+    assert "กระบี่" not in docx_text(body)

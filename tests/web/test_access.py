@@ -86,6 +86,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/review/briefs.pdf"): SIGNED_IN,
     ("GET", "/review/annual"): SIGNED_IN,
     ("GET", "/review/annual.xlsx"): SIGNED_IN,
+    ("GET", "/review/annual.docx"): SIGNED_IN,
     ("GET", "/review/export.xlsx"): SIGNED_IN,
     ("GET", "/healthz"): EVERYONE,
     ("GET", "/metrics"): ADMIN,  # and scrapers on the server itself (tests/web/test_operations)
@@ -142,6 +143,8 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/areas/{slug}/history"): READ,
     ("GET", "/areas/{slug}/brief"): READ,
     ("GET", "/areas/{slug}/brief.pdf"): READ,
+    ("GET", "/areas/{slug}/plan.docx"): READ,
+    ("GET", "/areas/{slug}/annual.docx"): READ,
     ("GET", "/areas/{slug}/comments"): READ,
     # the developmental-evaluation layer
     ("GET", "/areas/{slug}/learning"): READ,

@@ -131,8 +131,7 @@ def review_years(
         raise ValidationFailed(reports.unknown_academic_year(annual))
     span = period_span(annual.year)
     reviews = {r.area.id: r for r in annual.view.areas}
-    ids = [a.id for r in annual.view.areas for a in r.actions]
-    checkins = reports.action_updates(session, ids)
+    checkins = annual.checkins
     items = []
     for summary in annual.areas:
         review = reviews[summary.area.id]

@@ -53,6 +53,7 @@ from app.services.reviews import round_periods
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 FONT = "TH Sarabun New"
 SIZES = {"Normal": 16, "Title": 24, "Heading 1": 22, "Heading 2": 18, "Heading 3": 16}
+TABLE_SIZE = 14  # table text a size smaller: seven columns fit across A4 portrait
 THAI_DIGITS = str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙")
 
 
@@ -292,13 +293,14 @@ class Writer:
             _cell(table.cell(0, i), text, bold=True, right=i in right)
         for r, row in enumerate(body, start=1):
             last = total is not None and r == len(body)
-            _cant_split(table.rows[r])
             for i, text in enumerate(row):
                 _cell(table.cell(r, i), text, bold=last, right=i in right)
-        if widths:
-            for row in table.rows:
-                for i, width in enumerate(widths):
-                    row.cells[i].width = Cm(width)
+        if widths:  # both the grid and each cell: LibreOffice reads one, Word the other
+            table.autofit = False
+            for i, width in enumerate(widths):
+                table.columns[i].width = Cm(width)
+                for cell in table.columns[i].cells:
+                    cell.width = Cm(width)
         self.doc.add_paragraph()
         return table
 
@@ -360,15 +362,14 @@ def _repeat_header(row: object) -> None:
     tr_pr.append(header)
 
 
-def _cant_split(row: object) -> None:
-    tr_pr = row._tr.get_or_add_trPr()  # type: ignore[attr-defined]
-    tr_pr.append(OxmlElement("w:cantSplit"))
-
-
 def _cell(cell: object, text: str, bold: bool = False, right: bool = False) -> None:
     paragraph = cell.paragraphs[0]  # type: ignore[attr-defined]
     run = paragraph.add_run(text)
     run.bold = bold or None
+    run.font.size = Pt(TABLE_SIZE)
+    _set(run._r.get_or_add_rPr(), "w:szCs", str(TABLE_SIZE * 2))
+    if bold:
+        _set(run._r.get_or_add_rPr(), "w:bCs", None)
     if right:
         paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
 
@@ -520,7 +521,7 @@ def _plan_actions(w: Writer, tree: PlanTree) -> None:
         for a in tree.actions
     ]
     total = ["", gettext("Total"), "", "", w.num(sum(a.budget_thb or 0 for a in tree.actions))]
-    w.table(headers, rows, numeric=(4,), widths=(1.8, 6.5, 3.6, 2.2, 2.4), total=total)
+    w.table(headers, rows, numeric=(4,), widths=(1.8, 5.8, 3.6, 2.2, 2.6), total=total)
 
 
 def _dates(w: Writer, start: date | None, end: date | None) -> str:
@@ -603,7 +604,8 @@ def _overview(w: Writer, annual: reports.Annual) -> None:
         w.num(t["spent_thb"]),
         "",
     ]
-    w.table(headers, rows, numeric=range(1, 8), total=total)
+    widths = (3.2, 1.5, 1.4, 1.4, 1.4, 1.5, 1.9, 1.9, 1.8)
+    w.table(headers, rows, numeric=range(1, 8), widths=widths, total=total)
 
 
 def _chapter(w: Writer, item: AreaYear, today: date) -> None:
@@ -656,7 +658,6 @@ def _kpi_results(w: Writer, item: AreaYear) -> None:
         headers = [
             gettext("KPI code"),
             gettext("KPI"),
-            gettext("Period"),
             gettext("Baseline"),
             gettext("Target of the year"),
             gettext("Result"),
@@ -670,8 +671,7 @@ def _kpi_results(w: Writer, item: AreaYear) -> None:
             rows.append(
                 [
                     kpi.code,
-                    name,
-                    w.year(k.figure.period),
+                    f"{name}\n{w.year(k.figure.period)}",
                     w.num(kpi.baseline_value),
                     w.num(j.target),
                     w.num(j.figure),
@@ -679,8 +679,8 @@ def _kpi_results(w: Writer, item: AreaYear) -> None:
                     _rule(w, kpi),
                 ]
             )
-        widths = (1.6, 4.0, 2.2, 1.5, 1.5, 1.5, 1.6, 2.1)
-        w.table(headers, rows, numeric=(3, 4, 5), widths=widths)
+        widths = (1.8, 4.7, 1.6, 2.0, 1.6, 1.9, 2.4)
+        w.table(headers, rows, numeric=(2, 3, 4), widths=widths)
     w.para(gettext("How results were judged"), style="Heading 3")
     for rule in reports.ANNUAL_RULES[:3]:
         w.para(w.digits(gettext(rule)), style="List Bullet")
@@ -710,7 +710,7 @@ def _action_results(w: Writer, item: AreaYear) -> None:
     summary = item.summary
     assert summary is not None
     total = ["", gettext("Total"), "", w.num(summary.budget_thb), w.num(summary.spent_thb)]
-    w.table(headers, rows, numeric=(3, 4), widths=(1.8, 6.4, 3.0, 2.6, 2.6), total=total)
+    w.table(headers, rows, numeric=(3, 4), widths=(1.8, 5.4, 2.6, 3.0, 3.2), total=total)
     w.para(w.digits(gettext(reports.ANNUAL_RULES[3])))
 
 
@@ -725,7 +725,7 @@ def _adaptations(w: Writer, item: AreaYear) -> None:
             ]
             for e in item.changes
         ]
-        w.table(headers, rows, widths=(3.2, 6.6, 6.6))
+        w.table(headers, rows, widths=(3.0, 6.5, 6.5))
     else:
         w.empty(gettext("No change to the plan with a stated reason in this period."))
     if item.unexplained:
@@ -767,7 +767,7 @@ def _outcomes(w: Writer, item: AreaYear) -> None:
         [w.day(o.observed_on), o.who, o.change, o.significance, o.contribution]
         for o in item.outcomes
     ]
-    w.table(headers, rows, widths=(2.6, 3.0, 4.4, 3.2, 3.2))
+    w.table(headers, rows, widths=(2.4, 3.0, 4.4, 3.1, 3.1))
 
 
 def _proposals(w: Writer, item: AreaYear) -> None:
@@ -784,4 +784,4 @@ def _proposals(w: Writer, item: AreaYear) -> None:
         ]
         for p in item.proposals
     ]
-    w.table(headers, rows, widths=(8.0, 2.6, 5.8))
+    w.table(headers, rows, widths=(7.8, 2.4, 5.8))

@@ -487,7 +487,7 @@ def _kpi_table(w: Writer, tree: PlanTree) -> None:
 def _with_period(w: Writer, value: float | None, period: str | None) -> str:
     if value is None:
         return "–"
-    return f"{w.num(value)} ({w.year(period)})" if period else w.num(value)
+    return f"{w.num(value)}\n{w.year(period)}" if period else w.num(value)
 
 
 def _rule(w: Writer, kpi: object) -> str:
@@ -604,7 +604,7 @@ def _overview(w: Writer, annual: reports.Annual) -> None:
         w.num(t["spent_thb"]),
         "",
     ]
-    widths = (3.2, 1.5, 1.4, 1.4, 1.4, 1.5, 1.9, 1.9, 1.8)
+    widths = (2.6, 1.3, 1.2, 1.2, 1.2, 1.3, 2.3, 2.1, 2.8)
     w.table(headers, rows, numeric=range(1, 8), widths=widths, total=total)
 
 

@@ -422,7 +422,9 @@ def _plan_head(w: Writer, tree: PlanTree, today: date) -> None:
     w.para(label("plan_status", plan.status), lead=gettext("Status"))
     w.para(w.day(today), lead=gettext("As of"))
     if plan.is_demo:
-        w.para(gettext("Invented for demonstration; not official figures."), lead=gettext("Demo data"))
+        w.para(
+            gettext("Invented for demonstration; not official figures."), lead=gettext("Demo data")
+        )
 
 
 def _plan_body(w: Writer, tree: PlanTree, level: int) -> None:
@@ -779,7 +781,9 @@ def _proposals(w: Writer, item: AreaYear) -> None:
         [
             p.text,
             label("proposal_state", p.state),
-            " · ".join(x for x in (w.day(p.decided_on) if p.decided_on else "", p.decision_note) if x)
+            " · ".join(
+                x for x in (w.day(p.decided_on) if p.decided_on else "", p.decision_note) if x
+            )
             or "–",
         ]
         for p in item.proposals

@@ -10,11 +10,10 @@ from docx.oxml.ns import qn
 from sqlmodel import Session, select
 
 from app.i18n import thai_sort_key
-from app.models.enums import Role
-from app.services.access import Grant, Principal
-
 from app.models import Area
+from app.models.enums import Role
 from app.services import documents, outcomes, reflections
+from app.services.access import Grant, Principal
 from app.services.errors import ValidationFailed
 from app.services.review import Filters
 from tests import factories as f

@@ -37,7 +37,7 @@ from sqlmodel import Session, col, select
 from app.display import entry_label, show_reason
 from app.i18n import N_, format_date, format_number, format_year, gettext, localized, thai_today
 from app.labels import label
-from app.models import Action, ActionUpdate, Area, AuditEvent, Plan, Reflection
+from app.models import KPI, Action, ActionUpdate, Area, AuditEvent, Plan, Reflection, ReviewRound
 from app.models.de import ChangeProposal, EmergentOutcome, ProposalState
 from app.models.enums import ActionStatus, PeriodType
 from app.periods import Span, period_label, period_span
@@ -160,7 +160,7 @@ def _summary(
     rows: list[KPIProgress],
     lines: list[ActionLine],
     year: str,
-    round_: object,
+    round_: ReviewRound | None,
 ) -> reports.AnnualArea:
     """The annual summary's line for one area, as `reports.annual_summary` counts it."""
     kpis = [reports.AnnualKPI(row, f) for row in rows if (f := reports.year_figure(row, year))]
@@ -169,7 +169,7 @@ def _summary(
         counts[ActionStatus(line.status)] += 1
     budget = sum(line.action.budget_thb or 0 for line in lines)
     spent = sum(line.spent_thb for line in lines)
-    return reports.AnnualArea(area, plan, kpis, counts, budget, spent, round_)  # type: ignore[arg-type]
+    return reports.AnnualArea(area, plan, kpis, counts, budget, spent, round_)
 
 
 def _add_records(session: Session, items: list[AreaYear]) -> None:
@@ -225,10 +225,13 @@ def _inside(day: date | None, span: Span) -> bool:
 
 
 def _carried(proposal: ChangeProposal, span: Span) -> bool:
-    """Adopted during the year, or put forward by its end and still open."""
-    if proposal.state == ProposalState.adopted.value:
-        return _inside(proposal.decided_on, span)
-    return reports._within(proposal.created_at, Span(date.min, span.ends_on))
+    """Adopted during the year, or put forward by its end and still open then (open now, or
+    adopted after it). Declined ones are not read."""
+    decided = proposal.decided_on
+    if proposal.state == ProposalState.adopted.value and _inside(decided, span):
+        return True
+    put_by_then = reports._within(proposal.created_at, Span(date.min, span.ends_on))
+    return put_by_then and (decided is None or decided > span.ends_on)
 
 
 # ---- writing a .docx ----------------------------------------------------------------------------
@@ -492,12 +495,11 @@ def _with_period(w: Writer, value: float | None, period: str | None) -> str:
     return f"{w.num(value)}\n{w.year(period)}" if period else w.num(value)
 
 
-def _rule(w: Writer, kpi: object) -> str:
+def _rule(w: Writer, kpi: KPI) -> str:
     """How the KPI is judged: its direction, how its periods add up, its tolerance."""
-    parts = [label("direction", kpi.direction), label("aggregation", kpi.aggregation)]  # type: ignore[attr-defined]
-    tolerance = kpi.tolerance  # type: ignore[attr-defined]
-    if tolerance:
-        parts.append(gettext("tolerance %(value)s", value=w.num(tolerance)))
+    parts = [label("direction", kpi.direction), label("aggregation", kpi.aggregation)]
+    if kpi.tolerance:
+        parts.append(gettext("tolerance %(value)s", value=w.num(kpi.tolerance)))
     return "; ".join(p for p in parts if p)
 
 

@@ -209,3 +209,15 @@ def test_a_readers_cross_area_report_has_only_the_areas_it_may_read(session: Ses
     )[1]
     assert headings(opened(body), 1) == ["ภาพรวม", "ภูเก็ต"]
     assert "กระบี่" not in docx_text(body)
+
+
+def test_next_years_changes_are_those_adopted_in_the_year_or_still_open_at_its_end(
+    session: Session,
+) -> None:
+    data = annual_data(session)  # PROPOSAL: adopted on 1 Apr 2025, in AY2567
+    later = "ขยายโครงการไปยังโรงเรียนขนาดเล็กทุกแห่ง"
+    reflections.create_proposal(session, actor=f.ACTOR, area=data.area, proposal_in={"text": later})
+    ay2567 = docx_text(documents.annual_docx(session, data.area, "AY2567", today=TODAY)[1])
+    assert PROPOSAL in ay2567 and later not in ay2567  # put forward after AY2567 ended
+    ay2569 = docx_text(documents.annual_docx(session, data.area, "AY2569", today=TODAY)[1])
+    assert later in ay2569 and PROPOSAL not in ay2569  # open now; the other adopted long ago

@@ -24,6 +24,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from docx import Document
 from docx.enum.table import WD_TABLE_ALIGNMENT
@@ -54,6 +55,15 @@ DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.docu
 FONT = "TH Sarabun New"
 SIZES = {"Normal": 16, "Title": 24, "Heading 1": 22, "Heading 2": 18, "Heading 3": 16}
 TABLE_SIZE = 14  # table text a size smaller: seven columns fit across A4 portrait
+# the schema's order of run properties (CT_RPr), which Word enforces
+RPR_ORDER = (
+    *("w:rStyle", "w:rFonts", "w:b", "w:bCs", "w:i", "w:iCs", "w:caps", "w:smallCaps"),
+    *("w:strike", "w:dstrike", "w:outline", "w:shadow", "w:emboss", "w:imprint", "w:noProof"),
+    *("w:snapToGrid", "w:vanish", "w:webHidden", "w:color", "w:spacing", "w:w", "w:kern"),
+    *("w:position", "w:sz", "w:szCs", "w:highlight", "w:u", "w:effect", "w:bdr", "w:shd"),
+    *("w:fitText", "w:vertAlign", "w:rtl", "w:cs", "w:em", "w:lang", "w:eastAsianLayout"),
+    *("w:specVanish", "w:oMath"),
+)
 THAI_DIGITS = str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙")
 
 
@@ -349,11 +359,19 @@ class Writer:
         _page_number(footer)
 
 
-def _set(rpr: OxmlElement, tag: str, value: str | None, attr: str = "w:val") -> None:
+def _set(rpr: Any, tag: str, value: str | None, attr: str = "w:val") -> None:
+    """Set a run property, inserting it where the schema orders it (Word refuses a file whose
+    run properties are out of order; LibreOffice does not mind)."""
     element = rpr.find(qn(tag))
     if element is None:
         element = OxmlElement(tag)
-        rpr.append(element)
+        order = list(RPR_ORDER)
+        later = {qn(t) for t in order[order.index(tag) + 1 :]}
+        successor = next((child for child in rpr if child.tag in later), None)
+        if successor is None:
+            rpr.append(element)
+        else:
+            successor.addprevious(element)
     if value is not None:
         element.set(qn(attr), value)
 

@@ -221,3 +221,14 @@ def test_next_years_changes_are_those_adopted_in_the_year_or_still_open_at_its_e
     assert PROPOSAL in ay2567 and later not in ay2567  # put forward after AY2567 ended
     ay2569 = docx_text(documents.annual_docx(session, data.area, "AY2569", today=TODAY)[1])
     assert later in ay2569 and PROPOSAL not in ay2569  # open now; the other adopted long ago
+
+
+def test_run_properties_are_in_the_order_word_requires(session: Session) -> None:
+    data = annual_data(session)
+    doc = opened(documents.annual_docx(session, data.area, "AY2567", today=TODAY)[1])
+    order = [qn(t) for t in documents.RPR_ORDER]
+    props = [s.element.rPr for s in doc.styles if s.element.rPr is not None]
+    props += [r._r.rPr for t in doc.tables for c in t.rows[0].cells for r in c.paragraphs[0].runs]
+    for rpr in props:
+        tags = [child.tag for child in rpr]
+        assert tags == sorted(tags, key=order.index), tags

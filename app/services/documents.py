@@ -626,7 +626,7 @@ def _overview(w: Writer, annual: reports.Annual) -> None:
         w.num(t["spent_thb"]),
         "",
     ]
-    widths = (2.6, 1.3, 1.2, 1.2, 1.2, 1.3, 2.3, 2.1, 2.8)
+    widths = (2.4, 1.2, 1.1, 1.1, 1.1, 1.2, 2.6, 2.6, 2.7)
     w.table(headers, rows, numeric=range(1, 8), widths=widths, total=total)
 
 

@@ -626,7 +626,7 @@ def _overview(w: Writer, annual: reports.Annual) -> None:
         w.num(t["spent_thb"]),
         "",
     ]
-    widths = (2.4, 1.2, 1.1, 1.1, 1.1, 1.2, 2.6, 2.6, 2.7)
+    widths = (2.2, 1.1, 1.1, 1.1, 1.1, 1.1, 3.0, 2.9, 2.4)
     w.table(headers, rows, numeric=range(1, 8), widths=widths, total=total)
 
 

@@ -388,6 +388,7 @@ class Annual:
     years: list[str]  # academic years that have begun, newest first
     areas: list[AnnualArea]
     unknown: str | None = None  # a year asked for that is not one of `years`
+    checkins: dict[int, list[ActionUpdate]] = field(default_factory=dict)  # newest first
 
     @property
     def totals(self) -> dict[str, Any]:
@@ -436,7 +437,7 @@ def annual_summary(
         _annual_area(r, chosen, span, rounds.get((r.area.id, chosen)), checkins) for r in view.areas
     ]
     unknown = asked if asked and asked not in years else None
-    return Annual(view, chosen, years, areas, unknown)
+    return Annual(view, chosen, years, areas, unknown, checkins)
 
 
 def _annual_area(

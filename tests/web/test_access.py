@@ -88,6 +88,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/review/briefs.pdf"): SIGNED_IN,
     ("GET", "/review/annual"): SIGNED_IN,
     ("GET", "/review/annual.xlsx"): SIGNED_IN,
+    ("GET", "/review/annual.docx"): SIGNED_IN,
     ("GET", "/review/export.xlsx"): SIGNED_IN,
     ("GET", "/review/learning"): SIGNED_IN,  # the items of the areas each may read
     ("GET", "/review/learning.xlsx"): SIGNED_IN,
@@ -158,6 +159,8 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/areas/{slug}/history"): READ,
     ("GET", "/areas/{slug}/brief"): READ,
     ("GET", "/areas/{slug}/brief.pdf"): READ,
+    ("GET", "/areas/{slug}/plan.docx"): READ,
+    ("GET", "/areas/{slug}/annual.docx"): READ,
     ("GET", "/areas/{slug}/comments"): READ,
     # the developmental-evaluation layer
     ("GET", "/areas/{slug}/learning"): READ,

@@ -100,7 +100,10 @@ from app.models.workshops import (
     Contribution,
     WorkshopBallot,
     WorkshopParticipant,
+    WorkshopRound,
+    WorkshopSeat,
     WorkshopSession,
+    WorkshopTable,
     WorkshopVote,
 )
 
@@ -172,6 +175,9 @@ __all__ = [
     "WorkshopParticipant",
     "WorkshopVote",
     "WorkshopSession",
+    "WorkshopTable",
+    "WorkshopRound",
+    "WorkshopSeat",
     "BoundaryPartner",
     "ChangeProposal",
     "DataItem",

@@ -235,3 +235,37 @@ def test_parallel_posts_of_one_guest_cannot_pass_the_rate_limit(
     assert sorted(outcomes) == ["limited"] * 5 + ["sent"]
     mine = session.exec(select(Contribution).where(col(Contribution.participant_id) == guest.id))
     assert len(mine.all()) == workshops.PER_PARTICIPANT_PER_MINUTE
+
+
+def test_the_harvest_has_table_and_round_columns_and_a_sheet_per_table_and_round(
+    session: Session,
+) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    from app.services import harvest as harvests
+
+    workshop, people, tables = _cafe(session)
+    row = _start(session, workshop)
+    seats = _seats(session, row)
+    guest = people[1]
+    f.make_contribution(session, workshop, guest, "action_idea", text="อ่านกับยาย")
+    f.make_contribution(session, workshop, people[0], "table_summary", text="สรุปโต๊ะหนึ่ง")
+    f.make_contribution(session, workshop, people[2], "question", text="=1+1")
+    crop = harvests.harvest(session, workshop)
+    assert crop.has_rounds
+    cells = {(c.round.number, c.table.number): c for c in crop.cafe}
+    assert len(cells) == 3 and cells[(1, 1)].summary == "สรุปโต๊ะหนึ่ง"
+    guest_table = next(t.number for t in tables if t.id == seats[guest.id])
+    assert cells[(1, guest_table)].items >= 1
+    book = load_workbook(io.BytesIO(harvests.workbook(crop)))
+    assert book.sheetnames[-1] == "โต๊ะและรอบ"
+    sheet = book["โต๊ะและรอบ"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:4] == ("รอบ", "โต๊ะ", "คำถาม", "เจ้าภาพโต๊ะ")
+    assert rows[1][:3] == (1, 1, QUESTIONS[0]) and rows[1][5] == "สรุปโต๊ะหนึ่ง"
+    harvest_rows = list(book.worksheets[0].iter_rows(values_only=True))
+    header = harvest_rows[0]
+    idea = next(r for r in harvest_rows if "อ่านกับยาย" in r)
+    assert idea[header.index("รอบ")] == 1 and idea[header.index("โต๊ะ")] == guest_table

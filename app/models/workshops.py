@@ -185,7 +185,9 @@ class WorkshopSeat(SQLModel, table=True):
 
     __tablename__ = "workshop_seat"
     __table_args__ = (
-        sa.UniqueConstraint("round_id", "participant_id", name="uq_workshop_seat_round_participant"),
+        sa.UniqueConstraint(
+            "round_id", "participant_id", name="uq_workshop_seat_round_participant"
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -215,9 +215,7 @@ class Harvest:
     def cafe(self) -> list["CafeCell"]:
         """Per round, per table: its question, its host, what was sent there and the host's
         summary (a cell for each table of each round, in order)."""
-        cells = {
-            (r.id, t.id): CafeCell(r, t) for r in self.rounds for t in self.tables
-        }
+        cells = {(r.id, t.id): CafeCell(r, t) for r in self.rounds for t in self.tables}
         for item in self.items:
             c = item.contribution
             cell = cells.get((c.round_id, c.table_id))

@@ -230,7 +230,9 @@ def guest_view(
         "cafe_round": row,
         "cafe_running": is_running(row),
         "cafe_table": table,
-        "cafe_table_question": question_of(hosted or table, row) if (hosted or table) else row.question,
+        "cafe_table_question": question_of(hosted or table, row)
+        if (hosted or table)
+        else row.question,
         "cafe_hosted": hosted,
         "cafe_summary": summary,
     }
@@ -329,7 +331,9 @@ def set_tables(
     for n, item in data.items():
         if item.host_participant_id is not None and item.host_participant_id not in participants:
             errors[f"host_participant_id_{n}"] = Msg(N_("Pick from the list."))
-    hosts = [i.host_participant_id for n, i in data.items() if n <= number and i.host_participant_id]
+    hosts = [
+        i.host_participant_id for n, i in data.items() if n <= number and i.host_participant_id
+    ]
     if len(hosts) != len(set(hosts)):
         for n, item in data.items():
             if item.host_participant_id and hosts.count(item.host_participant_id) > 1:
@@ -347,7 +351,9 @@ def set_tables(
         ids = [t.id for t in gone]
         session.exec(sql_delete(WorkshopSeat).where(col(WorkshopSeat.table_id).in_(ids)))
         session.exec(
-            sql_update(Contribution).where(col(Contribution.table_id).in_(ids)).values(table_id=None)
+            sql_update(Contribution)
+            .where(col(Contribution.table_id).in_(ids))
+            .values(table_id=None)
         )
         for table in gone:
             session.delete(table)
@@ -516,4 +522,3 @@ def place(
     assert row is not None
     seat = seat_of(session, row.id, participant.id)
     return row.id, (seat.table_id if seat else None), None
-

@@ -26,7 +26,9 @@ def _join(phone: Page, code: str, name: str) -> None:
     expect(phone.locator(".guest-who")).to_contain_text(name)
 
 
-def test_a_full_world_cafe_round_with_a_vote(admin_page: Page, browser: object, server: str) -> None:
+def test_a_full_world_cafe_round_with_a_vote(
+    admin_page: Page, browser: object, server: str
+) -> None:
     board = admin_page
     board.goto(board.base_url + "/areas/krabi/workshops")
     board.locator("input[name=title]").fill("World Café: การอ่านของเด็กกระบี่")
@@ -86,7 +88,7 @@ def test_a_full_world_cafe_round_with_a_vote(admin_page: Page, browser: object, 
         board.locator("select[name=scope]").select_option("kind:action_idea")
         board.locator("input[name=dots]").fill("1")
         follow(board, board.locator(".vote-start button.primary"))
-        for n, phone in enumerate(phones):
+        for phone in phones:
             phone.reload()
             item = phone.locator(".vote-item", has_text=IDEAS[1])
             item.locator("button.primary").click()

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from app.models import AuditEvent, Contribution, WorkshopRound, WorkshopSeat
 from app.services import rounds, workshops
-from app.services.errors import Conflict, ValidationFailed
+from app.services.errors import Conflict, NotFound, ValidationFailed
 from app.services.workshops import RateLimited
 from tests import factories as f
 
@@ -181,10 +181,11 @@ def test_bad_tables_and_rounds_are_refused(session: Session) -> None:
     )
     other_row = _start(session, other)
     with pytest.raises(ValidationFailed):  # posting with another session's round
-        f.make_contribution(
-            session, workshop, people[1], text="ข้ามเวที", round_id=str(other_row.id)
-        )
-    assert other_tables and row.number == 1
+        f.make_contribution(session, workshop, people[1], text="ข้ามเวที", round_id=str(other_row.id))
+    with pytest.raises(NotFound):  # ending another session's round through this one
+        rounds.end_round(session, actor=f.ACTOR, workshop=workshop, round_id=other_row.id)
+    session.refresh(other_row)
+    assert other_tables and row.number == 1 and rounds.is_running(other_row)
 
 
 def test_fewer_tables_keep_their_contributions(session: Session) -> None:

@@ -59,9 +59,7 @@ def test_a_facilitator_sets_up_tables_and_runs_a_round_the_projector_counts_down
     present = client.get("/areas/krabi/present").text
     assert 'role="timer"' in present and "โต๊ะ 3" in present
     row = session.exec(select(WorkshopRound)).one()
-    ended = client.post(
-        f"/areas/krabi/workshops/{workshop.id}/rounds/{row.id}/end", headers=HX
-    )
+    ended = client.post(f"/areas/krabi/workshops/{workshop.id}/rounds/{row.id}/end", headers=HX)
     assert ended.status_code == 200 and "รอบที่ 1 จบเมื่อ" in ended.text
     assert 'role="timer"' not in ended.text
 
@@ -102,9 +100,7 @@ def test_a_phone_goes_to_its_table_posts_into_the_round_and_is_refused_after_it(
     idea = session.exec(select(Contribution)).one()
     assert idea.round_id == row.id and idea.table_id is not None
     client.post(f"/areas/krabi/workshops/{workshop.id}/rounds/{row.id}/end")
-    late = _send(
-        phone, workshop, kind="action_idea", text="<b>ส่งช้า</b>", round_id=str(row.id)
-    )
+    late = _send(phone, workshop, kind="action_idea", text="<b>ส่งช้า</b>", round_id=str(row.id))
     assert late.status_code == 409
     assert "รอบนี้จบแล้ว" in late.text and "&lt;b&gt;ส่งช้า&lt;/b&gt;" in late.text
     assert _count(session, Contribution) == 1

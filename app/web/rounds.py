@@ -140,6 +140,7 @@ def guest_round(request: Request, code: str, session: SessionDep) -> Response:
     ctx = {
         "workshop": workshop,
         "participant": participant,
+        "polled": True,
         **rounds.guest_view(session, workshop, participant),
     }
     return render(request, "workshop/_guest_round.html", ctx)

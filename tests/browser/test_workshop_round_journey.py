@@ -57,6 +57,7 @@ def test_a_full_world_cafe_round_with_a_vote(
         follow(board, board.locator(".cafe-start button.primary"))
         expect(board.locator("#cafe .countdown")).to_be_visible()
         expect(shown.locator(".countdown")).to_be_visible(timeout=LIVE)  # the projector, live
+        shoot(board, "workshop-board-cafe", full_page=True)
 
         tables = []
         for n, phone in enumerate(phones):

@@ -120,6 +120,8 @@ def test_the_host_sends_a_summary_that_reaches_the_board_and_others_cannot(
     page = host.get(f"/join/{workshop.join_code}").text
     assert "คุณเป็นเจ้าภาพโต๊ะ 1" in page and "cafe-summary-form" in page
     assert "cafe-summary-form" not in guest.get(f"/join/{workshop.join_code}").text
+    polled = host.get(f"/join/{workshop.join_code}/round").text  # the section's reload
+    assert "cafe-summary-form" not in polled and "#guest-summary" in polled  # keeps the typing
     sent = _send(host, workshop, kind="table_summary", text="โต๊ะ 1: อ่าน\x00ทุกวัน")
     assert sent.status_code == 303
     summary = session.exec(select(Contribution)).one()

@@ -152,3 +152,21 @@ def test_the_guest_round_section_without_a_name_or_round_is_empty(
     section = anonymous.get(f"/join/{workshop.join_code}/round")
     assert section.status_code == 200 and "guest-round-title" not in section.text
     assert _csrf(anonymous.get(f"/join/{workshop.join_code}").text)
+
+
+def test_the_harvest_pdf_has_the_tables_and_rounds_with_the_hosts_summaries(
+    client: TestClient, session: Session, app_client: Callable[[], TestClient]
+) -> None:
+    from tests.web.test_reports import PDF_HEAD, pdf_text
+
+    workshop = f.make_workshop(session)
+    host = _guest(app_client, workshop, "ครูใหญ่")
+    host_id = session.exec(select(rounds.WorkshopParticipant.id)).first()
+    _tables(client, workshop, host_participant_id_1=str(host_id))
+    _start(client, workshop)
+    _send(host, workshop, kind="table_summary", text="โต๊ะหนึ่งสรุปว่าอ่านทุกวัน")
+    response = client.get(f"/areas/krabi/workshops/{workshop.id}/harvest.pdf")
+    assert response.status_code == 200 and response.content.startswith(PDF_HEAD)
+    text = pdf_text(response.content)
+    assert "โต๊ะและรอบ" in text and "โต๊ะหนึ่งสรุปว่าอ่านทุกวัน" in text
+    assert "ชุมชนช่วยอะไรได้บ้าง" in text  # (a sara am comes out of the PDF as another glyph)

@@ -31,4 +31,6 @@
 
   tick();
   setInterval(tick, 1000);
+  // a board or section swapped in shows its countdown at once, not up to a second later
+  document.addEventListener("htmx:afterSwap", tick);
 })();

@@ -97,6 +97,7 @@ def test_a_full_world_cafe_round_with_a_vote(
         results = shown.locator("#vote .vote-results")
         expect(results).to_contain_text(IDEAS[1], timeout=LIVE)
         expect(shown.locator("#vote .vote-facts")).to_contain_text("3", timeout=LIVE)
+        expect(shown.locator(".countdown-time")).to_have_text(re.compile(r"^\d+:\d\d$"))
         shoot(projector, "projector-1920-cafe-vote")
 
         board.locator("#cafe button[id^=round-end-]").click()

@@ -473,6 +473,7 @@ LABELS: dict[str, dict[str, str]] = {
         "action_idea": N_("Idea for an action"),
         "resource": N_("Resource"),
         "question": N_("Question"),
+        "table_summary": N_("Table host's summary"),
     },
     "attendance": {
         "onsite": N_("In the hall"),

@@ -101,7 +101,10 @@ from app.models.workshops import (
     Contribution,
     WorkshopBallot,
     WorkshopParticipant,
+    WorkshopRound,
+    WorkshopSeat,
     WorkshopSession,
+    WorkshopTable,
     WorkshopVote,
 )
 
@@ -173,6 +176,9 @@ __all__ = [
     "WorkshopParticipant",
     "WorkshopVote",
     "WorkshopSession",
+    "WorkshopTable",
+    "WorkshopRound",
+    "WorkshopSeat",
     "BoundaryPartner",
     "ChangeProposal",
     "DataItem",

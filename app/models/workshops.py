@@ -22,6 +22,7 @@ class ContributionKind(StrEnum):
     action_idea = "action_idea"  # an idea for an action
     resource = "resource"  # with one of the four resource dimensions
     question = "question"
+    table_summary = "table_summary"  # a World Café table host's summary of a round
 
 
 class ResourceDimension(StrEnum):
@@ -98,6 +99,13 @@ class Contribution(Versioned, SQLModel, table=True):
     accepted_id: int | None = None
     created_at: datetime = created_at_field()
     version: int = 1
+    # World Café: the table and round a guest posted at (none between rounds)
+    table_id: int | None = Field(
+        default=None, foreign_key="workshop_table.id", index=True, ondelete="SET NULL"
+    )
+    round_id: int | None = Field(
+        default=None, foreign_key="workshop_round.id", index=True, ondelete="SET NULL"
+    )
 
 
 class VoteMode(StrEnum):
@@ -159,3 +167,60 @@ class WorkshopEvent(Versioned, SQLModel, table=True):
     closed_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
     closed_by: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
     version: int = 1
+
+
+class WorkshopTable(SQLModel, table=True):
+    """A World Café table: its number (1..N), its question, and its host, who stays at it every
+    round (a name the facilitator types, and the host's participant when they joined)."""
+
+    __tablename__ = "workshop_table"
+    __table_args__ = (
+        sa.UniqueConstraint("session_id", "number", name="uq_workshop_table_session_number"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="workshop_session.id", index=True, ondelete="CASCADE")
+    number: int
+    question: str = Field(default="", sa_type=sa.String(300))
+    host_name: str = Field(default="", sa_type=sa.String(60))
+    host_participant_id: int | None = Field(
+        default=None, foreign_key="workshop_participant.id", ondelete="SET NULL"
+    )
+
+
+class WorkshopRound(SQLModel, table=True):
+    """A timed World Café round: it runs until `ends_at`, or until the facilitator ends it
+    early (`ended_at`)."""
+
+    __tablename__ = "workshop_round"
+    __table_args__ = (
+        sa.UniqueConstraint("session_id", "number", name="uq_workshop_round_session_number"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="workshop_session.id", index=True, ondelete="CASCADE")
+    number: int
+    question: str = Field(default="", sa_type=sa.String(300))  # for every table, if given
+    minutes: int
+    started_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    ends_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    ended_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+
+
+class WorkshopSeat(SQLModel, table=True):
+    """Where a guest sits in a round (stored when the round starts, or when a guest joins
+    during it), so the rotation can be read back and the next round computed from it."""
+
+    __tablename__ = "workshop_seat"
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "round_id", "participant_id", name="uq_workshop_seat_round_participant"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="workshop_round.id", ondelete="CASCADE")
+    participant_id: int = Field(
+        foreign_key="workshop_participant.id", index=True, ondelete="CASCADE"
+    )
+    table_id: int = Field(foreign_key="workshop_table.id", index=True, ondelete="CASCADE")

@@ -5,7 +5,8 @@ as the data of the Thai A4 PDF (templates/workshop/harvest.html).
 
 It reads through `workshops.board_view`, so it issues the board's queries (one for the
 contributions with their authors, one per kind of element they became, one for the
-participants), and one more for the dots of the session's votes, whatever their number.
+participants), and one more for the dots of the session's votes, and two for the World Café
+tables and rounds, whatever their number.
 """
 
 from collections import Counter
@@ -20,10 +21,18 @@ from sqlmodel import Session, col, select
 
 from app.i18n import N_, format_datetime, gettext, local_time, localized
 from app.labels import LABELS, label
-from app.models import Area, Contribution, WorkshopBallot, WorkshopSession, WorkshopVote
+from app.models import (
+    Area,
+    Contribution,
+    WorkshopBallot,
+    WorkshopRound,
+    WorkshopSession,
+    WorkshopTable,
+    WorkshopVote,
+)
 from app.models.base import utcnow
-from app.models.workshops import ContributionState
-from app.services import plans, problems, reflections, resources, safe_sheets, workshops
+from app.models.workshops import ContributionKind, ContributionState
+from app.services import plans, problems, reflections, resources, rounds, safe_sheets, workshops
 from app.services.reports import sheet_name
 from app.services.spreadsheets import Column, save_workbook, table_sheet
 from app.services.workshops import Card
@@ -64,6 +73,8 @@ class HarvestItem:
 
     card: Card
     votes: int = 0  # the dots it was given, over every vote of the session
+    table: WorkshopTable | None = None  # the World Café table and round it was sent at
+    round: WorkshopRound | None = None
 
     @property
     def contribution(self) -> Contribution:
@@ -155,6 +166,8 @@ class Harvest:
     participants: int
     steps: list[Step]
     is_open: bool
+    tables: list[WorkshopTable] = field(default_factory=list)
+    rounds: list[WorkshopRound] = field(default_factory=list)
 
     @property
     def items(self) -> list[HarvestItem]:
@@ -194,18 +207,63 @@ class Harvest:
     def has_detail(self) -> bool:
         return hasattr(Contribution, "detail")
 
+    @property
+    def has_rounds(self) -> bool:
+        return bool(self.rounds)
+
+    @property
+    def cafe(self) -> list["CafeCell"]:
+        """Per round, per table: its question, its host, what was sent there and the host's
+        summary (a cell for each table of each round, in order)."""
+        cells = {(r.id, t.id): CafeCell(r, t) for r in self.rounds for t in self.tables}
+        for item in self.items:
+            c = item.contribution
+            cell = cells.get((c.round_id, c.table_id))
+            if cell is None:
+                continue
+            if c.kind == ContributionKind.table_summary.value:
+                cell.summary = c.text
+            else:
+                cell.items += 1
+        return list(cells.values())
+
+
+@dataclass
+class CafeCell:
+    round: WorkshopRound
+    table: WorkshopTable
+    items: int = 0
+    summary: str = ""
+
+    @property
+    def question(self) -> str:
+        return rounds.question_of(self.table, self.round)
+
 
 def harvest(session: Session, workshop: WorkshopSession) -> Harvest:
     board = workshops.board_view(session, workshop)
     dots = _dots(session, workshop)
+    tables = rounds.tables_of(session, workshop)
+    held = rounds.rounds_of(session, workshop)
+    table_by_id = {t.id: t for t in tables}
+    round_by_id = {r.id: r for r in held}
     steps = []
     for kind in board.columns:
         cards = [*board.columns[kind], *board.archived.get(kind, [])]
         cards.sort(key=lambda card: (card.contribution.created_at, card.contribution.id or 0))
-        steps.append(Step(kind, [HarvestItem(card, dots[card.contribution.id]) for card in cards]))
+        items = [
+            HarvestItem(
+                card,
+                dots[card.contribution.id],
+                table_by_id.get(card.contribution.table_id or 0),
+                round_by_id.get(card.contribution.round_id or 0),
+            )
+            for card in cards
+        ]
+        steps.append(Step(kind, items))
     area = session.get(Area, workshop.area_id)  # the route's dependency loaded it already
     assert area is not None
-    return Harvest(workshop, area, board.participants, steps, board.is_open)
+    return Harvest(workshop, area, board.participants, steps, board.is_open, tables, held)
 
 
 def _dots(session: Session, workshop: WorkshopSession) -> Counter[int]:
@@ -228,6 +286,8 @@ ITEM_COLUMNS = (
     Column("detail", N_("Detail"), 40),
     Column("dimension", N_("Kind of resource"), 24),
     Column("group", N_("Group"), 16),
+    Column("round", N_("Round"), 8),
+    Column("table", N_("Café table"), 8),
     Column("author", N_("Posted by"), 20),
     Column("time", N_("Posted at"), 18),
     Column("votes", N_("Dots"), 10),
@@ -250,6 +310,8 @@ def item_rows(harvest: Harvest) -> list[dict[str, Any]]:
                     "detail": item.detail,
                     "dimension": label("resource_dimension", c.dimension),
                     "group": c.group_label,
+                    "round": item.round.number if item.round else None,
+                    "table": item.table.number if item.table else None,
                     "author": item.author,
                     "time": format_datetime(c.created_at),
                     "votes": item.votes,
@@ -284,7 +346,12 @@ def workbook(harvest: Harvest) -> bytes:
     taken: set[str] = set()
     sheet = book.active
     sheet.title = sheet_name(gettext("Harvest"), taken)
-    shown = {"detail": harvest.has_detail, "votes": harvest.has_votes}
+    shown = {
+        "detail": harvest.has_detail,
+        "votes": harvest.has_votes,
+        "round": harvest.has_rounds,
+        "table": harvest.has_rounds,
+    }
     columns = [c for c in ITEM_COLUMNS if shown.get(c.key, True)]
     table_sheet(sheet, columns, item_rows(harvest))
     summary = book.create_sheet(sheet_name(gettext("Summary"), taken))
@@ -295,7 +362,35 @@ def workbook(harvest: Harvest) -> bytes:
         cell.alignment = Alignment(vertical="top", wrap_text=isinstance(value, str))
     table_sheet(summary, _summary_columns(), summary_rows(harvest), first_row=len(facts) + 2)
     summary.column_dimensions["B"].width = max(summary.column_dimensions["B"].width or 0, 40)
+    if harvest.has_rounds:
+        cafe = book.create_sheet(sheet_name(gettext("Tables and rounds"), taken))
+        table_sheet(cafe, CAFE_COLUMNS, cafe_rows(harvest))
     return save_workbook(book)
+
+
+CAFE_COLUMNS = (
+    Column("round", N_("Round"), 8),
+    Column("table", N_("Café table"), 8),
+    Column("question", N_("Question"), 50),
+    Column("host", N_("Host"), 20),
+    Column("items", N_("Contributions"), 14),
+    Column("summary", N_("Host's summary"), 70),
+)
+
+
+def cafe_rows(harvest: Harvest) -> list[dict[str, Any]]:
+    """A row per table per round: the harvest of the World Café."""
+    return [
+        {
+            "round": cell.round.number,
+            "table": cell.table.number,
+            "question": cell.question,
+            "host": cell.table.host_name,
+            "items": cell.items,
+            "summary": cell.summary,
+        }
+        for cell in harvest.cafe
+    ]
 
 
 def _facts(harvest: Harvest) -> list[tuple[str, Any]]:

@@ -134,6 +134,10 @@ class ContributionIn(InputModel):
     dimension: Annotated[ResourceDimension | None, BeforeValidator(_blank_to_none)] = None
     text: Annotated[str, BeforeValidator(_text)] = Field(min_length=1, max_length=TEXT_MAX)
     detail: Annotated[str, BeforeValidator(_text)] = Field(default="", max_length=TEXT_MAX)
+    # the World Café round the phone showed (app/services/rounds.py), if any
+    round_id: Annotated[int | None, BeforeValidator(_blank_to_none)] = Field(
+        default=None, ge=1, le=2**31 - 1
+    )
 
     @model_validator(mode="after")
     def _dimension_for_resources(self) -> "ContributionIn":
@@ -669,6 +673,9 @@ def join(
     )
     session.add(row)
     session.flush()
+    from app.services import rounds  # noqa: PLC0415 (rounds builds on this module)
+
+    rounds.seat_newcomer(session, workshop, row.id)  # joining during a World Café round
     after = {"session_id": workshop.id, "display_name": row.display_name, "attends": row.attends}
     _commit(
         session,
@@ -712,6 +719,34 @@ def contribute(
     except ValidationFailed:
         session.rollback()
         raise
+    from app.services import rounds  # noqa: PLC0415 (rounds builds on this module)
+
+    try:
+        round_id, table_id, replaced = rounds.place(
+            session,
+            workshop=workshop,
+            participant=participant,
+            kind=data.kind.value,
+            round_id=data.round_id,
+        )
+    except ServiceError:
+        session.rollback()
+        raise
+    if replaced is not None:  # a host's second summary of a round: it replaces the first
+        before = audit.snapshot(replaced)
+        replaced.text, replaced.version = data.text, replaced.version + 1
+        session.add(replaced)
+        _commit(
+            session,
+            guest(participant),
+            workshop,
+            "contribution",
+            replaced.id,
+            AuditOp.update,
+            before,
+            replaced,
+        )
+        return replaced
     _check_rate(session, workshop, participant)
     row = Contribution(
         session_id=workshop.id,
@@ -720,9 +755,14 @@ def contribute(
         dimension=data.dimension.value if data.dimension else None,
         text=data.text,
         detail=data.detail,
+        table_id=table_id,
+        round_id=round_id,
     )
     session.add(row)
     session.flush()
+    # counted again after the write: SQLite has no row lock, but a writer holds the database
+    # until it commits, so a contribution another request added meanwhile shows here
+    _check_rate(session, workshop, participant, written=1)
     _commit(
         session,
         guest(participant),
@@ -738,10 +778,12 @@ def contribute(
 
 
 def _check_rate(
-    session: Session, workshop: WorkshopSession, participant: WorkshopParticipant
+    session: Session, workshop: WorkshopSession, participant: WorkshopParticipant, written: int = 0
 ) -> None:
+    """Refuse when the last minute holds the limit already (`written`: rows of this request
+    among them, when counting again after the write)."""
     since = utcnow() - RATE_WINDOW
-    mine = _count_since(session, Contribution.participant_id == participant.id, since)
+    mine = _count_since(session, Contribution.participant_id == participant.id, since) - written
     if mine >= PER_PARTICIPANT_PER_MINUTE:
         session.rollback()
         raise RateLimited(
@@ -752,7 +794,7 @@ def _check_rate(
                 {"n": PER_PARTICIPANT_PER_MINUTE},
             )
         )
-    everyone = _count_since(session, Contribution.session_id == workshop.id, since)
+    everyone = _count_since(session, Contribution.session_id == workshop.id, since) - written
     if everyone >= PER_SESSION_PER_MINUTE:
         session.rollback()
         raise RateLimited(

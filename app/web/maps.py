@@ -18,7 +18,7 @@ from app.labels import label
 from app.models import Area, Plan
 from app.models.enums import ActionStatus, KPIStatus
 from app.outcome_map import map_figure
-from app.services import history, maps, shared_data, workshops
+from app.services import history, maps, rounds, shared_data, votes, workshops
 from app.services.access import ANONYMOUS, Permission
 from app.services.errors import Msg
 from app.services.maps import MapView
@@ -331,5 +331,7 @@ def _workshop(request: Request, session: SessionDep, area: Area) -> dict[str, An
     return {
         "workshop": workshop,
         "join_url": join_url(request, workshop),
-        "board": workshops.board_view(session, workshop),
+        "board": (board := workshops.board_view(session, workshop)),
+        **votes.board_view(votes.latest(session, workshop), board.cards),
+        "cafe": rounds.board_view(session, workshop),
     }

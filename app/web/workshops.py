@@ -26,7 +26,7 @@ from app.db import SessionDep
 from app.i18n import as_utc
 from app.models import Area, WorkshopParticipant, WorkshopSession
 from app.models.base import utcnow
-from app.services import votes, workshop_events, workshops
+from app.services import rounds, votes, workshop_events, workshops
 from app.services.access import Permission
 from app.services.errors import Conflict, Msg, NotFound, ValidationFailed
 from app.services.workshops import RateLimited, SessionEnded
@@ -152,6 +152,10 @@ def _board_ctx(
         "workshop": workshop,
         "board": board,
         **votes.board_view(votes.latest(session, workshop), board.cards),
+        "cafe": rounds.board_view(session, workshop),
+        "cafe_values": {},
+        "cafe_errors": {},
+        "cafe_form": None,
         "vote_values": {},
         "vote_errors": {},
         "readonly": readonly or not principal.can(Permission.facilitate, area.id),
@@ -346,10 +350,12 @@ def _guest_page(
     ended: bool = False,
     sent: bool = False,
     vote_message: Msg | None = None,
+    unsent: bool = False,
     status_code: int = 200,
 ) -> Response:
     ctx = {
         **votes.guest_view(session, workshop, participant if not ended else None),
+        **rounds.guest_view(session, workshop, participant if not ended else None),
         "vote_message": vote_message,
         "workshop": workshop,
         "area": session.get(Area, workshop.area_id),
@@ -360,6 +366,7 @@ def _guest_page(
         "message": message,
         "ended": ended,
         "sent": sent,
+        "unsent": unsent,
         "text_max": workshops.TEXT_MAX,
         "name_max": workshops.NAME_MAX,
     }
@@ -422,7 +429,7 @@ def _set_guest_cookie(
     )
 
 
-CONTRIBUTION_FIELDS = ("kind", "dimension", "text", "detail")
+CONTRIBUTION_FIELDS = ("kind", "dimension", "text", "detail", "round_id")
 
 
 @guests.post("/{code}/contributions", name="contribution_create")
@@ -469,6 +476,18 @@ def contribution_create(request: Request, code: str, session: SessionDep, form: 
     except SessionEnded as exc:  # it ended while the guest was typing
         session.rollback()
         return _ended(request, session, code, values, exc)
+    except Conflict as exc:  # the World Café round ended while the guest was typing
+        session.rollback()
+        return _guest_page(
+            request,
+            session,
+            workshop,
+            participant,
+            values=values,
+            message=exc.message,
+            unsent=True,
+            status_code=exc.status_code,
+        )
     if is_htmx(request):  # the next one is often of the same kind: keep it chosen
         kept = {"kind": values["kind"], "dimension": values["dimension"]}
         return _guest_page(request, session, workshop, participant, values=kept, sent=True)

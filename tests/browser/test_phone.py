@@ -29,6 +29,10 @@ def _phone_problems(page: Page) -> list[str]:
             for (const e of document.querySelectorAll(selector)) {
                 const box = e.getBoundingClientRect();
                 if (!e.getClientRects().length || getComputedStyle(e).visibility === 'hidden') continue;
+                // inside a closed <details> (not its summary): hidden, though Chromium may still
+                // give it a zero-height box
+                const closed = e.closest('details:not([open])');
+                if (closed && !e.closest('summary')) continue;
                 if (box.height < 44) {
                     const name = (e.getAttribute('aria-label') || e.textContent || e.name || '')
                         .trim().replace(/\\s+/g, ' ').slice(0, 30);

@@ -49,6 +49,7 @@ from app.services import (
     outcomes,
     partners,
     plans,
+    public,
     progress,
     records,
     reflections,
@@ -125,6 +126,8 @@ def _world(session: Session, admin: User) -> World:
     kpi_id, action_id = w.element_ids["kpis"], w.element_ids["actions"]
     workshop = f.make_workshop(session, "krabi")
     event = _event(session, workshop)
+    portal = {"public": True, "confirm": True}  # the public pages are measured too
+    public.set_portal(session, actor=f.ACTOR, area=area, portal_in=portal)
     thread = _comment(session, area, {"target_type": "area", "body": "ภาพรวมแผนกระบี่"})
     partner = partners.create_partner(
         session, actor=f.ACTOR, area=area, partner_in={"name": "ผู้ปกครอง"}

@@ -128,6 +128,16 @@ def latest(session: Session, workshop: WorkshopSession) -> WorkshopRound | None:
     ).first()
 
 
+def guest_key(session: Session, workshop: WorkshopSession) -> str:
+    """What a phone's café section depends on, in one query: the newest round and whether it
+    runs. A phone that polls with the key it was given gets 204 (nothing to redraw) while it
+    holds: hundreds of phones poll every 15 s."""
+    row = latest(session, workshop)
+    if row is None:
+        return "none"
+    return f"r{row.id}-{'running' if is_running(row) else 'ended'}"
+
+
 def rounds_of(session: Session, workshop: WorkshopSession) -> list[WorkshopRound]:
     return list(
         session.exec(
@@ -212,7 +222,7 @@ def guest_view(
         return {"cafe_round": None}
     row = latest(session, workshop)
     if row is None:
-        return {"cafe_round": None}
+        return {"cafe_round": None, "round_key": "none"}
     tables = tables_of(session, workshop)
     seat = seat_of(session, row.id, participant.id)
     table = next((t for t in tables if seat is not None and t.id == seat.table_id), None)
@@ -226,9 +236,11 @@ def guest_view(
                 Contribution.kind == ContributionKind.table_summary.value,
             )
         ).first()
+    running = is_running(row)
     return {
+        "round_key": f"r{row.id}-{'running' if running else 'ended'}",  # as guest_key says
         "cafe_round": row,
-        "cafe_running": is_running(row),
+        "cafe_running": running,
         "cafe_table": table,
         "cafe_table_question": question_of(hosted or table, row)
         if (hosted or table)

@@ -285,15 +285,45 @@ def items(session: Session, vote: WorkshopVote) -> list[Contribution]:
     return list(session.exec(query.order_by(col(Contribution.id))).all())
 
 
+def guest_key(session: Session, workshop: WorkshopSession) -> str:
+    """What a phone's vote section depends on besides the guest's own dots (which come back with
+    each dot they put): the newest vote, whether it is open, and how many items it has. A phone
+    that polls with the key it was given gets 204 (nothing to redraw) while it holds."""
+    vote = session.exec(
+        select(WorkshopVote)
+        .where(WorkshopVote.session_id == workshop.id)
+        .order_by(col(WorkshopVote.id).desc())
+    ).first()
+    if vote is None or vote.closed_at is not None:
+        return "none"  # a phone shows no closed vote
+    scope = (
+        Contribution.kind == vote.kind
+        if vote.kind is not None
+        else (Contribution.group_label == vote.group_label)
+    )
+    items = session.exec(
+        select(func.count())
+        .select_from(Contribution)
+        .where(
+            Contribution.session_id == workshop.id,
+            Contribution.state != ContributionState.archived.value,
+            scope,
+        )
+    ).one()
+    return f"v{vote.id}-{items}"
+
+
 def guest_view(
     session: Session, workshop: WorkshopSession, participant: WorkshopParticipant | None
 ) -> dict[str, Any]:
     """What a guest's vote section shows: the open vote, its items, the guest's dots (nothing
     when no vote is open)."""
+    key = guest_key(session, workshop)
     tally = latest(session, workshop) if participant is not None else None
     if tally is None or not tally.is_open or participant is None:
-        return {"guest_vote": None}
+        return {"guest_vote": None, "vote_key": key}
     return {
+        "vote_key": key,
         "guest_vote": tally,
         "vote_items": items(session, tally.vote),
         "my_dots": ballots_of(session, tally.vote, participant.id),

@@ -772,7 +772,10 @@ def contribute(
         AuditOp.create,
         None,
         row,
-        change="contribution.created",
+        # a host's summary shows in the café panel: the boards reload whole for it
+        change="workshop.changed"
+        if row.kind == ContributionKind.table_summary
+        else "contribution.created",
     )
     return row
 

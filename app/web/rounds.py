@@ -136,6 +136,8 @@ def guest_round(request: Request, code: str, session: SessionDep) -> Response:
     workshop = _guest_session(request, session, code)
     if isinstance(workshop, Response):
         return workshop
+    if request.query_params.get("seen") == rounds.guest_key(session, workshop):
+        return Response(status_code=204)  # nothing changed since the phone drew it
     participant = _participant(request, session, workshop)
     ctx = {
         "workshop": workshop,

@@ -96,6 +96,8 @@ def guest_vote(request: Request, code: str, session: SessionDep) -> Response:
     workshop = _guest_session(request, session, code)
     if isinstance(workshop, Response):
         return workshop
+    if request.query_params.get("seen") == votes.guest_key(session, workshop):
+        return Response(status_code=204)  # nothing changed since the phone drew it
     participant = _participant(request, session, workshop)
     ctx = {"workshop": workshop, **votes.guest_view(session, workshop, participant)}
     return render(request, "workshop/_guest_vote.html", ctx)

@@ -629,3 +629,28 @@ def test_a_post_that_waited_too_long_for_sqlite_gets_a_busy_message_not_a_crash(
     assert answer.status_code == 503 and answer.headers["retry-after"] == "2"
     assert "ไม่มีสิ่งใดถูกบันทึก" in answer.text and "Traceback" not in answer.text
     assert _count(session, Contribution) == 0
+
+
+def test_a_phones_poll_gets_204_until_its_vote_or_round_section_changes(
+    app_client: Callable[[], TestClient], session: Session, client: TestClient
+) -> None:
+    """Hundreds of phones poll every 15–20 s: while nothing they show changed, the answer is
+    an empty 204 (htmx then keeps what the phone shows)."""
+    workshop = f.make_workshop(session)
+    phone = _guest(app_client, workshop)
+    _send(phone, workshop, kind="kpi_idea", text="ร้อยละนักเรียนอ่านออก")
+
+    def poll(name: str) -> TestClient:
+        page = phone.get(f"/join/{workshop.join_code}").text
+        url = re.search(rf'id="guest-{name}-slot" hx-get="([^"]+)"', page).group(1)
+        return phone.get(url.replace("&amp;", "&"), headers=HX)
+
+    assert poll("vote").status_code == 204 and poll("round").status_code == 204
+    board = f"/areas/krabi/workshops/{workshop.id}"
+    client.post(f"{board}/votes", data={"scope": "kind:kpi_idea", "mode": "dots", "dots": "3"})
+    page = phone.get(f"/join/{workshop.join_code}").text
+    stale = re.search(r'id="guest-vote-slot" hx-get="([^"]+)"', page).group(1)
+    assert poll("vote").status_code == 204  # drawn with the open vote: holds
+    _send(phone, workshop, kind="kpi_idea", text="จำนวนห้องสมุดชุมชน")  # a new item to vote on
+    fresh = phone.get(stale, headers=HX)
+    assert fresh.status_code == 200 and "จำนวนห้องสมุดชุมชน" in fresh.text

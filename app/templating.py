@@ -1,6 +1,7 @@
 """One Jinja environment; one place that decides page or fragment."""
 
 import hashlib
+import os
 from collections.abc import Iterator
 from functools import cache
 from typing import Any
@@ -23,6 +24,9 @@ from app.web.auth import csrf_token
 
 env = Environment(
     loader=FileSystemLoader(ROOT / "templates"),
+    # a developer's edits show at once; a server does not look at each template's file on
+    # every page (a stat per template per request)
+    auto_reload=os.environ.get("PHONLAP_DEV", "").lower() in ("1", "true", "yes"),
     autoescape=select_autoescape(["html"]),
     extensions=["jinja2.ext.i18n"],
     trim_blocks=True,

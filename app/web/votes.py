@@ -138,6 +138,13 @@ def guest_vote_cast(
     if not is_htmx(request) and message is None:
         url = request.url_for("join_session", code=workshop.join_code).path
         return Response(status_code=303, headers={"Location": f"{url}#guest-vote"})
+    if is_htmx(request):  # the vote section alone: a hall puts thousands of dots in a minute
+        ctx = {
+            "workshop": workshop,
+            "vote_message": message,
+            **votes.guest_view(session, workshop, participant),
+        }
+        return render(request, "workshop/_guest_vote.html", ctx, status_code=status_code)
     return _guest_page(
         request, session, workshop, participant, vote_message=message, status_code=status_code
     )

@@ -49,6 +49,7 @@ from app.models import Area  # noqa: E402
 from app.services import accounts, seeding, workshops  # noqa: E402
 from app.web import auth  # noqa: E402
 from benchmarks.live_workers import (  # noqa: E402
+    cpu_seconds,
     percentile,
     raise_fd_limit,
     rss_mib,
@@ -104,6 +105,7 @@ class Run:
     rss: list[float] = field(default_factory=list)
     requests: int = 0
     done: bool = False
+    cpu: tuple[float, float] = (0.0, 0.0)  # CPU seconds: the server's, this client's
 
 
 def prepare(url: str, stations: int) -> tuple[str, str, list[Station]]:
@@ -345,6 +347,7 @@ async def main_async(args: argparse.Namespace, host: str, pid: int, cookie: str,
             await asyncio.sleep(0.5)
 
     sampler = asyncio.create_task(sample_rss())
+    cpu_before, client_before = cpu_seconds(pid), time.process_time()
     per_station = [args.guests // len(stations) + (1 if i < args.guests % len(stations) else 0)
                    for i in range(len(stations))]  # fmt: skip
     tasks = [guest(n, station) for station, count in zip(stations, per_station, strict=True)
@@ -357,6 +360,7 @@ async def main_async(args: argparse.Namespace, host: str, pid: int, cookie: str,
     while any(listener.busy for listener in listeners):
         await asyncio.sleep(0.1)
     elapsed = time.perf_counter() - t0
+    run.cpu = (cpu_seconds(pid) - cpu_before, time.process_time() - client_before)
     run.done = True
     await sampler
     for transport, protocol in transports:
@@ -448,6 +452,9 @@ def main() -> None:
     print(f"{'errors':34} {errors:7}  {dict(run.errors)} streams failed: {len(failed)}, "
           f"not shown: {r['missing']}")  # fmt: skip
     print(f"{'server RSS peak':34} {max(run.rss or [0]):7.0f} MiB (goal < 400)")
+    server_cpu, client_cpu = run.cpu
+    print(f"{'CPU busy (server, this client)':34} {100 * server_cpu / elapsed:6.0f} % "
+          f"{100 * client_cpu / elapsed:6.0f} %  of one core, over the run")  # fmt: skip
     print(
         f"machine load average: {', '.join(f'{v:.1f}' for v in os.getloadavg())} "
         f"on {os.cpu_count()} CPUs"

@@ -22,7 +22,7 @@ def test_a_phone_at_one_station_shows_live_on_the_national_projector(
     try:
         sign_in(organiser)
         organiser.goto(server + "/")
-        follow(organiser, organiser.locator("header nav a[href='/workshops']"))
+        follow(organiser, organiser.locator("main a[href='/workshops']"))
         expect(organiser.locator("input[name=area_ids]:checked")).to_have_count(11)
         organiser.locator("input[name=title]").fill("เวทีขับเคลื่อน 11 พื้นที่นวัตกรรมการศึกษา")
         organiser.locator("input[name=station_title]").fill("สถานี: ผลลัพธ์และสภาพปัญหา")

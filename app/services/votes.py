@@ -69,6 +69,7 @@ class Tally:
     vote: WorkshopVote
     counts: Counter = field(default_factory=Counter)  # contribution id -> dots
     used: Counter = field(default_factory=Counter)  # participant id -> dots used
+    cells: Counter = field(default_factory=Counter)  # (contribution id, participant id) -> dots
     voters: int = 0
 
     @property
@@ -77,6 +78,10 @@ class Tally:
 
     def left(self, participant_id: int) -> int:
         return max(self.vote.dots - self.used[participant_id], 0)
+
+    def mine(self, participant_id: int) -> Counter:
+        """The guest's dots by contribution (what their phone shows)."""
+        return Counter({c: n for (c, p), n in self.cells.items() if p == participant_id})
 
 
 def in_scope(vote: WorkshopVote, contribution: Contribution) -> bool:
@@ -110,6 +115,7 @@ def _tally(session: Session, vote: WorkshopVote) -> Tally:
     for contribution_id, participant_id, n in rows:
         tally.counts[contribution_id] += n
         tally.used[participant_id] += n
+        tally.cells[contribution_id, participant_id] = n
     tally.voters = len(tally.used)
     return tally
 
@@ -262,16 +268,6 @@ def cast(
     return _tally(session, vote)
 
 
-def ballots_of(session: Session, vote: WorkshopVote, participant_id: int) -> Counter:
-    """The guest's dots by contribution (what their phone shows)."""
-    rows = session.exec(
-        select(WorkshopBallot.contribution_id, func.count())
-        .where(WorkshopBallot.vote_id == vote.id, WorkshopBallot.participant_id == participant_id)
-        .group_by(WorkshopBallot.contribution_id)
-    ).all()
-    return Counter(dict(rows))
-
-
 def items(session: Session, vote: WorkshopVote) -> list[Contribution]:
     """The vote's items, oldest first (the order the phone lists them)."""
     query = select(Contribution).where(
@@ -314,19 +310,27 @@ def guest_key(session: Session, workshop: WorkshopSession) -> str:
 
 
 def guest_view(
-    session: Session, workshop: WorkshopSession, participant: WorkshopParticipant | None
+    session: Session,
+    workshop: WorkshopSession,
+    participant: WorkshopParticipant | None,
+    tally: Tally | None = None,
 ) -> dict[str, Any]:
     """What a guest's vote section shows: the open vote, its items, the guest's dots (nothing
-    when no vote is open)."""
-    key = guest_key(session, workshop)
-    tally = latest(session, workshop) if participant is not None else None
-    if tally is None or not tally.is_open or participant is None:
+    when no vote is open), with its key (`guest_key`). `tally`: the one a dot just gave (saves
+    counting again)."""
+    if tally is None:
+        tally = latest(session, workshop)
+    if tally is None or not tally.is_open:
+        return {"guest_vote": None, "vote_key": "none"}
+    vote_items = items(session, tally.vote)
+    key = f"v{tally.vote.id}-{len(vote_items)}"  # as guest_key
+    if participant is None:
         return {"guest_vote": None, "vote_key": key}
     return {
         "vote_key": key,
         "guest_vote": tally,
-        "vote_items": items(session, tally.vote),
-        "my_dots": ballots_of(session, tally.vote, participant.id),
+        "vote_items": vote_items,
+        "my_dots": tally.mine(participant.id),
         "dots_left": tally.left(participant.id),
     }
 

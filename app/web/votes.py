@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from app.db import SessionDep
+from app.models.workshops import Contribution, VoteMode
 from app.services import votes
 from app.services.errors import Conflict, Msg, ValidationFailed
 from app.services.workshops import SessionEnded
@@ -117,14 +118,17 @@ def guest_vote_cast(
         return Response(status_code=303, headers={"Location": url})
     message: Msg | None = None
     status_code = 200
+    tally: votes.Tally | None = None
+    contribution_id = field_int(form, "contribution_id") or 0
+    take_back = field_text(form, "back", 5) == "1"
     try:
-        votes.cast(
+        tally = votes.cast(
             session,
             workshop=workshop,
             participant=participant,
             vote_id=vote_id,
-            contribution_id=field_int(form, "contribution_id") or 0,
-            take_back=field_text(form, "back", 5) == "1",
+            contribution_id=contribution_id,
+            take_back=take_back,
         )
     except SessionEnded as exc:
         session.rollback()
@@ -138,16 +142,39 @@ def guest_vote_cast(
     if not is_htmx(request) and message is None:
         url = request.url_for("join_session", code=workshop.join_code).path
         return Response(status_code=303, headers={"Location": f"{url}#guest-vote"})
-    if is_htmx(request):  # the vote section alone: a hall puts thousands of dots in a minute
+    if not is_htmx(request):
+        return _guest_page(
+            request, session, workshop, participant, vote_message=message, status_code=status_code
+        )
+    if tally is not None and _only_the_item_changed(tally, participant.id, take_back):
+        # A hall puts thousands of dots in a minute: the phone gets back the two lines that
+        # changed, not the section with every item (swapped out of band, the rest left alone).
         ctx = {
             "workshop": workshop,
-            "vote_message": message,
-            **votes.guest_view(session, workshop, participant),
+            "vote": tally.vote,
+            "item": session.get(Contribution, contribution_id),  # loaded by the dot: no query
+            "mine": tally.cells[contribution_id, participant.id],
+            "dots_left": tally.left(participant.id),
         }
-        return render(request, "workshop/_guest_vote.html", ctx, status_code=status_code)
-    return _guest_page(
-        request, session, workshop, participant, vote_message=message, status_code=status_code
-    )
+        response = render(request, "workshop/_guest_dot.html", ctx)
+        response.headers["HX-Reswap"] = "none"
+        return response
+    ctx = {
+        "workshop": workshop,
+        "vote_message": message,
+        **votes.guest_view(session, workshop, participant, tally),
+    }
+    return render(request, "workshop/_guest_vote.html", ctx, status_code=status_code)
+
+
+def _only_the_item_changed(tally: votes.Tally, participant_id: int, take_back: bool) -> bool:
+    """Whether a dot changed only its item's line and the count of dots left: in a dots vote,
+    while the guest has dots left both before and after it (every "+ Dot" button stays as it
+    was). A single choice moves between two items: the section is drawn again."""
+    if tally.vote.mode != VoteMode.dots.value:
+        return False
+    left = tally.left(participant_id)
+    return left >= 2 if take_back else left >= 1
 
 
 router = APIRouter()

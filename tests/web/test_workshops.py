@@ -5,6 +5,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
+from httpx2 import Response
 from sqlalchemy import func
 from sqlmodel import Session, select
 
@@ -14,6 +15,7 @@ from app.models import (
     Contribution,
     Plan,
     ProblemNode,
+    WorkshopBallot,
     WorkshopParticipant,
     WorkshopSession,
 )
@@ -609,6 +611,52 @@ def test_a_board_on_a_screen_fetches_only_the_new_cards_and_the_votes_dots(
     assert (
         client.get(url, params={"part": "new", "after": "-1"}).status_code == 404
     )  # names nothing
+
+
+def test_a_dot_from_a_phone_answers_with_only_the_lines_it_changed(
+    app_client: Callable[[], TestClient], session: Session, client: TestClient
+) -> None:
+    """A hall puts thousands of dots in a minute: while the guest keeps dots left, a dot (or one
+    taken back) answers with their count and the item's line, swapped out of band; the dot that
+    uses the last one, or one that frees it, draws the section again (every button changes)."""
+    workshop = f.make_workshop(session)
+    phone = _guest(app_client, workshop)
+    for text in ("ค่ายภาษา", "ห้องสมุดเคลื่อนที่"):
+        _send(phone, workshop, kind="action_idea", text=text)
+    camp, library = session.exec(
+        select(Contribution).where(Contribution.kind == "action_idea").order_by(Contribution.id)
+    ).all()
+    client.post(
+        f"/areas/krabi/workshops/{workshop.id}/votes",
+        data={"scope": "kind:action_idea", "mode": "dots", "dots": "2"},
+    )
+    page = phone.get(f"/join/{workshop.join_code}").text
+    vote_url = re.search(r'action="(/join/[^"]+/votes/\d+)"', page).group(1)
+    token = _csrf(page)
+
+    def dot(item: Contribution, back: bool = False) -> Response:
+        data = {"contribution_id": str(item.id), "csrf_token": token}
+        if back:
+            data["back"] = "1"
+        return phone.post(vote_url, data=data, headers=HX)
+
+    first = dot(library)
+    assert first.status_code == 200 and first.headers["hx-reswap"] == "none"
+    assert '<p class="dots-left" id="dots-left" role="status" hx-swap-oob="true">' in first.text
+    assert "เหลือ 1 จุด จาก 2 จุด" in first.text
+    assert f'id="vote-item-{library.id}" hx-swap-oob="true"' in first.text
+    assert "●" in first.text and 'name="back" value="1"' in first.text  # it can be taken back
+    assert "ค่ายภาษา" not in first.text and 'id="guest-vote-slot"' not in first.text
+    last = dot(camp)  # the last dot: every "+ Dot" button is disabled now
+    assert "hx-reswap" not in last.headers and 'id="guest-vote-slot"' in last.text
+    assert last.text.count("disabled") == 2 and "เหลือ 0 จุด" in last.text
+    freed = dot(camp, back=True)  # a dot free again: the buttons come back
+    assert "hx-reswap" not in freed.headers and "disabled" not in freed.text
+    again = dot(library, back=True)  # still one left before and after
+    assert again.headers["hx-reswap"] == "none" and "เหลือ 2 จุด จาก 2 จุด" in again.text
+    assert f'id="vote-item-{library.id}" hx-swap-oob="true"' in again.text
+    assert 'name="back"' not in again.text  # no dot of theirs there any more
+    assert _count(session, WorkshopBallot) == 0
 
 
 def test_a_post_that_waited_too_long_for_sqlite_gets_a_busy_message_not_a_crash(

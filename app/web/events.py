@@ -6,11 +6,16 @@ Pages listen with the htmx SSE extension (`hx-trigger="sse:plan"`) and reload th
 show. A stream starts with `ready`, pings every 15 s, and ends after `LIFETIME` seconds so that
 the browser reconnects and the reader's access is checked again; `resync` tells a page that
 fell behind to reload what it shows.
+
+While a hall votes and posts, a board would reload for every dot and card: the events of
+`PACED` kinds reach a stream at most once every `PACE` seconds each, the newest one held back
+until then (never dropped: the last of a burst always arrives).
 """
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+import math
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from fastapi import APIRouter
@@ -24,6 +29,8 @@ router = APIRouter()
 LIFETIME = 30 * 60.0
 PING = 15
 RETRY_MS = 2000  # how long a browser waits before reconnecting
+PACED = frozenset({"vote", "contribution", "participant"})  # what guests do, dozens a second
+PACE = 0.5  # seconds: a board reloads its votes or new cards at most twice a second
 
 
 def event_name(event: live.Event) -> str:
@@ -59,13 +66,56 @@ async def _stream(channel: str) -> AsyncIterator[dict[str, Any] | bytes]:
         # streams each wake for every event, and a timer set and cancelled on each costs them.
         timer = asyncio.get_running_loop().call_later(LIFETIME, _end, queue)
         try:
-            while (event := await queue.get()) is not END:
+            async for _, event in paced(queue, event_name):
                 yield frame(event)
         finally:
             timer.cancel()
 
 
 END: live.Event = {"type": "end"}  # the stream's lifetime is over (never sent)
+_TICK: live.Event = {"type": "tick"}  # a held event is due (never sent)
+
+
+async def paced(
+    queue: "asyncio.Queue[live.Event]",
+    name_of: Callable[[live.Event], str | None],
+    every: float = PACE,
+) -> AsyncIterator[tuple[str, live.Event]]:
+    """The queue's events with their stream names until `END` (those named None skipped), the
+    `PACED` ones at most once every `every` seconds per name: one that comes sooner is held (a
+    newer one replacing it) and sent when its time comes. A timer is set only while an event is
+    held, not for every event."""
+    loop = asyncio.get_running_loop()
+    sent: dict[str, float] = {}  # name -> when its last event went out
+    held: dict[str, live.Event] = {}  # name -> the newest event waiting for its time
+    timers: dict[str, asyncio.TimerHandle] = {}
+    try:
+        while (event := await queue.get()) is not END:
+            now = loop.time()
+            if event is not _TICK and (name := name_of(event)) is not None:
+                if name not in PACED:
+                    yield name, event
+                elif name in held or now - sent.get(name, -math.inf) < every:
+                    held[name] = event
+                    if name not in timers:
+                        timers[name] = loop.call_at(sent[name] + every, _tick, queue, timers, name)
+                else:
+                    sent[name] = now
+                    yield name, event
+            for name in [n for n in held if sent[n] + every <= now]:
+                sent[name] = now
+                timers.pop(name).cancel()
+                yield name, held.pop(name)
+    finally:
+        for timer in timers.values():
+            timer.cancel()
+
+
+def _tick(queue: "asyncio.Queue[live.Event]", timers: dict, name: str) -> None:
+    if queue.full():  # events are waiting: the stream wakes for them; try again after
+        timers[name] = asyncio.get_running_loop().call_later(PACE / 5, _tick, queue, timers, name)
+    else:
+        queue.put_nowait(_TICK)
 
 
 def _end(queue: "asyncio.Queue[live.Event]") -> None:

@@ -213,15 +213,16 @@ async def _stream(channels: list[str], session_ids: set[int]) -> AsyncIterator[A
     async with live.hub.listen(*channels) as queue:
         yield {"event": "ready", "data": "{}", "retry": sse.RETRY_MS}
         timer = asyncio.get_running_loop().call_later(sse.LIFETIME, sse._end, queue)
+
+        def name_of(change: live.Event) -> str | None:
+            if change.get("type") in workshops.CHANGES and (
+                change.get("session_id") not in session_ids
+            ):
+                return None  # another session of the same area
+            return stream_name(change)
+
         try:
-            while (change := await queue.get()) is not sse.END:
-                name = stream_name(change)
-                if name is None:
-                    continue
-                if change.get("type") in workshops.CHANGES and (
-                    change.get("session_id") not in session_ids
-                ):
-                    continue  # another session of the same area
+            async for name, change in sse.paced(queue, name_of):
                 data = json.dumps(change, ensure_ascii=False)
                 yield ServerSentEvent(data=data, event=name).encode()
                 if change.get("type") == "workshop_event.changed":

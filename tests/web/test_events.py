@@ -1,8 +1,10 @@
 """The area's live stream: a committed change arrives as a named server-sent event, only on
 its own area's stream; a viewer of another area cannot open it."""
 
+import asyncio
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fastapi.testclient import TestClient
@@ -84,3 +86,59 @@ def test_a_stream_ends_when_its_lifetime_is_over_so_the_browser_checks_access_ag
         lines = list(stream.iter_lines())  # returns only because the server ended the stream
     assert "event: ready" in lines and "end" not in "".join(lines)
     assert live.hub.count() == 0
+
+
+def _paced(events_in: list[tuple[float, dict]], every: float) -> list[tuple[float, str, dict]]:
+    """What `events.paced` lets through of events put at the given moments (seconds), with the
+    moment each came out."""
+
+    async def run() -> list[tuple[float, str, dict]]:
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[dict] = asyncio.Queue(100)
+        start = loop.time()
+        for at, event in events_in:
+            loop.call_at(start + at, queue.put_nowait, event)
+        loop.call_at(start + events_in[-1][0] + 3 * every, queue.put_nowait, events.END)
+        return [
+            (loop.time() - start, name, event)
+            async for name, event in events.paced(queue, events.event_name, every)
+        ]
+
+    return _in_a_thread(run)
+
+
+def _in_a_thread(run):  # noqa: ANN001, ANN202
+    # in a thread of its own: a browser test earlier in the run may hold this thread's loop
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(run())).result(timeout=10)
+
+
+def test_a_burst_of_dots_reaches_a_board_paced_and_always_with_its_last_one() -> None:
+    """A hall's dots would reload a projector dozens of times a second: a stream passes the
+    first at once, then at most one per pace with the newest held back, never losing the last;
+    other kinds of change pass at once, and nothing paced is held without a timer."""
+    dots = [(i * 0.01, {"type": "vote.cast", "id": i}) for i in range(10)]  # 100 a second
+    plan = (0.015, {"type": "plan.changed", "id": 99})
+    out = _paced([*dots[:2], plan, *dots[2:]], every=0.2)
+    assert [(name, event["id"]) for _, name, event in out] == [
+        ("vote", 0),
+        ("plan", 99),  # not held behind the dots
+        ("vote", 9),  # the newest, once the pace allows; dots 1–8 folded into it
+    ]
+    assert out[1][0] < 0.1 and 0.19 <= out[2][0] < 0.35
+    spaced = [(i * 0.1, {"type": "contribution.created", "id": i}) for i in range(3)]
+    assert [e["id"] for _, _, e in _paced(spaced, every=0.05)] == [0, 1, 2]  # far apart: all
+
+
+def test_paced_streams_skip_what_their_page_does_not_show() -> None:
+    async def run() -> list[str]:
+        queue: asyncio.Queue[dict] = asyncio.Queue(10)
+        for event in ({"type": "skip"}, {"type": "vote.cast"}, events.END):
+            queue.put_nowait(event)
+
+        def only_votes(event: dict) -> str | None:
+            return "vote" if event["type"] == "vote.cast" else None
+
+        return [name async for name, _ in events.paced(queue, only_votes, 0.05)]
+
+    assert _in_a_thread(run) == ["vote"]

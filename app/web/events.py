@@ -30,7 +30,7 @@ LIFETIME = 30 * 60.0
 PING = 15
 RETRY_MS = 2000  # how long a browser waits before reconnecting
 PACED = frozenset({"vote", "contribution", "participant"})  # what guests do, dozens a second
-PACE = 0.5  # seconds: a board reloads its votes or new cards at most twice a second
+PACE = 0.3  # seconds: a board reloads its votes or new cards at most about three times a second
 
 
 def event_name(event: live.Event) -> str:

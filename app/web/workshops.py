@@ -210,7 +210,7 @@ def workshop_board_fragment(
     if part == "vote":
         tally = votes.latest(session, workshop)
         cards = (
-            [SimpleNamespace(contribution=c) for c in votes.items(session, tally.vote)]
+            [SimpleNamespace(contribution=c) for c in votes.item_rows(session, tally.vote)]
             if tally
             else []
         )

@@ -69,7 +69,6 @@ class Tally:
     vote: WorkshopVote
     counts: Counter = field(default_factory=Counter)  # contribution id -> dots
     used: Counter = field(default_factory=Counter)  # participant id -> dots used
-    cells: Counter = field(default_factory=Counter)  # (contribution id, participant id) -> dots
     voters: int = 0
 
     @property
@@ -79,9 +78,17 @@ class Tally:
     def left(self, participant_id: int) -> int:
         return max(self.vote.dots - self.used[participant_id], 0)
 
-    def mine(self, participant_id: int) -> Counter:
-        """The guest's dots by contribution (what their phone shows)."""
-        return Counter({c: n for (c, p), n in self.cells.items() if p == participant_id})
+
+@dataclass
+class GuestDots:
+    """A guest's dots in a vote by contribution: what their phone shows (never the others')."""
+
+    vote: WorkshopVote
+    mine: Counter = field(default_factory=Counter)
+
+    @property
+    def left(self) -> int:
+        return max(self.vote.dots - sum(self.mine.values()), 0)
 
 
 def in_scope(vote: WorkshopVote, contribution: Contribution) -> bool:
@@ -95,14 +102,16 @@ def in_scope(vote: WorkshopVote, contribution: Contribution) -> bool:
 
 def latest(session: Session, workshop: WorkshopSession) -> Tally | None:
     """The session's newest vote (open or closed) with its counts: two queries."""
-    vote = session.exec(
+    vote = newest(session, workshop)
+    return None if vote is None else _tally(session, vote)
+
+
+def newest(session: Session, workshop: WorkshopSession) -> WorkshopVote | None:
+    return session.exec(
         select(WorkshopVote)
         .where(WorkshopVote.session_id == workshop.id)
         .order_by(col(WorkshopVote.id).desc())
     ).first()
-    if vote is None:
-        return None
-    return _tally(session, vote)
 
 
 def _tally(session: Session, vote: WorkshopVote) -> Tally:
@@ -115,7 +124,6 @@ def _tally(session: Session, vote: WorkshopVote) -> Tally:
     for contribution_id, participant_id, n in rows:
         tally.counts[contribution_id] += n
         tally.used[participant_id] += n
-        tally.cells[contribution_id, participant_id] = n
     tally.voters = len(tally.used)
     return tally
 
@@ -188,7 +196,7 @@ def cast(
     vote_id: int,
     contribution_id: int,
     take_back: bool = False,
-) -> Tally:
+) -> GuestDots:
     """Put a dot on the contribution (a single choice: move the guest's one dot there), or take
     one back. Refused, changing nothing: a closed vote or session, an item outside the vote or
     another session's, no dot left, no dot to take back."""
@@ -211,15 +219,17 @@ def cast(
     if item is None or item.session_id != workshop.id or not in_scope(vote, item):
         session.rollback()
         raise ValidationFailed({"contribution_id": Msg(NOT_IN_VOTE)})
-    mine = list(
-        session.exec(
-            select(WorkshopBallot)
-            .where(
-                WorkshopBallot.vote_id == vote.id, WorkshopBallot.participant_id == participant.id
-            )
-            .order_by(col(WorkshopBallot.id))
-        ).all()
-    )
+    if take_back or vote.mode == VoteMode.single.value:
+        mine = list(
+            session.exec(
+                select(WorkshopBallot)
+                .where(
+                    WorkshopBallot.vote_id == vote.id,
+                    WorkshopBallot.participant_id == participant.id,
+                )
+                .order_by(col(WorkshopBallot.id))
+            ).all()
+        )
     if take_back:
         here = [b for b in mine if b.contribution_id == item.id]
         if not here:
@@ -233,27 +243,18 @@ def cast(
             session.exec(
                 sql_delete(WorkshopBallot).where(col(WorkshopBallot.id).in_([b.id for b in mine]))
             )
-        elif len(mine) >= vote.dots:
-            session.rollback()
-            raise Conflict(Msg(NO_DOTS_LEFT))
         session.add(
             WorkshopBallot(vote_id=vote.id, participant_id=participant.id, contribution_id=item.id)
         )
         op, before, after = AuditOp.create, None, {"vote_id": vote.id, "contribution_id": item.id}
-        session.flush()
-        # counted again after the write: SQLite has no row lock, but a writer holds the database
-        # until it commits, so a dot another request of this guest added meanwhile shows here
-        held = session.exec(
-            select(func.count())
-            .select_from(WorkshopBallot)
-            .where(
-                WorkshopBallot.vote_id == vote.id, WorkshopBallot.participant_id == participant.id
-            )
-        ).one()
-        if held > vote.dots:
-            session.rollback()
-            raise Conflict(Msg(NO_DOTS_LEFT))
     session.flush()
+    # counted after the write, and refused past the allowance: SQLite has no row lock, but a
+    # writer holds the database until it commits, so a dot another request of this guest added
+    # meanwhile shows here
+    dots = guest_dots(session, vote, participant.id)
+    if sum(dots.mine.values()) > vote.dots:
+        session.rollback()
+        raise Conflict(Msg(NO_DOTS_LEFT))
     _commit(
         session,
         guest(participant),
@@ -265,7 +266,16 @@ def cast(
         after,
         change="vote.cast",
     )
-    return _tally(session, vote)
+    return dots
+
+
+def guest_dots(session: Session, vote: WorkshopVote, participant_id: int) -> GuestDots:
+    rows = session.exec(
+        select(WorkshopBallot.contribution_id, func.count())
+        .where(WorkshopBallot.vote_id == vote.id, WorkshopBallot.participant_id == participant_id)
+        .group_by(WorkshopBallot.contribution_id)
+    ).all()
+    return GuestDots(vote, Counter(dict(rows)))
 
 
 def items(session: Session, vote: WorkshopVote) -> list[Contribution]:
@@ -297,11 +307,7 @@ def guest_key(session: Session, workshop: WorkshopSession) -> str:
     """What a phone's vote section depends on besides the guest's own dots (which come back with
     each dot they put): the newest vote, whether it is open, and how many items it has. A phone
     that polls with the key it was given gets 204 (nothing to redraw) while it holds."""
-    vote = session.exec(
-        select(WorkshopVote)
-        .where(WorkshopVote.session_id == workshop.id)
-        .order_by(col(WorkshopVote.id).desc())
-    ).first()
+    vote = newest(session, workshop)
     if vote is None or vote.closed_at is not None:
         return "none"  # a phone shows no closed vote
     scope = (
@@ -325,25 +331,26 @@ def guest_view(
     session: Session,
     workshop: WorkshopSession,
     participant: WorkshopParticipant | None,
-    tally: Tally | None = None,
+    dots: GuestDots | None = None,
 ) -> dict[str, Any]:
     """What a guest's vote section shows: the open vote, its items, the guest's dots (nothing
-    when no vote is open), with its key (`guest_key`). `tally`: the one a dot just gave (saves
+    when no vote is open), with its key (`guest_key`). `dots`: what a dot just gave (saves
     counting again)."""
-    if tally is None:
-        tally = latest(session, workshop)
-    if tally is None or not tally.is_open:
+    vote = dots.vote if dots is not None else newest(session, workshop)
+    if vote is None or vote.closed_at is not None:
         return {"guest_vote": None, "vote_key": "none"}
-    vote_items = items(session, tally.vote)
-    key = f"v{tally.vote.id}-{len(vote_items)}"  # as guest_key
+    vote_items = items(session, vote)
+    key = f"v{vote.id}-{len(vote_items)}"  # as guest_key
     if participant is None:
         return {"guest_vote": None, "vote_key": key}
+    if dots is None:
+        dots = guest_dots(session, vote, participant.id)
     return {
         "vote_key": key,
-        "guest_vote": tally,
+        "guest_vote": vote,
         "vote_items": vote_items,
-        "my_dots": tally.mine(participant.id),
-        "dots_left": tally.left(participant.id),
+        "my_dots": dots.mine,
+        "dots_left": dots.left,
     }
 
 

@@ -118,11 +118,11 @@ def guest_vote_cast(
         return Response(status_code=303, headers={"Location": url})
     message: Msg | None = None
     status_code = 200
-    tally: votes.Tally | None = None
+    dots: votes.GuestDots | None = None
     contribution_id = field_int(form, "contribution_id") or 0
     take_back = field_text(form, "back", 5) == "1"
     try:
-        tally = votes.cast(
+        dots = votes.cast(
             session,
             workshop=workshop,
             participant=participant,
@@ -146,15 +146,15 @@ def guest_vote_cast(
         return _guest_page(
             request, session, workshop, participant, vote_message=message, status_code=status_code
         )
-    if tally is not None and _only_the_item_changed(tally, participant.id, take_back):
+    if dots is not None and _only_the_item_changed(dots, take_back):
         # A hall puts thousands of dots in a minute: the phone gets back the two lines that
         # changed, not the section with every item (swapped out of band, the rest left alone).
         ctx = {
             "workshop": workshop,
-            "vote": tally.vote,
+            "vote": dots.vote,
             "item": session.get(Contribution, contribution_id),  # loaded by the dot: no query
-            "mine": tally.cells[contribution_id, participant.id],
-            "dots_left": tally.left(participant.id),
+            "mine": dots.mine[contribution_id],
+            "dots_left": dots.left,
         }
         response = render(request, "workshop/_guest_dot.html", ctx)
         response.headers["HX-Reswap"] = "none"
@@ -162,18 +162,18 @@ def guest_vote_cast(
     ctx = {
         "workshop": workshop,
         "vote_message": message,
-        **votes.guest_view(session, workshop, participant, tally),
+        **votes.guest_view(session, workshop, participant, dots),
     }
     return render(request, "workshop/_guest_vote.html", ctx, status_code=status_code)
 
 
-def _only_the_item_changed(tally: votes.Tally, participant_id: int, take_back: bool) -> bool:
+def _only_the_item_changed(dots: votes.GuestDots, take_back: bool) -> bool:
     """Whether a dot changed only its item's line and the count of dots left: in a dots vote,
     while the guest has dots left both before and after it (every "+ Dot" button stays as it
     was). A single choice moves between two items: the section is drawn again."""
-    if tally.vote.mode != VoteMode.dots.value:
+    if dots.vote.mode != VoteMode.dots.value:
         return False
-    left = tally.left(participant_id)
+    left = dots.left
     return left >= 2 if take_back else left >= 1
 
 

@@ -39,17 +39,17 @@ def test_dots_up_to_the_allowance_taken_back_and_counted(session: Session) -> No
     )
     cast = {"workshop": workshop, "vote_id": vote.id}
     votes.cast(session, participant=somsri, contribution_id=ideas[0].id, **cast)
-    tally = votes.cast(session, participant=somsri, contribution_id=ideas[0].id, **cast)
-    assert tally.counts[ideas[0].id] == 2 and tally.left(somsri.id) == 0
+    dots = votes.cast(session, participant=somsri, contribution_id=ideas[0].id, **cast)
+    assert dots.mine[ideas[0].id] == 2 and dots.left == 0
     with pytest.raises(Conflict):  # the third dot: none left, nothing changed
         votes.cast(session, participant=somsri, contribution_id=ideas[1].id, **cast)
     with pytest.raises(ValidationFailed):  # a problem is not in the action ideas' vote
         votes.cast(session, participant=anan, contribution_id=problem.id, **cast)
     assert _dots(session) == 2
-    tally = votes.cast(
+    dots = votes.cast(
         session, participant=somsri, contribution_id=ideas[0].id, take_back=True, **cast
     )
-    assert tally.counts[ideas[0].id] == 1 and tally.left(somsri.id) == 1
+    assert dots.mine[ideas[0].id] == 1 and dots.left == 1
     with pytest.raises(Conflict):  # no dot of hers there to take back
         votes.cast(session, participant=somsri, contribution_id=ideas[2].id, take_back=True, **cast)
     votes.cast(session, participant=anan, contribution_id=ideas[1].id, **cast)
@@ -113,8 +113,9 @@ def test_a_single_choice_moves_and_bad_votes_are_refused(session: Session) -> No
     assert vote.dots == 1
     cast = {"workshop": workshop, "participant": somsri, "vote_id": vote.id}
     votes.cast(session, contribution_id=ideas[0].id, **cast)
-    tally = votes.cast(session, contribution_id=ideas[1].id, **cast)
-    assert dict(tally.counts) == {ideas[1].id: 1}  # her one choice moved
+    dots = votes.cast(session, contribution_id=ideas[1].id, **cast)
+    assert dict(dots.mine) == {ideas[1].id: 1}  # her one choice moved
+    assert dict(votes.latest(session, workshop).counts) == {ideas[1].id: 1}
     workshops.archive(session, actor=f.ACTOR, workshop=workshop, contribution_id=ideas[2].id)
     with pytest.raises(ValidationFailed):  # archived: out of the vote
         votes.cast(session, contribution_id=ideas[2].id, **cast)

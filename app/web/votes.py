@@ -26,6 +26,7 @@ from app.web.workshops import (
     _guest_page,
     _guest_session,
     _participant,
+    _polled,
 )
 
 facilitator = APIRouter(prefix="/areas/{slug}/workshops")
@@ -94,11 +95,9 @@ def vote_close(
 @guests.get("/{code}/vote", name="guest_vote")
 def guest_vote(request: Request, code: str, session: SessionDep) -> Response:
     """The guest's vote section alone, for its reloads (empty when no vote is open)."""
-    workshop = _guest_session(request, session, code)
+    workshop = _polled(request, session, code, votes.guest_key)
     if isinstance(workshop, Response):
         return workshop
-    if request.query_params.get("seen") == votes.guest_key(session, workshop):
-        return Response(status_code=204)  # nothing changed since the phone drew it
     participant = _participant(request, session, workshop)
     ctx = {"workshop": workshop, **votes.guest_view(session, workshop, participant)}
     return render(request, "workshop/_guest_vote.html", ctx)

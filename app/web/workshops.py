@@ -11,6 +11,7 @@ principal, so guests reach nothing but their own session's page. CSRF works for 
 everyone: their first visit gets the seed cookie, their forms carry the token.
 """
 
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -323,6 +324,23 @@ def _guest_session(request: Request, session: Session, code: str) -> WorkshopSes
         return _join_page(request, code=code[:40], message=exc.message, status_code=410)
 
 
+def _polled(
+    request: Request,
+    session: Session,
+    code: str,
+    key: Callable[[Session, WorkshopSession], str],
+) -> WorkshopSession | Response:
+    """A phone's section reloading itself: the open session of the code, or the answer already,
+    the join page (unknown or ended code) or 204 while the key of what the phone shows (`seen`,
+    from `key`) still holds: nothing to redraw."""
+    workshop = _guest_session(request, session, code)
+    if isinstance(workshop, Response):
+        return workshop
+    if request.query_params.get("seen") == key(session, workshop):
+        return Response(status_code=204)
+    return workshop
+
+
 def _canonical(request: Request, code: str) -> Response | None:
     """`/join/abcd-efgh` and the like go to `/join/ABCDEFGH` (the guest cookie's path)."""
     normal = workshops.normalize_code(code)
@@ -451,42 +469,26 @@ def contribution_create(request: Request, code: str, session: SessionDep, form: 
         workshops.contribute(
             session, workshop=workshop, participant=participant, contribution_in=values
         )
-    except ValidationFailed as exc:
-        session.rollback()
-        return _guest_page(
-            request,
-            session,
-            workshop,
-            participant,
-            values=values,
-            errors=exc.errors,
-            status_code=422,
-        )
-    except RateLimited as exc:
-        session.rollback()
-        return _guest_page(
-            request,
-            session,
-            workshop,
-            participant,
-            values=values,
-            message=exc.message,
-            status_code=429,
-        )
     except SessionEnded as exc:  # it ended while the guest was typing
         session.rollback()
         return _ended(request, session, code, values, exc)
-    except Conflict as exc:  # the World Café round ended while the guest was typing
+    except (ValidationFailed, RateLimited, Conflict) as exc:
+        # refused, nothing saved: the page again with what was typed and why (a Conflict: the
+        # World Café round ended while the guest was typing; the text is kept, unsent)
         session.rollback()
+        why = (
+            {"errors": exc.errors}
+            if isinstance(exc, ValidationFailed)
+            else {"message": exc.message, "unsent": isinstance(exc, Conflict)}
+        )
         return _guest_page(
             request,
             session,
             workshop,
             participant,
             values=values,
-            message=exc.message,
-            unsent=True,
             status_code=exc.status_code,
+            **why,
         )
     if is_htmx(request):  # the next one is often of the same kind: keep it chosen
         kept = {"kind": values["kind"], "dimension": values["dimension"]}

@@ -2,6 +2,8 @@
 account, their contribution reaches the board without a reload, and the facilitator accepts it
 into the plan in place."""
 
+import re
+
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import PHONE, follow, full_loads, open_page, shoot
@@ -94,6 +96,13 @@ def test_a_vote_from_a_phone_shows_live_on_the_board(
         item = guest.locator(".vote-item", has_text="ห้องสมุดเคลื่อนที่")
         item.locator("button.primary").click()
         expect(guest.locator(".dots-left")).to_contain_text("เหลือ 1 จุด")
+        # that dot swapped only its line and the count in (out of band): the dot shows, it can
+        # be taken back, and the other items' buttons stay as they were
+        expect(item.locator(".my-dots")).to_have_text("●")
+        expect(item.get_by_role("button", name=re.compile("ถอนจุด"))).to_be_visible()
+        expect(guest.locator(".vote-item button.primary").first).to_be_enabled()
+        expect(guest.locator("#guest-vote-slot")).to_have_count(1)
+        shoot(guest, "phone-workshop-vote-one-dot")
         item = guest.locator(".vote-item", has_text="ห้องสมุดเคลื่อนที่")
         item.locator("button.primary").click()
         expect(guest.locator(".dots-left")).to_contain_text("เหลือ 0 จุด")

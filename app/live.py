@@ -272,6 +272,10 @@ class Hub:
             return len(self._streams.get(channel, ()))
         return len({id(q) for queues in self._streams.values() for q in queues})
 
+    def queues(self) -> "list[asyncio.Queue[Event]]":
+        """Every open stream's queue (once each, even a queue on several channels)."""
+        return list({id(q): q for qs in self._streams.values() for q in qs}.values())
+
     def use(self, source: Broker) -> None:
         """Listen to `source` from now on (the server chose its broker)."""
         self._source = source
@@ -311,10 +315,7 @@ class Hub:
             loop.call_soon_threadsafe(self._deliver, channel, event)
 
     def _deliver(self, channel: str, event: Event) -> None:
-        if channel == EVERY:  # once per queue, even a queue on several channels
-            queues = list({id(q): q for qs in self._streams.values() for q in qs}.values())
-        else:
-            queues = list(self._streams.get(channel, ()))
+        queues = self.queues() if channel == EVERY else list(self._streams.get(channel, ()))
         for queue in queues:
             try:
                 queue.put_nowait(event)

@@ -40,6 +40,12 @@ class Registry:
 REGISTRY = Registry()
 
 
+# The server's own `send`, kept in the scope by the outermost middleware: once an event stream's
+# status and headers have passed through the middleware, its frames (thousands of streams woken
+# by each change in a hall) go straight to the server.
+SERVER_SEND = "phonlap.server_send"
+
+
 class MetricsMiddleware:
     """Counts every HTTP request by method, route template (`/areas/{slug}`) and status."""
 
@@ -52,6 +58,7 @@ class MetricsMiddleware:
             return
         start = time.perf_counter()
         status = 500
+        scope[SERVER_SEND] = send  # for an event stream's frames (app.web.events.EventStream)
 
         async def send_and_note(message: Message) -> None:
             nonlocal status

@@ -61,7 +61,12 @@ async def trial(host: str, pid: int, cookie: str, path: str, edit, ids: list[int
     for reader in readers:
         reader.settle()
     latencies = [(a[i] - t0) * 1000 for i, t0 in sent.items() for a in tally.arrivals if i in a]
-    return {"tally": tally, "opened": opened, "sent": len(sent), "latencies": latencies, "cpu": cpu}
+    per_edit = [
+        percentile([(a[i] - t0) * 1000 for a in tally.arrivals if i in a] or [0], 99)
+        for i, t0 in sent.items()
+    ]
+    return {"tally": tally, "opened": opened, "sent": len(sent), "latencies": latencies,
+            "cpu": cpu, "per_edit": per_edit}  # fmt: skip
 
 
 def line(name: str, r: dict, streams: int) -> str:
@@ -112,6 +117,8 @@ def main() -> None:
     print(f"{head} {'CPU/edit':>10} {'open s':>8}")
     for name, r in results.items():
         print(line(name, r, args.streams))
+    for name, r in results.items():
+        print(f"{name:22} p99 of each edit: {' '.join(f'{v:.0f}' for v in r['per_edit'])}")
     plain, ours = (results[n]["latencies"] for n in ("plain sse-starlette", "Phonlap"))
     if plain and ours:
         ratio = percentile(ours, 99) / percentile(plain, 99)

@@ -14,8 +14,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from app import ROOT
+from app.services import accounts
+from app.web import auth
+from tests import factories as f
 
 SECRET = "test-secret-key-for-the-phonlap-suite-only-0123"
 
@@ -74,7 +78,7 @@ def test_serve_refuses_several_workers_on_sqlite(tmp_path: Path) -> None:
 
 
 @contextmanager
-def _server(env: dict[str, str], *args: str) -> Iterator[str]:
+def _server(env: dict[str, str], *args: str) -> Iterator[tuple[str, subprocess.Popen]]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -88,7 +92,7 @@ def _server(env: dict[str, str], *args: str) -> Iterator[str]:
         )
         try:
             _wait(port, proc, log)
-            yield f"http://127.0.0.1:{port}"
+            yield f"http://127.0.0.1:{port}", proc
         finally:
             proc.terminate()
             proc.wait(timeout=30)
@@ -115,7 +119,7 @@ def test_behind_a_trusted_https_proxy_cookies_are_secure(
     database_url: str, engine: Engine, tmp_path: Path
 ) -> None:
     env = _env(database_url, tmp_path)
-    with _server(env, "--proxy-headers", "--forwarded-allow-ips", "127.0.0.1") as base:
+    with _server(env, "--proxy-headers", "--forwarded-allow-ips", "127.0.0.1") as (base, _):
         _, cookies = _get(base + "/login", **{"X-Forwarded-Proto": "https"})
         assert cookies and all("; Secure" in c for c in cookies)
         _, plain = _get(base + "/login")  # the proxy's plain-http side: not marked
@@ -126,7 +130,7 @@ def test_an_untrusted_proxy_cannot_claim_https(
     database_url: str, engine: Engine, tmp_path: Path
 ) -> None:
     env = _env(database_url, tmp_path)
-    with _server(env, "--proxy-headers", "--forwarded-allow-ips", "192.0.2.1") as base:
+    with _server(env, "--proxy-headers", "--forwarded-allow-ips", "192.0.2.1") as (base, _):
         _, cookies = _get(base + "/login", **{"X-Forwarded-Proto": "https"})
         assert cookies and not any("Secure" in c for c in cookies)
 
@@ -138,7 +142,7 @@ def test_several_workers_on_postgresql_each_freeze_their_start_up_objects(
     database_url: str, engine: Engine, tmp_path: Path
 ) -> None:
     env = _env(database_url, tmp_path)
-    with _server(env, "--workers", "2", "--proxy-headers") as base:
+    with _server(env, "--workers", "2", "--proxy-headers") as (base, _):
         workers = {}
         for _ in range(12):  # new connections: the kernel spreads them over the workers
             text, _ = _get(base + "/metrics")
@@ -146,3 +150,43 @@ def test_several_workers_on_postgresql_each_freeze_their_start_up_objects(
             info = next(k for k in lines if k.startswith("phonlap_gc_frozen_objects{"))
             workers[info] = int(lines[info])
         assert all(frozen > 0 for frozen in workers.values()), workers
+
+
+def test_a_server_holding_event_streams_stops_at_once_when_told_to(
+    database_url: str, engine: Engine, session: Session, tmp_path: Path
+) -> None:
+    """The server waits for every open answer before it stops, and an event stream stays open
+    for half an hour: told to stop (systemd's SIGTERM), it must end its streams itself."""
+    f.make_plan(session, "krabi")
+    viewer = f.make_user(session, "viewer", area_slug="krabi")
+    cookie = auth.sign(accounts.start_session(session, user=viewer))
+    env = _env(database_url, tmp_path)
+    with _server(env) as (base, proc):
+        port = int(base.rsplit(":", 1)[1])
+        streams = []
+        for _ in range(3):
+            stream = socket.create_connection(("127.0.0.1", port), timeout=10)
+            stream.sendall(
+                f"GET /areas/krabi/events HTTP/1.1\r\nHost: x\r\n"
+                f"Cookie: {auth.SESSION_COOKIE}={cookie}\r\n\r\n".encode()
+            )
+            streams.append((stream, _read_until(stream, b"event: ready")))
+        asked = time.monotonic()
+        proc.terminate()
+        proc.wait(timeout=15)
+        assert time.monotonic() - asked < 5  # the streams' watcher looks twice a second
+        for stream, head in streams:
+            rest = _read_until(stream, b"0\r\n\r\n")  # each answer ended properly
+            stream.close()
+            assert head.startswith(b"HTTP/1.1 200") and b"text/event-stream" in head
+            assert rest.endswith(b"0\r\n\r\n")
+
+
+def _read_until(stream: socket.socket, end: bytes) -> bytes:
+    data = b""
+    while end not in data:
+        chunk = stream.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return data

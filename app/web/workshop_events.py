@@ -12,15 +12,12 @@ names each event by what it changes (`participant`, `contribution`, `vote`, `sta
 projector reloads only the parts that show it.
 """
 
-import asyncio
 import json
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlmodel import Session
-from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from app import live
 from app.db import SessionDep, release
@@ -197,38 +194,29 @@ def stream_name(event: live.Event) -> str | None:
 
 
 @router.get("/workshops/{event_id:id}/events", name="workshop_event_events")
-def event_events(event: Event, session: SessionDep) -> EventSourceResponse:
-    view = events.event_view(session, event)
-    ids = set(view.session_ids)
-    channels = {live.area_channel(s.area.id) for s in view.stations}
-    channels.add(live.workshop_event_channel(event.id))
-    release(session)  # no database connection held while the stream stays open
-    return EventSourceResponse(_stream(sorted(channels), ids), ping=sse.PING)
-
-
-async def _stream(channels: list[str], session_ids: set[int]) -> AsyncIterator[Any]:
+def event_events(event: Event, session: SessionDep) -> sse.EventStream:
     """The stations' workshop events, named by the part they change. When the stations change
     (attached, detached), the stream ends after saying so: the browser reconnects and listens to
     the new set of areas."""
-    async with live.hub.listen(*channels) as queue:
-        yield {"event": "ready", "data": "{}", "retry": sse.RETRY_MS}
-        timer = asyncio.get_running_loop().call_later(sse.LIFETIME, sse._end, queue)
+    view = events.event_view(session, event)
+    session_ids = set(view.session_ids)
+    channels = {live.area_channel(s.area.id) for s in view.stations}
+    channels.add(live.workshop_event_channel(event.id))
+    release(session)  # no database connection held while the stream stays open
 
-        def name_of(change: live.Event) -> str | None:
-            if change.get("type") in workshops.CHANGES and (
-                change.get("session_id") not in session_ids
-            ):
-                return None  # another session of the same area
-            return stream_name(change)
+    def name_of(change: live.Event) -> str | None:
+        if change.get("type") in workshops.CHANGES and (
+            change.get("session_id") not in session_ids
+        ):
+            return None  # another session of the same area
+        return stream_name(change)
 
-        try:
-            async for name, change in sse.paced(queue, name_of):
-                data = json.dumps(change, ensure_ascii=False)
-                yield ServerSentEvent(data=data, event=name).encode()
-                if change.get("type") == "workshop_event.changed":
-                    return
-        finally:
-            timer.cancel()
+    return sse.EventStream(
+        sorted(channels),
+        name_of,
+        encode=lambda name, change: sse.encode(name, json.dumps(change, ensure_ascii=False)),
+        last=lambda change: change.get("type") == "workshop_event.changed",
+    )
 
 
 # ---- a facilitator attaches their session ---------------------------------------------------

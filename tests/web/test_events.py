@@ -142,3 +142,58 @@ def test_paced_streams_skip_what_their_page_does_not_show() -> None:
         return [name async for name, _ in events.paced(queue, only_votes, 0.05)]
 
     assert _in_a_thread(run) == ["vote"]
+
+
+def test_a_quiet_stream_pings_so_that_proxies_keep_it_open(
+    client: TestClient, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    f.make_plan(session, "krabi")
+    monkeypatch.setattr(events, "PING", 0.05)
+    monkeypatch.setattr(events, "LIFETIME", 0.4)
+    with client.stream("GET", "/areas/krabi/events") as stream:
+        assert stream.headers["x-accel-buffering"] == "no"  # nginx passes each event at once
+        lines = list(stream.iter_lines())
+    assert lines[:3] == ["event: ready", "retry: 2000", "data: {}"]
+    assert lines.count(": ping") >= 3
+
+
+def test_open_streams_are_kept_out_of_full_collections_and_thawed_when_they_close(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """5,000 streams made each full collection pause every stream for 0.8 s: once the open
+    streams have grown and settled they are frozen; when they have all closed (or every
+    lifetime) they are thawed and collected, so that nothing frozen with them stays."""
+    calls: list[str] = []
+    clock = [100.0]
+
+    class FakeGC:
+        def freeze(self) -> None:
+            calls.append("freeze")
+
+        def unfreeze(self) -> None:
+            calls.append("unfreeze")
+
+        def collect(self) -> None:
+            calls.append("collect")
+
+    monkeypatch.setattr(events, "gc", FakeGC())
+    monkeypatch.setattr(events.time, "monotonic", lambda: clock[0])
+    collector = events._Collector()
+
+    def at(moment: float, count: int) -> list[str]:
+        clock[0] = 100.0 + moment
+        calls.clear()
+        collector.streams_open(count)
+        return list(calls)
+
+    assert at(0, 300) == []  # a hall opening its streams
+    assert at(5, 2000) == []
+    assert at(10, 5000) == ["freeze"]  # grown for SETTLE seconds
+    assert at(30, 5000) == []  # nothing new to freeze
+    assert at(31, 4000) == []  # some left: the rest are still frozen
+    assert at(40, 0) == ["unfreeze", "collect", "freeze"]  # all gone: their garbage collected
+    assert at(41, 0) == []
+    assert at(50, 10) == [] and at(60, 10) == ["freeze"]
+    lifetime = 60 + events.LIFETIME + 1
+    assert at(lifetime, 10) == ["unfreeze", "collect", "freeze"]  # every stream reconnected since
+    assert at(lifetime + 1, 10) == []

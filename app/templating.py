@@ -269,17 +269,36 @@ def url_path(context: dict[str, Any], name: str, /, **params: Any) -> str:
 def route_path(request: Request, name: str, /, **params: Any) -> str:
     """What `request.url_for(name, **params).path` gives, without its search: Starlette tries
     every route in turn (each miss raising an exception) on every call, which pages with
-    thousands of links paid for each one. The route answering a name is found once per router."""
+    thousands of links paid for each one. The route answering a name is found once per router,
+    and its path is then filled in from its template (`/areas/{slug}`) with the route's own
+    converters: the national review draws thousands of links."""
     router = request.scope.get("router") or request.scope["app"]
-    found: dict[tuple[str, frozenset[str]], Any] = router.__dict__.setdefault("_phonlap_routes", {})
+    found: dict[tuple[str, frozenset[str]], Any] = router.__dict__.setdefault("_phonlap_paths", {})
     key = (name, frozenset(params))
-    route = found.get(key)
-    if route is None:
-        route = found[key] = _route_named(router, name, params)
+    entry = found.get(key)
+    if entry is None:
+        entry = found[key] = _path_template(_route_named(router, name, params), name, params)
     base = request.scope.get("phonlap.base_path")
     if base is None:  # once per request: reading base_url's path parses the URL
         base = request.scope["phonlap.base_path"] = request.base_url.path.rstrip("/")
-    return base + route.url_path_for(name, **params)
+    template, convertors = entry
+    if convertors is None:  # a route whose path is not its template alone (a mount)
+        return base + template.url_path_for(name, **params)
+    if not params:
+        return base + template
+    return base + template.format_map({k: convertors[k].to_string(v) for k, v in params.items()})
+
+
+def _path_template(route: Any, name: str, params: dict[str, Any]) -> tuple[Any, Any]:
+    """The route's path template and converters when they give exactly its own answer (checked
+    on this first call), else the route itself (its `url_path_for` is used each time)."""
+    template = getattr(route, "path_format", None)
+    convertors = getattr(route, "param_convertors", None)
+    if isinstance(template, str) and convertors is not None and set(convertors) == set(params):
+        filled = template.format_map({k: convertors[k].to_string(v) for k, v in params.items()})
+        if filled == route.url_path_for(name, **params):
+            return template, convertors
+    return route, None
 
 
 def _route_named(router: Any, name: str, params: dict[str, Any]) -> Any:

@@ -147,6 +147,24 @@ def test_the_page_links_every_figure_to_the_area(client: TestClient, session: Se
     assert 'id="review-trat"' in page.text  # areas without a plan are listed too
 
 
+def test_kpis_measuring_no_common_indicator_are_counted_per_area_with_a_link_to_map_them(
+    client: TestClient, session: Session
+) -> None:
+    """77 provinces' KPIs listed one by one made the review slow to draw and long to scroll: it
+    counts them per area, and each area opens its list on the page where they are mapped."""
+    _krabi(session)  # KPI1 and KPI2, neither measures a common indicator
+    phuket = f.make_plan(session, "phuket")
+    f.make_kpi(session, phuket, "KPI1")
+    html = client.get("/review?group=all").text
+    unmapped = re.search(r'<details class="unmapped">(.*?)</details>', html, re.S).group(1)
+    assert "ตัวชี้วัด 3 ตัวยังไม่ได้เทียบกับตัวชี้วัดกลาง" in unmapped
+    krabi = re.search(r'<li><a href="/indicators/unmapped#unmapped-krabi">(.*?)</li>', unmapped)
+    assert krabi and "กระบี่" in krabi.group(1) and "2 ตัวชี้วัด" in krabi.group(1)
+    assert 'href="/indicators/unmapped#unmapped-phuket"' in unmapped
+    assert "KPI1" not in unmapped  # the KPIs themselves are on the linked page
+    assert 'id="unmapped-krabi"' in client.get("/indicators/unmapped").text
+
+
 def test_filters_live_in_the_url(client: TestClient, session: Session) -> None:
     _krabi(session)
     page = client.get("/review?group=all&cohort=2562&year=AY2566")

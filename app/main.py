@@ -75,6 +75,7 @@ from app.web.forms import safe_next
 
 log = logging.getLogger(__name__)
 PER_REQUEST = [Depends(get_principal), Depends(csrf_guard)]
+GC_THRESHOLDS = (10_000, 10, 50)  # Python's defaults: (700, 10, 10)
 
 
 class CachedStatic(StaticFiles):
@@ -100,6 +101,12 @@ async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
     # 50-150 ms now and then (measured by benchmarks/review_page.py).
     gc.collect()
     gc.freeze()
+    # A page such as the national review makes hundreds of thousands of short-lived objects
+    # while the worker keeps large read models (app.services.review): with Python's defaults
+    # the collector then scans everything every few requests, 50-400 ms each time (measured by
+    # benchmarks/review_page.py). Younger generations collected less often let most of those
+    # objects die first, and full collections come five times less often.
+    gc.set_threshold(*GC_THRESHOLDS)
     try:
         yield
     finally:

@@ -2,6 +2,7 @@
 behind a proxy (real uvicorn processes on a free loopback port, on the migrated test database:
 the `engine` fixture)."""
 
+import gc
 import os
 import socket
 import subprocess
@@ -190,3 +191,13 @@ def _read_until(stream: socket.socket, end: bytes) -> bytes:
             break
         data += chunk
     return data
+
+
+def test_a_served_process_collects_young_objects_less_often_than_python_s_defaults() -> None:
+    from fastapi.testclient import TestClient
+
+    from app import main
+
+    with TestClient(main.create_app()):  # its start-up (the lifespan) has run
+        assert gc.get_threshold() == main.GC_THRESHOLDS != (700, 10, 10)
+        assert gc.get_freeze_count() > 0  # and its start-up objects frozen

@@ -284,9 +284,11 @@ def route_path(request: Request, name: str, /, **params: Any) -> str:
     template, convertors = entry
     if convertors is None:  # a route whose path is not its template alone (a mount)
         return base + template.url_path_for(name, **params)
-    if not params:
-        return base + template
-    return base + template.format_map({k: convertors[k].to_string(v) for k, v in params.items()})
+    return base + (_fill(template, convertors, params) if params else template)
+
+
+def _fill(template: str, convertors: dict[str, Any], params: dict[str, Any]) -> str:
+    return template.format_map({k: convertors[k].to_string(v) for k, v in params.items()})
 
 
 def _path_template(route: Any, name: str, params: dict[str, Any]) -> tuple[Any, Any]:
@@ -294,10 +296,13 @@ def _path_template(route: Any, name: str, params: dict[str, Any]) -> tuple[Any, 
     on this first call), else the route itself (its `url_path_for` is used each time)."""
     template = getattr(route, "path_format", None)
     convertors = getattr(route, "param_convertors", None)
-    if isinstance(template, str) and convertors is not None and set(convertors) == set(params):
-        filled = template.format_map({k: convertors[k].to_string(v) for k, v in params.items()})
-        if filled == route.url_path_for(name, **params):
-            return template, convertors
+    if (
+        isinstance(template, str)
+        and convertors is not None
+        and set(convertors) == set(params)
+        and _fill(template, convertors, params) == route.url_path_for(name, **params)
+    ):
+        return template, convertors
     return route, None
 
 

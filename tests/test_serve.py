@@ -14,10 +14,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app import ROOT
+from app import ROOT, main
 from app.services import accounts
 from app.web import auth
 from tests import factories as f
@@ -194,10 +195,6 @@ def _read_until(stream: socket.socket, end: bytes) -> bytes:
 
 
 def test_a_served_process_collects_young_objects_less_often_than_python_s_defaults() -> None:
-    from fastapi.testclient import TestClient
-
-    from app import main
-
     with TestClient(main.create_app()):  # its start-up (the lifespan) has run
         assert gc.get_threshold() == main.GC_THRESHOLDS != (700, 10, 10)
         assert gc.get_freeze_count() > 0  # and its start-up objects frozen

@@ -59,30 +59,29 @@ def encode(name: str, data: str, retry: int | None = None) -> bytes:
 
 
 READY_FRAME = encode("ready", "{}", RETRY_MS)
-_last: tuple[live.Event | None, bytes] = (None, b"")
+_last: tuple[live.Event | None, str, bytes] = (None, "", b"")
 
 
 def frame(name: str, event: live.Event) -> bytes:
-    """The event as sent. The hub hands one event object to every stream of the worker, so it is
-    encoded once for all of them, not once per stream (thousands in a hall)."""
+    """The event as sent under `name`. The hub hands one event object to every stream of the
+    worker, so it is encoded once for all of them, not once per stream (thousands in a hall)."""
     global _last
-    cached, encoded = _last
-    if cached is not event:
+    cached, cached_name, encoded = _last
+    if cached is not event or cached_name != name:
         encoded = encode(name, json.dumps(event, ensure_ascii=False))
-        _last = (event, encoded)
+        _last = (event, name, encoded)
     return encoded
 
 
 class EventStream(StreamingResponse):
     """A `text/event-stream` answer of the changes on `channels`: `ready`, then each event that
-    `name_of` names (paced, see `paced`) as `encode(name, event)` gives it, until the stream's
-    lifetime is over, the browser leaves, the server shuts down, or `last(event)` says so."""
+    `name_of` names (paced, see `paced`) under that name, until the stream's lifetime is over,
+    the browser leaves, the server shuts down, or `last(event)` says so."""
 
     def __init__(
         self,
         channels: Iterable[str],
         name_of: Callable[[live.Event], str | None] = event_name,
-        encode: Callable[[str, live.Event], bytes] = frame,
         last: Callable[[live.Event], bool] = lambda _event: False,
     ) -> None:
         super().__init__(
@@ -90,12 +89,12 @@ class EventStream(StreamingResponse):
             media_type="text/event-stream",
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )
-        self.channels, self.name_of, self.encode, self.last = list(channels), name_of, encode, last
+        self.channels, self.name_of, self.last = list(channels), name_of, last
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         loop = asyncio.get_running_loop()
         async with live.hub.listen(*self.channels) as queue:
-            _watch_for_shutdown(loop)
+            _look_after_streams(loop)
             # Timers for the stream's whole life, not one per event: a hall's thousands of
             # streams each wake for every event, and a timer set and cancelled on each costs.
             lifetime = loop.call_later(LIFETIME, _end, queue)
@@ -109,7 +108,7 @@ class EventStream(StreamingResponse):
                 write = scope.get(SERVER_SEND, send)
                 await write({"type": "http.response.body", "body": READY_FRAME, "more_body": True})
                 async for name, event in paced(queue, self.name_of):
-                    body = PING_FRAME if event is _PING else self.encode(name, event)
+                    body = PING_FRAME if event is _PING else frame(name, event)
                     await write({"type": "http.response.body", "body": body, "more_body": True})
                     if self.last(event):
                         break
@@ -205,15 +204,16 @@ async def _end_on_disconnect(receive: Receive, queue: "asyncio.Queue[live.Event]
 _watched: "weakref.WeakSet[asyncio.AbstractEventLoop]" = weakref.WeakSet()
 
 
-def _watch_for_shutdown(loop: asyncio.AbstractEventLoop) -> None:
-    """While streams are open, look twice a second whether the server is shutting down, and then
-    end them all: the server waits for open answers before it stops."""
+def _look_after_streams(loop: asyncio.AbstractEventLoop) -> None:
+    """While streams are open, one task per event loop looks twice a second whether the server
+    is shutting down (then it ends them all: the server waits for open answers before it stops)
+    and keeps them out of the collector's full scans (`_Collector`)."""
     if loop not in _watched:
         _watched.add(loop)
-        loop.create_task(_end_all_on_shutdown(loop))
+        loop.create_task(_streams_open(loop))
 
 
-async def _end_all_on_shutdown(loop: asyncio.AbstractEventLoop) -> None:
+async def _streams_open(loop: asyncio.AbstractEventLoop) -> None:
     try:
         while queues := live.hub.queues():
             if _server_stopping():

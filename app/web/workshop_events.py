@@ -12,7 +12,6 @@ names each event by what it changes (`participant`, `contribution`, `vote`, `sta
 projector reloads only the parts that show it.
 """
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -214,7 +213,6 @@ def event_events(event: Event, session: SessionDep) -> sse.EventStream:
     return sse.EventStream(
         sorted(channels),
         name_of,
-        encode=lambda name, change: sse.encode(name, json.dumps(change, ensure_ascii=False)),
         last=lambda change: change.get("type") == "workshop_event.changed",
     )
 

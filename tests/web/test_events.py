@@ -197,3 +197,13 @@ def test_open_streams_are_kept_out_of_full_collections_and_thawed_when_they_clos
     lifetime = 60 + events.LIFETIME + 1
     assert at(lifetime, 10) == ["unfreeze", "collect", "freeze"]  # every stream reconnected since
     assert at(lifetime + 1, 10) == []
+
+
+def test_one_change_is_encoded_once_per_name_it_is_sent_under() -> None:
+    """The area's stream and the national projector's name the same change differently: the
+    frame kept for one must not be sent on the other."""
+    change = {"type": "workshop.changed", "entity": "workshop_ballot", "id": 3}
+    as_area = events.frame("workshop", change)
+    assert events.frame("workshop", change) is as_area  # encoded once for every stream
+    assert events.frame("vote", change).startswith(b"event: vote\r\ndata: {")
+    assert as_area.startswith(b"event: workshop\r\n")

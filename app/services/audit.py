@@ -50,11 +50,12 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def record(session: Session, **change: Any) -> AuditEvent:
-    """Add one change's event (see `new_event` for its fields) to the caller's transaction."""
-    event = new_event(**change)
-    session.add(event)
-    return event
+def record(session: Session, **change: Any) -> None:
+    """Add one change's event (see `new_event` for its fields) to the caller's transaction: one
+    INSERT now, not an object for the unit of work to flush (every write records one)."""
+    row = new_event(**change).model_dump()
+    del row["id"]
+    session.execute(insert(AuditEvent.__table__).values(row))  # type: ignore[attr-defined]
 
 
 def record_many(
@@ -109,12 +110,11 @@ def new_event(
     )
 
 
-def commit(session: Session, *, publish: dict[str, Any] | None = None, **change: Any) -> AuditEvent:
+def commit(session: Session, *, publish: dict[str, Any] | None = None, **change: Any) -> None:
     """The tail of every write: record the change (see `record`) in the caller's transaction,
     commit both, with `publish` (if given) on the area's live channel."""
-    event = record(session, **change)
+    record(session, **change)
     finish(session, area_id=change.get("area_id"), publish=publish)
-    return event
 
 
 def finish(

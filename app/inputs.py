@@ -68,8 +68,8 @@ def parse_whole(value: Any, maximum: int = VERSION_MAX) -> int | None:
     """A whole number 0..maximum in ASCII digits (a form's `version`), or None."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, str) and _WHOLE.fullmatch(value.strip()):
-        value = int(value)
+    if isinstance(value, str) and _WHOLE.fullmatch(digits := value.strip(" \t\r\n")):
+        value = int(digits)  # not `value`: int() would read other spaces around the digits
     if isinstance(value, int) and 0 <= value <= maximum:
         return value
     return None

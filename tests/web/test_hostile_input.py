@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from sqlmodel import Session, select
 
 import app.services  # noqa: F401
-from app.inputs import ID_MAX
+from app.inputs import ID_MAX, parse_whole
 from app.main import create_app
 from app.models import Measurement
 from app.schemas import InputModel
@@ -309,3 +309,17 @@ def test_any_json_value_in_a_measurement_is_stored_or_refused_cleanly(
         assert "detail" in response.json()
         session.expire_all()
         assert _stored(session, kpi_of) == before
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(" 26\n", 26), ("26", 26), ("\x1c26", None), ("26\x1f", None), ("26\x85", None),
+     ("26\u2028", None), ("٢٦", None), ("26\x00", None), ("-1", None), ("1" * 20, None)],
+)  # fmt: skip
+def test_a_whole_number_is_ascii_digits_with_plain_spaces_around(
+    value: str, expected: int | None
+) -> None:
+    """A form's whole number (an id, a version) reads ASCII digits, with spaces, tabs or line
+    breaks around them; any other character around them (a control character Python's int()
+    would skip or choke on) makes it no number, never a crash."""
+    assert parse_whole(value) == expected

@@ -23,8 +23,8 @@ from app.web.workshops import (
     Workshop,
     _board_ctx,
     _ended,
+    _guest,
     _guest_page,
-    _guest_session,
     _participant,
     _polled,
 )
@@ -108,10 +108,10 @@ def guest_vote_cast(
     request: Request, code: str, vote_id: int, session: SessionDep, form: Form
 ) -> Response:
     """A dot put on an item (`back=1`: one taken back)."""
-    workshop = _guest_session(request, session, code)
-    if isinstance(workshop, Response):
-        return workshop
-    participant = _participant(request, session, workshop)
+    found = _guest(request, session, code)
+    if isinstance(found, Response):
+        return found
+    workshop, participant = found
     if participant is None:
         url = request.url_for("join_session", code=workshop.join_code).path
         return Response(status_code=303, headers={"Location": url})

@@ -315,8 +315,18 @@ def join_form(request: Request, code: str | None = None) -> Response:
 
 def _guest_session(request: Request, session: Session, code: str) -> WorkshopSession | Response:
     """The open session of the code, or the join page saying why not (unknown or ended)."""
+    found = _guest(request, session, code)
+    return found if isinstance(found, Response) else found[0]
+
+
+def _guest(
+    request: Request, session: Session, code: str
+) -> tuple[WorkshopSession, WorkshopParticipant | None] | Response:
+    """The open session of the code and the guest of this phone (None before they gave a name,
+    or when the cookie was lost), or the join page saying why not (unknown or ended)."""
+    token = unsign(request.cookies.get(GUEST_COOKIE))
     try:
-        return workshops.by_code(session, code)
+        return workshops.guest_by_code(session, code, token)
     except NotFound:
         message = Msg(workshops.UNKNOWN_CODE)
         return _join_page(request, code=code[:40], message=message, status_code=404)
@@ -400,10 +410,10 @@ def _guest_page(
 def join_session(request: Request, code: str, session: SessionDep) -> Response:
     if (redirect := _canonical(request, code)) is not None:
         return redirect
-    workshop = _guest_session(request, session, code)
-    if isinstance(workshop, Response):
-        return workshop
-    participant = _participant(request, session, workshop)
+    found = _guest(request, session, code)
+    if isinstance(found, Response):
+        return found
+    workshop, participant = found
     sent = request.query_params.get("sent") == "1"
     return _guest_page(request, session, workshop, participant, sent=sent)
 
@@ -453,15 +463,15 @@ CONTRIBUTION_FIELDS = ("kind", "dimension", "text", "detail", "round_id")
 @guests.post("/{code}/contributions", name="contribution_create")
 def contribution_create(request: Request, code: str, session: SessionDep, form: Form) -> Response:
     values = {name: field_text(form, name, 5000) for name in CONTRIBUTION_FIELDS}
+    token = unsign(request.cookies.get(GUEST_COOKIE))
     try:
-        workshop = workshops.by_code(session, code)
+        workshop, participant = workshops.guest_by_code(session, code, token)
     except NotFound:
         return _join_page(
             request, code=code[:40], message=Msg(workshops.UNKNOWN_CODE), status_code=404
         )
     except SessionEnded as exc:
         return _ended(request, session, code, values, exc)
-    participant = _participant(request, session, workshop)
     if participant is None:  # no name given yet (or the cookie was lost): the name form
         url = request.url_for("join_session", code=workshop.join_code).path
         return Response(status_code=303, headers={"Location": url})

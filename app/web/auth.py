@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from app.config import get_settings
 from app.db import SessionDep, release
@@ -78,13 +79,24 @@ def _bearer(request: Request) -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
-def get_principal(request: Request, session: SessionDep) -> Principal:
+async def get_principal(request: Request, session: SessionDep) -> Principal:
+    """Who is asking. Without an API token or a sign-in cookie (a guest's phone, a visitor) it
+    is nobody, known at once: no trip to the thread pool for what needs no query (a hall of
+    phones sends dozens of requests a second)."""
     cached = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
+    if _bearer(request) is None and request.cookies.get(SESSION_COOKIE) is None:
+        principal = ANONYMOUS
+    else:
+        principal = await run_in_threadpool(_resolve_released, request, session)
+    request.state.principal = principal
+    return principal
+
+
+def _resolve_released(request: Request, session: Session) -> Principal:
     principal = _resolve(request, session)
     release(session)
-    request.state.principal = principal
     return principal
 
 

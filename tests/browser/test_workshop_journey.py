@@ -94,8 +94,11 @@ def test_a_vote_from_a_phone_shows_live_on_the_board(
         expect(board.locator("#vote")).to_contain_text("เปิดโหวตอยู่")
         guest.reload()  # (its vote section also reloads itself every 20 s)
         item = guest.locator(".vote-item", has_text="ห้องสมุดเคลื่อนที่")
-        item.locator("button.primary").click()
+        item.locator("button.primary").focus()  # from the keyboard (or a screen reader)
+        guest.keyboard.press("Enter")
         expect(guest.locator(".dots-left")).to_contain_text("เหลือ 1 จุด")
+        # the line was swapped, and the focus is back on the button pressed, not lost
+        expect(item.locator("button.primary")).to_be_focused()
         # that dot swapped only its line and the count in (out of band): the dot shows, it can
         # be taken back, and the other items' buttons stay as they were
         expect(item.locator(".my-dots")).to_have_text("●")

@@ -136,9 +136,14 @@ def create_app() -> FastAPI:
     app.mount("/static", CachedStatic(directory=ROOT / "static"), name="static")
     app.include_router(pages.probes)  # /healthz first, and without the per-request dependencies
     app.include_router(public.router)  # the same for everyone: no sign-in read, no cookie set
+    # FastAPI tries the routes in this order, each at a cost: what a hall of phones and the
+    # screens of a workshop ask for dozens of times a second comes first (no paths overlap)
     for module in (
         pages,
         events,
+        workshops,
+        votes,
+        rounds,
         account,
         notifications,
         admin,
@@ -152,9 +157,6 @@ def create_app() -> FastAPI:
         documents,
         spreadsheets,
         history,
-        workshops,
-        votes,
-        rounds,
         harvest,
         workshop_events,
         indicators,

@@ -198,3 +198,24 @@ def test_a_served_process_collects_young_objects_less_often_than_python_s_defaul
     with TestClient(main.create_app()):  # its start-up (the lifespan) has run
         assert gc.get_threshold() == main.GC_THRESHOLDS != (700, 10, 10)
         assert gc.get_freeze_count() > 0  # and its start-up objects frozen
+
+
+def test_an_sqlite_file_is_written_ahead_syncing_at_checkpoints(tmp_path: Path) -> None:
+    """The embedded database: WAL (readers never wait for the writer), foreign keys enforced,
+    and commits synced at checkpoints only (`synchronous=NORMAL`, safe from corruption in WAL
+    mode): a hall of phones commits dozens of times a second."""
+    from sqlalchemy import text  # noqa: PLC0415
+
+    from app.db import make_engine  # noqa: PLC0415
+
+    engine = make_engine(f"sqlite:///{tmp_path}/settings.db")
+    try:
+        with engine.connect() as connection:
+            pragma = lambda name: connection.execute(text(f"PRAGMA {name}")).scalar()  # noqa: E731
+            assert (pragma("journal_mode"), pragma("synchronous"), pragma("foreign_keys")) == (
+                "wal",
+                1,  # NORMAL (FULL is 2)
+                1,
+            )
+    finally:
+        engine.dispose()

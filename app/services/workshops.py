@@ -207,39 +207,35 @@ def find_code(session: Session, code: str) -> WorkshopSession | None:
 
 def by_code(session: Session, code: str) -> WorkshopSession:
     """The session a join code names (NotFound), if still open (SessionEnded)."""
-    row = find_code(session, code)
-    if row is None:
-        raise NotFound(UNKNOWN_CODE)
-    if not is_open(row):
-        raise SessionEnded()
-    return row
+    return guest_by_code(session, code, None)[0]
 
 
 def guest_by_code(
     session: Session, code: str, token: str | None
 ) -> tuple[WorkshopSession, WorkshopParticipant | None]:
-    """`by_code` and the guest whose token it is (`participant_by_token`) in one query: a hall
-    of phones sends dozens of these a second."""
-    code = normalize_code(code)
-    row = None
-    if is_code(code):
+    """`by_code`, and with a guest's token the guest it names (`participant_by_token`) in the
+    same query: a hall of phones sends dozens of these a second."""
+    workshop, participant = None, None
+    if not token:
+        workshop = find_code(session, code)
+    elif is_code(code := normalize_code(code)):
         row = session.exec(
             select(WorkshopSession, WorkshopParticipant)
             .outerjoin(
                 WorkshopParticipant,
                 and_(
                     WorkshopParticipant.session_id == WorkshopSession.id,
-                    WorkshopParticipant.token_hash == _token_hash(token or ""),
+                    WorkshopParticipant.token_hash == _token_hash(token),
                 ),
             )
             .where(WorkshopSession.join_code == code)
         ).first()
-    if row is None:
+        workshop, participant = row if row is not None else (None, None)
+    if workshop is None:
         raise NotFound(UNKNOWN_CODE)
-    workshop, participant = row
     if not is_open(workshop):
         raise SessionEnded()
-    return workshop, participant if token else None
+    return workshop, participant
 
 
 def open_session(session: Session, area_id: int) -> WorkshopSession | None:

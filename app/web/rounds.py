@@ -20,7 +20,7 @@ from app.services.workshops import SessionEnded
 from app.templating import env, is_htmx, render
 from app.web.auth import CurrentPrincipal, FacilitateArea
 from app.web.forms import Form, field_int, field_text
-from app.web.workshops import Workshop, _board_ctx, _participant, _polled
+from app.web.workshops import Workshop, _board_ctx, _polled
 
 facilitator = APIRouter(prefix="/areas/{slug}/workshops")
 guests = APIRouter(prefix="/join")
@@ -133,10 +133,10 @@ def round_end(
 @guests.get("/{code}/round", name="guest_round")
 def guest_round(request: Request, code: str, session: SessionDep) -> Response:
     """The guest's café section alone, for its reloads (empty before the first round)."""
-    workshop = _polled(request, session, code, rounds.guest_key)
-    if isinstance(workshop, Response):
-        return workshop
-    participant = _participant(request, session, workshop)
+    found = _polled(request, session, code, rounds.guest_key)
+    if isinstance(found, Response):
+        return found
+    workshop, participant = found
     ctx = {
         "workshop": workshop,
         "participant": participant,

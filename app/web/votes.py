@@ -25,7 +25,6 @@ from app.web.workshops import (
     _ended,
     _guest,
     _guest_page,
-    _participant,
     _polled,
 )
 
@@ -95,10 +94,10 @@ def vote_close(
 @guests.get("/{code}/vote", name="guest_vote")
 def guest_vote(request: Request, code: str, session: SessionDep) -> Response:
     """The guest's vote section alone, for its reloads (empty when no vote is open)."""
-    workshop = _polled(request, session, code, votes.guest_key)
-    if isinstance(workshop, Response):
-        return workshop
-    participant = _participant(request, session, workshop)
+    found = _polled(request, session, code, votes.guest_key)
+    if isinstance(found, Response):
+        return found
+    workshop, participant = found
     ctx = {"workshop": workshop, **votes.guest_view(session, workshop, participant)}
     return render(request, "workshop/_guest_vote.html", ctx)
 

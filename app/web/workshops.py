@@ -339,16 +339,16 @@ def _polled(
     session: Session,
     code: str,
     key: Callable[[Session, WorkshopSession], str],
-) -> WorkshopSession | Response:
-    """A phone's section reloading itself: the open session of the code, or the answer already,
-    the join page (unknown or ended code) or 204 while the key of what the phone shows (`seen`,
-    from `key`) still holds: nothing to redraw."""
-    workshop = _guest_session(request, session, code)
-    if isinstance(workshop, Response):
-        return workshop
-    if request.query_params.get("seen") == key(session, workshop):
+) -> tuple[WorkshopSession, WorkshopParticipant | None] | Response:
+    """A phone's section reloading itself: the open session of the code and the phone's guest
+    (as `_guest`), or the answer already, the join page (unknown or ended code) or 204 while the
+    key of what the phone shows (`seen`, from `key`) still holds: nothing to redraw."""
+    found = _guest(request, session, code)
+    if isinstance(found, Response):
+        return found
+    if request.query_params.get("seen") == key(session, found[0]):
         return Response(status_code=204)
-    return workshop
+    return found
 
 
 def _canonical(request: Request, code: str) -> Response | None:

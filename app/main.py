@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
@@ -26,7 +27,7 @@ from app.api import problems as api_problems
 from app.api import progress as api_progress
 from app.api.errors import json_error, validation_payload
 from app.config import check_for_serving, get_settings
-from app.db import get_session
+from app.db import engine_of
 from app.metrics import MetricsMiddleware
 from app.middleware import InputMiddleware, LocaleMiddleware, SecurityMiddleware
 from app.models import User
@@ -300,9 +301,6 @@ def _usable_principal(request: Request) -> None:
     state = sa.inspect(user)
     if not state.expired_attributes or state.identity is None:
         return
-    sessions = request.app.dependency_overrides.get(get_session, get_session)()
-    try:
-        fresh = next(sessions).get(User, state.identity[0])
-    finally:
-        sessions.close()
+    with Session(engine_of(request.app), expire_on_commit=False) as session:
+        fresh = session.get(User, state.identity[0])
     request.state.principal = replace(principal, user=fresh) if fresh else ANONYMOUS

@@ -25,7 +25,7 @@ from sqlmodel import Session, SQLModel, col, select
 import app.models  # noqa: F401
 from app import migrate
 from app.config import get_settings
-from app.db import get_session, make_engine
+from app.db import get_session, make_engine, sessions_on
 from app.i18n import set_locale
 from app.main import create_app
 from app.models import (
@@ -195,11 +195,7 @@ def app_client(engine: Engine, session: Session) -> Callable[[], TestClient]:
     """Make a client of a fresh app on the test database; signed out, nothing sent yet."""
     application = create_app()
 
-    def test_session() -> Iterator[Session]:
-        with Session(engine, expire_on_commit=False) as s:
-            yield s
-
-    application.dependency_overrides[get_session] = test_session
+    application.dependency_overrides[get_session] = sessions_on(engine)
     made: list[TestClient] = []
 
     def make() -> TestClient:

@@ -11,7 +11,7 @@ from schemathesis import checks
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app.db import get_session
+from app.db import get_session, sessions_on
 from app.main import create_app
 from app.services import accounts
 from tests import factories
@@ -30,11 +30,7 @@ CHECKS = [
 def token(engine: Engine, session: Session) -> Iterator[dict[str, int | str]]:
     """Krabi's plan, an editor of Krabi with an API token, and the ids worth aiming at."""
 
-    def test_session() -> Iterator[Session]:
-        with Session(engine, expire_on_commit=False) as s:
-            yield s
-
-    APP.dependency_overrides[get_session] = test_session
+    APP.dependency_overrides[get_session] = sessions_on(engine)
     plan = factories.make_full_plan(session, "krabi", kras=1)
     kpi = factories.make_kpi(session, plan, "KPI9")
     action = factories.make_action(session, plan, "ACT9")

@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from app import __version__, migrate
 from app.cli import main
 from app.config import get_settings
-from app.db import get_session, make_engine
+from app.db import get_session, make_engine, sessions_on
 from app.main import create_app
 from app.models import KPI, AuditEvent, EvidenceFile, User
 from app.services import accounts, evidence, progress, seeding
@@ -60,11 +60,7 @@ def _with_evidence(session: Session) -> EvidenceFile:
 def _client(engine: Engine) -> TestClient:
     application = create_app()
 
-    def on_engine() -> Iterator[Session]:
-        with Session(engine, expire_on_commit=False) as s:
-            yield s
-
-    application.dependency_overrides[get_session] = on_engine
+    application.dependency_overrides[get_session] = sessions_on(engine)
     return TestClient(application, raise_server_exceptions=False)
 
 

@@ -25,7 +25,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app.db import get_session
+from app.db import get_session, sessions_on
 from app.main import create_app
 from app.models import User
 from app.services import seeding
@@ -161,11 +161,7 @@ def demo(engine: Engine) -> Iterator[dict[str, User]]:
 def web(engine: Engine) -> Iterator[TestClient]:
     application = create_app()
 
-    def test_session() -> Iterator[Session]:
-        with Session(engine, expire_on_commit=False) as s:
-            yield s
-
-    application.dependency_overrides[get_session] = test_session
+    application.dependency_overrides[get_session] = sessions_on(engine)
     with TestClient(application, raise_server_exceptions=False) as client:
         yield client
 

@@ -20,7 +20,7 @@ import uvicorn
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from app.db import get_session
+from app.db import get_session, sessions_on
 from app.main import create_app
 from app.models import KPI, AuditEvent, DataItem, DataValue, Measurement
 from app.services import accounts, plans, shared_data
@@ -34,11 +34,7 @@ TRIALS = 12
 def live(engine: Engine) -> Iterator[str]:
     application = create_app()
 
-    def test_session() -> Iterator[Session]:
-        with Session(engine, expire_on_commit=False) as s:
-            yield s
-
-    application.dependency_overrides[get_session] = test_session
+    application.dependency_overrides[get_session] = sessions_on(engine)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.config import get_settings
-from app.db import get_session, make_engine
+from app.db import get_session, make_engine, sessions_on
 from app.main import create_app
 from app.services import accounts
 from app.web import auth
@@ -35,11 +35,7 @@ class Server:
         self.engine = make_engine(database_url)
         application = create_app()
 
-        def own_session() -> Iterator[Session]:
-            with Session(self.engine, expire_on_commit=False) as s:
-                yield s
-
-        application.dependency_overrides[get_session] = own_session
+        application.dependency_overrides[get_session] = sessions_on(self.engine)
         self.socket = socket.socket()
         self.socket.bind(("127.0.0.1", 0))
         self.socket.listen(PARALLEL)  # connections wait here until uvicorn accepts them

@@ -5,11 +5,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
+import anyio
 from fastapi import Depends
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
-from starlette.concurrency import run_in_threadpool
 
 from app import changes  # noqa: F401  (the data version moves with every write)
 from app.config import get_settings
@@ -61,7 +61,10 @@ def sessions_on(engine: Engine | Callable[[], Engine]) -> Callable[[], AsyncIter
             yield session
         finally:
             if session.in_transaction():
-                await run_in_threadpool(session.close)
+                # On a limiter of its own, as FastAPI closes a plain dependency: waiting for a
+                # free thread of the shared pool while holding a connection would deadlock
+                # when every thread waits for a connection (a hall of phones at once).
+                await anyio.to_thread.run_sync(session.close, limiter=anyio.CapacityLimiter(1))
             else:
                 session.close()
 

@@ -1,0 +1,94 @@
+"""A crowd at once on a live server with few threads and a small connection pool: every
+request is answered, none waits for the pool's timeout.
+
+A page that only read ends with its session still in a transaction, holding a connection until
+the session is closed, which talks to the database on a thread. If that close waited for a free
+thread of the shared pool while every thread waited for a connection, the server would stall
+until the pool gave up (a hall of phones at once). The server here has 2 threads and 1
+connection, and is sent 12 reads at the same moment.
+"""
+
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+
+import anyio
+import pytest
+import uvicorn
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from app.db import get_session, sessions_on
+from app.main import create_app
+from tests import factories
+
+CROWD = 12
+POOL_TIMEOUT = 5  # seconds: a stalled server answers the crowd with errors after this
+
+
+@pytest.fixture(scope="module")
+def tight(engine: Engine) -> Iterator[str]:
+    """A live server on the test database with 2 threads and 1 pooled connection."""
+    url = engine.url.render_as_string(hide_password=False)
+    args = {"check_same_thread": False} if engine.dialect.name == "sqlite" else {}
+    small = create_engine(
+        url, pool_size=1, max_overflow=0, pool_timeout=POOL_TIMEOUT, connect_args=args
+    )
+    application = create_app()
+    application.dependency_overrides[get_session] = sessions_on(small)
+
+    async def few_threads(scope, receive, send) -> None:  # noqa: ANN001
+        anyio.to_thread.current_default_thread_limiter().total_tokens = 2
+        await application(scope, receive, send)
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(few_threads, port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.01)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+    small.dispose()
+
+
+def _get(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            response.read()
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_a_crowd_of_reads_is_answered_without_waiting_for_the_pool(
+    tight: str, session: Session
+) -> None:
+    workshop = factories.make_workshop(session, "krabi", "เวทีระดมความคิด ห้องใหญ่")
+    session.commit()
+    url = f"{tight}/join/{workshop.join_code}"
+    assert _get(url) == 200
+    barrier = threading.Barrier(CROWD)
+    statuses: list[int] = []
+
+    def phone() -> None:
+        barrier.wait()
+        statuses.append(_get(url))
+
+    started = time.monotonic()
+    phones = [threading.Thread(target=phone) for _ in range(CROWD)]
+    for t in phones:
+        t.start()
+    for t in phones:
+        t.join(timeout=60)
+    took = time.monotonic() - started
+    assert statuses == [200] * CROWD
+    assert took < POOL_TIMEOUT, f"the crowd waited {took:.1f} s: the server stalled"

@@ -14,6 +14,7 @@ from sqlmodel import Session, SQLModel
 from app import live
 from app.i18n import N_
 from app.models import AuditEvent
+from app.models.base import utcnow
 from app.models.enums import AuditOp
 from app.services.errors import Conflict, Msg, NotFound
 
@@ -54,13 +55,11 @@ _INSERT = insert(AuditEvent.__table__)  # type: ignore[attr-defined]
 
 
 def record(session: Session, **change: Any) -> None:
-    """Add one change's event (see `new_event` for its fields) to the caller's transaction: one
+    """Add one change's event (see `event_row` for its fields) to the caller's transaction: one
     INSERT now, not an object for the unit of work to flush (every write records one). The
     statement is built once, its values passed as parameters: `insert().values(row)` built and
     keyed a new statement each time (330 µs against 60 µs)."""
-    row = new_event(**change).model_dump()
-    del row["id"]
-    session.execute(_INSERT, row)
+    session.execute(_INSERT, event_row(**change))
 
 
 def record_many(
@@ -78,14 +77,13 @@ def record_many(
     if not changes:
         return
     first = changes[0]
-    base = new_event(actor=actor, area_id=area_id, reason=reason, **first).model_dump()
-    del base["id"]
+    base = event_row(actor=actor, area_id=area_id, reason=reason, **first)
     rows = [{**base, **change, "op": AuditOp(change["op"]).value} for change in changes]
     for start in range(0, len(rows), batch):
         session.execute(insert(AuditEvent.__table__), rows[start : start + batch])  # type: ignore[attr-defined]
 
 
-def new_event(
+def event_row(
     *,
     actor: Actor,
     area_id: int | None,
@@ -97,22 +95,24 @@ def new_event(
     reason: str | None = None,
     reason_category: str | None = None,
     cites: tuple[str, int] | None = None,
-) -> AuditEvent:
-    """The event `record` adds, not yet added to a session."""
-    return AuditEvent(
-        actor=actor.label,
-        actor_id=actor.id,
-        area_id=area_id,
-        entity_type=entity_type,
-        entity_id=entity_id,
-        op=op.value,
-        before=before,
-        after=after,
-        reason=reason,
-        reason_category=reason_category,
-        cites_type=cites[0] if cites else None,
-        cites_id=cites[1] if cites else None,
-    )
+) -> dict[str, Any]:
+    """An event's columns (`AuditEvent`), given as they are stored: making the model object to
+    dump it again cost a tenth of a guest's dot."""
+    return {
+        "at": utcnow(),
+        "actor": actor.label,
+        "actor_id": actor.id,
+        "area_id": area_id,
+        "entity_type": entity_type,
+        "entity_id": entity_id,
+        "op": op.value,
+        "before": before,
+        "after": after,
+        "reason": reason,
+        "reason_category": reason_category,
+        "cites_type": cites[0] if cites else None,
+        "cites_id": cites[1] if cites else None,
+    }
 
 
 def commit(session: Session, *, publish: dict[str, Any] | None = None, **change: Any) -> None:

@@ -99,6 +99,7 @@ class GuestDots:
 
     vote: WorkshopVote
     mine: Counter = field(default_factory=Counter)
+    item: Contribution | None = None  # the item a dot was put on or taken from (`cast`)
 
     @property
     def left(self) -> int:
@@ -265,6 +266,7 @@ def cast(
     # writer holds the database until it commits, so a dot another request of this guest added
     # meanwhile shows here
     dots = guest_dots(session, vote, participant.id)
+    dots.item = item  # the phone's answer draws it: the session keeps no loaded row unreferenced
     if sum(dots.mine.values()) > vote.dots:
         session.rollback()
         raise Conflict(Msg(NO_DOTS_LEFT))

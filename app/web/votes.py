@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from app.db import SessionDep
-from app.models.workshops import Contribution, VoteMode
+from app.models.workshops import VoteMode
 from app.services import votes
 from app.services.errors import Conflict, Msg, ValidationFailed
 from app.services.workshops import SessionEnded
@@ -150,7 +150,7 @@ def guest_vote_cast(
         ctx = {
             "workshop": workshop,
             "vote": dots.vote,
-            "item": session.get(Contribution, contribution_id),  # loaded by the dot: no query
+            "item": dots.item,
             "mine": dots.mine[contribution_id],
             "dots_left": dots.left,
         }

@@ -42,14 +42,28 @@ VOTE_CLOSED = N_("This vote has closed: your dots were not changed.")
 NOT_IN_VOTE = N_("This item is not part of the vote.")
 NO_DOTS_LEFT = N_("You have used all your dots. Take one back to move it.")
 NO_DOT_HERE = N_("You have no dot on this item.")
-# Built once, run with parameters: a hall puts in dozens of dots a second, and building and
-# keying a statement costs more than running it on SQLite (see `audit.record`).
+# Built once, run with parameters: a hall puts in dozens of dots a second and screens and phones
+# ask for the counts several times a second, and building and keying a statement costs more
+# than running it on SQLite (see `audit.record`).
 _BALLOT = sql_insert(WorkshopBallot.__table__)  # type: ignore[attr-defined]
 _LOCKED = (
     select(WorkshopVote)
     .where(WorkshopVote.id == bindparam("id"), WorkshopVote.session_id == bindparam("session_id"))
     .with_for_update()
     .execution_options(populate_existing=True)
+)
+_NEWEST = (
+    select(WorkshopVote)
+    .where(WorkshopVote.session_id == bindparam("session_id"))
+    .order_by(col(WorkshopVote.id).desc())
+)
+_COUNTS = (
+    select(WorkshopBallot.contribution_id, func.count())
+    .where(WorkshopBallot.vote_id == bindparam("vote_id"))
+    .group_by(WorkshopBallot.contribution_id)
+)
+_VOTERS = select(func.count(func.distinct(WorkshopBallot.participant_id))).where(
+    WorkshopBallot.vote_id == bindparam("vote_id")
 )
 _MINE = (
     select(WorkshopBallot.contribution_id, func.count())
@@ -122,26 +136,14 @@ def latest(session: Session, workshop: WorkshopSession) -> Tally | None:
 
 
 def newest(session: Session, workshop: WorkshopSession) -> WorkshopVote | None:
-    return session.exec(
-        select(WorkshopVote)
-        .where(WorkshopVote.session_id == workshop.id)
-        .order_by(col(WorkshopVote.id).desc())
-    ).first()
+    return session.exec(_NEWEST, params={"session_id": workshop.id}).first()
 
 
 def _tally(session: Session, vote: WorkshopVote) -> Tally:
     """Two small aggregates (screens ask for them three times a second while a hall votes):
     dots per item, and the guests who voted (not a row per guest and item)."""
-    counts = session.exec(
-        select(WorkshopBallot.contribution_id, func.count())
-        .where(WorkshopBallot.vote_id == vote.id)
-        .group_by(WorkshopBallot.contribution_id)
-    ).all()
-    voters = session.exec(
-        select(func.count(func.distinct(WorkshopBallot.participant_id))).where(
-            WorkshopBallot.vote_id == vote.id
-        )
-    ).one()
+    counts = session.exec(_COUNTS, params={"vote_id": vote.id}).all()
+    voters = session.exec(_VOTERS, params={"vote_id": vote.id}).one()
     return Tally(vote, Counter(dict(counts)), voters)
 
 

@@ -41,7 +41,9 @@ PARTS = ("stations", "highlights", "board")
 
 
 def load_event(event_id: int, principal: Organiser, session: SessionDep) -> WorkshopEvent:
-    return events.get_event(session, event_id)
+    event = events.get_event(session, event_id)
+    release(session)  # no connection held while the route waits for its thread (db.release)
+    return event
 
 
 Event = Annotated[WorkshopEvent, Depends(load_event)]

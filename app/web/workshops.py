@@ -23,7 +23,7 @@ from starlette.routing import NoMatchFound
 
 from app.checks import loopback_host
 from app.config import get_settings
-from app.db import SessionDep
+from app.db import SessionDep, release
 from app.i18n import as_utc
 from app.models import Area, WorkshopParticipant, WorkshopSession
 from app.models.base import utcnow
@@ -78,11 +78,15 @@ def _events_url(request: Request, area: Area) -> str | None:
 
 
 def load_workshop(workshop_id: int, area: FacilitateArea, session: SessionDep) -> WorkshopSession:
-    return workshops.get_workshop(session, area_id=area.id, workshop_id=workshop_id)
+    workshop = workshops.get_workshop(session, area_id=area.id, workshop_id=workshop_id)
+    release(session)  # no connection held while the route waits for its thread (db.release)
+    return workshop
 
 
 def load_read_workshop(workshop_id: int, area: ReadArea, session: SessionDep) -> WorkshopSession:
-    return workshops.get_workshop(session, area_id=area.id, workshop_id=workshop_id)
+    workshop = workshops.get_workshop(session, area_id=area.id, workshop_id=workshop_id)
+    release(session)
+    return workshop
 
 
 Workshop = Annotated[WorkshopSession, Depends(load_workshop)]

@@ -45,7 +45,7 @@ os.environ.setdefault("PHONLAP_DEV", "1")  # the built-in secret key is fine her
 
 from app import migrate  # noqa: E402
 from app.api.maps import read_map  # noqa: E402
-from app.db import get_session, make_engine  # noqa: E402
+from app.db import get_session, make_engine, sessions_on  # noqa: E402
 from app.i18n import set_locale  # noqa: E402
 from app.main import create_app  # noqa: E402
 from app.models import Plan  # noqa: E402
@@ -206,11 +206,7 @@ def map_benchmark(rounds: int, freeze: bool = False) -> None:
         event.listen(engine, "before_cursor_execute", lambda *a: queries.update(n=queries["n"] + 1))
         app = create_app()
 
-        def session_override():  # noqa: ANN202
-            with Session(engine, expire_on_commit=False) as s:
-                yield s
-
-        app.dependency_overrides[get_session] = session_override
+        app.dependency_overrides[get_session] = sessions_on(engine)
         middle = periods[len(periods) // 2]
         if freeze:  # what a server could do after start-up: older objects skip full collections
             gc.collect()

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("PHONLAP_DEV", "1")  # the built-in secret key is fine here
 
 from app import migrate  # noqa: E402
-from app.db import get_session, make_engine  # noqa: E402
+from app.db import get_session, make_engine, sessions_on  # noqa: E402
 from app.main import create_app  # noqa: E402
 from app.periods import period_span  # noqa: E402
 from app.services import accounts, seeding  # noqa: E402
@@ -127,11 +127,7 @@ def main(argv: list[str] | None = None) -> None:
         event.listen(engine, "before_cursor_execute", lambda *a: queries.update(n=queries["n"] + 1))
         app = create_app()
 
-        def session_override():  # noqa: ANN202
-            with Session(engine, expire_on_commit=False) as s:
-                yield s
-
-        app.dependency_overrides[get_session] = session_override
+        app.dependency_overrides[get_session] = sessions_on(engine)
         with TestClient(app) as client:
             client.cookies.set(auth.SESSION_COOKIE, auth.sign(session_token))
             client.cookies.set(auth.CSRF_COOKIE, "bench-seed")

@@ -37,7 +37,7 @@ os.environ.setdefault("PHONLAP_DEV", "1")  # the built-in secret key is fine her
 
 from app import migrate  # noqa: E402
 from app.config import get_settings  # noqa: E402
-from app.db import get_session, make_engine  # noqa: E402
+from app.db import get_session, make_engine, sessions_on  # noqa: E402
 from app.main import create_app  # noqa: E402
 from app.models import KPI, Area, DOEItem, Measurement, Plan, StrategyTheme  # noqa: E402
 from app.models.enums import Role  # noqa: E402
@@ -223,11 +223,7 @@ def main() -> None:
         event.listen(engine, "before_cursor_execute", lambda *a: queries.update(n=queries["n"] + 1))
         app = create_app()
 
-        def session_override():  # noqa: ANN202
-            with Session(engine, expire_on_commit=False) as s:
-                yield s
-
-        app.dependency_overrides[get_session] = session_override
+        app.dependency_overrides[get_session] = sessions_on(engine)
         with TestClient(app) as client:
             client.get("/login")
             token = auth._mac("csrf", client.cookies[auth.CSRF_COOKIE])

@@ -488,8 +488,13 @@ def main() -> None:
         f"on {os.cpu_count()} CPUs"
     )
     tracebacks = log.count("Traceback")
-    if tracebacks:
-        print(f"server log: {tracebacks} tracebacks, e.g. {log[log.index('Traceback') :][:600]}")
+    if tracebacks:  # each one's exception (its last line), counted, and the first one whole
+        raised = Counter(
+            next((line for line in part.splitlines() if line and not line[0].isspace()), "?")
+            for part in log.split("Traceback (most recent call last):")[1:]
+        )
+        print(f"server log: {tracebacks} tracebacks: {dict(raised.most_common(5))}")
+        print(log[log.index("Traceback") :][:4000])
 
 
 if __name__ == "__main__":

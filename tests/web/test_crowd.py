@@ -9,7 +9,6 @@ the server would stall until the pool gave up (a hall of phones, a wall of scree
 here has 2 threads and 1 connection, and is sent 12 requests at the same moment.
 """
 
-import socket
 import threading
 import time
 import urllib.error
@@ -18,7 +17,6 @@ from collections.abc import Iterator
 
 import anyio
 import pytest
-import uvicorn
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -29,6 +27,7 @@ from app.middleware import SESSION_COOKIE
 from app.services import accounts
 from app.web import auth
 from tests import factories
+from tests.serving import serving
 
 CROWD = 12
 POOL_TIMEOUT = 5  # seconds: a stalled server answers the crowd with errors after this
@@ -49,18 +48,8 @@ def tight(engine: Engine) -> Iterator[str]:
         anyio.to_thread.current_default_thread_limiter().total_tokens = 2
         await application(scope, receive, send)
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(few_threads, port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.01)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(few_threads) as url:
+        yield url
     small.dispose()
 
 

@@ -7,16 +7,13 @@ trail holds one event per accepted version.
 """
 
 import json
-import socket
 import threading
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from urllib.parse import urlencode
 
 import pytest
-import uvicorn
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -26,6 +23,7 @@ from app.models import KPI, AuditEvent, DataItem, DataValue, Measurement
 from app.services import accounts, plans, shared_data
 from app.web import auth
 from tests import factories
+from tests.serving import serving
 
 TRIALS = 12
 
@@ -35,19 +33,8 @@ def live(engine: Engine) -> Iterator[str]:
     application = create_app()
 
     application.dependency_overrides[get_session] = sessions_on(engine)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config = uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.01)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(application) as url:
+        yield url
 
 
 def _send(method: str, url: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict]:

@@ -9,7 +9,9 @@ fell behind to reload what it shows.
 
 While a hall votes and posts, a board would reload for every dot and card: the events of
 `PACED` kinds reach a stream at most once every `PACE` seconds each, the newest one held back
-until then (never dropped: the last of a burst always arrives).
+until then (never dropped: the last of a burst always arrives). A guest's dot in session W goes
+out as `vote-W` carrying the vote's panel itself (app.web.vote_panels), which the board swaps in
+(`sse-swap`) without asking for it.
 
 A hall holds thousands of streams, and every change wakes each of them: `EventStream` writes
 them with as little as possible per event (one task, one encoding of each event for all
@@ -19,20 +21,25 @@ streams, timers only for the lifetime, the ping and a held event).
 import asyncio
 import gc
 import json
+import logging
 import math
+import re
 import signal
 import time
 import weakref
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from typing import Any
 
 from fastapi import APIRouter
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from app import live
+from app import i18n, live
 from app.metrics import SERVER_SEND
+from app.web import vote_panels
 from app.web.auth import ReadArea
 
+log = logging.getLogger(__name__)
 router = APIRouter()
 
 LIFETIME = 30 * 60.0
@@ -52,13 +59,19 @@ def event_name(event: live.Event) -> str:
     return str(event.get("type", "change")).split(".", 1)[0]
 
 
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # what ends a line of an event stream
+
+
 def encode(name: str, data: str, retry: int | None = None) -> bytes:
-    """One server-sent event (`data` is JSON: a single line)."""
+    """One server-sent event; `data` (JSON, or HTML of several lines) as one `data:` line per
+    line (the browser joins them with a line feed)."""
     head = f"event: {name}\r\n" + (f"retry: {retry}\r\n" if retry is not None else "")
-    return f"{head}data: {data}\r\n\r\n".encode()
+    lines = "".join(f"data: {line}\r\n" for line in _LINE_BREAK.split(data))
+    return f"{head}{lines}\r\n".encode()
 
 
 READY_FRAME = encode("ready", "{}", RETRY_MS)
+RESYNC_FRAME = encode("resync", "{}")
 _last: tuple[live.Event | None, str, bytes] = (None, "", b"")
 
 
@@ -73,16 +86,23 @@ def frame(name: str, event: live.Event) -> bytes:
     return encoded
 
 
+# what a stream sends in place of an event's JSON: the HTML it gives (app, event, when it reached
+# the stream, locale) for the event's kind, such as a vote's panel
+Push = Callable[[Any, live.Event, float, str], Awaitable[str]]
+
+
 class EventStream(StreamingResponse):
     """A `text/event-stream` answer of the changes on `channels`: `ready`, then each event that
     `name_of` names (paced, see `paced`) under that name, until the stream's lifetime is over,
-    the browser leaves, the server shuts down, or `last(event)` says so."""
+    the browser leaves, the server shuts down, or `last(event)` says so. An event whose kind
+    (the name up to a `-`) is in `push` goes out with the HTML that gives as its data."""
 
     def __init__(
         self,
         channels: Iterable[str],
         name_of: Callable[[live.Event], str | None] = event_name,
         last: Callable[[live.Event], bool] = lambda _event: False,
+        push: dict[str, Push] | None = None,
     ) -> None:
         super().__init__(
             iter(()),
@@ -90,6 +110,7 @@ class EventStream(StreamingResponse):
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )
         self.channels, self.name_of, self.last = list(channels), name_of, last
+        self.push, self.locale = push or {}, i18n.get_locale()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         loop = asyncio.get_running_loop()
@@ -107,8 +128,13 @@ class EventStream(StreamingResponse):
                 # no compression of a stream): the frames go straight to the server.
                 write = scope.get(SERVER_SEND, send)
                 await write({"type": "http.response.body", "body": READY_FRAME, "more_body": True})
-                async for name, event in paced(queue, self.name_of):
-                    body = PING_FRAME if event is _PING else frame(name, event)
+                async for name, event, arrived in paced(queue, self.name_of):
+                    if event is _PING:
+                        body = PING_FRAME
+                    elif (push := self.push.get(name.partition("-")[0])) is not None:
+                        body = await self._pushed(push, scope, name, event, arrived)
+                    else:
+                        body = frame(name, event)
                     await write({"type": "http.response.body", "body": body, "more_body": True})
                     if self.last(event):
                         break
@@ -118,48 +144,68 @@ class EventStream(StreamingResponse):
                 pings.cancel()
                 gone.cancel()
 
+    async def _pushed(
+        self, push: Push, scope: Scope, name: str, event: live.Event, arrived: float
+    ) -> bytes:
+        try:
+            return encode(name, await push(scope["app"], event, arrived, self.locale))
+        except Exception:  # the page reloads what it shows instead
+            log.exception("could not make the %s event's HTML", name)
+            return RESYNC_FRAME
+
 
 @router.get("/areas/{slug}/events", name="area_events", include_in_schema=False)
 async def area_events(area: ReadArea) -> EventStream:
     # The access checks gave their database connection back (db.release): none is held while
     # the stream stays open.
-    return EventStream([live.area_channel(area.id)])
+    return EventStream([live.area_channel(area.id)], _area_event_name, push=AREA_PUSH)
+
+
+AREA_PUSH: dict[str, Push] = {"vote": vote_panels.PANELS.html}
+
+
+def _area_event_name(event: live.Event) -> str:
+    """A guest's dot in session W goes out as `vote-W`, with the vote's panel (`AREA_PUSH`),
+    paced per session."""
+    name = event_name(event)
+    return f"vote-{event.get('session_id')}" if name == "vote" else name
 
 
 async def paced(
     queue: "asyncio.Queue[live.Event]",
     name_of: Callable[[live.Event], str | None],
     every: float = PACE,
-) -> AsyncIterator[tuple[str, live.Event]]:
-    """The queue's events with their stream names until `END` (those named None skipped), the
-    `PACED` ones at most once every `every` seconds per name: one that comes sooner is held (a
+) -> AsyncIterator[tuple[str, live.Event, float]]:
+    """The queue's events with their stream names and when they were taken from the queue
+    (loop time), until `END` (those named None skipped); those whose kind (the name up to a
+    `-`) is `PACED` at most once every `every` seconds per name: one that comes sooner is held (a
     newer one replacing it) and sent when its time comes. A timer is set only while an event is
-    held, not for every event. A ping passes as ("", `_PING`)."""
+    held, not for every event. A ping passes as ("", `_PING`, its time)."""
     loop = asyncio.get_running_loop()
     sent: dict[str, float] = {}  # name -> when its last event went out
-    held: dict[str, live.Event] = {}  # name -> the newest event waiting for its time
+    held: dict[str, tuple[live.Event, float]] = {}  # name -> the newest event waiting, and when
     timers: dict[str, asyncio.TimerHandle] = {}
     try:
         while (event := await queue.get()) is not END:
             now = loop.time()
             if event is _PING:
-                yield "", event
+                yield "", event, now
             elif event is not _TICK and (name := name_of(event)) is not None:
-                if name not in PACED:
-                    yield name, event
+                if name.partition("-")[0] not in PACED:
+                    yield name, event, now
                 elif name in held or now - sent.get(name, -math.inf) < every:
-                    held[name] = event
+                    held[name] = (event, now)
                     if name not in timers:
                         timers[name] = loop.call_at(
                             sent[name] + every, _tick, queue, timers, name, every
                         )
                 else:
                     sent[name] = now
-                    yield name, event
-            for name in [n for n in held if sent[n] + every <= now]:
-                sent[name] = now
-                timers.pop(name).cancel()
-                yield name, held.pop(name)
+                    yield name, event, now
+            for due in [n for n in held if sent[n] + every <= now]:
+                sent[due] = now
+                timers.pop(due).cancel()
+                yield due, *held.pop(due)
     finally:
         for timer in timers.values():
             timer.cancel()

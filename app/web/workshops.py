@@ -12,12 +12,11 @@ everyone: their first visit gets the seed cookie, their forms carry the token.
 """
 
 from collections.abc import Callable
-from types import SimpleNamespace
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 from starlette.routing import NoMatchFound
 
@@ -32,6 +31,7 @@ from app.services.access import Permission
 from app.services.errors import Conflict, Msg, NotFound, ValidationFailed
 from app.services.workshops import RateLimited, SessionEnded
 from app.templating import env, is_htmx, render
+from app.web import vote_panels
 from app.web.auth import CurrentPrincipal, FacilitateArea, ReadArea, sign, unsign
 from app.web.forms import Form, field_text
 
@@ -212,15 +212,10 @@ def workshop_board_fragment(
             "total": workshops.contribution_counts(session, [workshop.id]).get(workshop.id, 0),
         }
         return render(request, "workshop/_board_new.html", ctx)
-    if part == "vote":
-        tally = votes.latest(session, workshop)
-        cards = (
-            [SimpleNamespace(contribution=c) for c in votes.item_rows(session, tally.vote)]
-            if tally
-            else []
+    if part == "vote":  # (what the area's event stream carries: vote_panels)
+        return HTMLResponse(
+            vote_panels.panel(session, workshop), headers={"Vary": "HX-Request, Cookie"}
         )
-        ctx = {**base, **votes.board_view(tally, cards), "oob": True}
-        return render(request, "workshop/_vote_panel.html", ctx)
     ctx = _board_ctx(request, session, area, workshop, principal, readonly=readonly)
     return render(request, "workshop/_board.html", ctx)
 

@@ -3,6 +3,7 @@ its own area's stream; a viewer of another area cannot open it."""
 
 import asyncio
 import json
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -11,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app import live
-from app.web import events
+from app.web import events, vote_panels
 from tests import factories as f
 from tests.conftest import sign_in
 
@@ -101,7 +102,7 @@ def _paced(events_in: list[tuple[float, dict]], every: float) -> list[tuple[floa
         loop.call_at(start + events_in[-1][0] + 3 * every, queue.put_nowait, events.END)
         return [
             (loop.time() - start, name, event)
-            async for name, event in events.paced(queue, events.event_name, every)
+            async for name, event, _ in events.paced(queue, events.event_name, every)
         ]
 
     return _in_a_thread(run)
@@ -139,7 +140,7 @@ def test_paced_streams_skip_what_their_page_does_not_show() -> None:
         def only_votes(event: dict) -> str | None:
             return "vote" if event["type"] == "vote.cast" else None
 
-        return [name async for name, _ in events.paced(queue, only_votes, 0.05)]
+        return [name async for name, _, _ in events.paced(queue, only_votes, 0.05)]
 
     assert _in_a_thread(run) == ["vote"]
 
@@ -207,3 +208,38 @@ def test_one_change_is_encoded_once_per_name_it_is_sent_under() -> None:
     assert events.frame("workshop", change) is as_area  # encoded once for every stream
     assert events.frame("vote", change).startswith(b"event: vote\r\ndata: {")
     assert as_area.startswith(b"event: workshop\r\n")
+
+
+def test_the_screens_sending_one_dot_share_one_render_of_the_panel_a_later_dot_renders_anew(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two dozen screens send each paced dot: its panel is rendered once per language for all
+    of them, and a dot that arrives after a render started gets a render of its own (which read
+    the dot); an error is not kept."""
+    renders: list[tuple[int, str]] = []
+
+    def render(engine, workshop_id: int, locale: str) -> str:  # noqa: ANN001
+        renders.append((workshop_id, locale))
+        time.sleep(0.02)
+        if renders.count((8, "th")) == 1:  # the first for session 8 fails
+            raise OSError("database gone")
+        return f"{workshop_id} {locale} {renders.count((workshop_id, locale))}"
+
+    monkeypatch.setattr(vote_panels, "_render", render)
+    monkeypatch.setattr(vote_panels, "engine_of", lambda app: None)
+
+    async def run() -> list:
+        panels, loop = vote_panels.Panels(), asyncio.get_running_loop()
+        dot, arrived = {"type": "vote.cast", "session_id": 7}, loop.time()
+        screens = [panels.html(None, dot, arrived, "th") for _ in range(5)]
+        out = await asyncio.gather(*screens, panels.html(None, dot, arrived, "en"))
+        out.append(await panels.html(None, dot, loop.time(), "th"))  # a later dot
+        out.append(await panels.html(None, dot, arrived, "th"))  # the newest render will do
+        other = {"type": "vote.cast", "session_id": 8}
+        with pytest.raises(OSError):
+            await panels.html(None, other, loop.time(), "th")
+        out.append(await panels.html(None, other, arrived, "th"))
+        return out
+
+    assert _in_a_thread(run) == [*["7 th 1"] * 5, "7 en 1", "7 th 2", "7 th 2", "8 th 2"]
+    assert len(renders) == 5

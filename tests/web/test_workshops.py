@@ -1,14 +1,16 @@
 """Workshop pages: the facilitator's list and board, the guests' join pages on a phone."""
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from httpx2 import Response
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from app.middleware import LANG_COOKIE
 from app.models import (
     KPI,
     AuditEvent,
@@ -21,7 +23,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.services import workshops
-from app.web import auth
+from app.web import auth, events
 from app.web.workshops import GUEST_COOKIE
 from tests import factories as f
 from tests.conftest import sign_in
@@ -677,6 +679,66 @@ def test_a_post_that_waited_too_long_for_sqlite_gets_a_busy_message_not_a_crash(
     assert answer.status_code == 503 and answer.headers["retry-after"] == "2"
     assert "ไม่มีสิ่งใดถูกบันทึก" in answer.text and "Traceback" not in answer.text
     assert _count(session, Contribution) == 0
+
+
+def _pushed(lines: Iterator[str]) -> Iterator[tuple[str, str]]:
+    """An event stream's events as (name, data), the data's lines joined as a browser does."""
+    name, data = "message", []
+    for line in lines:
+        if line.startswith("event:"):
+            name = line.split(":", 1)[1].strip()
+        elif line.startswith("data:"):
+            data.append(line.removeprefix("data:").removeprefix(" "))
+        elif line == "" and data:
+            yield name, "\n".join(data)
+            name, data = "message", []
+
+
+def test_a_dot_reaches_the_boards_screens_as_the_votes_panel_in_their_language(
+    app_client: Callable[[], TestClient],
+    session: Session,
+    client: TestClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A screen showing the board gets the vote's panel in the dot's event itself (no request
+    of its own): counts, results and each card's dots, in the screen's language; a later dot
+    brings the newer counts."""
+    workshop = f.make_workshop(session)
+    phones = [_guest(app_client, workshop, name) for name in ("ครูสมศรี", "ผู้ปกครอง")]
+    _send(phones[0], workshop, kind="kpi_idea", text="ร้อยละนักเรียน <b>อ่านออก</b>")
+    item = session.exec(select(Contribution)).one()
+    board = f"/areas/krabi/workshops/{workshop.id}"
+    client.post(f"{board}/votes", data={"scope": "kind:kpi_idea", "mode": "dots", "dots": "3"})
+    page = phones[0].get(f"/join/{workshop.join_code}").text
+    dot_url = re.search(r'action="(/join/[^"]+/votes/\d+)"', page).group(1)
+    whole = client.get(f"{board}/board", headers=HX).text
+    assert f'sse-swap="vote-{workshop.id}"' in whole  # the slot the events swap the panel into
+    monkeypatch.setattr(events, "PACE", 0.05)
+    with client.stream("GET", "/areas/krabi/events") as stream:
+        pushed = _pushed(stream.iter_lines())
+        assert next(pushed)[0] == "ready"
+        for phone in phones:
+            page = phone.get(f"/join/{workshop.join_code}").text
+            sent = phone.post(
+                dot_url, data={"contribution_id": str(item.id), "csrf_token": _csrf(page)}
+            )
+            assert sent.status_code == 200
+            name, panel = next(pushed)
+            assert name == f"vote-{workshop.id}"
+        assert "เปิดโหวตอยู่" in panel and "ผู้โหวต: <strong>2</strong>" in panel
+        assert "ร้อยละนักเรียน &lt;b&gt;อ่านออก&lt;/b&gt;" in panel  # typed text stays text
+        assert re.search(rf'id="dots-{item.id}" hx-swap-oob="true">.*?2 จุด', panel)
+        assert "csrf_token" not in panel  # the facilitator's button is not in it
+    english = app_client()
+    english.cookies.set(LANG_COOKIE, "en")
+    sign_in(english, session, f.make_user(session, "viewer", area_slug="krabi"))
+    with english.stream("GET", "/areas/krabi/events") as stream:
+        pushed = _pushed(stream.iter_lines())
+        next(pushed)
+        page = phones[1].get(f"/join/{workshop.join_code}").text
+        phones[1].post(dot_url, data={"contribution_id": str(item.id), "csrf_token": _csrf(page)})
+        name, panel = next(pushed)
+    assert "Vote open" in panel and re.search(rf'id="dots-{item.id}".*?3 dots', panel)
 
 
 def test_a_phones_poll_gets_204_until_its_vote_or_round_section_changes(

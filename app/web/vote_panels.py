@@ -1,0 +1,89 @@
+"""A workshop board's vote panel, carried by the area's event stream.
+
+While a hall votes, every screen that shows a board (the facilitator's, the projector's, the
+area's present page) would ask for the vote's panel after each paced `vote` event: two dozen
+screens at an 11-station event, three times a second each, every one a request with its access
+checks, three queries and a render. Instead the stream sends the panel itself: the `vote.cast`
+events of session W go out as `vote-W` events whose data is the panel's HTML (with each card's
+dots, swapped in out of band), and the board's vote slot swaps it in (`sse-swap`).
+
+The panel is rendered once per worker for all the streams that send it at about the same time
+(`Panels`): a stream sending an event that arrived at time t takes a render that started at t
+or later (in flight or done), which therefore read every change committed before that event
+was published, and starts one only when there is none. What the panel shows is what the board
+shows to anyone who may read the area (the stream's own access check): the vote's question,
+counts and the text of its cards; the facilitator's button to close the vote stays outside it.
+"""
+
+import asyncio
+import logging
+from types import SimpleNamespace
+from typing import Any
+
+import anyio
+from sqlmodel import Session
+
+from app import i18n, live
+from app.db import engine_of
+from app.models import WorkshopSession
+from app.services import votes
+from app.templating import env
+
+log = logging.getLogger(__name__)
+
+KEEP = 600.0  # seconds a render is kept after it started (then a newer event renders again)
+
+
+def panel(session: Session, workshop: WorkshopSession) -> str:
+    """The vote panel of `workshop`'s board in the current locale, as every screen gets it (the
+    board's `part=vote` answer and the stream's `vote-W` events): the newest vote, its results,
+    and the dots of each of its cards (out of band)."""
+    tally = votes.latest(session, workshop)
+    cards = (
+        [SimpleNamespace(contribution=c) for c in votes.item_rows(session, tally.vote)]
+        if tally
+        else []
+    )
+    ctx = {"workshop": workshop, **votes.board_view(tally, cards), "oob": True}
+    return env.get_template("workshop/_vote_panel.html").render(ctx)
+
+
+class Panels:
+    """The newest render of each session's panel per locale, shared by this worker's streams."""
+
+    def __init__(self) -> None:
+        self._renders: dict[tuple[int, str], tuple[float, asyncio.Task[str]]] = {}
+
+    async def html(self, app: Any, event: live.Event, arrived: float, locale: str) -> str:
+        """The panel for a `vote.cast` event that reached a stream at `arrived` (loop time)."""
+        loop = asyncio.get_running_loop()
+        key = (int(event["session_id"]), locale)
+        kept = self._renders.get(key)
+        if kept is None or kept[0] < arrived or _failed(kept[1]):
+            now = loop.time()
+            self._forget(now)
+            task = loop.create_task(self._render(app, key[0], locale))
+            self._renders[key] = kept = (now, task)
+        # shielded: a stream that goes away leaves the render to the others waiting for it
+        return await asyncio.shield(kept[1])
+
+    async def _render(self, app: Any, workshop_id: int, locale: str) -> str:
+        return await anyio.to_thread.run_sync(_render, engine_of(app), workshop_id, locale)
+
+    def _forget(self, now: float) -> None:
+        for key in [k for k, (started, _) in self._renders.items() if now - started > KEEP]:
+            del self._renders[key]
+
+
+def _failed(task: "asyncio.Task[str]") -> bool:
+    return task.done() and (task.cancelled() or task.exception() is not None)
+
+
+def _render(engine: Any, workshop_id: int, locale: str) -> str:
+    i18n.set_locale(locale)  # (this thread's copy of the stream's context)
+    with Session(engine) as session:
+        workshop = session.get(WorkshopSession, workshop_id)
+        return "" if workshop is None else panel(session, workshop)
+
+
+PANELS = Panels()

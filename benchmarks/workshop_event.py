@@ -70,10 +70,9 @@ DOTS_SHOWN = re.compile(
 )
 KINDS = ("problem", "kpi_idea", "action_idea")
 VOTED_KIND = "kpi_idea"
-EVENT = re.compile(rb"event: ?(\w+)\r?\n")
+EVENT = re.compile(rb"event: ?([\w-]+)\r?\n")
 AFTER = re.compile(r'id="board-after-\d+" name="after" value="(\d+)"')
-PARTS = {b"contribution": "new", b"participant": "new", b"vote": "vote", b"workshop": "whole",
-         b"resync": "whole"}  # fmt: skip
+PARTS = {b"contribution": "new", b"participant": "new", b"workshop": "whole", b"resync": "whole"}
 
 
 @dataclass
@@ -156,21 +155,30 @@ def cookie_header(jar: dict[str, str]) -> str:
 
 
 class Streams(asyncio.Protocol):
-    """One event stream read raw: counts `workshop` events and tells its listener."""
+    """One event stream read raw: tells its listener of each event (name, data)."""
 
     def __init__(self, request: bytes, on_event, listener: Listener) -> None:  # noqa: ANN001
         self.request, self.on_event, self.listener = request, on_event, listener
         self.ready = asyncio.get_running_loop().create_future()
         self.closing = False
+        self.buffer = b""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         transport.write(self.request)  # type: ignore[attr-defined]
 
     def data_received(self, data: bytes) -> None:
-        for match in EVENT.finditer(data):
-            name = match.group(1)
+        *events, self.buffer = (self.buffer + data).split(b"\r\n\r\n")
+        for event in events:
+            if not (found := EVENT.search(event)):
+                continue
+            name = found.group(1)
             if name == b"ready" and not self.ready.done():
                 self.ready.set_result(True)
+            elif name.startswith(b"vote-"):  # the vote's panel itself, as the page swaps it in
+                self.listener.events += 1
+                if shown := DOTS_SHOWN.search(event.decode()):
+                    dots = int(shown.group(1).replace(",", ""))
+                    self.listener.dots.append((time.perf_counter(), dots))
             elif name in PARTS:
                 self.listener.events += 1
                 self.on_event(self.listener, PARTS[name])
@@ -231,8 +239,7 @@ async def main_async(args: argparse.Namespace, host: str, pid: int, cookie: str,
         while True:
             listener.queued.discard(part)
             started = time.perf_counter()
-            params = {"whole": {}, "new": {"part": "new", "after": listener.after},
-                      "vote": {"part": "vote"}}[part]  # fmt: skip
+            params = {"part": "new", "after": listener.after} if part == "new" else {}
             if listener.readonly:
                 params = {**params, "readonly": "true"}
             answer = await request(f"board {part}", "GET", listener.path, dict(admin),
@@ -244,7 +251,7 @@ async def main_async(args: argparse.Namespace, host: str, pid: int, cookie: str,
                     listener.after = int(shown_after.group(1))
                 for marker in set(MARKER.findall(answer.text)):
                     listener.seen.setdefault(marker, ended)
-                if shown := DOTS_SHOWN.search(answer.text):
+                if shown := DOTS_SHOWN.search(answer.text):  # (a whole board)
                     listener.dots.append((ended, int(shown.group(1).replace(",", ""))))
             if part not in listener.queued:
                 listener.busy.discard(part)
@@ -378,9 +385,7 @@ async def main_async(args: argparse.Namespace, host: str, pid: int, cookie: str,
              for n in range(count)]  # fmt: skip
     tasks += [facilitator(s) for s in stations] + [editor()]
     await asyncio.gather(*tasks)
-    await asyncio.sleep(3)
-    for listener in listeners:  # each screen fetches once more: the last dots show
-        on_event(listener, "vote")
+    await asyncio.sleep(3)  # the last paced events arrive
     while any(listener.busy for listener in listeners):
         await asyncio.sleep(0.1)
     elapsed = time.perf_counter() - t0

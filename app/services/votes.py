@@ -291,14 +291,10 @@ def guest_dots(session: Session, vote: WorkshopVote, participant_id: int) -> Gue
     return GuestDots(vote, Counter(dict(session.exec(_MINE, params=params).all())))
 
 
-def items(session: Session, vote: WorkshopVote) -> list[Contribution]:
-    """The vote's items, oldest first (the order the phone lists them)."""
-    return list(session.exec(_items(vote, Contribution)).all())
-
-
 def item_rows(session: Session, vote: WorkshopVote) -> list[Any]:
-    """The vote's items as rows of what a board's vote panel shows of them (id, text and what
-    `in_scope` reads), without loading whole contributions: screens ask for it twice a second."""
+    """The vote's items, oldest first (the order a phone lists them), as rows of what a board's
+    vote panel and a phone's vote section show of them (id, text and what `in_scope` reads),
+    without loading whole contributions: a hall renders them a few times a second."""
     columns = (Contribution.id, Contribution.text, Contribution.kind, Contribution.group_label,
                Contribution.state)  # fmt: skip
     return list(session.exec(_items(vote, *columns)).all())
@@ -352,7 +348,7 @@ def guest_view(
     vote = dots.vote if dots is not None else newest(session, workshop)
     if vote is None or vote.closed_at is not None:
         return {"guest_vote": None, "vote_key": "none"}
-    vote_items = items(session, vote)
+    vote_items = item_rows(session, vote)
     key = f"v{vote.id}-{len(vote_items)}"  # as guest_key
     if participant is None:
         return {"guest_vote": None, "vote_key": key}

@@ -23,7 +23,7 @@ from starlette.routing import NoMatchFound
 from app.checks import loopback_host
 from app.config import get_settings
 from app.db import SessionDep, release
-from app.i18n import as_utc
+from app.i18n import as_utc, gettext
 from app.models import Area, WorkshopParticipant, WorkshopSession
 from app.models.base import utcnow
 from app.services import rounds, votes, workshop_events, workshops
@@ -41,10 +41,20 @@ POLL = "every 15s"  # when the area's event stream is not there, the board polls
 facilitator = APIRouter(prefix="/areas/{slug}/workshops")
 guests = APIRouter(prefix="/join")
 
+
+def vote_words(vote: Any) -> dict[str, str]:
+    """The words of each line of a guest's vote section, translated once for all its lines (a
+    hall's phones load the section when a vote opens): `here` with `{n}` for the count."""
+    put = gettext("Choose") if vote.mode == "single" else "+ " + gettext("Dot")
+    here = gettext("Your dots here: %(n)s", n="{n}")
+    return {"put": put, "here": here, "take_back": gettext("Take back")}
+
+
 env.globals.update(
     join_qr_svg=workshops.join_qr_svg,
     format_join_code=workshops.format_code,
     workshop_is_open=workshops.is_open,
+    vote_words=vote_words,
 )
 
 
@@ -199,7 +209,8 @@ def workshop_board_fragment(
     """The board alone, for live reloads; `readonly=1` (and anyone who cannot facilitate) gets
     it without buttons, as on a projector. While guests post and vote, a board on a screen
     asks for a part only: `part=new` the cards newer than `after` (appended where they belong,
-    with the counts), `part=vote` the vote's panel and dots."""
+    with the counts); `part=vote` gives the vote's panel and dots, as the area's event stream
+    carries them with each dot (vote_panels)."""
     readonly = readonly or not principal.can(Permission.facilitate, area.id)
     base = {"area": area, "workshop": workshop, "readonly": readonly, "card_errors": {}}
     if part == "new":

@@ -15,7 +15,7 @@ from typing import Any
 
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
-from sqlalchemy import case, delete, or_, update
+from sqlalchemy import bindparam, case, delete, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -146,13 +146,23 @@ def grant_agencies(session: Session, grant_ids: list[int]) -> dict[int, list[int
     return out
 
 
+# Built once (every signed-in request runs them; building and keying a statement costs more than
+# running it on SQLite).
+_GRANTS = (  # a user's grants with their agencies
+    select(RoleGrant, RoleGrantAgency.agency_id)
+    .outerjoin(RoleGrantAgency, col(RoleGrantAgency.grant_id) == RoleGrant.id)
+    .where(RoleGrant.user_id == bindparam("user_id"))
+    .order_by(RoleGrant.role, RoleGrant.area_id)
+)
+_LOGIN = (  # a session cookie's login and user
+    select(LoginSession, User)
+    .join(User, col(User.id) == LoginSession.user_id)
+    .where(LoginSession.token_hash == bindparam("token_hash"))
+)
+
+
 def principal_for(session: Session, user: User, *, via_token: bool = False) -> Principal:
-    rows = session.exec(  # one query, grants with their agencies
-        select(RoleGrant, RoleGrantAgency.agency_id)
-        .outerjoin(RoleGrantAgency, col(RoleGrantAgency.grant_id) == RoleGrant.id)
-        .where(RoleGrant.user_id == user.id)
-        .order_by(RoleGrant.role, RoleGrant.area_id)
-    ).all()
+    rows = session.exec(_GRANTS, params={"user_id": user.id}).all()
     grants: dict[int, tuple[RoleGrant, set[int]]] = {}
     for grant, agency_id in rows:
         _, agencies = grants.setdefault(grant.id, (grant, set()))
@@ -633,11 +643,7 @@ def end_session(session: Session, token: str) -> None:
 def session_principal(session: Session, token: str) -> Principal | None:
     """The signed-in principal for a session cookie's token; None when it expired or ended.
     Each use extends the session (at most every few minutes), up to its maximum age."""
-    row = session.exec(
-        select(LoginSession, User)
-        .join(User, col(User.id) == LoginSession.user_id)
-        .where(LoginSession.token_hash == digest(token))
-    ).first()
+    row = session.exec(_LOGIN, params={"token_hash": digest(token)}).first()
     if row is None:
         return None
     login, user = row

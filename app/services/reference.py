@@ -5,6 +5,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, or_, select
 
 from app.i18n import thai_sort_key
@@ -22,9 +23,11 @@ from app.models import (
 )
 from app.services.errors import NotFound
 
+_AREA_BY_SLUG = select(Area).where(Area.slug == bindparam("slug"))  # built once: every area page
+
 
 def get_area(session: Session, slug: str) -> Area:
-    area = session.exec(select(Area).where(Area.slug == slug)).first()
+    area = session.exec(_AREA_BY_SLUG, params={"slug": slug}).first()
     if area is None:
         raise NotFound(slug)
     return area

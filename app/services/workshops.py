@@ -267,28 +267,38 @@ def sessions_of(session: Session, area_id: int) -> list[WorkshopSession]:
     return list(session.exec(query).all())
 
 
+# Built once, as _GUEST_BY_CODE: a board on a screen asks for them a few times a second.
+_COUNTS = (
+    select(Contribution.session_id, func.count())
+    .where(col(Contribution.session_id).in_(bindparam("ids", expanding=True)))
+    .group_by(Contribution.session_id)
+)
+_COLUMN_COUNTS = (
+    select(Contribution.kind, func.count())
+    .where(
+        Contribution.session_id == bindparam("session_id"),
+        Contribution.state != ContributionState.archived.value,
+    )
+    .group_by(Contribution.kind)
+)
+_CARDS = (
+    select(Contribution, WorkshopParticipant.display_name)
+    .join(WorkshopParticipant, col(WorkshopParticipant.id) == Contribution.participant_id)
+    .where(Contribution.session_id == bindparam("session_id"))
+    .order_by(col(Contribution.created_at).desc(), col(Contribution.id).desc())
+)
+_CARDS_AFTER = _CARDS.where(col(Contribution.id) > bindparam("after"))
+
+
 def contribution_counts(session: Session, session_ids: list[int]) -> dict[int, int]:
     if not session_ids:
         return {}
-    query = (
-        select(Contribution.session_id, func.count())
-        .where(col(Contribution.session_id).in_(session_ids))
-        .group_by(Contribution.session_id)
-    )
-    return dict(session.exec(query).all())
+    return dict(session.exec(_COUNTS, params={"ids": list(session_ids)}).all())
 
 
 def column_counts(session: Session, workshop: WorkshopSession) -> dict[str, int]:
     """Cards per column (archived ones apart), for a board that appended the newest only."""
-    query = (
-        select(Contribution.kind, func.count())
-        .where(
-            Contribution.session_id == workshop.id,
-            Contribution.state != ContributionState.archived.value,
-        )
-        .group_by(Contribution.kind)
-    )
-    return dict(session.exec(query).all())
+    return dict(session.exec(_COLUMN_COUNTS, params={"session_id": workshop.id}).all())
 
 
 def participant_by_token(
@@ -362,15 +372,10 @@ class Board:
 def board_view(session: Session, workshop: WorkshopSession, *, after: int | None = None) -> Board:
     """The whole board, or (`after`) only the contributions newer than that id: what a board on
     a screen appends when guests post, instead of reloading hundreds of cards."""
-    query = (
-        select(Contribution, WorkshopParticipant.display_name)
-        .join(WorkshopParticipant, col(WorkshopParticipant.id) == Contribution.participant_id)
-        .where(Contribution.session_id == workshop.id)
-        .order_by(col(Contribution.created_at).desc(), col(Contribution.id).desc())
-    )
-    if after is not None:
-        query = query.where(col(Contribution.id) > after)
-    rows = session.exec(query).all()
+    if after is None:
+        rows = session.exec(_CARDS, params={"session_id": workshop.id}).all()
+    else:
+        rows = session.exec(_CARDS_AFTER, params={"session_id": workshop.id, "after": after}).all()
     elements = _accepted_elements(session, [c for c, _ in rows])
     board = Board(workshop, is_open=is_open(workshop), last_id=after or 0)
     board.columns = {kind.value: [] for kind in ContributionKind}

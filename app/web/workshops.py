@@ -12,18 +12,21 @@ everyone: their first visit gets the seed cookie, their forms carry the token.
 """
 
 from collections.abc import Callable
+from functools import lru_cache
+from types import SimpleNamespace
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup, escape
 from sqlmodel import Session
 from starlette.routing import NoMatchFound
 
 from app.checks import loopback_host
 from app.config import get_settings
 from app.db import SessionDep, release
-from app.i18n import as_utc, gettext
+from app.i18n import as_utc, get_locale, gettext
 from app.models import Area, WorkshopParticipant, WorkshopSession
 from app.models.base import utcnow
 from app.services import rounds, votes, workshop_events, workshops
@@ -50,11 +53,37 @@ def vote_words(vote: Any) -> dict[str, str]:
     return {"put": put, "here": here, "take_back": gettext("Take back")}
 
 
+# where a kept line takes the guest's CSRF token: drawn as is, a "<" that escaped text never has
+_TOKEN = Markup("<csrf>")
+
+
+def vote_line(
+    item: Any, mine: int, vote: Any, dots_left: int, url: str, token: str, oob: bool = False
+) -> Markup:
+    """A line of a guest's vote section (the `vote_item` macro). When a vote opens, a hall's
+    phones each load the section, and the dot that uses a guest's last one redraws it: lines
+    are drawn once per language, item, text, dots and state (`_drawn_line`), with each guest's
+    own CSRF token put in after."""
+    disabled = vote.mode != "single" and not dots_left
+    key = (get_locale(), vote.mode, item.id, item.text, mine, disabled, url, oob)
+    return Markup(_drawn_line(*key).replace(_TOKEN, str(escape(token))))
+
+
+@lru_cache(maxsize=8192)
+def _drawn_line(
+    locale: str, mode: str, item_id: int, text: str, mine: int, disabled: bool, url: str, oob: bool
+) -> str:
+    vote = SimpleNamespace(mode=mode)  # (the locale is the one in use: part of the key)
+    macro = env.get_template("workshop/_guest_vote_item.html").module.vote_item  # type: ignore[attr-defined]
+    item = SimpleNamespace(id=item_id, text=text)
+    return str(macro(item, mine, vote, 0 if disabled else 1, url, _TOKEN, vote_words(vote), oob))
+
+
 env.globals.update(
     join_qr_svg=workshops.join_qr_svg,
     format_join_code=workshops.format_code,
     workshop_is_open=workshops.is_open,
-    vote_words=vote_words,
+    vote_line=vote_line,
 )
 
 

@@ -741,6 +741,34 @@ def test_a_dot_reaches_the_boards_screens_as_the_votes_panel_in_their_language(
     assert "Vote open" in panel and re.search(rf'id="dots-{item.id}".*?3 dots', panel)
 
 
+def test_each_phone_gets_its_own_token_and_dots_in_the_lines_of_its_vote_section(
+    app_client: Callable[[], TestClient], session: Session, client: TestClient
+) -> None:
+    """The lines of a vote section are drawn once and kept (a hall loads the section at once):
+    each phone still gets its own CSRF token and its own dots, and typed text stays text."""
+    workshop = f.make_workshop(session)
+    phones = [_guest(app_client, workshop, name) for name in ("ครูสมศรี", "ผู้ปกครอง")]
+    for text in ("<csrf> ค่ายภาษา", "ห้องสมุดเคลื่อนที่"):
+        _send(phones[0], workshop, kind="kpi_idea", text=text)
+    items = session.exec(select(Contribution).order_by(Contribution.id)).all()
+    board = f"/areas/krabi/workshops/{workshop.id}"
+    client.post(f"{board}/votes", data={"scope": "kind:kpi_idea", "mode": "dots", "dots": "2"})
+    pages = [phone.get(f"/join/{workshop.join_code}").text for phone in phones]
+    tokens = [_csrf(page) for page in pages]
+    assert tokens[0] != tokens[1]
+    dot_url = re.search(r'action="(/join/[^"]+/votes/\d+)"', pages[0]).group(1)
+    for _ in range(2):  # the second uses the last dot: the section is drawn again
+        phones[0].post(dot_url, data={"contribution_id": str(items[1].id), "csrf_token": tokens[0]})
+    sections = [phone.get(f"/join/{workshop.join_code}/vote", headers=HX).text for phone in phones]
+    for section, token, other in zip(sections, tokens, reversed(tokens), strict=True):
+        assert section.count(f'value="{token}"') >= 2 and other not in section
+    assert "&lt;csrf&gt; ค่ายภาษา" in sections[1] and "<csrf>" not in sections[1]
+    mine = re.search(rf'id="vote-item-{items[1].id}".*?</li>', sections[0], re.S).group(0)
+    theirs = re.search(rf'id="vote-item-{items[1].id}".*?</li>', sections[1], re.S).group(0)
+    assert "●●" in mine and "ถอนจุด" in mine and "disabled" in mine  # no dots left
+    assert "●" not in theirs and "disabled" not in theirs
+
+
 def test_a_phones_poll_gets_204_until_its_vote_or_round_section_changes(
     app_client: Callable[[], TestClient], session: Session, client: TestClient
 ) -> None:

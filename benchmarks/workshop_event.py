@@ -422,7 +422,9 @@ def figures(run: Run, listeners: list[Listener], stations: list[Station]) -> dic
             else:
                 vote_ms.append((shown - sent) * 1000)
     reloads = [(end - start) * 1000 for li in listeners for start, end in li.reloads]
-    return {"board": board_ms, "vote": vote_ms, "missing": missing, "reloads": reloads}
+    answers = [(answered - sent) * 1000 for s in stations for sent, answered in s.dots]
+    return {"board": board_ms, "vote": vote_ms, "missing": missing, "reloads": reloads,
+            "dots": answers}  # fmt: skip
 
 
 def main() -> None:
@@ -471,7 +473,8 @@ def main() -> None:
     )
     print(f"{'':34} {'n':>7} {'p50':>7} {'p95':>7} {'p99':>7} {'max':>7}  (ms; goal p99 < 500)")
     for name, values in (("contribution → board", board), ("vote → projector", vote),
-                         ("a board fetch (any part)", reloads)):  # fmt: skip
+                         ("a board fetch (any part)", reloads),
+                         ("a dot's answer", r["dots"])):  # fmt: skip
         if values:
             print(f"{name:34} {len(values):7} {percentile(values, 50):7.0f} "
                   f"{percentile(values, 95):7.0f} {percentile(values, 99):7.0f} "

@@ -59,6 +59,11 @@ def event_name(event: live.Event) -> str:
     return str(event.get("type", "change")).split(".", 1)[0]
 
 
+def kind_of(name: str) -> str:
+    """What a stream name is about: `vote` for `vote-12` (one session's dots)."""
+    return name.partition("-")[0]
+
+
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # what ends a line of an event stream
 
 
@@ -95,7 +100,7 @@ class EventStream(StreamingResponse):
     """A `text/event-stream` answer of the changes on `channels`: `ready`, then each event that
     `name_of` names (paced, see `paced`) under that name, until the stream's lifetime is over,
     the browser leaves, the server shuts down, or `last(event)` says so. An event whose kind
-    (the name up to a `-`) is in `push` goes out with the HTML that gives as its data."""
+    (`kind_of` its name) is in `push` goes out with the HTML that gives as its data."""
 
     def __init__(
         self,
@@ -131,7 +136,7 @@ class EventStream(StreamingResponse):
                 async for name, event, arrived in paced(queue, self.name_of):
                     if event is _PING:
                         body = PING_FRAME
-                    elif (push := self.push.get(name.partition("-")[0])) is not None:
+                    elif (push := self.push.get(kind_of(name))) is not None:
                         body = await self._pushed(push, scope, name, event, arrived)
                     else:
                         body = frame(name, event)
@@ -177,8 +182,8 @@ async def paced(
     every: float = PACE,
 ) -> AsyncIterator[tuple[str, live.Event, float]]:
     """The queue's events with their stream names and when they were taken from the queue
-    (loop time), until `END` (those named None skipped); those whose kind (the name up to a
-    `-`) is `PACED` at most once every `every` seconds per name: one that comes sooner is held (a
+    (loop time), until `END` (those named None skipped); those whose kind (`kind_of` the name)
+    is `PACED` at most once every `every` seconds per name: one that comes sooner is held (a
     newer one replacing it) and sent when its time comes. A timer is set only while an event is
     held, not for every event. A ping passes as ("", `_PING`, its time)."""
     loop = asyncio.get_running_loop()
@@ -191,7 +196,7 @@ async def paced(
             if event is _PING:
                 yield "", event, now
             elif event is not _TICK and (name := name_of(event)) is not None:
-                if name.partition("-")[0] not in PACED:
+                if kind_of(name) not in PACED:
                     yield name, event, now
                 elif name in held or now - sent.get(name, -math.inf) < every:
                     held[name] = (event, now)

@@ -26,7 +26,7 @@ from starlette.routing import NoMatchFound
 from app.checks import loopback_host
 from app.config import get_settings
 from app.db import SessionDep, release
-from app.i18n import as_utc, get_locale, gettext
+from app.i18n import as_utc, get_locale
 from app.models import Area, WorkshopParticipant, WorkshopSession
 from app.models.base import utcnow
 from app.services import rounds, votes, workshop_events, workshops
@@ -43,14 +43,6 @@ POLL = "every 15s"  # when the area's event stream is not there, the board polls
 
 facilitator = APIRouter(prefix="/areas/{slug}/workshops")
 guests = APIRouter(prefix="/join")
-
-
-def vote_words(vote: Any) -> dict[str, str]:
-    """The words of each line of a guest's vote section, translated once for all its lines (a
-    hall's phones load the section when a vote opens): `here` with `{n}` for the count."""
-    put = gettext("Choose") if vote.mode == "single" else "+ " + gettext("Dot")
-    here = gettext("Your dots here: %(n)s", n="{n}")
-    return {"put": put, "here": here, "take_back": gettext("Take back")}
 
 
 # where a kept line takes the guest's CSRF token: drawn as is, a "<" that escaped text never has
@@ -76,7 +68,7 @@ def _drawn_line(
     vote = SimpleNamespace(mode=mode)  # (the locale is the one in use: part of the key)
     macro = env.get_template("workshop/_guest_vote_item.html").module.vote_item  # type: ignore[attr-defined]
     item = SimpleNamespace(id=item_id, text=text)
-    return str(macro(item, mine, vote, 0 if disabled else 1, url, _TOKEN, vote_words(vote), oob))
+    return str(macro(item, mine, vote, 0 if disabled else 1, url, _TOKEN, oob))
 
 
 env.globals.update(

@@ -2,6 +2,7 @@
 
 from functools import lru_cache
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET = "phonlap-demo-secret-key-never-use-in-production"
@@ -15,6 +16,7 @@ class Settings(BaseSettings):
     public_url: str = ""  # the address people open, e.g. https://phonlap.example.go.th
     page_cache_mb: float = 32  # per worker, for pages served again unchanged (0: off)
     workers: int = 1  # worker processes of `phonlap serve` (more than one needs PostgreSQL)
+    threads: int = Field(default=8, ge=1, le=200)  # per worker, for the routes' database work
     demo: bool = False
     dev: bool = False  # a developer's machine: the default secret key is allowed
     sql_echo: bool = False

@@ -1,5 +1,7 @@
 """Engine, sessions and the session dependency."""
 
+import re
+import threading
 from collections.abc import AsyncIterator, Callable
 from functools import lru_cache
 from pathlib import Path
@@ -23,7 +25,40 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False})
     event.listen(engine, "connect", _sqlite_pragmas)
+    _one_writer_at_a_time(engine)
     return engine
+
+
+_WRITE = re.compile(r"\s*(?:insert|update|delete|replace)\b", re.IGNORECASE)
+WRITER_WAIT = 5.0  # seconds, as SQLite's busy_timeout: then SQLite's own waiting takes over
+
+
+def _one_writer_at_a_time(engine: Engine) -> None:
+    """The threads of a worker take turns to write to an SQLite file, in the order they come.
+
+    SQLite lets one connection write at a time; one that finds the file busy sleeps and tries
+    again, for longer each time (1, 2, 5 ... 100 ms), and a newcomer may take the lock before
+    it. With a hall of phones voting, writers slept while the lock was free and some waited
+    seconds, a few past the 5 s timeout ("database is locked"). Here a transaction's first
+    write (pysqlite begins the transaction there) waits for a lock of this process, held until
+    its connection is back in the pool (a session gives it back as it commits or rolls back;
+    SQLAlchemy's commit event comes before the commit), so SQLite's lock is free whenever it
+    asks. Other processes (a `phonlap` command) still meet SQLite's busy wait, and so does a
+    writer that waited `WRITER_WAIT` here (never forever: two connections of one thread
+    writing at once would otherwise wait for each other)."""
+    lock = threading.Lock()
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _take(conn, _cursor, statement, _params, _context, _many) -> None:  # noqa: ANN001
+        if "writer" not in conn.info and _WRITE.match(statement):
+            conn.info["writer"] = lock.acquire(timeout=WRITER_WAIT)
+
+    def _give(info: dict) -> None:
+        if info.pop("writer", False):
+            lock.release()
+
+    event.listen(engine.pool, "checkin", lambda _dbapi, record: _give(record.info))
+    event.listen(engine.pool, "invalidate", lambda _dbapi, record, _exc: _give(record.info))
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
@@ -51,16 +86,19 @@ def sessions_on(engine: Engine | Callable[[], Engine]) -> Callable[[], AsyncIter
     it is made on the event loop, and closed there when its work ended with a commit or a
     rollback (the connection is back in the pool already). A plain `def` dependency cost two
     thread-pool jobs a request, one to open and one to close: a hall of phones sends hundreds of
-    requests a second. Only a session still in a transaction (a page that only read) is closed
-    on a thread, since its rollback talks to the database."""
+    requests a second. A session still in a transaction (a page that only read) is closed on a
+    thread on PostgreSQL, since its rollback talks to the server; SQLite's rollback is a call
+    into the library that waits for nothing (a reader's snapshot, or a writer's journal in WAL
+    mode, is dropped), so it ends on the loop too: a phone's poll costs one thread-pool job."""
     engine_for = engine if callable(engine) else (lambda: engine)
 
     async def get_session() -> AsyncIterator[Session]:
-        session = Session(engine_for(), expire_on_commit=False)
+        bind = engine_for()
+        session = Session(bind, expire_on_commit=False)
         try:
             yield session
         finally:
-            if session.in_transaction():
+            if session.in_transaction() and bind.dialect.name != "sqlite":
                 # On a limiter of its own, as FastAPI closes a plain dependency: waiting for a
                 # free thread of the shared pool while holding a connection would deadlock
                 # when every thread waits for a connection (a hall of phones at once).

@@ -9,6 +9,7 @@ from dataclasses import replace
 from urllib.parse import quote
 
 import sqlalchemy as sa
+from anyio import to_thread
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -95,8 +96,15 @@ class CachedStatic(StaticFiles):
 
 @asynccontextmanager
 async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    settings = get_settings()
+    # The routes' work runs on the thread pool (anyio's, 40 threads by default). Dozens of threads
+    # at once fight for the interpreter's lock: a writer waits for it between its statements
+    # while holding SQLite's write lock, and the other writers wait for that. A hall of phones
+    # voting on one worker answered a dot in 6.6 s (p50) with 40 threads and in 0.5-0.6 s with
+    # 4 or 8, the same work at less CPU (benchmarks/workshop_event.py).
+    to_thread.current_default_thread_limiter().total_tokens = settings.threads
     # Live updates: on PostgreSQL this worker listens for every worker's changes (app.live).
-    stop_live = await asyncio.to_thread(live.start, get_settings().database_url)
+    stop_live = await asyncio.to_thread(live.start, settings.database_url)
     # Everything loaded so far (modules, routes, templates, translations) lives as long as the
     # process: keep it out of the collector's full scans, which otherwise pause a request for
     # 50-150 ms now and then (measured by benchmarks/review_page.py).

@@ -110,6 +110,7 @@ class Run:
     done: bool = False
     cpu: tuple[float, float] = (0.0, 0.0)  # CPU seconds: the server's, this client's
     cpu_at: list[tuple[float, float]] = field(default_factory=list)  # (time, server CPU seconds)
+    t0: float = 0.0  # when the guests started
 
 
 def prepare(url: str, stations: int) -> tuple[str, str, list[Station]]:
@@ -281,7 +282,7 @@ async def main_async(args: argparse.Namespace, host: str, pid: int, cookie: str,
                          f"{stations[0].workshop_id}", admin)  # fmt: skip
     admin_csrf = CSRF.search(page.text).group(1)  # type: ignore[union-attr]
 
-    t0 = time.perf_counter()
+    t0 = run.t0 = time.perf_counter()
     vote_at = args.join_seconds + args.post_gap * 1.5
     end_at = vote_at + args.vote_seconds + 25
 
@@ -401,6 +402,7 @@ async def main_async(args: argparse.Namespace, host: str, pid: int, cookie: str,
 
 def figures(run: Run, listeners: list[Listener], stations: list[Station]) -> dict[str, object]:
     board_ms: list[float] = []
+    board_at: list[tuple[float, float]] = []  # (sent, ms), for the timeline
     missing = 0
     for listener in listeners:
         if listener.readonly:
@@ -408,9 +410,11 @@ def figures(run: Run, listeners: list[Listener], stations: list[Station]) -> dic
         for marker, sent in listener.station.posts.items():
             if marker in listener.seen:
                 board_ms.append((listener.seen[marker] - sent) * 1000)
+                board_at.append((sent, board_ms[-1]))
             else:
                 missing += 1
     vote_ms: list[float] = []
+    vote_at: list[tuple[float, float]] = []
     for listener in listeners:
         if not listener.readonly:
             continue
@@ -421,10 +425,21 @@ def figures(run: Run, listeners: list[Listener], stations: list[Station]) -> dic
                 missing += 1
             else:
                 vote_ms.append((shown - sent) * 1000)
+                vote_at.append((sent, vote_ms[-1]))
     reloads = [(end - start) * 1000 for li in listeners for start, end in li.reloads]
     answers = [(answered - sent) * 1000 for s in stations for sent, answered in s.dots]
     return {"board": board_ms, "vote": vote_ms, "missing": missing, "reloads": reloads,
-            "dots": answers}  # fmt: skip
+            "dots": answers, "board_at": board_at, "vote_at": vote_at}  # fmt: skip
+
+
+def timeline(pairs: list[tuple[float, float]], t0: float, width: float = 30) -> str:
+    """p99 (ms) of what was sent in each `width` seconds of the run: where the time goes up."""
+    windows: dict[int, list[float]] = {}
+    for sent, ms in pairs:
+        windows.setdefault(int((sent - t0) // width), []).append(ms)
+    return "  ".join(
+        f"{int(k * width)}s:{percentile(v, 99):.0f}" for k, v in sorted(windows.items())
+    )
 
 
 def main() -> None:
@@ -479,6 +494,9 @@ def main() -> None:
             print(f"{name:34} {len(values):7} {percentile(values, 50):7.0f} "
                   f"{percentile(values, 95):7.0f} {percentile(values, 99):7.0f} "
                   f"{max(values):7.0f}")  # fmt: skip
+    for name, key in (("contribution → board", "board_at"), ("vote → projector", "vote_at")):
+        if r[key]:
+            print(f"  {name} p99 by when sent: {timeline(r[key], run.t0)}")  # type: ignore[arg-type]
     failed = [f for li in listeners for f in li.failed]
     errors = sum(run.errors.values()) + len(failed) + int(r["missing"])  # type: ignore[call-overload]
     print(f"{'errors':34} {errors:7}  {dict(run.errors)} streams failed: {len(failed)}, "

@@ -200,6 +200,33 @@ def test_a_served_process_collects_young_objects_less_often_than_python_s_defaul
         assert gc.get_freeze_count() > 0  # and its start-up objects frozen
 
 
+def test_a_worker_does_its_routes_work_on_as_many_threads_as_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A few threads, not anyio's 40: dozens of threads fighting for the interpreter's lock
+    stretched each SQLite write (and every writer waiting for it) while a hall voted."""
+    from anyio import to_thread  # noqa: PLC0415
+    from pydantic import ValidationError  # noqa: PLC0415
+
+    from app.config import Settings, get_settings  # noqa: PLC0415
+
+    monkeypatch.setenv("PHONLAP_THREADS", "3")
+    get_settings.cache_clear()
+    try:
+        with TestClient(main.create_app()) as client:
+            limiter = client.portal.call(to_thread.current_default_thread_limiter)
+            assert limiter.total_tokens == 3
+            assert client.get("/healthz").status_code == 200
+    finally:
+        get_settings.cache_clear()  # the environment is put back after this
+    monkeypatch.delenv("PHONLAP_THREADS")
+    assert Settings().threads == 8
+    for wrong in ("0", "-1", "many"):
+        monkeypatch.setenv("PHONLAP_THREADS", wrong)
+        with pytest.raises(ValidationError, match="threads"):
+            Settings()
+
+
 def test_an_sqlite_file_is_written_ahead_syncing_at_checkpoints(tmp_path: Path) -> None:
     """The embedded database: WAL (readers never wait for the writer), foreign keys enforced,
     and commits synced at checkpoints only (`synchronous=NORMAL`, safe from corruption in WAL
@@ -217,5 +244,40 @@ def test_an_sqlite_file_is_written_ahead_syncing_at_checkpoints(tmp_path: Path) 
                 1,  # NORMAL (FULL is 2)
                 1,
             )
+    finally:
+        engine.dispose()
+
+
+def test_the_threads_of_a_worker_take_turns_to_write_to_an_sqlite_file(tmp_path: Path) -> None:
+    """Writers of one process wait for each other's commit, not for SQLite's busy wait: with
+    SQLite's waiting turned off (busy_timeout 0), threads that each write, read and commit at
+    once would fail with "database is locked"; here every write lands, and a transaction given
+    back to the pool unfinished (rolled back) lets the next writer in."""
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+
+    from sqlalchemy import event, text  # noqa: PLC0415
+
+    from app.db import make_engine  # noqa: PLC0415
+
+    engine = make_engine(f"sqlite:///{tmp_path}/writers.db")
+    event.listen(engine, "connect", lambda dbapi, _: dbapi.execute("PRAGMA busy_timeout=0"))
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("CREATE TABLE dot (id INTEGER PRIMARY KEY, guest INTEGER)"))
+        with engine.connect() as connection:  # left without a commit: rolled back at check-in
+            connection.execute(text("INSERT INTO dot (guest) VALUES (-1)"))
+
+        def guest(n: int) -> None:
+            for _ in range(25):
+                with engine.connect() as connection:
+                    connection.execute(text("INSERT INTO dot (guest) VALUES (:n)"), {"n": n})
+                    connection.execute(text("SELECT count(*) FROM dot WHERE guest = :n"), {"n": n})
+                    connection.commit()
+
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(guest, range(8)))  # raises what a thread raised
+        with engine.connect() as connection:
+            counts = connection.execute(text("SELECT guest, count(*) FROM dot GROUP BY guest"))
+            assert dict(counts.all()) == {n: 25 for n in range(8)}
     finally:
         engine.dispose()

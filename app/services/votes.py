@@ -57,6 +57,16 @@ _NEWEST = (
     .where(WorkshopVote.session_id == bindparam("session_id"))
     .order_by(col(WorkshopVote.id).desc())
 )
+_ITEMS = (
+    select(func.count())
+    .select_from(Contribution)
+    .where(
+        Contribution.session_id == bindparam("session_id"),
+        Contribution.state != ContributionState.archived.value,
+    )
+)
+_ITEMS_OF_KIND = _ITEMS.where(Contribution.kind == bindparam("kind"))
+_ITEMS_OF_GROUP = _ITEMS.where(Contribution.group_label == bindparam("group_label"))
 _COUNTS = (
     select(WorkshopBallot.contribution_id, func.count())
     .where(WorkshopBallot.vote_id == bindparam("vote_id"))
@@ -319,20 +329,12 @@ def guest_key(session: Session, workshop: WorkshopSession) -> str:
     vote = newest(session, workshop)
     if vote is None or vote.closed_at is not None:
         return "none"  # a phone shows no closed vote
-    scope = (
-        Contribution.kind == vote.kind
-        if vote.kind is not None
-        else (Contribution.group_label == vote.group_label)
-    )
-    items = session.exec(
-        select(func.count())
-        .select_from(Contribution)
-        .where(
-            Contribution.session_id == workshop.id,
-            Contribution.state != ContributionState.archived.value,
-            scope,
-        )
-    ).one()
+    if vote.kind is not None:
+        params = {"session_id": workshop.id, "kind": vote.kind}
+        items = session.exec(_ITEMS_OF_KIND, params=params).one()
+    else:
+        params = {"session_id": workshop.id, "group_label": vote.group_label}
+        items = session.exec(_ITEMS_OF_GROUP, params=params).one()
     return f"v{vote.id}-{items}"
 
 

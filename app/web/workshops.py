@@ -377,7 +377,8 @@ def _polled(
     found = _guest(request, session, code)
     if isinstance(found, Response):
         return found
-    if request.query_params.get("seen") == key(session, found[0]):
+    seen = request.query_params.get("seen")
+    if seen is not None and seen == key(session, found[0]):
         return Response(status_code=204)
     return found
 

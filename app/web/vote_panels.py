@@ -53,6 +53,7 @@ class Panels:
 
     def __init__(self) -> None:
         self._renders: dict[tuple[int, str], tuple[float, asyncio.Task[str]]] = {}
+        self._threads: dict[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = {}
 
     async def html(self, app: Any, event: live.Event, arrived: float, locale: str) -> str:
         """The panel for a `vote.cast` event that reached a stream at `arrived` (loop time)."""
@@ -68,7 +69,17 @@ class Panels:
         return await asyncio.shield(kept[1])
 
     async def _render(self, app: Any, workshop_id: int, locale: str) -> str:
-        return await anyio.to_thread.run_sync(_render, engine_of(app), workshop_id, locale)
+        # On a thread of their own, not behind the requests waiting for the routes' threads: a
+        # stream sends its other events (a new card) only after the panel, and under a hall's
+        # load the requests' queue was seconds long. One render per session and locale at a
+        # time (above), a few milliseconds each: one thread keeps up.
+        loop = asyncio.get_running_loop()
+        if (limiter := self._threads.get(loop)) is None:
+            self._threads.clear()  # (another loop's, in tests)
+            limiter = self._threads[loop] = anyio.CapacityLimiter(1)
+        return await anyio.to_thread.run_sync(
+            _render, engine_of(app), workshop_id, locale, limiter=limiter
+        )
 
     def _forget(self, now: float) -> None:
         for key in [k for k, (started, _) in self._renders.items() if now - started > KEEP]:

@@ -157,6 +157,51 @@
       if (card.id && seen[card.id]) { card.remove(); } else if (card.id) { seen[card.id] = true; }
     });
   });
+  // A form folded in a <details data-keep id> (open a vote, the café's tables) stays open, with
+  // what was typed in it, when the board around it is drawn again (a live reload). htmx's own
+  // hx-preserve lost the element for good when it came back after being gone (a vote opened,
+  // then closed): htmx 2.0.11 parks preserved elements in a "pantry" that it then emptied.
+  var kept = [];
+  function fields(root) { return root.querySelectorAll("input[id], select[id], textarea[id]"); }
+  function changed(field) {
+    if (field.type === "checkbox" || field.type === "radio") { return field.checked !== field.defaultChecked; }
+    if (field.tagName === "SELECT") {
+      return Array.prototype.some.call(field.options, function (o) { return o.selected !== o.defaultSelected; });
+    }
+    return field.value !== field.defaultValue;
+  }
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    kept = [];
+    var target = event.detail.target;
+    if (event.detail.shouldSwap === false || !target || !target.querySelectorAll) { return; }
+    target.querySelectorAll("details[data-keep][id]").forEach(function (details) {
+      var values = [];
+      fields(details).forEach(function (field) {
+        if (changed(field)) { values.push([field.id, field.type, field.value, field.checked]); }
+      });
+      var active = document.activeElement;
+      var focused = active && active.id && details.contains(active) ? active.id : null;
+      if (details.open || values.length) {
+        kept.push({ id: details.id, open: details.open, values: values, focused: focused });
+      }
+    });
+  });
+  document.addEventListener("htmx:afterSwap", function () {
+    kept.forEach(function (old) {
+      var details = document.getElementById(old.id);
+      if (!details) { return; }
+      if (old.open) { details.open = true; }
+      if (details.querySelector("[aria-invalid=true]")) { return; }  // the server's answer shows what was sent
+      old.values.forEach(function (v) {
+        var field = document.getElementById(v[0]);
+        if (!field || !details.contains(field) || changed(field)) { return; }
+        if (v[1] === "checkbox" || v[1] === "radio") { field.checked = v[3]; } else { field.value = v[2]; }
+      });
+      var focused = old.focused && document.getElementById(old.focused);
+      if (focused && details.contains(focused)) { focused.focus({ preventScroll: true }); }
+    });
+    kept = [];
+  });
   // A saved cell brings back its whole KPI row; text being typed in another cell of that row
   // is carried over into the new row and saved when the person leaves the cell.
   var typing = null;

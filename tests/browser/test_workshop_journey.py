@@ -71,6 +71,19 @@ def test_the_join_pages_fit_a_phone(phone: Page) -> None:
     assert _phone_problems(phone) == []
 
 
+# whole-board reloads (GET, swapped and settled) counted in window.boardReloads
+RELOADS_COUNTED = """() => {
+  window.boardReloads = 0;
+  document.body.addEventListener("htmx:afterSettle", (e) => {
+    const config = e.detail.requestConfig;
+    if (config && config.verb === "get" && e.detail.target && e.detail.target.id === "board") {
+      window.boardReloads += 1;
+    }
+  });
+}"""
+RESYNC = "() => htmx.trigger('#board', 'resync')"  # as after a dropped connection
+
+
 def test_a_vote_from_a_phone_shows_live_on_the_board(
     admin_page: Page, browser: object, server: str
 ) -> None:
@@ -115,6 +128,21 @@ def test_a_vote_from_a_phone_shows_live_on_the_board(
         expect(board.locator("#vote .vote-results")).to_contain_text("ห้องสมุดเคลื่อนที่", timeout=LIVE)
         expect(board.locator(".column-action_idea .vote-dots").first).to_be_visible()
         shoot(board, "workshop-board-vote")
+        # Closed, the vote leaves "Open a vote…" for the next one, also once the board has
+        # reloaded itself (htmx's hx-preserve lost it there)
+        board.evaluate(RELOADS_COUNTED)
+        board.locator("form.vote-close button").click()
+        expect(board.locator(".vote-start summary")).to_be_visible()
+        board.evaluate(RESYNC)
+        board.wait_for_function("() => window.boardReloads >= 1")
+        expect(board.locator(".vote-start summary")).to_be_visible()
+        # opened and half filled in, it stays so while the board reloads again
+        board.locator(".vote-start summary").click()
+        board.locator("input[name=dots]").fill("4")
+        board.evaluate(RESYNC)
+        board.wait_for_function("() => window.boardReloads >= 2")
+        expect(board.locator(".vote-start input[name=dots]")).to_be_visible()
+        expect(board.locator(".vote-start input[name=dots]")).to_have_value("4")
         assert guest.problems == []
     finally:
         guest.context.close()

@@ -6,8 +6,9 @@ projector (the read-only board) listening to the area's event stream and reloadi
 its events as the page's htmx does (per element one request in flight, the next one queued): a
 guest's post or join (`contribution`, `participant`) fetches the new cards only (`part=new`), a
 dot (`vote`) the vote's panel (`part=vote`), any other change (`workshop`) the whole board;
-each guest's phone loads the guest page after joining, and its vote and round sections reload
-every 20 and 15 s with the key of what they show, as the page's htmx does (204 while it holds);
+each guest's phone loads the guest page after joining, and its poller asks every 15 s whether its
+vote or round section changed, with the keys of what they show, as the page's htmx does (204
+while both hold);
 an editor saves plan changes through the API meanwhile.
 
 Figures (goal: contribution → board p99 < 500 ms, vote → projector p99 < 500 ms, no errors,
@@ -63,8 +64,7 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 MARKER = re.compile(r"M\d+x\d+x\d")
 VOTE_FORM = re.compile(r'action="(/join/[^"]+/votes/\d+)"')
 VOTE_ITEM = re.compile(r'name="contribution_id" value="(\d+)"')
-SLOTS = {"vote": re.compile(r'id="guest-vote-slot" hx-get="([^"]+)"'),
-         "round": re.compile(r'id="guest-round-slot" hx-get="([^"]+)"')}  # fmt: skip
+POLLER = re.compile(r'id="guest-poll" hidden hx-get="([^"]+)"')
 DOTS_SHOWN = re.compile(
     r'class="vote-facts">.*?<strong>[\d,]+</strong>.*?<strong>([\d,]+)</strong>'
 )
@@ -305,30 +305,27 @@ async def main_async(args: argparse.Namespace, host: str, pid: int, cookie: str,
             return
         started = time.perf_counter() - t0
         hx = {"HX-Request": "true"}
-        # the page's two slots poll as htmx does: the vote every 20 s, the round every 15 s, each
-        # with the key of what it shows (204 while it holds)
-        slots = {name: html.unescape(found.group(1)) for name, pattern in SLOTS.items()
-                 if (found := pattern.search(page.text))}  # fmt: skip
+        # the page's poller asks every 15 s, as htmx does, with the keys of the vote and round
+        # sections it shows (204 while both hold; else the new sections and keys)
+        found = POLLER.search(page.text)
+        poller = html.unescape(found.group(1)) if found else None
         dots_cast = asyncio.Event()
 
-        async def poll(name: str, every: float) -> None:
+        async def poll(every: float) -> None:
+            nonlocal poller
             next_poll = time.perf_counter() - t0 + every
-            while time.perf_counter() - t0 < end_at and name in slots:
+            while time.perf_counter() - t0 < end_at and poller:
                 await at(next_poll)
                 next_poll += every
-                slot = await request(f"{name} poll", "GET", slots[name], jar, headers=dict(hx),
-                                     expect=(200, 204))  # fmt: skip
-                if slot is None or slot.status_code == 204:
+                answer = await request("poll", "GET", poller, jar, headers=dict(hx),
+                                       expect=(200, 204))  # fmt: skip
+                if answer is None or answer.status_code == 204:
                     continue
-                if found := SLOTS[name].search(slot.text):
-                    slots[name] = html.unescape(found.group(1))
-                if (
-                    name == "vote"
-                    and not dots_cast.is_set()
-                    and (form := VOTE_FORM.search(slot.text))
-                ):
+                if found := POLLER.search(answer.text):
+                    poller = html.unescape(found.group(1))
+                if not dots_cast.is_set() and (form := VOTE_FORM.search(answer.text)):
                     dots_cast.set()
-                    await vote(form.group(1), VOTE_ITEM.findall(slot.text))
+                    await vote(form.group(1), VOTE_ITEM.findall(answer.text))
 
         async def vote(url: str, items: list[str]) -> None:
             for _ in range(args.dots if items else 0):  # 5 dots a few seconds apart
@@ -340,7 +337,7 @@ async def main_async(args: argparse.Namespace, host: str, pid: int, cookie: str,
                 if answer is not None:
                     station.dots.append((sent, time.perf_counter()))
 
-        polls = [asyncio.create_task(poll("vote", 20)), asyncio.create_task(poll("round", 15))]
+        polls = [asyncio.create_task(poll(15))]
         for i, kind in enumerate(KINDS):
             await at(started + args.post_gap * (i + rng.uniform(0.2, 0.8)))
             marker = f"M{n}x{station.workshop_id}x{i}"

@@ -492,6 +492,32 @@ def _set_guest_cookie(
 CONTRIBUTION_FIELDS = ("kind", "dimension", "text", "detail", "round_id")
 
 
+@guests.get("/{code}/live", name="guest_live")
+def guest_live(request: Request, code: str, session: SessionDep) -> Response:
+    """A phone's poll (_guest_poll.html), every 15 s: 204 while the keys it sends of its vote
+    and café sections (`vote`, `round`) both hold, else the sections that changed, out of band,
+    and the poller with the new keys. One request for both: hundreds of phones ask."""
+    found = _guest(request, session, code)
+    if isinstance(found, Response):
+        return found
+    workshop, participant = found
+    vote_key, round_key = votes.guest_key(session, workshop), rounds.guest_key(session, workshop)
+    seen = request.query_params
+    vote_changed, round_changed = seen.get("vote") != vote_key, seen.get("round") != round_key
+    if not (vote_changed or round_changed):
+        release(session)
+        return Response(status_code=204)
+    ctx: dict[str, Any] = {"workshop": workshop, "participant": participant}
+    if vote_changed:
+        ctx |= votes.guest_view(session, workshop, participant)
+    if round_changed:
+        ctx |= {"polled": True, **rounds.guest_view(session, workshop, participant)}
+    ctx |= {"vote_key": vote_key, "round_key": round_key, "vote_changed": vote_changed,
+            "round_changed": round_changed}  # fmt: skip
+    release(session)
+    return render(request, "workshop/_guest_live.html", ctx)
+
+
 @guests.post("/{code}/contributions", name="contribution_create")
 def contribution_create(request: Request, code: str, session: SessionDep, form: Form) -> Response:
     values = {name: field_text(form, name, 5000) for name in CONTRIBUTION_FIELDS}

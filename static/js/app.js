@@ -202,6 +202,12 @@
     });
     kept = [];
   });
+  // A guest's phone, unlocked or its tab shown again, asks at once whether the vote or the café
+  // round changed (_guest_poll.html), not at the poller's next 15 s.
+  document.addEventListener("visibilitychange", function () {
+    var poller = document.getElementById("guest-poll");
+    if (!document.hidden && poller && window.htmx) { window.htmx.trigger(poller, "poll"); }
+  });
   // A saved cell brings back its whole KPI row; text being typed in another cell of that row
   // is carried over into the new row and saved when the person leaves the cell.
   var typing = null;

@@ -61,7 +61,9 @@ def test_a_full_world_cafe_round_with_a_vote(
 
         tables = []
         for n, phone in enumerate(phones):
-            phone.reload()  # (the round section also reloads itself every 15 s)
+            # the page's poller (every 15 s, or at once as the phone comes back to the page)
+            # brings the round's section in out of band
+            phone.evaluate("() => htmx.trigger('#guest-poll', 'poll')")
             heading = phone.locator(".go-to-table")
             if n == 0:
                 expect(heading).to_have_text("คุณเป็นเจ้าภาพโต๊ะ 1 อยู่ประจำโต๊ะนี้")

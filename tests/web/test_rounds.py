@@ -12,7 +12,7 @@ from app.models import Contribution, WorkshopRound, WorkshopTable
 from app.services import rounds
 from tests import factories as f
 from tests.conftest import sign_in
-from tests.web.test_workshops import HX, _count, _csrf, _guest, _send
+from tests.web.test_workshops import HX, _count, _csrf, _guest, _send, poller_url
 
 
 def _tables(client: TestClient, workshop, **fields: str):  # noqa: ANN001, ANN202
@@ -87,8 +87,13 @@ def test_a_phone_goes_to_its_table_posts_into_the_round_and_is_refused_after_it(
     workshop = f.make_workshop(session)
     phone = _guest(app_client, workshop, "ครูสมศรี")
     _tables(client, workshop)
+    before = poller_url(phone.get(f"/join/{workshop.join_code}").text)
     _start(client, workshop)
+    polled = phone.get(before, headers=HX)  # the page's poll brings the round, out of band
+    assert '<div id="guest-round-slot" hx-swap-oob="true">' in polled.text
+    assert "ไปที่โต๊ะ 1" in polled.text and 'id="guest-vote-slot"' not in polled.text
     page = phone.get(f"/join/{workshop.join_code}").text
+    assert poller_url(page) == poller_url(polled.text) != before
     assert "ไปที่โต๊ะ 1" in page and "ทำอย่างไรให้เด็กอ่านออก" in page
     assert 'role="timer"' in page
     row = session.exec(select(WorkshopRound)).one()

@@ -6,7 +6,7 @@ projector (the read-only board) listening to the area's event stream and reloadi
 its events as the page's htmx does (per element one request in flight, the next one queued): a
 guest's post or join (`contribution`, `participant`) fetches the new cards only (`part=new`), a
 dot (`vote`) the vote's panel (`part=vote`), any other change (`workshop`) the whole board;
-each guest's phone loads the guest page after joining, and its poller asks every 15 s whether its
+each guest's phone loads the guest page after joining, and its poller asks every 20 s whether its
 vote or round section changed, with the keys of what they show, as the page's htmx does (204
 while both hold);
 an editor saves plan changes through the API meanwhile.
@@ -305,7 +305,7 @@ async def main_async(args: argparse.Namespace, host: str, pid: int, cookie: str,
             return
         started = time.perf_counter() - t0
         hx = {"HX-Request": "true"}
-        # the page's poller asks every 15 s, as htmx does, with the keys of the vote and round
+        # the page's poller asks every 20 s, as htmx does, with the keys of the vote and round
         # sections it shows (204 while both hold; else the new sections and keys)
         found = POLLER.search(page.text)
         poller = html.unescape(found.group(1)) if found else None
@@ -337,7 +337,7 @@ async def main_async(args: argparse.Namespace, host: str, pid: int, cookie: str,
                 if answer is not None:
                     station.dots.append((sent, time.perf_counter()))
 
-        polls = [asyncio.create_task(poll(15))]
+        polls = [asyncio.create_task(poll(20))]
         for i, kind in enumerate(KINDS):
             await at(started + args.post_gap * (i + rng.uniform(0.2, 0.8)))
             marker = f"M{n}x{station.workshop_id}x{i}"

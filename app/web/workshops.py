@@ -494,7 +494,7 @@ CONTRIBUTION_FIELDS = ("kind", "dimension", "text", "detail", "round_id")
 
 @guests.get("/{code}/live", name="guest_live")
 def guest_live(request: Request, code: str, session: SessionDep) -> Response:
-    """A phone's poll (_guest_poll.html), every 15 s: 204 while the keys it sends of its vote
+    """A phone's poll (_guest_poll.html), every 20 s: 204 while the keys it sends of its vote
     and café sections (`vote`, `round`) both hold, else the sections that changed, out of band,
     and the poller with the new keys. One request for both: hundreds of phones ask."""
     found = _guest(request, session, code)

@@ -203,7 +203,7 @@
     kept = [];
   });
   // A guest's phone, unlocked or its tab shown again, asks at once whether the vote or the café
-  // round changed (_guest_poll.html), not at the poller's next 15 s.
+  // round changed (_guest_poll.html), not at the poller's next 20 s.
   document.addEventListener("visibilitychange", function () {
     var poller = document.getElementById("guest-poll");
     if (!document.hidden && poller && window.htmx) { window.htmx.trigger(poller, "poll"); }

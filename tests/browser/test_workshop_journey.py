@@ -105,7 +105,7 @@ def test_a_vote_from_a_phone_shows_live_on_the_board(
         board.locator("input[name=dots]").fill("2")
         follow(board, board.locator(".vote-start button.primary"))
         expect(board.locator("#vote")).to_contain_text("เปิดโหวตอยู่")
-        # the page's poller (every 15 s, or at once as the phone comes back to the page) brings
+        # the page's poller (every 20 s, or at once as the phone comes back to the page) brings
         # the vote's section in out of band
         guest.evaluate("() => htmx.trigger('#guest-poll', 'poll')")
         item = guest.locator(".vote-item", has_text="ห้องสมุดเคลื่อนที่")

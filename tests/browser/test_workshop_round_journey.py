@@ -61,7 +61,7 @@ def test_a_full_world_cafe_round_with_a_vote(
 
         tables = []
         for n, phone in enumerate(phones):
-            # the page's poller (every 15 s, or at once as the phone comes back to the page)
+            # the page's poller (every 20 s, or at once as the phone comes back to the page)
             # brings the round's section in out of band
             phone.evaluate("() => htmx.trigger('#guest-poll', 'poll')")
             heading = phone.locator(".go-to-table")

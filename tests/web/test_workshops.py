@@ -778,7 +778,7 @@ def test_each_phone_gets_its_own_token_and_dots_in_the_lines_of_its_vote_section
 def test_a_phones_one_poll_gets_204_until_its_vote_or_round_section_changes(
     app_client: Callable[[], TestClient], session: Session, client: TestClient
 ) -> None:
-    """Hundreds of phones poll every 15 s, one request for both sections: while nothing they
+    """Hundreds of phones poll every 20 s, one request for both sections: while nothing they
     show changed, the answer is an empty 204 (htmx then keeps what the phone shows); else the
     sections that changed, out of band, and the poller again with the new keys."""
     workshop = f.make_workshop(session)

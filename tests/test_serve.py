@@ -216,7 +216,6 @@ def test_a_worker_does_its_routes_work_on_as_many_threads_as_set(
         with TestClient(main.create_app()) as client:
             limiter = client.portal.call(to_thread.current_default_thread_limiter)
             assert limiter.total_tokens == 3
-            assert client.get("/healthz").status_code == 200
     finally:
         get_settings.cache_clear()  # the environment is put back after this
     monkeypatch.delenv("PHONLAP_THREADS")

@@ -335,6 +335,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/join/{code}/vote"): EVERYONE,
     ("POST", "/join/{code}/votes/{vote_id}"): EVERYONE,
     ("GET", "/join/{code}/round"): EVERYONE,
+    ("GET", "/join/{code}/live"): EVERYONE,
     ("GET", PLAN): EDIT,
     ("POST", PLAN): EDIT,
     ("GET", PLAN + "/checks"): EDIT,

@@ -19,6 +19,7 @@ import logging
 import random
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol
 
@@ -260,10 +261,13 @@ class Hub:
     """
 
     QUEUE_SIZE = 100
+    ARRIVALS = 1024  # the newest events whose arrival is kept (`arrived`)
 
     def __init__(self, source: Broker) -> None:
         self._source = source
         self._streams: dict[str, set[asyncio.Queue[Event]]] = {}
+        # id -> (the event, kept so that its id is not reused while here; when it arrived)
+        self._arrived: OrderedDict[int, tuple[Event, float]] = OrderedDict()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._unsubscribe: Callable[[], None] | None = None
 
@@ -314,7 +318,19 @@ class Hub:
         with contextlib.suppress(RuntimeError):  # the loop closed between the check and the call
             loop.call_soon_threadsafe(self._deliver, channel, event)
 
+    def arrived(self, event: Event, default: float) -> float:
+        """When `event` reached this worker's event loop (loop time), the same moment for all
+        the streams it was put on, whenever each takes it from its queue; `default` for one
+        that did not come through the hub or came too long ago. Whatever was committed before
+        the event was published can be read by then (app.web.vote_panels shares a render)."""
+        kept = self._arrived.get(id(event))
+        return kept[1] if kept is not None and kept[0] is event else default
+
     def _deliver(self, channel: str, event: Event) -> None:
+        if id(event) not in self._arrived:
+            self._arrived[id(event)] = (event, self._loop.time() if self._loop else 0.0)
+            if len(self._arrived) > self.ARRIVALS:
+                self._arrived.popitem(last=False)
         queues = self.queues() if channel == EVERY else list(self._streams.get(channel, ()))
         for queue in queues:
             try:

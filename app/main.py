@@ -27,7 +27,7 @@ from app.api import openapi, v1
 from app.api import problems as api_problems
 from app.api import progress as api_progress
 from app.api.errors import json_error, validation_payload
-from app.config import check_for_serving, get_settings
+from app.config import check_for_serving, get_settings, route_threads
 from app.db import engine_of
 from app.metrics import MetricsMiddleware
 from app.middleware import InputMiddleware, LocaleMiddleware, SecurityMiddleware
@@ -97,12 +97,9 @@ class CachedStatic(StaticFiles):
 @asynccontextmanager
 async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
     settings = get_settings()
-    # The routes' work runs on the thread pool (anyio's, 40 threads by default). Dozens of threads
-    # at once fight for the interpreter's lock: a writer waits for it between its statements
-    # while holding SQLite's write lock, and the other writers wait for that. A hall of phones
-    # voting on one worker answered a dot in 6.6 s (p50) with 40 threads and in 0.5-0.6 s with
-    # 4 or 8, the same work at less CPU (benchmarks/workshop_event.py).
-    to_thread.current_default_thread_limiter().total_tokens = settings.threads
+    # The routes' work runs on the thread pool (anyio's, 40 threads by default): a few threads,
+    # since more fight for the interpreter's lock (app.config.route_threads).
+    to_thread.current_default_thread_limiter().total_tokens = route_threads(settings)
     # Live updates: on PostgreSQL this worker listens for every worker's changes (app.live).
     stop_live = await asyncio.to_thread(live.start, settings.database_url)
     # Everything loaded so far (modules, routes, templates, translations) lives as long as the

@@ -208,7 +208,7 @@ def test_a_worker_does_its_routes_work_on_as_many_threads_as_set(
     from anyio import to_thread  # noqa: PLC0415
     from pydantic import ValidationError  # noqa: PLC0415
 
-    from app.config import Settings, get_settings  # noqa: PLC0415
+    from app.config import Settings, get_settings, route_threads  # noqa: PLC0415
 
     monkeypatch.setenv("PHONLAP_THREADS", "3")
     get_settings.cache_clear()
@@ -219,7 +219,13 @@ def test_a_worker_does_its_routes_work_on_as_many_threads_as_set(
     finally:
         get_settings.cache_clear()  # the environment is put back after this
     monkeypatch.delenv("PHONLAP_THREADS")
-    assert Settings().threads == 8
+    # unset: 2 on SQLite (its queries never wait on a server: more threads only fight for the
+    # interpreter's lock), 8 on PostgreSQL
+    for url, threads in (("sqlite:///var/phonlap.db", 2), ("postgresql+psycopg://h/db", 8)):
+        monkeypatch.setenv("PHONLAP_DATABASE_URL", url)
+        assert route_threads(Settings()) == threads
+    monkeypatch.setenv("PHONLAP_THREADS", "5")
+    assert route_threads(Settings()) == 5
     for wrong in ("0", "-1", "many"):
         monkeypatch.setenv("PHONLAP_THREADS", wrong)
         with pytest.raises(ValidationError, match="threads"):

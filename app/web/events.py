@@ -181,11 +181,12 @@ async def paced(
     name_of: Callable[[live.Event], str | None],
     every: float = PACE,
 ) -> AsyncIterator[tuple[str, live.Event, float]]:
-    """The queue's events with their stream names and when they were taken from the queue
-    (loop time), until `END` (those named None skipped); those whose kind (`kind_of` the name)
-    is `PACED` at most once every `every` seconds per name: one that comes sooner is held (a
-    newer one replacing it) and sent when its time comes. A timer is set only while an event is
-    held, not for every event. A ping passes as ("", `_PING`, its time)."""
+    """The queue's events with their stream names and when they reached the worker (loop time,
+    `live.hub.arrived`: the same for every stream; else when taken from the queue), until `END`
+    (those named None skipped); those whose kind (`kind_of` the name) is `PACED` at most once
+    every `every` seconds per name: one that comes sooner is held (a newer one replacing it)
+    and sent when its time comes. A timer is set only while an event is held, not for every
+    event. A ping passes as ("", `_PING`, its time)."""
     loop = asyncio.get_running_loop()
     sent: dict[str, float] = {}  # name -> when its last event went out
     held: dict[str, tuple[live.Event, float]] = {}  # name -> the newest event waiting, and when
@@ -196,17 +197,18 @@ async def paced(
             if event is _PING:
                 yield "", event, now
             elif event is not _TICK and (name := name_of(event)) is not None:
+                arrived = live.hub.arrived(event, now)  # (as for every other stream)
                 if kind_of(name) not in PACED:
-                    yield name, event, now
+                    yield name, event, arrived
                 elif name in held or now - sent.get(name, -math.inf) < every:
-                    held[name] = (event, now)
+                    held[name] = (event, arrived)
                     if name not in timers:
                         timers[name] = loop.call_at(
                             sent[name] + every, _tick, queue, timers, name, every
                         )
                 else:
                     sent[name] = now
-                    yield name, event, now
+                    yield name, event, arrived
             for due in [n for n in held if sent[n] + every <= now]:
                 sent[due] = now
                 timers.pop(due).cancel()

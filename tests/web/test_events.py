@@ -243,3 +243,32 @@ def test_the_screens_sending_one_dot_share_one_render_of_the_panel_a_later_dot_r
 
     assert _in_a_thread(run) == [*["7 th 1"] * 5, "7 en 1", "7 th 2", "7 th 2", "8 th 2"]
     assert len(renders) == 5
+
+
+def test_the_streams_of_one_change_are_told_when_it_reached_the_worker_not_when_each_took_it() -> (
+    None
+):
+    """The board and the projector take a dot from their queues a moment apart: both say it
+    arrived when it reached the worker, so the second shares the panel the first started (with
+    each stream's own moment, every dot was rendered twice). A change that did not come through
+    the hub arrives when it is taken."""
+
+    async def run() -> tuple[list[float], float, float, float]:
+        loop = asyncio.get_running_loop()
+        hub = live.Hub(live.InProcessBroker())
+        async with hub.listen("area:1") as board, hub.listen("area:1") as projector:
+            dot = {"type": "vote.cast", "session_id": 7}
+            before = loop.time()
+            hub._deliver("area:1", dot)
+            await asyncio.sleep(0.03)
+            took = []
+            for queue in (board, projector):
+                event = await queue.get()
+                took.append(hub.arrived(event, loop.time()))
+                await asyncio.sleep(0.02)
+            stranger = hub.arrived({"type": "vote.cast"}, 123.0)
+            return took, before, loop.time(), stranger
+
+    (on_board, on_projector), before, after, stranger = _in_a_thread(run)
+    assert on_board == on_projector and before <= on_board < before + 0.02 < after
+    assert stranger == 123.0

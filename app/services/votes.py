@@ -57,6 +57,11 @@ _NEWEST = (
     .where(WorkshopVote.session_id == bindparam("session_id"))
     .order_by(col(WorkshopVote.id).desc())
 )
+# what a dot reads of its item: whether it is in the vote (`in_scope`), and its line's text
+_ITEM = select(
+    Contribution.id, Contribution.session_id, Contribution.text, Contribution.kind,
+    Contribution.group_label, Contribution.state,
+).where(Contribution.id == bindparam("id"))  # fmt: skip
 _ITEMS = (
     select(func.count())
     .select_from(Contribution)
@@ -123,7 +128,7 @@ class GuestDots:
 
     vote: WorkshopVote
     mine: Counter = field(default_factory=Counter)
-    item: Contribution | None = None  # the item a dot was put on or taken from (`cast`)
+    item: Any = None  # the item a dot was put on or taken from (`cast`): a row of `_ITEM`
 
     @property
     def left(self) -> int:
@@ -240,7 +245,7 @@ def cast(
     if vote.closed_at is not None:
         session.rollback()
         raise Conflict(Msg(VOTE_CLOSED))
-    item = session.get(Contribution, contribution_id)
+    item = session.exec(_ITEM, params={"id": contribution_id}).first()
     if item is None or item.session_id != workshop.id or not in_scope(vote, item):
         session.rollback()
         raise ValidationFailed({"contribution_id": Msg(NOT_IN_VOTE)})

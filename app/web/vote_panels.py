@@ -12,10 +12,12 @@ The panel is rendered once per worker for all the streams that send it at about 
 or later (in flight or done), which therefore read every change committed before that event
 was published, and starts one only when there is none. An event's arrival is when it reached
 the worker (`live.hub.arrived`), not when each stream took it from its queue: the board and the
-projector of a session, sending the same dot a moment apart, share one render (with the
-stream's own moment, the second one always rendered again: twice the work while a hall voted). What the panel shows is what the board
-shows to anyone who may read the area (the stream's own access check): the vote's question,
-counts and the text of its cards; the facilitator's button to close the vote stays outside it.
+projector of a session, sending the same dot a moment apart, share one render (with each
+stream's own moment, the second one always rendered again: twice the work while a hall voted).
+
+What the panel shows is what the board shows to anyone who may read the area (the stream's own
+access check): the vote's question, counts and the text of its cards; the facilitator's button
+to close the vote stays outside it.
 """
 
 import asyncio

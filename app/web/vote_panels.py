@@ -32,6 +32,7 @@ from sqlmodel import Session
 
 from app import i18n, live
 from app.db import engine_of
+from app.i18n import gettext
 from app.models import WorkshopSession
 from app.services import votes
 from app.templating import env
@@ -54,22 +55,32 @@ def panel(session: Session, workshop: WorkshopSession) -> str:
     ctx: dict[str, Any] = {"workshop": workshop, **votes.board_view(tally, cards), "oob": True}
     if tally is not None:  # (a set: the order of out-of-band swaps does not matter)
         locale = i18n.get_locale()
-        lines = (_dots_line(locale, c, tally.counts[c]) for c in ctx["vote_items"])
+        lines = (_dots_line(locale, c, tally.counts[c], True) for c in ctx["vote_items"])
         ctx["dots_oob"] = Markup("".join(lines))
     return env.get_template("workshop/_vote_panel.html").render(ctx)
 
 
+def vote_dots(contribution_id: int, dots: int, oob: bool = False) -> Markup:
+    """A card's dots on the board (`_card.html`); `oob`: as a panel sends it, swapped in place
+    out of band."""
+    return Markup(_dots_line(i18n.get_locale(), contribution_id, dots, oob))
+
+
 @lru_cache(maxsize=8192)
-def _dots_line(locale: str, contribution_id: int, dots: int) -> str:
-    """A card's dots, swapped in out of band. A panel sends the line of every card of the vote
-    (dozens, three times a second per session while a hall votes) and few change between two:
-    each line is drawn once per language, card and count. (`locale` is the one in use.)"""
+def _dots_line(locale: str, contribution_id: int, dots: int, oob: bool) -> str:
+    """A panel sends the dots line of every card of the vote (dozens, three times a second per
+    session while a hall votes) and few change between two: each line is drawn once per
+    language, card and count. (`locale` is the one in use.)"""
     shown = "●" * min(dots, 10) + ("…" if dots > 10 else "")
-    words = escape(i18n.gettext("%(n)s dots", n=i18n.format_number(dots)))
+    words = escape(gettext("%(n)s dots", n=i18n.format_number(dots)))
+    swap = ' hx-swap-oob="true"' if oob else ""
     return (
-        f'<p class="vote-dots" id="dots-{contribution_id}" hx-swap-oob="true">'
+        f'<p class="vote-dots" id="dots-{contribution_id}"{swap}>'
         f'<span class="dots" aria-hidden="true">{shown}</span> <strong>{words}</strong></p>'
     )
+
+
+env.globals["vote_dots"] = vote_dots
 
 
 class Panels:

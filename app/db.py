@@ -40,7 +40,8 @@ def _one_writer_at_a_time(engine: Engine) -> None:
     again, for longer each time (1, 2, 5 ... 100 ms), and a newcomer may take the lock before
     it. With a hall of phones voting, writers slept while the lock was free and some waited
     seconds, a few past the 5 s timeout ("database is locked"). Here a transaction's first
-    write (pysqlite begins the transaction there) waits for a lock of this process, held until
+    write (pysqlite begins the transaction there), or its first `SELECT ... FOR UPDATE`
+    (`_locks_rows`), waits for a lock of this process, held until
     its connection is back in the pool (a session gives it back as it commits or rolls back;
     SQLAlchemy's commit event comes before the commit), so SQLite's lock is free whenever it
     asks. Other processes (a `phonlap` command) still meet SQLite's busy wait, and so does a
@@ -49,8 +50,8 @@ def _one_writer_at_a_time(engine: Engine) -> None:
     lock = threading.Lock()
 
     @event.listens_for(engine, "before_cursor_execute")
-    def _take(conn, _cursor, statement, _params, _context, _many) -> None:  # noqa: ANN001
-        if "writer" not in conn.info and _WRITE.match(statement):
+    def _take(conn, _cursor, statement, _params, context, _many) -> None:  # noqa: ANN001
+        if "writer" not in conn.info and (_WRITE.match(statement) or _locks_rows(context)):
             conn.info["writer"] = lock.acquire(timeout=WRITER_WAIT)
 
     def _give(info: dict) -> None:
@@ -59,6 +60,15 @@ def _one_writer_at_a_time(engine: Engine) -> None:
 
     event.listen(engine.pool, "checkin", lambda _dbapi, record: _give(record.info))
     event.listen(engine.pool, "invalidate", lambda _dbapi, record, _exc: _give(record.info))
+
+
+def _locks_rows(context: Any) -> bool:
+    """Whether the statement is a `SELECT ... FOR UPDATE`: SQLite has no row locks and drops the
+    clause, so a read-then-write that locks its rows on PostgreSQL (one vote open at a time, a
+    guest's last dot) takes this process's writer lock from that read on instead. Without it,
+    two requests both read "no vote open" before either wrote, and both opened one."""
+    statement = getattr(getattr(context, "compiled", None), "statement", None)
+    return getattr(statement, "_for_update_arg", None) is not None
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001

@@ -286,3 +286,45 @@ def test_the_threads_of_a_worker_take_turns_to_write_to_an_sqlite_file(tmp_path:
             assert dict(counts.all()) == {n: 25 for n in range(8)}
     finally:
         engine.dispose()
+
+
+def test_a_select_for_update_on_sqlite_waits_for_the_writer_before_it(tmp_path: Path) -> None:
+    """SQLite drops `FOR UPDATE`: a read-then-write that locks its row on PostgreSQL (only one
+    vote open at a time) takes the process's writer lock from that read on, so two requests at
+    once no longer both read "none open" and both open one."""
+    import threading  # noqa: PLC0415
+
+    from sqlalchemy import Column, Integer, MetaData, Table, insert, select  # noqa: PLC0415
+
+    from app.db import make_engine  # noqa: PLC0415
+
+    engine = make_engine(f"sqlite:///{tmp_path}/locks.db")
+    votes = Table("vote", MetaData(), Column("id", Integer, primary_key=True))
+    votes.metadata.create_all(engine)
+    said: list[str] = []
+    second_asks = threading.Event()
+
+    def open_vote(name: str) -> None:
+        with engine.connect() as connection:
+            already = connection.execute(select(votes.c.id).with_for_update()).first()
+            said.append(f"{name} read {'one open' if already else 'none open'}")
+            if name == "first":
+                second_asks.set()
+                threading.Event().wait(0.05)  # the second would read now, were it let in
+            if already is None:
+                connection.execute(insert(votes))
+                connection.commit()
+
+    try:
+        first = threading.Thread(target=open_vote, args=("first",))
+        first.start()
+        second_asks.wait(5)
+        second = threading.Thread(target=open_vote, args=("second",))
+        second.start()
+        first.join(5)
+        second.join(5)
+        assert said == ["first read none open", "second read one open"]
+        with engine.connect() as connection:
+            assert len(connection.execute(select(votes.c.id)).all()) == 1
+    finally:
+        engine.dispose()

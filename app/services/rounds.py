@@ -26,8 +26,8 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field
+from sqlalchemy import bindparam, func
 from sqlalchemy import delete as sql_delete
-from sqlalchemy import func
 from sqlalchemy import update as sql_update
 from sqlmodel import Session, col, select
 
@@ -120,22 +120,32 @@ def tables_of(session: Session, workshop: WorkshopSession) -> list[WorkshopTable
     )
 
 
+# Built once, run with parameters (as votes._NEWEST): hundreds of phones poll for the key.
+_LATEST = (
+    select(WorkshopRound)
+    .where(WorkshopRound.session_id == bindparam("session_id"))
+    .order_by(col(WorkshopRound.number).desc())
+    .limit(1)
+)
+_LATEST_KEY = _LATEST.with_only_columns(
+    WorkshopRound.id,
+    WorkshopRound.ends_at,
+    WorkshopRound.ended_at,  # what `is_running` reads
+)
+
+
 def latest(session: Session, workshop: WorkshopSession) -> WorkshopRound | None:
-    return session.exec(
-        select(WorkshopRound)
-        .where(WorkshopRound.session_id == workshop.id)
-        .order_by(col(WorkshopRound.number).desc())
-    ).first()
+    return session.exec(_LATEST, params={"session_id": workshop.id}).first()
 
 
 def guest_key(session: Session, workshop: WorkshopSession) -> str:
     """What a phone's café section depends on, in one query: the newest round and whether it
     runs. A phone that polls with the key it was given gets 204 (nothing to redraw) while it
-    holds: hundreds of phones poll every 15 s."""
-    row = latest(session, workshop)
+    holds: hundreds of phones poll every 15 s (three columns, not a loaded round)."""
+    row = session.connection().execute(_LATEST_KEY, {"session_id": workshop.id}).first()
     if row is None:
         return "none"
-    return f"r{row.id}-{'running' if is_running(row) else 'ended'}"
+    return f"r{row.id}-{'running' if is_running(row) else 'ended'}"  # type: ignore[arg-type]
 
 
 def rounds_of(session: Session, workshop: WorkshopSession) -> list[WorkshopRound]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, model_validator
-from sqlalchemy import bindparam, func
+from sqlalchemy import and_, bindparam, func, or_
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import insert as sql_insert
 from sqlmodel import Session, col, select
@@ -62,16 +62,48 @@ _ITEM = select(
     Contribution.id, Contribution.session_id, Contribution.text, Contribution.kind,
     Contribution.group_label, Contribution.state,
 ).where(Contribution.id == bindparam("id"))  # fmt: skip
-_ITEMS = (
-    select(func.count())
-    .select_from(Contribution)
+# a vote's items (`in_scope`), oldest first, as rows (`item_rows`)
+_ROWS = (
+    select(
+        Contribution.id,
+        Contribution.text,
+        Contribution.kind,
+        Contribution.group_label,
+        Contribution.state,
+    )  # fmt: skip
     .where(
         Contribution.session_id == bindparam("session_id"),
         Contribution.state != ContributionState.archived.value,
     )
+    .order_by(col(Contribution.id))
 )
-_ITEMS_OF_KIND = _ITEMS.where(Contribution.kind == bindparam("kind"))
-_ITEMS_OF_GROUP = _ITEMS.where(Contribution.group_label == bindparam("group_label"))
+_ROWS_OF_KIND = _ROWS.where(Contribution.kind == bindparam("kind"))
+_ROWS_OF_GROUP = _ROWS.where(Contribution.group_label == bindparam("group"))
+# a phone's poll: the newest vote, whether it is open, and its items counted (`in_scope`), in one
+_KEY = (
+    select(
+        WorkshopVote.id,
+        WorkshopVote.closed_at,
+        select(func.count())
+        .select_from(Contribution)
+        .where(
+            Contribution.session_id == WorkshopVote.session_id,
+            Contribution.state != ContributionState.archived.value,
+            or_(
+                Contribution.kind == WorkshopVote.kind,
+                and_(
+                    col(WorkshopVote.kind).is_(None),
+                    Contribution.group_label == WorkshopVote.group_label,
+                ),
+            ),
+        )
+        .correlate(WorkshopVote)
+        .scalar_subquery(),
+    )
+    .where(WorkshopVote.session_id == bindparam("session_id"))
+    .order_by(col(WorkshopVote.id).desc())
+    .limit(1)
+)
 _COUNTS = (
     select(WorkshopBallot.contribution_id, func.count())
     .where(WorkshopBallot.vote_id == bindparam("vote_id"))
@@ -310,37 +342,21 @@ def item_rows(session: Session, vote: WorkshopVote) -> list[Any]:
     """The vote's items, oldest first (the order a phone lists them), as rows of what a board's
     vote panel and a phone's vote section show of them (id, text and what `in_scope` reads),
     without loading whole contributions: a hall renders them a few times a second."""
-    columns = (Contribution.id, Contribution.text, Contribution.kind, Contribution.group_label,
-               Contribution.state)  # fmt: skip
-    return list(session.exec(_items(vote, *columns)).all())
-
-
-def _items(vote: WorkshopVote, *what: Any) -> Any:
-    query = select(*what).where(
-        Contribution.session_id == vote.session_id,
-        Contribution.state != ContributionState.archived.value,
-    )
     if vote.kind is not None:
-        query = query.where(Contribution.kind == vote.kind)
+        query, params = _ROWS_OF_KIND, {"session_id": vote.session_id, "kind": vote.kind}
     else:
-        query = query.where(Contribution.group_label == vote.group_label)
-    return query.order_by(col(Contribution.id))
+        query, params = _ROWS_OF_GROUP, {"session_id": vote.session_id, "group": vote.group_label}
+    return list(session.connection().execute(query, params).all())
 
 
 def guest_key(session: Session, workshop: WorkshopSession) -> str:
     """What a phone's vote section depends on besides the guest's own dots (which come back with
     each dot they put): the newest vote, whether it is open, and how many items it has. A phone
     that polls with the key it was given gets 204 (nothing to redraw) while it holds."""
-    vote = newest(session, workshop)
-    if vote is None or vote.closed_at is not None:
+    row = session.connection().execute(_KEY, {"session_id": workshop.id}).first()
+    if row is None or row[1] is not None:
         return "none"  # a phone shows no closed vote
-    if vote.kind is not None:
-        params = {"session_id": workshop.id, "kind": vote.kind}
-        items = session.exec(_ITEMS_OF_KIND, params=params).one()
-    else:
-        params = {"session_id": workshop.id, "group_label": vote.group_label}
-        items = session.exec(_ITEMS_OF_GROUP, params=params).one()
-    return f"v{vote.id}-{items}"
+    return f"v{row[0]}-{row[2]}"
 
 
 def guest_view(

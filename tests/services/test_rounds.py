@@ -270,3 +270,18 @@ def test_the_harvest_has_table_and_round_columns_and_a_sheet_per_table_and_round
     header = harvest_rows[0]
     idea = next(r for r in harvest_rows if "อ่านกับยาย" in r)
     assert idea[header.index("รอบ")] == 1 and idea[header.index("โต๊ะ")] == guest_table
+
+
+def test_a_phones_poll_key_names_the_newest_round_and_whether_it_runs(session: Session) -> None:
+    workshop, _people, _tables = _cafe(session, guests=3)
+    assert rounds.guest_key(session, workshop) == "none"
+    first = _start(session, workshop)
+    assert rounds.guest_key(session, workshop) == f"r{first.id}-running"
+    rounds.end_round(session, actor=f.ACTOR, workshop=workshop, round_id=first.id)
+    assert rounds.guest_key(session, workshop) == f"r{first.id}-ended"
+    second = _start(session, workshop)
+    assert rounds.latest(session, workshop).id == second.id
+    second.ends_at = second.started_at - timedelta(seconds=1)  # its time ran out
+    session.add(second)
+    session.commit()
+    assert rounds.guest_key(session, workshop) == f"r{second.id}-ended"

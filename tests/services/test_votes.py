@@ -128,3 +128,39 @@ def test_a_single_choice_moves_and_bad_votes_are_refused(session: Session) -> No
     with pytest.raises(SessionEnded):
         votes.cast(session, contribution_id=ideas[0].id, **cast)
     assert dict(votes.latest(session, workshop).counts) == {ideas[1].id: 1}
+
+
+def test_a_phones_poll_key_counts_the_votes_items_as_its_section_lists_them(
+    session: Session,
+) -> None:
+    # the key a phone's poller sends back (204 while it holds) changes when an item joins or
+    # leaves the vote: in its column or group, not archived, and only while the vote is open
+    workshop, somsri, anan, ideas, problem = _board(session)
+    assert votes.guest_key(session, workshop) == "none"
+    vote = votes.open_vote(
+        session, actor=f.ACTOR, workshop=workshop, vote_in={"kind": "action_idea"}
+    )
+    assert votes.guest_key(session, workshop) == f"v{vote.id}-3"
+    assert [r.id for r in votes.item_rows(session, vote)] == [i.id for i in ideas]
+    f.make_contribution(session, workshop, anan, "action_idea", text="เพิ่มครูอาสา")
+    workshops.archive(session, actor=f.ACTOR, workshop=workshop, contribution_id=ideas[1].id)
+    assert votes.guest_key(session, workshop) == f"v{vote.id}-3"
+    assert len(votes.item_rows(session, vote)) == 3
+    votes.close_vote(session, actor=f.ACTOR, workshop=workshop, vote_id=vote.id)
+    assert votes.guest_key(session, workshop) == "none"
+    # a vote on a group: its members of any kind, not the column of the same name
+    for item in (ideas[0], problem):
+        workshops.set_group(
+            session,
+            actor=f.ACTOR,
+            workshop=workshop,
+            contribution_id=item.id,
+            group_in={"group_label": "ครู"},
+        )
+    grouped = votes.open_vote(
+        session, actor=f.ACTOR, workshop=workshop, vote_in={"group_label": "ครู"}
+    )
+    assert votes.guest_key(session, workshop) == f"v{grouped.id}-2"
+    rows = votes.item_rows(session, grouped)
+    assert [r.id for r in rows] == [ideas[0].id, problem.id]
+    assert rows[1].text == "ครูย้ายบ่อย"

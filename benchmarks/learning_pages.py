@@ -19,7 +19,7 @@ from sqlalchemy import event
 from sqlmodel import Session, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("PHONLAP_DEV", "1")  # the built-in secret key is fine here
+os.environ.setdefault("PHONLAP_SECRET_KEY", "benchmark-" + "k" * 40)  # a server as deployed
 
 from app import migrate  # noqa: E402
 from app.db import get_session, make_engine, sessions_on  # noqa: E402

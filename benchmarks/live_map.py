@@ -41,7 +41,7 @@ from starlette.requests import Request
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("PHONLAP_DEV", "1")  # the built-in secret key is fine here
+os.environ.setdefault("PHONLAP_SECRET_KEY", "benchmark-" + "k" * 40)  # a server as deployed
 
 from app import migrate  # noqa: E402
 from app.api.maps import read_map  # noqa: E402

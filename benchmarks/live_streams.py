@@ -22,7 +22,7 @@ import httpx2 as httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("PHONLAP_DEV", "1")  # the built-in secret key is fine here
+os.environ.setdefault("PHONLAP_SECRET_KEY", "benchmark-" + "k" * 40)  # a server as deployed
 
 from benchmarks.live_workers import (  # noqa: E402
     SLUG,

@@ -18,7 +18,7 @@ from pathlib import Path
 WORK = Path(tempfile.mkdtemp(prefix="phonlap-metrics-bench-"))
 os.environ["PHONLAP_DATABASE_URL"] = f"sqlite:///{WORK / 'bench.db'}"
 os.environ["PHONLAP_VAR_DIR"] = str(WORK / "var")
-os.environ["PHONLAP_DEV"] = "1"
+os.environ.setdefault("PHONLAP_SECRET_KEY", "benchmark-" + "k" * 40)  # a server as deployed
 
 from app import migrate  # noqa: E402
 from app.main import create_app  # noqa: E402

@@ -33,7 +33,7 @@ from sqlalchemy import event, insert
 from sqlmodel import Session, SQLModel, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("PHONLAP_DEV", "1")  # the built-in secret key is fine here
+os.environ.setdefault("PHONLAP_SECRET_KEY", "benchmark-" + "k" * 40)  # a server as deployed
 
 from app import migrate  # noqa: E402
 from app.config import get_settings  # noqa: E402

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, model_validator
-from sqlalchemy import and_, bindparam, func, or_
+from sqlalchemy import Integer, and_, bindparam, func, null, or_, union_all
+from sqlalchemy import cast as sql_cast
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import insert as sql_insert
 from sqlmodel import Session, col, select
@@ -104,13 +105,15 @@ _KEY = (
     .order_by(col(WorkshopVote.id).desc())
     .limit(1)
 )
-_COUNTS = (
+# a vote's counts (`_tally`): a row of dots per item, and one without an item (NULL: a ballot
+# always has one) of the guests who voted
+_TALLY = union_all(
     select(WorkshopBallot.contribution_id, func.count())
     .where(WorkshopBallot.vote_id == bindparam("vote_id"))
-    .group_by(WorkshopBallot.contribution_id)
-)
-_VOTERS = select(func.count(func.distinct(WorkshopBallot.participant_id))).where(
-    WorkshopBallot.vote_id == bindparam("vote_id")
+    .group_by(WorkshopBallot.contribution_id),
+    select(
+        sql_cast(null(), Integer), func.count(func.distinct(WorkshopBallot.participant_id))
+    ).where(WorkshopBallot.vote_id == bindparam("vote_id")),
 )
 _MINE = (
     select(WorkshopBallot.contribution_id, func.count())
@@ -167,9 +170,12 @@ class GuestDots:
         return max(self.vote.dots - sum(self.mine.values()), 0)
 
 
+_ARCHIVED = ContributionState.archived.value  # (read once: a panel asks for each of its cards)
+
+
 def in_scope(vote: WorkshopVote, contribution: Contribution) -> bool:
     """Whether the contribution is one of the vote's items (archived ones never are)."""
-    if contribution.state == ContributionState.archived.value:
+    if contribution.state == _ARCHIVED:
         return False
     if vote.kind is not None:
         return contribution.kind == vote.kind
@@ -187,11 +193,15 @@ def newest(session: Session, workshop: WorkshopSession) -> WorkshopVote | None:
 
 
 def _tally(session: Session, vote: WorkshopVote) -> Tally:
-    """Two small aggregates (screens ask for them three times a second while a hall votes):
-    dots per item, and the guests who voted (not a row per guest and item)."""
-    counts = session.exec(_COUNTS, params={"vote_id": vote.id}).all()
-    voters = session.exec(_VOTERS, params={"vote_id": vote.id}).one()
-    return Tally(vote, Counter(dict(counts)), voters)
+    """Two small aggregates in one query (screens ask for them three times a second while a
+    hall votes): dots per item, and the guests who voted (not a row per guest and item)."""
+    counts, voters = Counter(), 0
+    for item_id, n in session.connection().execute(_TALLY, {"vote_id": vote.id}):
+        if item_id is None:
+            voters = n
+        else:
+            counts[item_id] = n
+    return Tally(vote, counts, voters)
 
 
 def get_vote(session: Session, workshop: WorkshopSession, vote_id: int) -> WorkshopVote:

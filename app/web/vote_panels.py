@@ -128,8 +128,9 @@ def _failed(task: "asyncio.Task[str]") -> bool:
 def _render(engine: Any, workshop_id: int, locale: str) -> str:
     i18n.set_locale(locale)  # (this thread's copy of the stream's context)
     with Session(engine) as session:
-        workshop = session.get(WorkshopSession, workshop_id)
-        return "" if workshop is None else panel(session, workshop)
+        # the panel reads only the session's id (its newest vote, the ids in the HTML): the
+        # session itself is not loaded (a gone one has no vote: an empty panel)
+        return panel(session, SimpleNamespace(id=workshop_id))  # type: ignore[arg-type]
 
 
 PANELS = Panels()

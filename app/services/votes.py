@@ -47,11 +47,12 @@ NO_DOT_HERE = N_("You have no dot on this item.")
 # ask for the counts several times a second, and building and keying a statement costs more
 # than running it on SQLite (see `audit.record`).
 _BALLOT = sql_insert(WorkshopBallot.__table__)  # type: ignore[attr-defined]
+# a dot's vote, locked, as a row of its columns (what a phone's answer and `in_scope` read of
+# it): not a loaded vote, a hall puts in dozens of dots a second
 _LOCKED = (
-    select(WorkshopVote)
+    select(*WorkshopVote.__table__.c)  # type: ignore[attr-defined]
     .where(WorkshopVote.id == bindparam("id"), WorkshopVote.session_id == bindparam("session_id"))
     .with_for_update()
-    .execution_options(populate_existing=True)
 )
 _NEWEST = (
     select(WorkshopVote)
@@ -161,7 +162,7 @@ class Tally:
 class GuestDots:
     """A guest's dots in a vote by contribution: what their phone shows (never the others')."""
 
-    vote: WorkshopVote
+    vote: Any  # the vote: loaded, or a row of its columns (`cast`)
     mine: Counter = field(default_factory=Counter)
     item: Any = None  # the item a dot was put on or taken from (`cast`): a row of `_ITEM`
 
@@ -281,7 +282,8 @@ def cast(
     if not is_open(workshop):
         raise SessionEnded()
     # locked: the guest's count and the write go together
-    vote = session.exec(_LOCKED, params={"id": vote_id, "session_id": workshop.id}).first()
+    params = {"id": vote_id, "session_id": workshop.id}
+    vote = session.connection().execute(_LOCKED, params).first()
     if vote is None:
         raise NotFound(f"vote/{vote_id}")
     if vote.closed_at is not None:

@@ -169,7 +169,7 @@ def start_server(
     env = {**os.environ, "PHONLAP_DATABASE_URL": url, "PHONLAP_VAR_DIR": var,
            "PYTHONPATH": str(ROOT)}  # fmt: skip
     # as deployed: a developer's PHONLAP_DEV makes the server look at every template's file on
-    # each use (Jinja's auto_reload), a sixth of a dot's time under a hall's load
+    # each use (Jinja's auto_reload): 7% of a dot's time under the workshop benchmark's load
     env.pop("PHONLAP_DEV", None)
     command = [
         sys.executable, "-m", "uvicorn", target, "--factory",

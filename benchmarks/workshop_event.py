@@ -195,8 +195,13 @@ async def main_async(args: argparse.Namespace, host: str, pid: int, cookie: str,
                      stations: list[Station]) -> tuple[Run, list[Listener], float]:  # fmt: skip
     run = Run()
     rng = random.Random(23)
+    # A connection idle for uvicorn's keep-alive timeout (5 s) is closed by the server; one the
+    # client reuses at that moment fails ("Server disconnected"). A browser sends such a request
+    # again on a new connection; httpx does not, so its idle connections expire first (4 s).
     limits = httpx.Limits(
-        max_connections=args.connections, max_keepalive_connections=args.connections
+        max_connections=args.connections,
+        max_keepalive_connections=args.connections,
+        keepalive_expiry=4,
     )
     client = httpx.AsyncClient(base_url=f"http://{host}", timeout=60, limits=limits)
     for _ in range(600):  # until the server has started

@@ -72,7 +72,7 @@ _ROWS = (
         Contribution.kind,
         Contribution.group_label,
         Contribution.state,
-    )  # fmt: skip
+    )
     .where(
         Contribution.session_id == bindparam("session_id"),
         Contribution.state != ContributionState.archived.value,

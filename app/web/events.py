@@ -45,8 +45,16 @@ router = APIRouter()
 LIFETIME = 30 * 60.0
 PING = 15.0
 RETRY_MS = 2000  # how long a browser waits before reconnecting
-PACED = frozenset({"vote", "contribution", "participant"})  # what guests do, dozens a second
-PACE = 0.3  # seconds: a board reloads its votes or new cards at most about three times a second
+# What guests do, dozens a second: seconds between two events of a kind a stream sends. A board
+# reloads its new cards at most about three times a second; a vote's panel (one render for
+# every screen of the session, app.web.vote_panels) comes five times a second: the wait for the
+# next one is part of the half second in which a dot shows on the projector.
+PACE = {"vote": 0.2, "contribution": 0.3, "participant": 0.3}
+PACED = frozenset(PACE)
+# uvloop keeps time in whole milliseconds: a timer may fire up to a millisecond before the
+# moment it was set for, and a held event would then wait for the stream's next event (seconds
+# at a quiet moment, for ever for the last one of a burst)
+SLACK = 0.002
 STOPPING_CHECK = 0.5  # seconds between looks at whether the server is shutting down
 
 END: live.Event = {"type": "end"}  # the stream's lifetime is over (never sent)
@@ -179,14 +187,18 @@ def _area_event_name(event: live.Event) -> str:
 async def paced(
     queue: "asyncio.Queue[live.Event]",
     name_of: Callable[[live.Event], str | None],
-    every: float = PACE,
+    every: float | None = None,
 ) -> AsyncIterator[tuple[str, live.Event, float]]:
     """The queue's events with their stream names and when they reached the worker (loop time,
     `live.hub.arrived`: the same for every stream; else when taken from the queue), until `END`
     (those named None skipped); those whose kind (`kind_of` the name) is `PACED` at most once
-    every `every` seconds per name: one that comes sooner is held (a newer one replacing it)
-    and sent when its time comes. A timer is set only while an event is held, not for every
-    event. A ping passes as ("", `_PING`, its time)."""
+    every `every` seconds per name (else its kind's `PACE`): one that comes sooner is held (a
+    newer one replacing it) and sent when its time comes. A timer is set only while an event is
+    held, not for every event. A ping passes as ("", `_PING`, its time)."""
+
+    def gap(name: str) -> float:
+        return every if every is not None else PACE[kind_of(name)]
+
     loop = asyncio.get_running_loop()
     sent: dict[str, float] = {}  # name -> when its last event went out
     held: dict[str, tuple[live.Event, float]] = {}  # name -> the newest event waiting, and when
@@ -200,19 +212,24 @@ async def paced(
                 arrived = live.hub.arrived(event, now)  # (as for every other stream)
                 if kind_of(name) not in PACED:
                     yield name, event, arrived
-                elif name in held or now - sent.get(name, -math.inf) < every:
+                elif name in held or now - sent.get(name, -math.inf) < gap(name):
                     held[name] = (event, arrived)
                     if name not in timers:
                         timers[name] = loop.call_at(
-                            sent[name] + every, _tick, queue, timers, name, every
+                            sent[name] + gap(name), _tick, queue, timers, name, gap(name)
                         )
                 else:
                     sent[name] = now
                     yield name, event, arrived
-            for due in [n for n in held if sent[n] + every <= now]:
+            for due in [n for n in held if sent[n] + gap(n) <= now + SLACK]:
                 sent[due] = now
-                timers.pop(due).cancel()
+                if (timer := timers.pop(due, None)) is not None:
+                    timer.cancel()
                 yield due, *held.pop(due)
+            for name in held.keys() - timers.keys():  # its timer came too early: set it again
+                timers[name] = loop.call_at(
+                    sent[name] + gap(name), _tick, queue, timers, name, gap(name)
+                )
     finally:
         for timer in timers.values():
             timer.cancel()
@@ -223,6 +240,7 @@ def _tick(queue: "asyncio.Queue[live.Event]", timers: dict, name: str, every: fl
         loop = asyncio.get_running_loop()
         timers[name] = loop.call_later(every / 5, _tick, queue, timers, name, every)
     else:
+        del timers[name]  # (fired: `paced` sets another if the event is not due yet)
         queue.put_nowait(_TICK)
 
 

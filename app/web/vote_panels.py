@@ -2,7 +2,7 @@
 
 While a hall votes, every screen that shows a board (the facilitator's, the projector's, the
 area's present page) would ask for the vote's panel after each paced `vote` event: two dozen
-screens at an 11-station event, three times a second each, every one a request with its access
+screens at an 11-station event, several times a second each, every one a request with its access
 checks, three queries and a render. Instead the stream sends the panel itself: the `vote.cast`
 events of session W go out as `vote-W` events whose data is the panel's HTML (with each card's
 dots, swapped in out of band), and the board's vote slot swaps it in (`sse-swap`).
@@ -68,7 +68,7 @@ def vote_dots(contribution_id: int, dots: int, oob: bool = False) -> Markup:
 
 @lru_cache(maxsize=8192)
 def _dots_line(locale: str, contribution_id: int, dots: int, oob: bool) -> str:
-    """A panel sends the dots line of every card of the vote (dozens, three times a second per
+    """A panel sends the dots line of every card of the vote (dozens, five times a second per
     session while a hall votes) and few change between two: each line is drawn once per
     language, card and count. (`locale` is the one in use.)"""
     shown = "●" * min(dots, 10) + ("…" if dots > 10 else "")

@@ -89,7 +89,9 @@ def test_a_stream_ends_when_its_lifetime_is_over_so_the_browser_checks_access_ag
     assert live.hub.count() == 0
 
 
-def _paced(events_in: list[tuple[float, dict]], every: float) -> list[tuple[float, str, dict]]:
+def _paced(
+    events_in: list[tuple[float, dict]], every: float | None
+) -> list[tuple[float, str, dict]]:
     """What `events.paced` lets through of events put at the given moments (seconds), with the
     moment each came out."""
 
@@ -99,7 +101,8 @@ def _paced(events_in: list[tuple[float, dict]], every: float) -> list[tuple[floa
         start = loop.time()
         for at, event in events_in:
             loop.call_at(start + at, queue.put_nowait, event)
-        loop.call_at(start + events_in[-1][0] + 3 * every, queue.put_nowait, events.END)
+        wait = every if every is not None else max(events.PACE.values())
+        loop.call_at(start + events_in[-1][0] + 3 * wait, queue.put_nowait, events.END)
         return [
             (loop.time() - start, name, event)
             async for name, event, _ in events.paced(queue, events.event_name, every)
@@ -129,6 +132,52 @@ def test_a_burst_of_dots_reaches_a_board_paced_and_always_with_its_last_one() ->
     assert out[1][0] < 0.1 and 0.19 <= out[2][0] < 0.35
     spaced = [(i * 0.1, {"type": "contribution.created", "id": i}) for i in range(3)]
     assert [e["id"] for _, _, e in _paced(spaced, every=0.05)] == [0, 1, 2]  # far apart: all
+
+
+def test_a_votes_dots_come_faster_than_new_cards_within_the_half_second_a_projector_has(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each kind at its own pace: the wait for the next panel is part of the half second in
+    which a dot shows on the projector; new cards each fetch the board's new part."""
+    monkeypatch.setattr(events, "PACE", {"vote": 0.1, "contribution": 0.3, "participant": 0.3})
+    burst = [(i * 0.03, {"type": "vote.cast", "id": i}) for i in range(8)]  # over 0.21 s
+    burst += [(i * 0.03 + 0.01, {"type": "contribution.created", "id": 10 + i}) for i in range(8)]
+    out = _paced(sorted(burst, key=lambda pair: pair[0]), every=None)
+    for name, pace, first, last, count in (
+        ("vote", 0.1, 0, 7, 3),
+        ("contribution", 0.3, 10, 17, 2),
+    ):
+        sent = [(at, e["id"]) for at, kind, e in out if kind == name]
+        assert sent[0][1] == first and sent[-1][1] == last  # the first at once, the last kept
+        assert len(sent) >= count and len(sent) <= count + 1
+        assert all(b[0] - a[0] >= pace - 0.01 for a, b in zip(sent, sent[1:], strict=False))
+
+
+def test_the_last_card_of_a_burst_comes_within_its_pace_on_the_servers_event_loop() -> None:
+    """uvloop (what uvicorn runs) keeps time in milliseconds: a timer may fire a moment before
+    the time it was set for. A held event then waited for the stream's next event: a card a
+    guest posted after another reached the board seconds later, or never when it was the
+    last. Paces that are not whole milliseconds, as the event loop's times are not."""
+    uvloop = pytest.importorskip("uvloop")
+
+    async def run(every: float) -> list[tuple[float, int]]:
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[dict] = asyncio.Queue(100)
+        start = loop.time()
+        for i, at in enumerate((0.0, 0.013, 0.027)):
+            loop.call_at(start + at, queue.put_nowait, {"type": "contribution.created", "id": i})
+        loop.call_at(start + every + 0.3, queue.put_nowait, events.END)
+        return [
+            (loop.time() - start, event["id"])
+            async for _, event, _ in events.paced(queue, events.event_name, every)
+        ]
+
+    for k in range(12):
+        every = 0.05 + k * 0.0037
+        with ThreadPoolExecutor(1) as pool:  # (as _in_a_thread, on uvloop)
+            out = pool.submit(uvloop.run, run(every)).result(timeout=10)
+        assert [i for _, i in out] == [0, 2], every  # the first at once, the last kept
+        assert out[1][0] < every + 0.25, every  # when its pace allowed, not at the end
 
 
 def test_paced_streams_skip_what_their_page_does_not_show() -> None:

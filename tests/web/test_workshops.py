@@ -719,7 +719,7 @@ def test_a_dot_reaches_the_boards_screens_as_the_votes_panel_in_their_language(
     dot_url = re.search(r'action="(/join/[^"]+/votes/\d+)"', page).group(1)
     whole = client.get(f"{board}/board", headers=HX).text
     assert f'sse-swap="vote-{workshop.id}"' in whole  # the slot the events swap the panel into
-    monkeypatch.setattr(events, "PACE", 0.05)
+    monkeypatch.setitem(events.PACE, "vote", 0.05)
     with client.stream("GET", "/areas/krabi/events") as stream:
         pushed = _pushed(stream.iter_lines())
         assert next(pushed)[0] == "ready"

@@ -8,7 +8,7 @@ board.
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from app.db import SessionDep
@@ -18,6 +18,7 @@ from app.services.errors import Conflict, Msg, ValidationFailed
 from app.services.workshops import SessionEnded
 from app.templating import is_htmx, render
 from app.web.auth import CurrentPrincipal, FacilitateArea
+from app.web.background import in_turn
 from app.web.forms import Form, field_int, field_text
 from app.web.workshops import (
     Workshop,
@@ -91,7 +92,7 @@ def vote_close(
 # ---- the guests -----------------------------------------------------------------------------
 
 
-@guests.get("/{code}/vote", name="guest_vote")
+@guests.get("/{code}/vote", name="guest_vote", dependencies=[Depends(in_turn)])
 def guest_vote(request: Request, code: str, session: SessionDep) -> Response:
     """The guest's vote section alone, for its reloads (empty when no vote is open)."""
     found = _polled(request, session, code, votes.guest_key)

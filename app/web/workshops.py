@@ -36,6 +36,7 @@ from app.services.workshops import RateLimited, SessionEnded
 from app.templating import env, is_htmx, render
 from app.web import vote_panels
 from app.web.auth import CurrentPrincipal, FacilitateArea, ReadArea, sign, unsign
+from app.web.background import in_turn
 from app.web.forms import Form, field_text
 
 GUEST_COOKIE = "phonlap_guest"
@@ -492,11 +493,12 @@ def _set_guest_cookie(
 CONTRIBUTION_FIELDS = ("kind", "dimension", "text", "detail", "round_id")
 
 
-@guests.get("/{code}/live", name="guest_live")
+@guests.get("/{code}/live", name="guest_live", dependencies=[Depends(in_turn)])
 def guest_live(request: Request, code: str, session: SessionDep) -> Response:
     """A phone's poll (_guest_poll.html), every 20 s: 204 while the keys it sends of its vote
     and café sections (`vote`, `round`) both hold, else the sections that changed, out of band,
-    and the poller with the new keys. One request for both: hundreds of phones ask."""
+    and the poller with the new keys. One request for both: hundreds of phones ask, each in
+    its turn after the requests someone waits for (app.web.background)."""
     found = _guest(request, session, code)
     if isinstance(found, Response):
         return found

@@ -9,15 +9,15 @@ board.
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 
 from app.db import SessionDep
 from app.models.workshops import VoteMode
 from app.services import votes
 from app.services.errors import Conflict, Msg, ValidationFailed
 from app.services.workshops import SessionEnded
-from app.templating import is_htmx, render
-from app.web.auth import CurrentPrincipal, FacilitateArea
+from app.templating import is_htmx, render, route_path
+from app.web.auth import CurrentPrincipal, FacilitateArea, csrf_token
 from app.web.background import in_turn
 from app.web.forms import Form, field_int, field_text
 from app.web.workshops import (
@@ -27,6 +27,7 @@ from app.web.workshops import (
     _guest,
     _guest_page,
     _polled,
+    dot_answer,
 )
 
 facilitator = APIRouter(prefix="/areas/{slug}/workshops")
@@ -148,16 +149,12 @@ def guest_vote_cast(
     if dots is not None and _only_the_item_changed(dots, take_back):
         # A hall puts thousands of dots in a minute: the phone gets back the two lines that
         # changed, not the section with every item (swapped out of band, the rest left alone).
-        ctx = {
-            "workshop": workshop,
-            "vote": dots.vote,
-            "item": dots.item,
-            "mine": dots.mine[contribution_id],
-            "dots_left": dots.left,
-        }
-        response = render(request, "workshop/_guest_dot.html", ctx)
-        response.headers["HX-Reswap"] = "none"
-        return response
+        url = route_path(request, "guest_vote_cast", code=workshop.join_code, vote_id=vote_id)
+        body = dot_answer(
+            dots.vote, dots.item, dots.mine[contribution_id], dots.left, url, csrf_token(request)
+        )
+        headers = {"HX-Reswap": "none", "Vary": "HX-Request, Cookie"}
+        return HTMLResponse(body, headers=headers)
     ctx = {
         "workshop": workshop,
         "vote_message": message,

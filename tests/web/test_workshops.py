@@ -654,6 +654,7 @@ def test_a_dot_from_a_phone_answers_with_only_the_lines_it_changed(
     assert "เหลือ 1 จุด จาก 2 จุด" in first.text
     assert f'id="vote-item-{library.id}" hx-swap-oob="true"' in first.text
     assert "●" in first.text and 'name="back" value="1"' in first.text  # it can be taken back
+    assert first.text.count(f'name="csrf_token" value="{token}"') == 2  # its buttons work
     assert "ค่ายภาษา" not in first.text and 'id="guest-vote-slot"' not in first.text
     last = dot(camp)  # the last dot: every "+ Dot" button is disabled now
     assert "hx-reswap" not in last.headers and 'id="guest-vote-slot"' in last.text

@@ -54,8 +54,10 @@ _LOCKED = (
     .where(WorkshopVote.id == bindparam("id"), WorkshopVote.session_id == bindparam("session_id"))
     .with_for_update()
 )
+# the newest vote, as a row of its columns (what screens and phones read of it), not a loaded
+# vote: the board's panel and the phones ask for it dozens of times a second while a hall votes
 _NEWEST = (
-    select(WorkshopVote)
+    select(*WorkshopVote.__table__.c)  # type: ignore[attr-defined]
     .where(WorkshopVote.session_id == bindparam("session_id"))
     .order_by(col(WorkshopVote.id).desc())
 )
@@ -149,7 +151,7 @@ class VoteIn(InputModel):
 class Tally:
     """A vote with its counts: dots per contribution, and how many guests voted."""
 
-    vote: WorkshopVote
+    vote: Any  # a row of the vote's columns (`newest`)
     counts: Counter = field(default_factory=Counter)  # contribution id -> dots
     voters: int = 0
 
@@ -174,7 +176,7 @@ class GuestDots:
 _ARCHIVED = ContributionState.archived.value  # (read once: a panel asks for each of its cards)
 
 
-def in_scope(vote: WorkshopVote, contribution: Contribution) -> bool:
+def in_scope(vote: Any, contribution: Any) -> bool:
     """Whether the contribution is one of the vote's items (archived ones never are)."""
     if contribution.state == _ARCHIVED:
         return False
@@ -189,11 +191,12 @@ def latest(session: Session, workshop: WorkshopSession) -> Tally | None:
     return None if vote is None else _tally(session, vote)
 
 
-def newest(session: Session, workshop: WorkshopSession) -> WorkshopVote | None:
-    return session.exec(_NEWEST, params={"session_id": workshop.id}).first()
+def newest(session: Session, workshop: WorkshopSession) -> Any:
+    """The session's newest vote (open or closed) as a row of its columns, or None."""
+    return session.connection().execute(_NEWEST, {"session_id": workshop.id}).first()
 
 
-def _tally(session: Session, vote: WorkshopVote) -> Tally:
+def _tally(session: Session, vote: Any) -> Tally:
     """Two small aggregates in one query (screens ask for them three times a second while a
     hall votes): dots per item, and the guests who voted (not a row per guest and item)."""
     counts, voters = Counter(), 0
@@ -345,12 +348,12 @@ def cast(
     return dots
 
 
-def guest_dots(session: Session, vote: WorkshopVote, participant_id: int) -> GuestDots:
+def guest_dots(session: Session, vote: Any, participant_id: int) -> GuestDots:
     params = {"vote_id": vote.id, "participant_id": participant_id}
     return GuestDots(vote, Counter(dict(session.exec(_MINE, params=params).all())))
 
 
-def item_rows(session: Session, vote: WorkshopVote) -> list[Any]:
+def item_rows(session: Session, vote: Any) -> list[Any]:
     """The vote's items, oldest first (the order a phone lists them), as rows of what a board's
     vote panel and a phone's vote section show of them (id, text and what `in_scope` reads),
     without loading whole contributions: a hall renders them a few times a second."""
@@ -398,9 +401,10 @@ def guest_view(
     }
 
 
-def board_view(tally: Tally | None, cards: list[Any]) -> dict[str, Any]:
+def board_view(tally: Tally | None, cards: list[Any], items: bool = False) -> dict[str, Any]:
     """What the board shows of the newest vote: the items in its scope, the counts, and the
-    results (contribution, dots) most dots first, from the board's own cards (no query)."""
+    results (contribution, dots) most dots first, from the board's own cards (no query).
+    `items`: the cards are the vote's items already (`item_rows`, as its panel reads them)."""
     if tally is None:
         return {"tally": None, "vote_items": set(), "vote_results": []}
     by_id = {c.contribution.id: c.contribution for c in cards}
@@ -408,5 +412,5 @@ def board_view(tally: Tally | None, cards: list[Any]) -> dict[str, Any]:
         ((by_id[i], n) for i, n in tally.counts.items() if i in by_id and n),
         key=lambda pair: (-pair[1], pair[0].id),
     )
-    scope = {i for i, c in by_id.items() if in_scope(tally.vote, c)}
+    scope = set(by_id) if items else {i for i, c in by_id.items() if in_scope(tally.vote, c)}
     return {"tally": tally, "vote_items": scope, "vote_results": results}

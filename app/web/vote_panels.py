@@ -52,7 +52,8 @@ def panel(session: Session, workshop: WorkshopSession) -> str:
         if tally
         else []
     )
-    ctx: dict[str, Any] = {"workshop": workshop, **votes.board_view(tally, cards), "oob": True}
+    view = votes.board_view(tally, cards, items=True)
+    ctx: dict[str, Any] = {"workshop": workshop, **view, "oob": True}
     if tally is not None:  # (a set: the order of out-of-band swaps does not matter)
         locale = i18n.get_locale()
         lines = (_dots_line(locale, c, tally.counts[c], True) for c in ctx["vote_items"])

@@ -4,10 +4,10 @@ import base64
 import hashlib
 import hmac
 import secrets
-from http.cookies import SimpleCookie
 from urllib.parse import parse_qsl, unquote_to_bytes, urlencode
 
 from starlette.datastructures import MutableHeaders
+from starlette.requests import cookie_parser
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -129,14 +129,14 @@ def seed_for_session(session_cookie: str) -> str:
     return base64.urlsafe_b64encode(raw[:18]).decode()
 
 
+_COOKIES = "phonlap.cookies"  # the request's cookies, parsed (`_cookie`)
+
+
 def _cookie(scope: Scope, name: str) -> str | None:
-    for key, value in scope.get("headers", []):
-        if key == b"cookie":
-            jar = SimpleCookie()
-            try:
-                jar.load(value.decode("latin-1"))
-            except Exception:  # a malformed cookie header is the client's problem, not ours
-                return None
-            if name in jar:
-                return jar[name].value
-    return None
+    """A cookie of the request, read as the routes read them (`request.cookies`): the header is
+    parsed once per request, for every middleware that asks."""
+    jar = scope.get(_COOKIES)
+    if jar is None:
+        headers = [v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"cookie"]
+        jar = scope[_COOKIES] = cookie_parser("; ".join(headers)) if headers else {}
+    return jar.get(name)

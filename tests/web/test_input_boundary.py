@@ -165,3 +165,23 @@ def test_control_characters_are_removed_from_query_values(
     f.make_plan(session)
     response = client.get("/areas/krabi/history?person=%00&type=kpi%00")
     assert response.status_code in (200, 422)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        'phonlap_lang="en',
+        "=;;=;phonlap_lang",
+        "phonlap_lang=en; phonlap_lang=th;\x7f=1",
+        "a" * 8000,
+    ],
+)
+def test_a_garbled_cookie_header_gets_the_page_not_an_error(app_client, header: str) -> None:  # noqa: ANN001
+    """The middleware reads the cookies as the routes do, once per request: whatever a client
+    sends in its Cookie header, the page comes (in a language it can name, else Thai)."""
+    with app_client() as fresh:
+        page = fresh.get("/", headers={"Cookie": header})
+        assert fresh.cookies.get("phonlap_csrf")  # its forms get a token
+    assert page.status_code == 200
+    assert "Traceback" not in page.text
+    assert 'lang="th"' in page.text or 'lang="en"' in page.text

@@ -3,11 +3,9 @@ in the writing transaction (delivered on commit, never for a rollback), payloads
 PostgreSQL's limit, and a listener that lost its connection comes back and tells its streams to
 resync. The PostgreSQL tests need PostgreSQL (`.ci/postgres.sh`) and skip on SQLite."""
 
-import asyncio
 import json
 import queue
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import event, text
@@ -18,6 +16,7 @@ from app import live
 from app.models import Plan
 from app.services import plans
 from tests import factories as f
+from tests.loops import in_a_thread
 
 Heard = queue.Queue[tuple[str, live.Event]]
 WAIT = 10  # seconds at most for something that normally takes milliseconds
@@ -189,7 +188,5 @@ def test_a_resync_for_every_stream_reaches_the_streams_of_every_channel() -> Non
             source.publish("area:2", {"type": "plan.changed"})
             return [await one.get(), await two.get(), await two.get()]
 
-    # on a thread of its own: the browser suite's Playwright keeps a loop running on this one
-    with ThreadPoolExecutor(1) as pool:
-        got = pool.submit(lambda: asyncio.run(run())).result(timeout=WAIT)
+    got = in_a_thread(run, timeout=WAIT)
     assert got == [live.RESYNC, live.RESYNC, {"type": "plan.changed"}]

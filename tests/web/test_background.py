@@ -3,12 +3,12 @@ routes' threads, one poll at a time, never longer than the lane's longest wait."
 
 import asyncio
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import anyio
 from anyio import to_thread
 
 from app.web.background import Lane
+from tests.loops import in_a_thread
 
 
 def _run(scenario) -> list[str]:  # noqa: ANN001
@@ -19,9 +19,7 @@ def _run(scenario) -> list[str]:  # noqa: ANN001
         to_thread.current_default_thread_limiter().total_tokens = 1
         await scenario(Lane(max_wait=5.0, tick=0.001), log)
 
-    # in a thread of its own: a browser test earlier in the run may hold this thread's loop
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, main()).result(timeout=30)
+    in_a_thread(main, timeout=30)
     return log
 
 

@@ -5,7 +5,6 @@ import asyncio
 import json
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,6 +14,7 @@ from app import live
 from app.web import events, vote_panels
 from tests import factories as f
 from tests.conftest import sign_in
+from tests.loops import in_a_thread
 
 
 def _events(lines: Iterator[str]) -> Iterator[tuple[str, dict]]:
@@ -108,13 +108,7 @@ def _paced(
             async for name, event, _ in events.paced(queue, events.event_name, every)
         ]
 
-    return _in_a_thread(run)
-
-
-def _in_a_thread(run):  # noqa: ANN001, ANN202
-    # in a thread of its own: a browser test earlier in the run may hold this thread's loop
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(lambda: asyncio.run(run())).result(timeout=10)
+    return in_a_thread(run)
 
 
 def test_a_burst_of_dots_reaches_a_board_paced_and_always_with_its_last_one() -> None:
@@ -174,8 +168,7 @@ def test_the_last_card_of_a_burst_comes_within_its_pace_on_the_servers_event_loo
 
     for k in range(12):
         every = 0.05 + k * 0.0037
-        with ThreadPoolExecutor(1) as pool:  # (as _in_a_thread, on uvloop)
-            out = pool.submit(uvloop.run, run(every)).result(timeout=10)
+        out = in_a_thread(lambda every=every: run(every), runner=uvloop.run)
         assert [i for _, i in out] == [0, 2], every  # the first at once, the last kept
         assert out[1][0] < every + 0.25, every  # when its pace allowed, not at the end
 
@@ -191,7 +184,7 @@ def test_paced_streams_skip_what_their_page_does_not_show() -> None:
 
         return [name async for name, _, _ in events.paced(queue, only_votes, 0.05)]
 
-    assert _in_a_thread(run) == ["vote"]
+    assert in_a_thread(run) == ["vote"]
 
 
 def test_a_quiet_stream_pings_so_that_proxies_keep_it_open(
@@ -290,7 +283,7 @@ def test_the_screens_sending_one_dot_share_one_render_of_the_panel_a_later_dot_r
         out.append(await panels.html(None, other, arrived, "th"))
         return out
 
-    assert _in_a_thread(run) == [*["7 th 1"] * 5, "7 en 1", "7 th 2", "7 th 2", "8 th 2"]
+    assert in_a_thread(run) == [*["7 th 1"] * 5, "7 en 1", "7 th 2", "7 th 2", "8 th 2"]
     assert len(renders) == 5
 
 
@@ -318,6 +311,6 @@ def test_the_streams_of_one_change_are_told_when_it_reached_the_worker_not_when_
             stranger = hub.arrived({"type": "vote.cast"}, 123.0)
             return took, before, loop.time(), stranger
 
-    (on_board, on_projector), before, after, stranger = _in_a_thread(run)
+    (on_board, on_projector), before, after, stranger = in_a_thread(run)
     assert on_board == on_projector and before <= on_board < before + 0.02 < after
     assert stranger == 123.0

@@ -2,10 +2,8 @@
 the stations and attendance, the national projector counts per station live, filters its
 combined board by step; facilitators attach their own sessions; guests say hall or online."""
 
-import asyncio
 import re
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fastapi.testclient import TestClient
@@ -19,6 +17,7 @@ from app.models.workshops import ContributionKind
 from app.services import votes, workshop_events
 from tests import factories as f
 from tests.conftest import QueryCounter, sign_in
+from tests.loops import in_a_thread
 from tests.services.test_workshop_events import make_event
 from tests.web.test_events import _events
 from tests.web.test_workshops import _csrf, _guest, _send
@@ -163,9 +162,7 @@ def test_a_stream_on_several_channels_hears_a_resync_once() -> None:
             live.hub._deliver(live.EVERY, live.RESYNC)
             return queue.qsize()
 
-    # in a thread of its own: a browser test earlier in the run may hold this thread's loop
-    with ThreadPoolExecutor(1) as pool:
-        assert pool.submit(lambda: asyncio.run(listen())).result(timeout=10) == 1
+    assert in_a_thread(listen) == 1
 
 
 def test_the_event_page_lists_attendance_names_and_how_they_attend(
